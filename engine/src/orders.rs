@@ -38,7 +38,10 @@ pub enum OrderState {
 impl OrderState {
     /// True for filled, canceled and rejected.
     pub fn is_terminal(self) -> bool {
-        matches!(self, OrderState::Filled | OrderState::Canceled | OrderState::Rejected)
+        matches!(
+            self,
+            OrderState::Filled | OrderState::Canceled | OrderState::Rejected
+        )
     }
 }
 
@@ -75,7 +78,7 @@ pub struct OrderRecord {
     pub state: OrderState,
     /// True once the venue acknowledged it (or reported a fill for it).
     pub acknowledged: bool,
-    /// A replace in flight: the price and open size asked for.
+    /// A replace in flight: the price and total quantity (filled + open) asked for.
     pub pending_replace: Option<(Ticks, Lots)>,
     /// When the last request for this order (new, cancel or replace) was sent.
     pub last_request_ns: Nanos,
@@ -87,14 +90,15 @@ impl OrderRecord {
     /// Worst-case size this order may still add to the position, lots.
     pub fn exposure_lots(&self) -> Lots {
         match self.pending_replace {
-            Some((_, size_lots)) => self.leaves_lots.max(size_lots),
+            Some((_, total_size_lots)) => self.leaves_lots.max(total_size_lots - self.filled_lots),
             None => self.leaves_lots,
         }
     }
 
     /// True when the venue has it resting and nothing is in flight for it.
     pub fn is_settled(&self) -> bool {
-        matches!(self.state, OrderState::Open | OrderState::PartiallyFilled) && self.pending_replace.is_none()
+        matches!(self.state, OrderState::Open | OrderState::PartiallyFilled)
+            && self.pending_replace.is_none()
     }
 
     /// True when it rests at the venue as far as we know (quote uptime counts these).
@@ -145,7 +149,10 @@ impl OrderTracker {
 
     /// State of a live or recently finished order.
     pub fn state_of(&self, order_id: ClientOrderId) -> Option<OrderState> {
-        self.live.get(&order_id).map(|order| order.state).or_else(|| self.finished.get(&order_id).copied())
+        self.live
+            .get(&order_id)
+            .map(|order| order.state)
+            .or_else(|| self.finished.get(&order_id).copied())
     }
 
     /// Records a new order that was just sent.
@@ -174,10 +181,16 @@ impl OrderTracker {
         }
     }
 
-    /// Marks a replace as sent.
-    pub fn mark_replace_sent(&mut self, order_id: ClientOrderId, price_ticks: Ticks, size_lots: Lots, now_ns: Nanos) {
+    /// Marks a replace to `total_size_lots` (filled + open) as sent.
+    pub fn mark_replace_sent(
+        &mut self,
+        order_id: ClientOrderId,
+        price_ticks: Ticks,
+        total_size_lots: Lots,
+        now_ns: Nanos,
+    ) {
         if let Some(order) = self.live.get_mut(&order_id) {
-            order.pending_replace = Some((price_ticks, size_lots));
+            order.pending_replace = Some((price_ticks, total_size_lots));
             order.last_request_ns = now_ns;
             order.timeout_counted = false;
         }
@@ -230,8 +243,8 @@ impl OrderTracker {
         order.acknowledged = true;
         order.filled_lots += size_lots;
         order.leaves_lots = (order.leaves_lots - size_lots).max(0);
-        // A pending replace sets the open size absolutely when it lands, so it keeps
-        // its requested size; the order is done only when nothing can reopen it.
+        // A pending replace may still reopen the order up to its total: the order is
+        // done only when no replace is in flight.
         if order.leaves_lots == 0 && order.pending_replace.is_none() {
             self.finish(order_id, OrderState::Filled);
         } else if matches!(order.state, OrderState::PendingNew | OrderState::Open) {
@@ -265,7 +278,12 @@ impl OrderTracker {
     }
 
     /// Applies a replace acknowledgement: new price, open size as the venue says.
-    pub fn on_replaced(&mut self, order_id: ClientOrderId, price_ticks: Ticks, leaves_lots: Lots) -> ReportOutcome {
+    pub fn on_replaced(
+        &mut self,
+        order_id: ClientOrderId,
+        price_ticks: Ticks,
+        leaves_lots: Lots,
+    ) -> ReportOutcome {
         let Some(order) = self.live.get_mut(&order_id) else {
             return self.absent(order_id);
         };
@@ -292,7 +310,12 @@ impl OrderTracker {
     }
 
     /// Overwrites a live order's price and open size with the venue's (reconciliation).
-    pub fn adopt_venue_view(&mut self, order_id: ClientOrderId, price_ticks: Ticks, leaves_lots: Lots) {
+    pub fn adopt_venue_view(
+        &mut self,
+        order_id: ClientOrderId,
+        price_ticks: Ticks,
+        leaves_lots: Lots,
+    ) {
         if let Some(order) = self.live.get_mut(&order_id) {
             order.price_ticks = price_ticks;
             order.leaves_lots = leaves_lots;
@@ -320,7 +343,11 @@ impl OrderTracker {
     }
 
     fn absent(&self, order_id: ClientOrderId) -> ReportOutcome {
-        if self.finished.contains_key(&order_id) { ReportOutcome::Late } else { ReportOutcome::Unknown }
+        if self.finished.contains_key(&order_id) {
+            ReportOutcome::Late
+        } else {
+            ReportOutcome::Unknown
+        }
     }
 }
 
@@ -349,9 +376,15 @@ mod tests {
     fn happy_path_new_ack_partial_fill_filled() {
         let mut tracker = OrderTracker::default();
         tracker.insert_new(order(1, 10));
-        assert_eq!(tracker.on_accepted(ClientOrderId(1)), ReportOutcome::Applied);
+        assert_eq!(
+            tracker.on_accepted(ClientOrderId(1)),
+            ReportOutcome::Applied
+        );
         tracker.on_fill(ClientOrderId(1), 4);
-        assert_eq!(tracker.state_of(ClientOrderId(1)), Some(OrderState::PartiallyFilled));
+        assert_eq!(
+            tracker.state_of(ClientOrderId(1)),
+            Some(OrderState::PartiallyFilled)
+        );
         tracker.on_fill(ClientOrderId(1), 6);
         assert_eq!(tracker.state_of(ClientOrderId(1)), Some(OrderState::Filled));
         assert_eq!(tracker.live_count(), 0);
@@ -363,11 +396,20 @@ mod tests {
         tracker.insert_new(order(1, 10));
         tracker.on_accepted(ClientOrderId(1));
         assert!(tracker.mark_cancel_sent(ClientOrderId(1), 5));
-        assert!(!tracker.mark_cancel_sent(ClientOrderId(1), 6), "no second cancel while one is pending");
+        assert!(
+            !tracker.mark_cancel_sent(ClientOrderId(1), 6),
+            "no second cancel while one is pending"
+        );
         tracker.on_fill(ClientOrderId(1), 3);
-        assert_eq!(tracker.state_of(ClientOrderId(1)), Some(OrderState::PendingCancel));
+        assert_eq!(
+            tracker.state_of(ClientOrderId(1)),
+            Some(OrderState::PendingCancel)
+        );
         tracker.on_canceled(ClientOrderId(1));
-        assert_eq!(tracker.state_of(ClientOrderId(1)), Some(OrderState::Canceled));
+        assert_eq!(
+            tracker.state_of(ClientOrderId(1)),
+            Some(OrderState::Canceled)
+        );
         assert_eq!(tracker.on_fill(ClientOrderId(1), 1), ReportOutcome::Late);
     }
 
@@ -379,7 +421,10 @@ mod tests {
         tracker.on_fill(ClientOrderId(1), 2);
         tracker.mark_cancel_sent(ClientOrderId(1), 5);
         tracker.on_cancel_rejected(ClientOrderId(1));
-        assert_eq!(tracker.state_of(ClientOrderId(1)), Some(OrderState::PartiallyFilled));
+        assert_eq!(
+            tracker.state_of(ClientOrderId(1)),
+            Some(OrderState::PartiallyFilled)
+        );
     }
 
     #[test]
@@ -408,12 +453,22 @@ mod tests {
         tracker.on_replaced(ClientOrderId(1), 101, 4);
         let record = tracker.get(ClientOrderId(1)).unwrap();
         assert_eq!((record.price_ticks, record.exposure_lots()), (101, 4));
+        // Growing: a total of 15 after 2 filled may add 13 more, even before the ack.
+        tracker.on_fill(ClientOrderId(1), 2);
+        tracker.mark_replace_sent(ClientOrderId(1), 101, 15, 0);
+        assert_eq!(tracker.get(ClientOrderId(1)).unwrap().exposure_lots(), 13);
     }
 
     #[test]
     fn unknown_order_reports_are_flagged() {
         let mut tracker = OrderTracker::default();
-        assert_eq!(tracker.on_canceled(ClientOrderId(9)), ReportOutcome::Unknown);
-        assert_eq!(tracker.on_rejected(ClientOrderId(9)), ReportOutcome::Unknown);
+        assert_eq!(
+            tracker.on_canceled(ClientOrderId(9)),
+            ReportOutcome::Unknown
+        );
+        assert_eq!(
+            tracker.on_rejected(ClientOrderId(9)),
+            ReportOutcome::Unknown
+        );
     }
 }

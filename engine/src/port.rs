@@ -279,14 +279,17 @@ pub enum Command {
         /// Our order.
         order_id: ClientOrderId,
     },
-    /// Move an order to a new price and open size (queue priority is the venue's rule).
+    /// Move an order to a new price and total quantity (queue priority is the venue's
+    /// rule). The total includes what has already filled, as on venues' amend
+    /// endpoints, so fills racing the replace can never push the order past it; the
+    /// venue rejects a total at or below the filled quantity.
     Replace {
         /// Our order.
         order_id: ClientOrderId,
         /// New price, ticks.
         price_ticks: Ticks,
-        /// New open size, lots.
-        size_lots: Lots,
+        /// New total quantity (filled + open), lots.
+        total_size_lots: Lots,
     },
     /// Deliver `Event::Timer { timer_id }` at `at_ns` (replaces an earlier one of the same id).
     SetTimer {
@@ -314,7 +317,11 @@ mod tests {
         }));
         let text = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), event);
-        let command = Command::Replace { order_id: ClientOrderId(7), price_ticks: 600_001, size_lots: 5 };
+        let command = Command::Replace {
+            order_id: ClientOrderId(7),
+            price_ticks: 600_001,
+            total_size_lots: 5,
+        };
         let text = serde_json::to_string(&command).unwrap();
         assert!(text.contains("\"type\":\"replace\""), "{text}");
         assert_eq!(serde_json::from_str::<Command>(&text).unwrap(), command);
