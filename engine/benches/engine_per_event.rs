@@ -112,7 +112,8 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine_per_market_event");
     group.throughput(Throughput::Elements(events.len() as u64));
     group.sample_size(20);
-    let cases = [("2_levels_a_side", params(2, false)), ("5_levels_a_side", params(5, false)), ("2_levels_requote_every_message", params(2, true))];
+    let cases =
+        [("2_levels_a_side", params(2, false)), ("5_levels_a_side", params(5, false)), ("2_levels_requote_every_message", params(2, true))];
     for (name, params) in cases {
         let (_, engine) = run_stream_engine(&params, &events);
         let counters = engine.counters();

@@ -66,36 +66,23 @@ impl Accounting {
 
     /// Books a position correction found by reconciliation at the given price, so
     /// the PnL identity still holds (the difference is a fill we never saw).
-    pub fn apply_adjustment(
-        &mut self,
-        delta_lots: Lots,
-        price_ticks: Ticks,
-        instrument: &Instrument,
-    ) {
+    pub fn apply_adjustment(&mut self, delta_lots: Lots, price_ticks: Ticks, instrument: &Instrument) {
         if delta_lots == 0 {
             return;
         }
-        let side = if delta_lots > 0 {
-            Side::Buy
-        } else {
-            Side::Sell
-        };
+        let side = if delta_lots > 0 { Side::Buy } else { Side::Sell };
         self.book_trade(side, price_ticks, delta_lots.abs(), instrument);
         self.adjustment_lots += delta_lots;
     }
 
     /// Total PnL in quote currency, marking the position at `mark_ticks`.
     pub fn pnl_quote(&self, mark_ticks: f64, instrument: &Instrument) -> f64 {
-        (self.cash_tick_lots as f64 + self.position_lots as f64 * mark_ticks)
-            * instrument.quote_per_tick_lot()
-            - self.fees_quote
+        (self.cash_tick_lots as f64 + self.position_lots as f64 * mark_ticks) * instrument.quote_per_tick_lot() - self.fees_quote
     }
 
     /// Unrealized PnL (before fees) of the open position at `mark_ticks`, quote currency.
     pub fn unrealized_quote(&self, mark_ticks: f64, instrument: &Instrument) -> f64 {
-        self.position_lots as f64
-            * (mark_ticks - self.average_entry_ticks)
-            * instrument.quote_per_tick_lot()
+        self.position_lots as f64 * (mark_ticks - self.average_entry_ticks) * instrument.quote_per_tick_lot()
     }
 
     /// Traded notional, quote currency.
@@ -103,28 +90,18 @@ impl Accounting {
         self.traded_tick_lots as f64 * instrument.quote_per_tick_lot()
     }
 
-    fn book_trade(
-        &mut self,
-        side: Side,
-        price_ticks: Ticks,
-        size_lots: Lots,
-        instrument: &Instrument,
-    ) {
+    fn book_trade(&mut self, side: Side, price_ticks: Ticks, size_lots: Lots, instrument: &Instrument) {
         let signed = side.sign() * size_lots;
         self.cash_tick_lots -= signed as i128 * price_ticks as i128;
         let old = self.position_lots;
         let new = old + signed;
         if old == 0 || old.signum() == signed.signum() {
             let total = old.abs() + size_lots;
-            self.average_entry_ticks = (self.average_entry_ticks * old.abs() as f64
-                + price_ticks as f64 * size_lots as f64)
-                / total as f64;
+            self.average_entry_ticks = (self.average_entry_ticks * old.abs() as f64 + price_ticks as f64 * size_lots as f64) / total as f64;
         } else {
             let closed = size_lots.min(old.abs());
-            self.realized_quote += old.signum() as f64
-                * closed as f64
-                * (price_ticks as f64 - self.average_entry_ticks)
-                * instrument.quote_per_tick_lot();
+            self.realized_quote +=
+                old.signum() as f64 * closed as f64 * (price_ticks as f64 - self.average_entry_ticks) * instrument.quote_per_tick_lot();
             if new.signum() != old.signum() {
                 self.average_entry_ticks = if new == 0 { 0.0 } else { price_ticks as f64 };
             }
@@ -194,36 +171,21 @@ impl Markouts {
 
     /// Resolves markouts whose horizon has passed, at fair value `fair_value_ticks`,
     /// and hands completed records to `complete`.
-    pub fn resolve(
-        &mut self,
-        now_ns: Nanos,
-        fair_value_ticks: f64,
-        mut complete: impl FnMut(FillRecord),
-    ) {
+    pub fn resolve(&mut self, now_ns: Nanos, fair_value_ticks: f64, mut complete: impl FnMut(FillRecord)) {
         while let Some(record) = self.pending.get_mut(self.short_resolved) {
             if now_ns < record.time_ns + MARKOUT_SHORT_MS * NANOS_PER_MS {
                 break;
             }
-            record.adverse_1s_bps = Some(adverse_bps(
-                record.side,
-                record.fair_value_ticks,
-                fair_value_ticks,
-            ));
+            record.adverse_1s_bps = Some(adverse_bps(record.side, record.fair_value_ticks, fair_value_ticks));
             self.short_resolved += 1;
         }
         while let Some(record) = self.pending.front() {
-            if now_ns < record.time_ns + MARKOUT_LONG_MS * NANOS_PER_MS
-                || record.adverse_1s_bps.is_none()
-            {
+            if now_ns < record.time_ns + MARKOUT_LONG_MS * NANOS_PER_MS || record.adverse_1s_bps.is_none() {
                 break;
             }
             let mut record = self.pending.pop_front().expect("front exists");
             self.short_resolved -= 1;
-            record.adverse_10s_bps = Some(adverse_bps(
-                record.side,
-                record.fair_value_ticks,
-                fair_value_ticks,
-            ));
+            record.adverse_10s_bps = Some(adverse_bps(record.side, record.fair_value_ticks, fair_value_ticks));
             complete(record);
         }
     }
@@ -246,15 +208,9 @@ impl Markouts {
 }
 
 /// Builds the record of a fill seen at fair value `fair_value_ticks`.
-pub fn fill_record(
-    fill: &crate::port::Fill,
-    time_ns: Nanos,
-    fair_value_ticks: f64,
-    position_after_lots: Lots,
-) -> FillRecord {
+pub fn fill_record(fill: &crate::port::Fill, time_ns: Nanos, fair_value_ticks: f64, position_after_lots: Lots) -> FillRecord {
     let spread_captured_bps = if fair_value_ticks > 0.0 {
-        fill.side.sign() as f64 * (fair_value_ticks - fill.price_ticks as f64) / fair_value_ticks
-            * 10_000.0
+        fill.side.sign() as f64 * (fair_value_ticks - fill.price_ticks as f64) / fair_value_ticks * 10_000.0
     } else {
         0.0
     };
@@ -292,9 +248,7 @@ mod tests {
         let expected = (-10_000.0 + 4_040.0 + 6.0 * 1_005.0) * per - 0.01;
         assert!((pnl - expected).abs() < 1e-12);
         let unrealized = accounting.unrealized_quote(1_005.0, &instrument);
-        assert!(
-            (accounting.realized_quote + unrealized - accounting.fees_quote - pnl).abs() < 1e-9
-        );
+        assert!((accounting.realized_quote + unrealized - accounting.fees_quote - pnl).abs() < 1e-9);
     }
 
     #[test]
@@ -328,10 +282,7 @@ mod tests {
         markouts.resolve(10_000_000_000, 1_010.0, |r| done.push(r));
         assert_eq!(done.len(), 1);
         let record = &done[0];
-        assert!(
-            (record.adverse_1s_bps.unwrap() - 100.0).abs() < 1e-9,
-            "price fell after a buy: adverse"
-        );
+        assert!((record.adverse_1s_bps.unwrap() - 100.0).abs() < 1e-9, "price fell after a buy: adverse");
         assert!((record.adverse_10s_bps.unwrap() + 100.0).abs() < 1e-9);
         assert!(record.spread_captured_bps > 0.0);
         assert_eq!(markouts.pending(), 0);

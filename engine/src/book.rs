@@ -40,9 +40,7 @@ impl Touch {
         if total <= 0 {
             return self.mid_ticks();
         }
-        (self.bid_ticks as f64 * self.ask_lots as f64
-            + self.ask_ticks as f64 * self.bid_lots as f64)
-            / total as f64
+        (self.bid_ticks as f64 * self.ask_lots as f64 + self.ask_ticks as f64 * self.bid_lots as f64) / total as f64
     }
 
     /// Best price on `side`.
@@ -81,12 +79,7 @@ impl BookView {
     pub fn touch(&self) -> Option<Touch> {
         let (&bid_ticks, &bid_lots) = self.bids.last_key_value()?;
         let (&ask_ticks, &ask_lots) = self.asks.first_key_value()?;
-        (bid_ticks < ask_ticks).then_some(Touch {
-            bid_ticks,
-            bid_lots,
-            ask_ticks,
-            ask_lots,
-        })
+        (bid_ticks < ask_ticks).then_some(Touch { bid_ticks, bid_lots, ask_ticks, ask_lots })
     }
 
     /// Number of levels on `side`.
@@ -149,9 +142,7 @@ impl BookView {
             self.asks.insert(ask.price_ticks, ask.size_lots);
         }
         // A stale deeper level on the other side can now cross the fresh touch: drop it.
-        while let (Some((&bid_price, _)), Some((&ask_price, _))) =
-            (self.bids.last_key_value(), self.asks.first_key_value())
-        {
+        while let (Some((&bid_price, _)), Some((&ask_price, _))) = (self.bids.last_key_value(), self.asks.first_key_value()) {
             if bid_price < ask_price {
                 break;
             }
@@ -169,79 +160,45 @@ mod tests {
     use super::*;
 
     fn level(price_ticks: Ticks, size_lots: Lots) -> Level {
-        Level {
-            price_ticks,
-            size_lots,
-        }
+        Level { price_ticks, size_lots }
     }
 
     #[test]
     fn snapshot_then_deltas_move_the_touch() {
         let mut book = BookView::default();
-        book.apply(&MarketData::Snapshot {
-            bids: vec![level(99, 5), level(98, 7)],
-            asks: vec![level(101, 4)],
-        });
+        book.apply(&MarketData::Snapshot { bids: vec![level(99, 5), level(98, 7)], asks: vec![level(101, 4)] });
         assert_eq!(book.touch().unwrap().bid_ticks, 99);
         book.apply(&MarketData::Delta {
             updates: vec![
-                LevelUpdate {
-                    side: Side::Buy,
-                    price_ticks: 99,
-                    size_lots: 0,
-                },
-                LevelUpdate {
-                    side: Side::Sell,
-                    price_ticks: 100,
-                    size_lots: 2,
-                },
+                LevelUpdate { side: Side::Buy, price_ticks: 99, size_lots: 0 },
+                LevelUpdate { side: Side::Sell, price_ticks: 100, size_lots: 2 },
             ],
         });
         let touch = book.touch().unwrap();
-        assert_eq!(
-            (touch.bid_ticks, touch.ask_ticks, touch.ask_lots),
-            (98, 100, 2)
-        );
+        assert_eq!((touch.bid_ticks, touch.ask_ticks, touch.ask_lots), (98, 100, 2));
         assert!((touch.mid_ticks() - 99.0).abs() < 1e-12);
     }
 
     #[test]
     fn microprice_leans_to_the_thin_side() {
-        let touch = Touch {
-            bid_ticks: 100,
-            bid_lots: 9,
-            ask_ticks: 102,
-            ask_lots: 1,
-        };
+        let touch = Touch { bid_ticks: 100, bid_lots: 9, ask_ticks: 102, ask_lots: 1 };
         assert!(touch.microprice_ticks() > touch.mid_ticks());
     }
 
     #[test]
     fn one_sided_or_crossed_book_has_no_touch() {
         let mut book = BookView::default();
-        book.apply(&MarketData::Snapshot {
-            bids: vec![level(99, 5)],
-            asks: vec![],
-        });
+        book.apply(&MarketData::Snapshot { bids: vec![level(99, 5)], asks: vec![] });
         assert!(book.touch().is_none());
-        book.apply(&MarketData::Snapshot {
-            bids: vec![level(101, 5)],
-            asks: vec![level(100, 1)],
-        });
+        book.apply(&MarketData::Snapshot { bids: vec![level(101, 5)], asks: vec![level(100, 1)] });
         assert!(book.touch().is_none());
     }
 
     #[test]
     fn best_bid_offer_clears_stale_better_levels() {
         let mut book = BookView::default();
-        book.apply(&MarketData::Snapshot {
-            bids: vec![level(99, 5), level(98, 1)],
-            asks: vec![level(101, 4), level(103, 1)],
-        });
-        book.apply(&MarketData::BestBidOffer {
-            bid: level(102, 3),
-            ask: level(104, 2),
-        });
+        book.apply(&MarketData::Snapshot { bids: vec![level(99, 5), level(98, 1)], asks: vec![level(101, 4), level(103, 1)] });
+        book.apply(&MarketData::BestBidOffer { bid: level(102, 3), ask: level(104, 2) });
         let touch = book.touch().unwrap();
         assert_eq!((touch.bid_ticks, touch.ask_ticks), (102, 104));
         assert_eq!(book.depth_levels(Side::Buy), 3);

@@ -20,19 +20,13 @@ use crate::kpi::{BlockReason, BlockSet, Counters, Kpis, SignedHistogram};
 use crate::orders::{OrderPurpose, OrderRecord, OrderState, OrderTracker, ReportOutcome};
 use crate::params::{EngineParams, FairValueMode, HorizonMode, VolatilitySource};
 use crate::port::{
-    Command, Control, DECISION_TIMER, Event, Fill, Liquidity, MarketData, NewOrder, RejectReason,
-    TimeInForce, VenueOrder, VenueReport,
+    Command, Control, DECISION_TIMER, Event, Fill, Liquidity, MarketData, NewOrder, RejectReason, TimeInForce, VenueOrder, VenueReport,
 };
 use crate::quoting::{QuoteInputs, QuoteLevel, QuotePlan, plan_quotes};
 use crate::reconcile::{Mismatch, ReconciliationReport, reconcile};
-use crate::risk::{
-    ErrorBreaker, ErrorBreakerSettings, KillCause, RateLimiter, VolatilityBreaker,
-    taker_allowance_lots,
-};
+use crate::risk::{ErrorBreaker, ErrorBreakerSettings, KillCause, RateLimiter, VolatilityBreaker, taker_allowance_lots};
 use crate::signals::{MoveWindow, VolatilityEstimator};
-use crate::units::{
-    ClientOrderId, Instrument, Lots, NANOS_PER_MS, NANOS_PER_S, Nanos, Side, Ticks,
-};
+use crate::units::{ClientOrderId, Instrument, Lots, NANOS_PER_MS, NANOS_PER_S, Nanos, Side, Ticks};
 
 /// Guard states at a moment, for timelines and expectations.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -89,6 +83,7 @@ pub struct Engine {
     timer_armed: bool,
     both_sides_quoted: bool,
     both_sides_quoted_ns: Nanos,
+    best_resting_quotes: (Option<Ticks>, Option<Ticks>),
     pnl_peak: f64,
     max_drawdown: f64,
     max_inventory_abs: Lots,
@@ -109,27 +104,11 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     /// Builds an engine; `jitter` is the seeded stream for back-off jitter.
-    pub fn new(
-        instrument: Instrument,
-        params: EngineParams,
-        profile: &str,
-        jitter: Box<dyn Rng + Send>,
-    ) -> Result<Engine, EngineError> {
+    pub fn new(instrument: Instrument, params: EngineParams, profile: &str, jitter: Box<dyn Rng + Send>) -> Result<Engine, EngineError> {
         params.validate()?;
         instrument.validate().map_err(|error| {
-            let crate::error::InstrumentError::OutOfRange {
-                field,
-                value,
-                min,
-                max,
-            } = error;
-            EngineError::Params(ParamError::OutOfRange {
-                name: field,
-                value,
-                min,
-                max,
-                unit: "instrument",
-            })
+            let crate::error::InstrumentError::OutOfRange { field, value, min, max } = error;
+            EngineError::Params(ParamError::OutOfRange { name: field, value, min, max, unit: "instrument" })
         })?;
         Ok(Engine {
             instrument,
@@ -162,6 +141,7 @@ impl Engine {
             timer_armed: false,
             both_sides_quoted: false,
             both_sides_quoted_ns: 0,
+            best_resting_quotes: (None, None),
             pnl_peak: 0.0,
             max_drawdown: 0.0,
             max_inventory_abs: 0,
@@ -173,12 +153,7 @@ impl Engine {
     /// Handles one event at `now_ns` and pushes the resulting commands onto `out`.
     /// Only operator controls can fail (a refused parameter update); the engine's
     /// state is then unchanged.
-    pub fn handle(
-        &mut self,
-        now_ns: Nanos,
-        event: &Event,
-        out: &mut Vec<Command>,
-    ) -> Result<(), EngineError> {
+    pub fn handle(&mut self, now_ns: Nanos, event: &Event, out: &mut Vec<Command>) -> Result<(), EngineError> {
         self.advance_clock(now_ns);
         let result = match event {
             Event::Market(market_data) => {
@@ -200,13 +175,10 @@ impl Engine {
         };
         if !self.timer_armed {
             let at_ns = now_ns + self.params.decision_interval_ms * NANOS_PER_MS;
-            out.push(Command::SetTimer {
-                timer_id: DECISION_TIMER,
-                at_ns,
-            });
+            out.push(Command::SetTimer { timer_id: DECISION_TIMER, at_ns });
             self.timer_armed = true;
         }
-        self.both_sides_quoted = self.quoted_on(Side::Buy) && self.quoted_on(Side::Sell);
+        self.refresh_resting_quotes();
         result
     }
 
@@ -215,16 +187,8 @@ impl Engine {
     pub fn finish(&mut self, now_ns: Nanos) {
         self.advance_clock(now_ns);
         let fair_value = self.fair_value_ticks.unwrap_or(0.0);
-        let Engine {
-            markouts,
-            completed_fills,
-            adverse_1s,
-            adverse_10s,
-            ..
-        } = self;
-        markouts.flush(fair_value, |record| {
-            complete_fill(record, adverse_1s, adverse_10s, completed_fills)
-        });
+        let Engine { markouts, completed_fills, adverse_1s, adverse_10s, .. } = self;
+        markouts.flush(fair_value, |record| complete_fill(record, adverse_1s, adverse_10s, completed_fills));
     }
 
     /// Hands over fills whose markouts are complete, oldest first. Callers that keep
@@ -256,10 +220,7 @@ impl Engine {
             adverse_10s_p95_bps: self.adverse_10s.quantile(0.95),
             spread_captured_mean_bps: ratio(self.spread_captured_sum_bps, self.maker_fills as f64),
             slippage_p95_bps: self.slippage.quantile(0.95),
-            risk_ratio: ratio(
-                self.counters.risk_blocked_decisions as f64,
-                self.counters.decisions as f64,
-            ),
+            risk_ratio: ratio(self.counters.risk_blocked_decisions as f64, self.counters.decisions as f64),
             block_reasons: self.counters.block_reasons(),
             inventory_final: self.accounting.position_lots,
             max_inventory_abs: self.max_inventory_abs,
@@ -285,17 +246,8 @@ impl Engine {
     }
 
     /// Compares the engine's orders and position with a venue's view, without acting.
-    pub fn reconcile(
-        &self,
-        venue_orders: &[VenueOrder],
-        venue_position_lots: Lots,
-    ) -> ReconciliationReport {
-        reconcile(
-            self.orders.live(),
-            self.accounting.position_lots,
-            venue_orders,
-            venue_position_lots,
-        )
+    pub fn reconcile(&self, venue_orders: &[VenueOrder], venue_position_lots: Lots) -> ReconciliationReport {
+        reconcile(self.orders.live(), self.accounting.position_lots, venue_orders, venue_position_lots)
     }
 
     /// The report of the last venue snapshot the engine reconciled against.
@@ -345,8 +297,7 @@ impl Engine {
 
     /// Total PnL marked at fair value, quote currency.
     pub fn pnl_quote(&self) -> f64 {
-        self.accounting
-            .pnl_quote(self.fair_value_ticks.unwrap_or(0.0), &self.instrument)
+        self.accounting.pnl_quote(self.fair_value_ticks.unwrap_or(0.0), &self.instrument)
     }
 
     /// Live orders, by id.
@@ -362,14 +313,9 @@ impl Engine {
     /// Our best resting quote prices (bid, ask), if any.
     pub fn best_quotes(&self) -> (Option<Ticks>, Option<Ticks>) {
         let resting = |side: Side| {
-            self.orders.live().filter(move |order| {
-                order.purpose == OrderPurpose::Quote && order.side == side && order.is_resting()
-            })
+            self.orders.live().filter(move |order| order.purpose == OrderPurpose::Quote && order.side == side && order.is_resting())
         };
-        (
-            resting(Side::Buy).map(|order| order.price_ticks).max(),
-            resting(Side::Sell).map(|order| order.price_ticks).min(),
-        )
+        (resting(Side::Buy).map(|order| order.price_ticks).max(), resting(Side::Sell).map(|order| order.price_ticks).min())
     }
 
     // ----- event handlers -------------------------------------------------------
@@ -402,10 +348,7 @@ impl Engine {
         self.fair_value_ticks = Some(fair_value);
         self.mark_to_market(now_ns, fair_value, out);
         let range_bps = self.move_window.range_bps(touch.mid_ticks());
-        if self
-            .volatility_breaker
-            .observe(now_ns, range_bps, self.params.vol_breaker_bps)
-        {
+        if self.volatility_breaker.observe(now_ns, range_bps, self.params.vol_breaker_bps) {
             self.counters.volatility_breaker_trips += 1;
         }
         if self.global_block(now_ns).is_some() {
@@ -421,27 +364,14 @@ impl Engine {
         self.counters.decision_ticks += 1;
         if let Some(touch) = self.touch.filter(|_| !self.is_stale(now_ns)) {
             let mid = touch.mid_ticks();
-            self.volatility
-                .sample(now_ns, mid, self.params.vol_half_life_s);
-            self.move_window.sample(
-                now_ns,
-                mid,
-                self.params.vol_breaker_window_ms * NANOS_PER_MS,
-            );
+            self.volatility.sample(now_ns, mid, self.params.vol_half_life_s);
+            self.move_window.sample(now_ns, mid, self.params.vol_breaker_window_ms * NANOS_PER_MS);
             let range_bps = self.move_window.range_bps(mid);
-            if self
-                .volatility_breaker
-                .observe(now_ns, range_bps, self.params.vol_breaker_bps)
-            {
+            if self.volatility_breaker.observe(now_ns, range_bps, self.params.vol_breaker_bps) {
                 self.counters.volatility_breaker_trips += 1;
             }
             let calm_bps = self.params.vol_breaker_bps * self.params.vol_breaker_calm_ratio;
-            self.volatility_breaker.maybe_reset(
-                now_ns,
-                range_bps,
-                self.params.vol_breaker_cooldown_ms,
-                calm_bps,
-            );
+            self.volatility_breaker.maybe_reset(now_ns, range_bps, self.params.vol_breaker_cooldown_ms, calm_bps);
         }
         self.check_timeouts(now_ns, out);
         if let Some(fair_value) = self.fair_value_ticks {
@@ -449,10 +379,7 @@ impl Engine {
         }
         let mut blocked = BlockSet::default();
         self.manage_inventory(now_ns, &mut blocked, out);
-        let due = self
-            .fair_value_ticks
-            .zip(self.touch)
-            .is_some_and(|(fair_value, touch)| self.requote_due(fair_value, touch))
+        let due = self.fair_value_ticks.zip(self.touch).is_some_and(|(fair_value, touch)| self.requote_due(fair_value, touch))
             || self.params.horizon_mode == HorizonMode::Finite;
         let allow_requote = due && self.min_interval_passed(now_ns);
         if due && !allow_requote {
@@ -497,32 +424,18 @@ impl Engine {
                     self.orders.on_cancel_rejected(*order_id)
                 }
             }
-            VenueReport::Replaced {
-                order_id,
-                price_ticks,
-                leaves_lots,
-            } => self
-                .orders
-                .on_replaced(*order_id, *price_ticks, *leaves_lots),
+            VenueReport::Replaced { order_id, price_ticks, leaves_lots } => self.orders.on_replaced(*order_id, *price_ticks, *leaves_lots),
             VenueReport::ReplaceRejected { order_id, reason } => {
                 self.counters.replaces_rejected += 1;
                 // Unknown order (filled meanwhile), would-cross and a total at or below
                 // what already filled are races of a moving market, not venue errors.
-                if !matches!(
-                    reason,
-                    RejectReason::UnknownOrder
-                        | RejectReason::PostOnlyWouldCross
-                        | RejectReason::InvalidSize
-                ) {
+                if !matches!(reason, RejectReason::UnknownOrder | RejectReason::PostOnlyWouldCross | RejectReason::InvalidSize) {
                     self.record_error(now_ns, out);
                 }
                 self.requote.dirty = true;
                 self.orders.on_replace_rejected(*order_id)
             }
-            VenueReport::OpenOrders {
-                orders,
-                position_lots,
-            } => {
+            VenueReport::OpenOrders { orders, position_lots } => {
                 self.on_venue_snapshot(now_ns, orders, *position_lots, out);
                 ReportOutcome::Applied
             }
@@ -537,24 +450,14 @@ impl Engine {
             self.counters.duplicate_fills += 1;
             return;
         }
-        let tracked_lots = self
-            .orders
-            .get(fill.order_id)
-            .map_or(0, |order| order.exposure_lots().min(fill.size_lots));
+        let tracked_lots = self.orders.get(fill.order_id).map_or(0, |order| order.exposure_lots().min(fill.size_lots));
         self.counters.untracked_fill_lots += fill.size_lots - tracked_lots;
         match self.orders.on_fill(fill.order_id, fill.size_lots) {
             ReportOutcome::Applied => {}
             ReportOutcome::Late => self.counters.late_fills += 1,
             ReportOutcome::Unknown => self.counters.unknown_order_reports += 1,
         }
-        self.accounting.apply_fill(
-            fill.side,
-            fill.price_ticks,
-            fill.size_lots,
-            fill.liquidity,
-            fill.fee_quote,
-            &self.instrument,
-        );
+        self.accounting.apply_fill(fill.side, fill.price_ticks, fill.size_lots, fill.liquidity, fill.fee_quote, &self.instrument);
         let position = self.accounting.position_lots;
         self.max_inventory_abs = self.max_inventory_abs.max(position.abs());
         let fair_value = self.fair_value_ticks.unwrap_or(fill.price_ticks as f64);
@@ -570,16 +473,9 @@ impl Engine {
         self.requote.dirty = true;
     }
 
-    fn on_control(
-        &mut self,
-        now_ns: Nanos,
-        control: &Control,
-        out: &mut Vec<Command>,
-    ) -> Result<(), EngineError> {
+    fn on_control(&mut self, now_ns: Nanos, control: &Control, out: &mut Vec<Command>) -> Result<(), EngineError> {
         match control {
-            Control::KillSwitch { engaged: true } => {
-                self.engage_kill(KillCause::Operator, now_ns, out)
-            }
+            Control::KillSwitch { engaged: true } => self.engage_kill(KillCause::Operator, now_ns, out),
             Control::KillSwitch { engaged: false } => {
                 self.kill = None;
                 self.pnl_peak = self.pnl_quote();
@@ -604,54 +500,30 @@ impl Engine {
         Ok(())
     }
 
-    fn on_venue_snapshot(
-        &mut self,
-        now_ns: Nanos,
-        venue_orders: &[VenueOrder],
-        venue_position_lots: Lots,
-        out: &mut Vec<Command>,
-    ) {
+    fn on_venue_snapshot(&mut self, now_ns: Nanos, venue_orders: &[VenueOrder], venue_position_lots: Lots, out: &mut Vec<Command>) {
         let report = self.reconcile(venue_orders, venue_position_lots);
         self.counters.reconciliations += 1;
         self.counters.reconciliation_mismatches += report.mismatches.len() as u64;
         for graded in &report.mismatches {
             match &graded.mismatch {
-                Mismatch::Position {
-                    engine_lots,
-                    venue_lots,
-                } => {
-                    let mark = self
-                        .fair_value_ticks
-                        .map_or(0, |fair_value| fair_value.round() as Ticks);
-                    self.accounting.apply_adjustment(
-                        venue_lots - engine_lots,
-                        mark,
-                        &self.instrument,
-                    );
+                Mismatch::Position { engine_lots, venue_lots } => {
+                    let mark = self.fair_value_ticks.map_or(0, |fair_value| fair_value.round() as Ticks);
+                    self.accounting.apply_adjustment(venue_lots - engine_lots, mark, &self.instrument);
                     self.max_inventory_abs = self.max_inventory_abs.max(venue_lots.abs());
                 }
                 Mismatch::UnknownAtEngine { order_id } => {
-                    if let Some(venue) = venue_orders
-                        .iter()
-                        .find(|venue| venue.order_id == *order_id)
-                    {
+                    if let Some(venue) = venue_orders.iter().find(|venue| venue.order_id == *order_id) {
                         self.adopt_orphan(now_ns, venue, out);
                     }
                 }
                 Mismatch::MissingAtVenue { order_id, .. } => {
                     // In-flight requests resolve themselves (ack, reject or timeout);
                     // settled orders the venue lost are gone.
-                    if self
-                        .orders
-                        .get(*order_id)
-                        .is_some_and(OrderRecord::is_settled)
-                    {
+                    if self.orders.get(*order_id).is_some_and(OrderRecord::is_settled) {
                         self.orders.finish(*order_id, OrderState::Canceled);
                     }
                 }
-                Mismatch::OrderDiffers {
-                    order_id, venue, ..
-                } => self.orders.adopt_venue_view(*order_id, venue.0, venue.1),
+                Mismatch::OrderDiffers { order_id, venue, .. } => self.orders.adopt_venue_view(*order_id, venue.0, venue.1),
             }
         }
         self.last_reconciliation = Some(report);
@@ -661,13 +533,7 @@ impl Engine {
     // ----- decisions ------------------------------------------------------------
 
     /// Evaluates guards and, when allowed, moves the quotes to the plan. Counts one decision.
-    fn run_decision(
-        &mut self,
-        now_ns: Nanos,
-        allow_requote: bool,
-        mut blocked: BlockSet,
-        out: &mut Vec<Command>,
-    ) {
+    fn run_decision(&mut self, now_ns: Nanos, allow_requote: bool, mut blocked: BlockSet, out: &mut Vec<Command>) {
         if let Some(reason) = self.global_block(now_ns) {
             blocked.add(reason);
             self.pull_quotes(now_ns, out);
@@ -695,25 +561,16 @@ impl Engine {
     fn plan(&self, now_ns: Nanos, fair_value_ticks: f64, touch: Touch) -> QuotePlan {
         let sigma_quote_per_sqrt_s = match self.params.volatility_source {
             VolatilitySource::Fixed => self.params.sigma_fixed,
-            VolatilitySource::Ewma => {
-                self.volatility.sigma_per_sqrt_s() * fair_value_ticks * self.instrument.tick_size
-            }
+            VolatilitySource::Ewma => self.volatility.sigma_per_sqrt_s() * fair_value_ticks * self.instrument.tick_size,
         };
         let tau_s = match self.params.horizon_mode {
             HorizonMode::Rolling => self.params.horizon_s,
             HorizonMode::Finite => {
-                let elapsed_s =
-                    (now_ns - self.start_ns.unwrap_or(now_ns)) as f64 / NANOS_PER_S as f64;
+                let elapsed_s = (now_ns - self.start_ns.unwrap_or(now_ns)) as f64 / NANOS_PER_S as f64;
                 (self.params.horizon_s - elapsed_s).max(0.0)
             }
         };
-        let inputs = QuoteInputs {
-            fair_value_ticks,
-            sigma_quote_per_sqrt_s,
-            inventory_lots: self.accounting.position_lots,
-            tau_s,
-            touch,
-        };
+        let inputs = QuoteInputs { fair_value_ticks, sigma_quote_per_sqrt_s, inventory_lots: self.accounting.position_lots, tau_s, touch };
         plan_quotes(&self.params, &self.instrument, &inputs)
     }
 
@@ -721,31 +578,12 @@ impl Engine {
     /// place or cancel. Every send is sized so that the position plus the worst-case
     /// exposure of all live orders on this side stays within the hard limit and the
     /// notional limit.
-    fn move_quotes(
-        &mut self,
-        now_ns: Nanos,
-        side: Side,
-        levels: &[QuoteLevel],
-        blocked: &mut BlockSet,
-        out: &mut Vec<Command>,
-    ) {
+    fn move_quotes(&mut self, now_ns: Nanos, side: Side, levels: &[QuoteLevel], blocked: &mut BlockSet, out: &mut Vec<Command>) {
         let mut quotes: Vec<(ClientOrderId, Ticks, Lots, bool, Lots)> = self
             .orders
             .live()
-            .filter(|order| {
-                order.side == side
-                    && order.purpose == OrderPurpose::Quote
-                    && order.state != OrderState::PendingCancel
-            })
-            .map(|order| {
-                (
-                    order.order_id,
-                    order.price_ticks,
-                    order.leaves_lots,
-                    order.is_settled(),
-                    order.exposure_lots(),
-                )
-            })
+            .filter(|order| order.side == side && order.purpose == OrderPurpose::Quote && order.state != OrderState::PendingCancel)
+            .map(|order| (order.order_id, order.price_ticks, order.leaves_lots, order.is_settled(), order.exposure_lots()))
             .collect();
         // Best first: highest bid, lowest ask.
         quotes.sort_by_key(|&(order_id, price_ticks, ..)| (-side.sign() * price_ticks, order_id));
@@ -753,23 +591,16 @@ impl Engine {
         let mut exposure = self.side_exposure_lots(side);
         for index in 0..levels.len().max(quotes.len()) {
             match (levels.get(index), quotes.get(index)) {
-                (
-                    Some(level),
-                    Some(&(order_id, price_ticks, leaves_lots, settled, order_exposure)),
-                ) => {
-                    let close_enough = price_ticks == level.price_ticks
-                        && leaves_lots <= level.size_lots
-                        && leaves_lots * 2 >= level.size_lots;
+                (Some(level), Some(&(order_id, price_ticks, leaves_lots, settled, order_exposure))) => {
+                    let close_enough =
+                        price_ticks == level.price_ticks && leaves_lots <= level.size_lots && leaves_lots * 2 >= level.size_lots;
                     if !settled || close_enough {
                         continue;
                     }
                     let others = exposure - order_exposure;
                     match self.size_within_limits(*level, directional + others, blocked) {
                         Some(size_lots) => {
-                            let target = QuoteLevel {
-                                price_ticks: level.price_ticks,
-                                size_lots,
-                            };
+                            let target = QuoteLevel { price_ticks: level.price_ticks, size_lots };
                             if self.send_replace(now_ns, order_id, target, blocked, out) {
                                 exposure = others + order_exposure.max(size_lots);
                             }
@@ -778,13 +609,8 @@ impl Engine {
                     }
                 }
                 (Some(level), None) => {
-                    if let Some(size_lots) =
-                        self.size_within_limits(*level, directional + exposure, blocked)
-                    {
-                        let target = QuoteLevel {
-                            price_ticks: level.price_ticks,
-                            size_lots,
-                        };
+                    if let Some(size_lots) = self.size_within_limits(*level, directional + exposure, blocked) {
+                        let target = QuoteLevel { price_ticks: level.price_ticks, size_lots };
                         if self.send_quote(now_ns, side, target, blocked, out) {
                             exposure += size_lots;
                         }
@@ -799,27 +625,17 @@ impl Engine {
     /// The level's size reduced to fit the position and notional limits, given `used`
     /// lots already committed in this direction; `None` when nothing (or less than
     /// the venue's minimum notional) fits.
-    fn size_within_limits(
-        &self,
-        level: QuoteLevel,
-        used: Lots,
-        blocked: &mut BlockSet,
-    ) -> Option<Lots> {
+    fn size_within_limits(&self, level: QuoteLevel, used: Lots, blocked: &mut BlockSet) -> Option<Lots> {
         let price_quote_per_lot = self.instrument.notional(level.price_ticks, 1);
         let notional_room = if price_quote_per_lot > 0.0 {
-            ((self.params.max_notional_quote / price_quote_per_lot).floor() as Lots)
-                .saturating_sub(used)
+            ((self.params.max_notional_quote / price_quote_per_lot).floor() as Lots).saturating_sub(used)
         } else {
             Lots::MAX
         };
         let position_room = self.params.inventory_hard_lots - used;
         let size_lots = level.size_lots.min(position_room).min(notional_room);
         if size_lots < level.size_lots {
-            blocked.add(if position_room <= notional_room {
-                BlockReason::PositionLimit
-            } else {
-                BlockReason::NotionalLimit
-            });
+            blocked.add(if position_room <= notional_room { BlockReason::PositionLimit } else { BlockReason::NotionalLimit });
         }
         if size_lots < 1 {
             return None;
@@ -838,21 +654,12 @@ impl Engine {
         let target_abs = match self.kill {
             Some(_) if self.params.kill_flatten => 0,
             Some(_) => return,
-            None if position.abs() > self.params.inventory_hard_lots => {
-                self.params.inventory_soft_lots
-            }
+            None if position.abs() > self.params.inventory_hard_lots => self.params.inventory_soft_lots,
             None => return,
         };
         let excess = position.abs() - target_abs;
-        let unwind_in_flight = self
-            .orders
-            .live()
-            .any(|order| order.purpose == OrderPurpose::Unwind);
-        if excess <= 0
-            || unwind_in_flight
-            || self.is_stale(now_ns)
-            || self.error_breaker.is_backing_off(now_ns)
-        {
+        let unwind_in_flight = self.orders.live().any(|order| order.purpose == OrderPurpose::Unwind);
+        if excess <= 0 || unwind_in_flight || self.is_stale(now_ns) || self.error_breaker.is_backing_off(now_ns) {
             return;
         }
         let Some(touch) = self.touch else {
@@ -861,22 +668,14 @@ impl Engine {
         let side = if position > 0 { Side::Sell } else { Side::Buy };
         // Orders on the unwind side still in flight (quotes being canceled) may fill
         // too: the unwind must not carry the position past the limit the other way.
-        let side_room = self.params.inventory_hard_lots
-            - side.sign() * position
-            - self.side_exposure_lots(side);
-        let allowance = taker_allowance_lots(
-            self.accounting.maker_volume_lots,
-            self.accounting.taker_volume_lots,
-            self.params.max_taker_share_pct,
-        );
+        let side_room = self.params.inventory_hard_lots - side.sign() * position - self.side_exposure_lots(side);
+        let allowance =
+            taker_allowance_lots(self.accounting.maker_volume_lots, self.accounting.taker_volume_lots, self.params.max_taker_share_pct);
         if allowance < 1 {
             blocked.add(BlockReason::TakerCap);
             return;
         }
-        let size_lots = excess
-            .min(self.params.unwind_clip_lots)
-            .min(allowance)
-            .min(side_room);
+        let size_lots = excess.min(self.params.unwind_clip_lots).min(allowance).min(side_room);
         if size_lots < 1 {
             return;
         }
@@ -885,20 +684,12 @@ impl Engine {
             Side::Sell => ((touch.bid_ticks as f64 * (1.0 - slip)).floor() as Ticks).max(1),
             Side::Buy => (touch.ask_ticks as f64 * (1.0 + slip)).ceil() as Ticks,
         };
-        if !self
-            .rate_limiter
-            .allows(now_ns, self.params.max_orders_per_s)
-        {
+        if !self.rate_limiter.allows(now_ns, self.params.max_orders_per_s) {
             blocked.add(BlockReason::RateLimit);
             return;
         }
-        let order = NewOrder {
-            order_id: self.allocate_order_id(),
-            side,
-            price_ticks,
-            size_lots,
-            time_in_force: TimeInForce::ImmediateOrCancel,
-        };
+        let order =
+            NewOrder { order_id: self.allocate_order_id(), side, price_ticks, size_lots, time_in_force: TimeInForce::ImmediateOrCancel };
         self.send_place(now_ns, order, OrderPurpose::Unwind, out);
     }
 
@@ -921,15 +712,11 @@ impl Engine {
     }
 
     fn is_stale(&self, now_ns: Nanos) -> bool {
-        self.last_market_ns
-            .is_none_or(|last| now_ns - last > self.params.md_stale_ms * NANOS_PER_MS)
+        self.last_market_ns.is_none_or(|last| now_ns - last > self.params.md_stale_ms * NANOS_PER_MS)
     }
 
     fn requote_due(&self, fair_value_ticks: f64, touch: Touch) -> bool {
-        if self.requote.dirty
-            || self.requote.last_ns.is_none()
-            || self.requote.inventory_lots != self.accounting.position_lots
-        {
+        if self.requote.dirty || self.requote.last_ns.is_none() || self.requote.inventory_lots != self.accounting.position_lots {
             return true;
         }
         let moved = (fair_value_ticks - self.requote.fair_value_ticks).abs();
@@ -938,37 +725,21 @@ impl Engine {
         }
         // A quote the market has run through must move even if fair value lags.
         let (best_bid, best_ask) = self.best_quotes();
-        best_bid.is_some_and(|bid| bid >= touch.ask_ticks)
-            || best_ask.is_some_and(|ask| ask <= touch.bid_ticks)
+        best_bid.is_some_and(|bid| bid >= touch.ask_ticks) || best_ask.is_some_and(|ask| ask <= touch.bid_ticks)
     }
 
     fn min_interval_passed(&self, now_ns: Nanos) -> bool {
-        self.requote
-            .last_ns
-            .is_none_or(|last| now_ns - last >= self.params.min_interval_ms * NANOS_PER_MS)
+        self.requote.last_ns.is_none_or(|last| now_ns - last >= self.params.min_interval_ms * NANOS_PER_MS)
     }
 
     fn mark_to_market(&mut self, now_ns: Nanos, fair_value_ticks: f64, out: &mut Vec<Command>) {
-        let Engine {
-            markouts,
-            completed_fills,
-            adverse_1s,
-            adverse_10s,
-            ..
-        } = self;
-        markouts.resolve(now_ns, fair_value_ticks, |record| {
-            complete_fill(record, adverse_1s, adverse_10s, completed_fills)
-        });
-        let pnl = self
-            .accounting
-            .pnl_quote(fair_value_ticks, &self.instrument);
+        let Engine { markouts, completed_fills, adverse_1s, adverse_10s, .. } = self;
+        markouts.resolve(now_ns, fair_value_ticks, |record| complete_fill(record, adverse_1s, adverse_10s, completed_fills));
+        let pnl = self.accounting.pnl_quote(fair_value_ticks, &self.instrument);
         self.pnl_peak = self.pnl_peak.max(pnl);
         let drawdown = self.pnl_peak - pnl;
         self.max_drawdown = self.max_drawdown.max(drawdown);
-        if self.params.max_drawdown_quote > 0.0
-            && drawdown > self.params.max_drawdown_quote
-            && self.kill.is_none()
-        {
+        if self.params.max_drawdown_quote > 0.0 && drawdown > self.params.max_drawdown_quote && self.kill.is_none() {
             self.engage_kill(KillCause::Drawdown, now_ns, out);
         }
     }
@@ -992,10 +763,7 @@ impl Engine {
             backoff_max_ms: self.params.backoff_max_ms,
             jitter_ratio: self.params.backoff_jitter_ratio,
         };
-        if self
-            .error_breaker
-            .record_error(now_ns, settings, self.jitter.as_mut())
-        {
+        if self.error_breaker.record_error(now_ns, settings, self.jitter.as_mut()) {
             self.counters.error_breaker_trips += 1;
             self.pull_quotes(now_ns, out);
         }
@@ -1007,9 +775,8 @@ impl Engine {
             .orders
             .live()
             .filter(|order| {
-                let waiting = order.state == OrderState::PendingNew
-                    || order.state == OrderState::PendingCancel
-                    || order.pending_replace.is_some();
+                let waiting =
+                    order.state == OrderState::PendingNew || order.state == OrderState::PendingCancel || order.pending_replace.is_some();
                 waiting && !order.timeout_counted && now_ns - order.last_request_ns > timeout_ns
             })
             .map(|order| (order.order_id, order.state))
@@ -1032,9 +799,7 @@ impl Engine {
         let quotes: Vec<ClientOrderId> = self
             .orders
             .live()
-            .filter(|order| {
-                order.purpose == OrderPurpose::Quote && order.state != OrderState::PendingCancel
-            })
+            .filter(|order| order.purpose == OrderPurpose::Quote && order.state != OrderState::PendingCancel)
             .map(|order| order.order_id)
             .collect();
         for order_id in quotes {
@@ -1068,17 +833,21 @@ impl Engine {
 
     /// Worst-case lots all live orders on `side` may still add to the position.
     fn side_exposure_lots(&self, side: Side) -> Lots {
-        self.orders
-            .live()
-            .filter(|order| order.side == side)
-            .map(OrderRecord::exposure_lots)
-            .sum()
+        self.orders.live().filter(|order| order.side == side).map(OrderRecord::exposure_lots).sum()
     }
 
-    fn quoted_on(&self, side: Side) -> bool {
-        self.orders.live().any(|order| {
-            order.side == side && order.purpose == OrderPurpose::Quote && order.is_resting()
-        })
+    /// One pass over live orders: our best resting quote each side, and whether both
+    /// sides are quoted (for uptime).
+    fn refresh_resting_quotes(&mut self) {
+        let (mut best_bid, mut best_ask): (Option<Ticks>, Option<Ticks>) = (None, None);
+        for order in self.orders.live().filter(|order| order.purpose == OrderPurpose::Quote && order.is_resting()) {
+            match order.side {
+                Side::Buy => best_bid = best_bid.max(Some(order.price_ticks)),
+                Side::Sell => best_ask = Some(best_ask.map_or(order.price_ticks, |ask| ask.min(order.price_ticks))),
+            }
+        }
+        self.best_resting_quotes = (best_bid, best_ask);
+        self.both_sides_quoted = best_bid.is_some() && best_ask.is_some();
     }
 
     // ----- sending ----------------------------------------------------------------
@@ -1089,22 +858,12 @@ impl Engine {
         order_id
     }
 
-    fn send_quote(
-        &mut self,
-        now_ns: Nanos,
-        side: Side,
-        target: QuoteLevel,
-        blocked: &mut BlockSet,
-        out: &mut Vec<Command>,
-    ) -> bool {
+    fn send_quote(&mut self, now_ns: Nanos, side: Side, target: QuoteLevel, blocked: &mut BlockSet, out: &mut Vec<Command>) -> bool {
         if self.orders.live_count() >= self.params.max_open_orders as usize {
             blocked.add(BlockReason::MaxOpenOrders);
             return false;
         }
-        if !self
-            .rate_limiter
-            .allows(now_ns, self.params.max_orders_per_s)
-        {
+        if !self.rate_limiter.allows(now_ns, self.params.max_orders_per_s) {
             blocked.add(BlockReason::RateLimit);
             return false;
         }
@@ -1119,13 +878,7 @@ impl Engine {
         true
     }
 
-    fn send_place(
-        &mut self,
-        now_ns: Nanos,
-        order: NewOrder,
-        purpose: OrderPurpose,
-        out: &mut Vec<Command>,
-    ) {
+    fn send_place(&mut self, now_ns: Nanos, order: NewOrder, purpose: OrderPurpose, out: &mut Vec<Command>) {
         self.rate_limiter.record(now_ns);
         self.counters.orders_sent += 1;
         self.orders.insert_new(OrderRecord {
@@ -1153,27 +906,16 @@ impl Engine {
         blocked: &mut BlockSet,
         out: &mut Vec<Command>,
     ) -> bool {
-        if !self
-            .rate_limiter
-            .allows(now_ns, self.params.max_orders_per_s)
-        {
+        if !self.rate_limiter.allows(now_ns, self.params.max_orders_per_s) {
             blocked.add(BlockReason::RateLimit);
             return false;
         }
-        let filled_lots = self
-            .orders
-            .get(order_id)
-            .map_or(0, |order| order.filled_lots);
+        let filled_lots = self.orders.get(order_id).map_or(0, |order| order.filled_lots);
         let total_size_lots = filled_lots + target.size_lots;
         self.rate_limiter.record(now_ns);
         self.counters.replaces_sent += 1;
-        self.orders
-            .mark_replace_sent(order_id, target.price_ticks, total_size_lots, now_ns);
-        out.push(Command::Replace {
-            order_id,
-            price_ticks: target.price_ticks,
-            total_size_lots,
-        });
+        self.orders.mark_replace_sent(order_id, target.price_ticks, total_size_lots, now_ns);
+        out.push(Command::Replace { order_id, price_ticks: target.price_ticks, total_size_lots });
         true
     }
 
@@ -1185,12 +927,7 @@ impl Engine {
     }
 }
 
-fn complete_fill(
-    record: FillRecord,
-    adverse_1s: &mut SignedHistogram,
-    adverse_10s: &mut SignedHistogram,
-    completed: &mut Vec<FillRecord>,
-) {
+fn complete_fill(record: FillRecord, adverse_1s: &mut SignedHistogram, adverse_10s: &mut SignedHistogram, completed: &mut Vec<FillRecord>) {
     if let Some(value) = record.adverse_1s_bps {
         adverse_1s.record(value);
     }
@@ -1201,9 +938,5 @@ fn complete_fill(
 }
 
 fn ratio(numerator: f64, denominator: f64) -> f64 {
-    if denominator > 0.0 {
-        numerator / denominator
-    } else {
-        0.0
-    }
+    if denominator > 0.0 { numerator / denominator } else { 0.0 }
 }

@@ -10,9 +10,7 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum InstrumentError {
     /// A numeric field is not finite or outside `[min, max]`.
-    #[error(
-        "instrument field `{field}` = {value} is outside [{min}, {max}]; set it within that range"
-    )]
+    #[error("instrument field `{field}` = {value} is outside [{min}, {max}]; set it within that range")]
     OutOfRange {
         /// Field name.
         field: &'static str,
@@ -29,9 +27,7 @@ pub enum InstrumentError {
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ParamError {
     /// A numeric parameter is not finite or outside its bounds.
-    #[error(
-        "parameter `{name}` = {value} is outside [{min}, {max}] ({unit}); set it within that range"
-    )]
+    #[error("parameter `{name}` = {value} is outside [{min}, {max}] ({unit}); set it within that range")]
     OutOfRange {
         /// Parameter name.
         name: &'static str,
@@ -55,9 +51,7 @@ pub enum ParamError {
         unit: &'static str,
     },
     /// Two parameters that must be ordered are not.
-    #[error(
-        "parameter `{lower}` = {lower_value} must not exceed `{upper}` = {upper_value}; lower the first or raise the second"
-    )]
+    #[error("parameter `{lower}` = {lower_value} must not exceed `{upper}` = {upper_value}; lower the first or raise the second")]
     Ordering {
         /// The parameter that must be the smaller.
         lower: &'static str,

@@ -115,9 +115,7 @@ impl BlockSet {
 
     /// True when any risk guard blocked.
     pub fn any_risk(self) -> bool {
-        BlockReason::ALL
-            .iter()
-            .any(|reason| reason.is_risk() && self.contains(*reason))
+        BlockReason::ALL.iter().any(|reason| reason.is_risk() && self.contains(*reason))
     }
 }
 
@@ -195,12 +193,7 @@ impl Counters {
         BlockReason::ALL
             .iter()
             .filter(|reason| self.block_reasons[**reason as usize] > 0)
-            .map(|reason| {
-                (
-                    reason.as_str().to_string(),
-                    self.block_reasons[*reason as usize],
-                )
-            })
+            .map(|reason| (reason.as_str().to_string(), self.block_reasons[*reason as usize]))
             .collect()
     }
 
@@ -220,12 +213,8 @@ pub struct SignedHistogram {
 
 impl Default for SignedHistogram {
     fn default() -> Self {
-        let histogram =
-            || Histogram::<u64>::new(3).expect("3 significant digits is a valid histogram");
-        SignedHistogram {
-            negative: histogram(),
-            non_negative: histogram(),
-        }
+        let histogram = || Histogram::<u64>::new(3).expect("3 significant digits is a valid histogram");
+        SignedHistogram { negative: histogram(), non_negative: histogram() }
     }
 }
 
@@ -238,14 +227,8 @@ impl SignedHistogram {
         if !value_bps.is_finite() {
             return;
         }
-        let units = (value_bps.abs() * HISTOGRAM_UNITS_PER_BPS)
-            .round()
-            .min(HISTOGRAM_MAX_UNITS) as u64;
-        let target = if value_bps < 0.0 {
-            &mut self.negative
-        } else {
-            &mut self.non_negative
-        };
+        let units = (value_bps.abs() * HISTOGRAM_UNITS_PER_BPS).round().min(HISTOGRAM_MAX_UNITS) as u64;
+        let target = if value_bps < 0.0 { &mut self.negative } else { &mut self.non_negative };
         // `record` grows the auto-resizing histogram; it cannot fail below the clamp.
         let _ = target.record(units);
     }
@@ -270,14 +253,11 @@ impl SignedHistogram {
         let negatives = self.negative.len();
         let units = if rank <= negatives {
             let from_top = negatives - rank + 1;
-            -(self
-                .negative
-                .value_at_quantile((from_top as f64 - 0.5) / negatives as f64) as f64)
+            -(self.negative.value_at_quantile((from_top as f64 - 0.5) / negatives as f64) as f64)
         } else {
             let k = rank - negatives;
             let count = self.non_negative.len();
-            self.non_negative
-                .value_at_quantile((k as f64 - 0.5) / count as f64) as f64
+            self.non_negative.value_at_quantile((k as f64 - 0.5) / count as f64) as f64
         };
         units / HISTOGRAM_UNITS_PER_BPS
     }
@@ -352,16 +332,8 @@ mod tests {
             histogram.record(value as f64 / 10.0);
         }
         assert_eq!(histogram.len(), 100);
-        assert!(
-            (histogram.quantile(0.95) - 4.4).abs() < 0.01,
-            "{}",
-            histogram.quantile(0.95)
-        );
-        assert!(
-            (histogram.quantile(0.05) + 4.6).abs() < 0.01,
-            "{}",
-            histogram.quantile(0.05)
-        );
+        assert!((histogram.quantile(0.95) - 4.4).abs() < 0.01, "{}", histogram.quantile(0.95));
+        assert!((histogram.quantile(0.05) + 4.6).abs() < 0.01, "{}", histogram.quantile(0.05));
         assert!((histogram.quantile(0.0) + 5.0).abs() < 0.01);
         assert!((histogram.quantile(1.0) - 4.9).abs() < 0.01);
     }

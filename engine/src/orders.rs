@@ -38,10 +38,7 @@ pub enum OrderState {
 impl OrderState {
     /// True for filled, canceled and rejected.
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            OrderState::Filled | OrderState::Canceled | OrderState::Rejected
-        )
+        matches!(self, OrderState::Filled | OrderState::Canceled | OrderState::Rejected)
     }
 }
 
@@ -97,8 +94,7 @@ impl OrderRecord {
 
     /// True when the venue has it resting and nothing is in flight for it.
     pub fn is_settled(&self) -> bool {
-        matches!(self.state, OrderState::Open | OrderState::PartiallyFilled)
-            && self.pending_replace.is_none()
+        matches!(self.state, OrderState::Open | OrderState::PartiallyFilled) && self.pending_replace.is_none()
     }
 
     /// True when it rests at the venue as far as we know (quote uptime counts these).
@@ -149,10 +145,7 @@ impl OrderTracker {
 
     /// State of a live or recently finished order.
     pub fn state_of(&self, order_id: ClientOrderId) -> Option<OrderState> {
-        self.live
-            .get(&order_id)
-            .map(|order| order.state)
-            .or_else(|| self.finished.get(&order_id).copied())
+        self.live.get(&order_id).map(|order| order.state).or_else(|| self.finished.get(&order_id).copied())
     }
 
     /// Records a new order that was just sent.
@@ -182,13 +175,7 @@ impl OrderTracker {
     }
 
     /// Marks a replace to `total_size_lots` (filled + open) as sent.
-    pub fn mark_replace_sent(
-        &mut self,
-        order_id: ClientOrderId,
-        price_ticks: Ticks,
-        total_size_lots: Lots,
-        now_ns: Nanos,
-    ) {
+    pub fn mark_replace_sent(&mut self, order_id: ClientOrderId, price_ticks: Ticks, total_size_lots: Lots, now_ns: Nanos) {
         if let Some(order) = self.live.get_mut(&order_id) {
             order.pending_replace = Some((price_ticks, total_size_lots));
             order.last_request_ns = now_ns;
@@ -278,12 +265,7 @@ impl OrderTracker {
     }
 
     /// Applies a replace acknowledgement: new price, open size as the venue says.
-    pub fn on_replaced(
-        &mut self,
-        order_id: ClientOrderId,
-        price_ticks: Ticks,
-        leaves_lots: Lots,
-    ) -> ReportOutcome {
+    pub fn on_replaced(&mut self, order_id: ClientOrderId, price_ticks: Ticks, leaves_lots: Lots) -> ReportOutcome {
         let Some(order) = self.live.get_mut(&order_id) else {
             return self.absent(order_id);
         };
@@ -310,12 +292,7 @@ impl OrderTracker {
     }
 
     /// Overwrites a live order's price and open size with the venue's (reconciliation).
-    pub fn adopt_venue_view(
-        &mut self,
-        order_id: ClientOrderId,
-        price_ticks: Ticks,
-        leaves_lots: Lots,
-    ) {
+    pub fn adopt_venue_view(&mut self, order_id: ClientOrderId, price_ticks: Ticks, leaves_lots: Lots) {
         if let Some(order) = self.live.get_mut(&order_id) {
             order.price_ticks = price_ticks;
             order.leaves_lots = leaves_lots;
@@ -343,11 +320,7 @@ impl OrderTracker {
     }
 
     fn absent(&self, order_id: ClientOrderId) -> ReportOutcome {
-        if self.finished.contains_key(&order_id) {
-            ReportOutcome::Late
-        } else {
-            ReportOutcome::Unknown
-        }
+        if self.finished.contains_key(&order_id) { ReportOutcome::Late } else { ReportOutcome::Unknown }
     }
 }
 
@@ -376,15 +349,9 @@ mod tests {
     fn happy_path_new_ack_partial_fill_filled() {
         let mut tracker = OrderTracker::default();
         tracker.insert_new(order(1, 10));
-        assert_eq!(
-            tracker.on_accepted(ClientOrderId(1)),
-            ReportOutcome::Applied
-        );
+        assert_eq!(tracker.on_accepted(ClientOrderId(1)), ReportOutcome::Applied);
         tracker.on_fill(ClientOrderId(1), 4);
-        assert_eq!(
-            tracker.state_of(ClientOrderId(1)),
-            Some(OrderState::PartiallyFilled)
-        );
+        assert_eq!(tracker.state_of(ClientOrderId(1)), Some(OrderState::PartiallyFilled));
         tracker.on_fill(ClientOrderId(1), 6);
         assert_eq!(tracker.state_of(ClientOrderId(1)), Some(OrderState::Filled));
         assert_eq!(tracker.live_count(), 0);
@@ -396,20 +363,11 @@ mod tests {
         tracker.insert_new(order(1, 10));
         tracker.on_accepted(ClientOrderId(1));
         assert!(tracker.mark_cancel_sent(ClientOrderId(1), 5));
-        assert!(
-            !tracker.mark_cancel_sent(ClientOrderId(1), 6),
-            "no second cancel while one is pending"
-        );
+        assert!(!tracker.mark_cancel_sent(ClientOrderId(1), 6), "no second cancel while one is pending");
         tracker.on_fill(ClientOrderId(1), 3);
-        assert_eq!(
-            tracker.state_of(ClientOrderId(1)),
-            Some(OrderState::PendingCancel)
-        );
+        assert_eq!(tracker.state_of(ClientOrderId(1)), Some(OrderState::PendingCancel));
         tracker.on_canceled(ClientOrderId(1));
-        assert_eq!(
-            tracker.state_of(ClientOrderId(1)),
-            Some(OrderState::Canceled)
-        );
+        assert_eq!(tracker.state_of(ClientOrderId(1)), Some(OrderState::Canceled));
         assert_eq!(tracker.on_fill(ClientOrderId(1), 1), ReportOutcome::Late);
     }
 
@@ -421,10 +379,7 @@ mod tests {
         tracker.on_fill(ClientOrderId(1), 2);
         tracker.mark_cancel_sent(ClientOrderId(1), 5);
         tracker.on_cancel_rejected(ClientOrderId(1));
-        assert_eq!(
-            tracker.state_of(ClientOrderId(1)),
-            Some(OrderState::PartiallyFilled)
-        );
+        assert_eq!(tracker.state_of(ClientOrderId(1)), Some(OrderState::PartiallyFilled));
     }
 
     #[test]
@@ -462,13 +417,7 @@ mod tests {
     #[test]
     fn unknown_order_reports_are_flagged() {
         let mut tracker = OrderTracker::default();
-        assert_eq!(
-            tracker.on_canceled(ClientOrderId(9)),
-            ReportOutcome::Unknown
-        );
-        assert_eq!(
-            tracker.on_rejected(ClientOrderId(9)),
-            ReportOutcome::Unknown
-        );
+        assert_eq!(tracker.on_canceled(ClientOrderId(9)), ReportOutcome::Unknown);
+        assert_eq!(tracker.on_rejected(ClientOrderId(9)), ReportOutcome::Unknown);
     }
 }

@@ -239,11 +239,7 @@ pub struct ParamSpec {
 
 impl std::fmt::Debug for ParamSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} [{}, {}] {}",
-            self.name, self.min, self.max, self.unit
-        )
+        write!(f, "{} [{}, {}] {}", self.name, self.min, self.max, self.unit)
     }
 }
 
@@ -251,20 +247,10 @@ impl ParamSpec {
     /// Checks `value` against this row's kind and bounds.
     pub fn check(&self, value: f64) -> Result<(), ParamError> {
         if !value.is_finite() || value < self.min || value > self.max {
-            return Err(ParamError::OutOfRange {
-                name: self.name,
-                value,
-                min: self.min,
-                max: self.max,
-                unit: self.unit,
-            });
+            return Err(ParamError::OutOfRange { name: self.name, value, min: self.min, max: self.max, unit: self.unit });
         }
         if self.kind == ParamKind::Integer && value.fract() != 0.0 {
-            return Err(ParamError::NotInteger {
-                name: self.name,
-                value,
-                unit: self.unit,
-            });
+            return Err(ParamError::NotInteger { name: self.name, value, unit: self.unit });
         }
         Ok(())
     }
@@ -356,27 +342,12 @@ impl EngineParams {
             spec.check((spec.get)(self))?;
         }
         let ordered: [(&'static str, f64, &'static str, f64); 2] = [
-            (
-                "inventory_soft_lots",
-                self.inventory_soft_lots as f64,
-                "inventory_hard_lots",
-                self.inventory_hard_lots as f64,
-            ),
-            (
-                "backoff_base_ms",
-                self.backoff_base_ms as f64,
-                "backoff_max_ms",
-                self.backoff_max_ms as f64,
-            ),
+            ("inventory_soft_lots", self.inventory_soft_lots as f64, "inventory_hard_lots", self.inventory_hard_lots as f64),
+            ("backoff_base_ms", self.backoff_base_ms as f64, "backoff_max_ms", self.backoff_max_ms as f64),
         ];
         for (lower, lower_value, upper, upper_value) in ordered {
             if lower_value > upper_value {
-                return Err(ParamError::Ordering {
-                    lower,
-                    lower_value,
-                    upper,
-                    upper_value,
-                });
+                return Err(ParamError::Ordering { lower, lower_value, upper, upper_value });
             }
         }
         Ok(())
@@ -384,10 +355,7 @@ impl EngineParams {
 
     /// Returns a copy with `changes` applied and validated as a whole; `self` is untouched
     /// when any change is refused, so an update is all or nothing.
-    pub fn with_changes(
-        &self,
-        changes: &BTreeMap<String, ParamValue>,
-    ) -> Result<EngineParams, ParamError> {
+    pub fn with_changes(&self, changes: &BTreeMap<String, ParamValue>) -> Result<EngineParams, ParamError> {
         let mut next = self.clone();
         for (name, value) in changes {
             next.set_one(name, value)?;
@@ -407,36 +375,19 @@ impl EngineParams {
         }
         match (name, value) {
             ("kill_flatten", ParamValue::Flag(flag)) => self.kill_flatten = *flag,
-            ("fair_value_mode", ParamValue::Choice(choice)) => {
-                self.fair_value_mode = parse_choice(name, choice)?
-            }
-            ("skew_mode", ParamValue::Choice(choice)) => {
-                self.skew_mode = parse_choice(name, choice)?
-            }
-            ("spread_mode", ParamValue::Choice(choice)) => {
-                self.spread_mode = parse_choice(name, choice)?
-            }
-            ("horizon_mode", ParamValue::Choice(choice)) => {
-                self.horizon_mode = parse_choice(name, choice)?
-            }
-            ("volatility_source", ParamValue::Choice(choice)) => {
-                self.volatility_source = parse_choice(name, choice)?
-            }
+            ("fair_value_mode", ParamValue::Choice(choice)) => self.fair_value_mode = parse_choice(name, choice)?,
+            ("skew_mode", ParamValue::Choice(choice)) => self.skew_mode = parse_choice(name, choice)?,
+            ("spread_mode", ParamValue::Choice(choice)) => self.spread_mode = parse_choice(name, choice)?,
+            ("horizon_mode", ParamValue::Choice(choice)) => self.horizon_mode = parse_choice(name, choice)?,
+            ("volatility_source", ParamValue::Choice(choice)) => self.volatility_source = parse_choice(name, choice)?,
             (known, other) if CHOICE_PARAMS.iter().any(|(param, _)| *param == known) => {
-                let allowed = CHOICE_PARAMS
-                    .iter()
-                    .find(|(param, _)| *param == known)
-                    .map(|(_, a)| *a)
-                    .unwrap_or("");
+                let allowed = CHOICE_PARAMS.iter().find(|(param, _)| *param == known).map(|(_, a)| *a).unwrap_or("");
                 return Err(bad_choice(name, other, allowed));
             }
             _ => {
                 let mut known: Vec<&str> = PARAM_SPECS.iter().map(|spec| spec.name).collect();
                 known.extend(CHOICE_PARAMS.iter().map(|(param, _)| *param));
-                return Err(ParamError::Unknown {
-                    name: name.to_string(),
-                    known: known.join(", "),
-                });
+                return Err(ParamError::Unknown { name: name.to_string(), known: known.join(", ") });
             }
         }
         Ok(())
@@ -454,19 +405,10 @@ pub const CHOICE_PARAMS: &[(&str, &str)] = &[
 ];
 
 fn parse_choice<T: serde::de::DeserializeOwned>(name: &str, choice: &str) -> Result<T, ParamError> {
-    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(choice))
-        .map_err(|_| {
-            let allowed = CHOICE_PARAMS
-                .iter()
-                .find(|(param, _)| *param == name)
-                .map(|(_, a)| *a)
-                .unwrap_or("");
-            ParamError::BadChoice {
-                name: name.to_string(),
-                value: choice.to_string(),
-                allowed: allowed.to_string(),
-            }
-        })
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(choice)).map_err(|_| {
+        let allowed = CHOICE_PARAMS.iter().find(|(param, _)| *param == name).map(|(_, a)| *a).unwrap_or("");
+        ParamError::BadChoice { name: name.to_string(), value: choice.to_string(), allowed: allowed.to_string() }
+    })
 }
 
 fn bad_choice(name: &str, value: &ParamValue, allowed: &str) -> ParamError {
@@ -475,11 +417,7 @@ fn bad_choice(name: &str, value: &ParamValue, allowed: &str) -> ParamError {
         ParamValue::Flag(flag) => flag.to_string(),
         ParamValue::Choice(choice) => choice.clone(),
     };
-    ParamError::BadChoice {
-        name: name.to_string(),
-        value,
-        allowed: allowed.to_string(),
-    }
+    ParamError::BadChoice { name: name.to_string(), value, allowed: allowed.to_string() }
 }
 
 #[cfg(test)]
@@ -504,28 +442,16 @@ mod tests {
 
     #[test]
     fn out_of_range_names_field_value_and_bounds() {
-        let params = EngineParams {
-            impact_cap_ratio: 0.0,
-            ..EngineParams::default()
-        };
+        let params = EngineParams { impact_cap_ratio: 0.0, ..EngineParams::default() };
         let message = params.validate().unwrap_err().to_string();
-        assert!(
-            message.contains("impact_cap_ratio") && message.contains("0.01"),
-            "{message}"
-        );
+        assert!(message.contains("impact_cap_ratio") && message.contains("0.01"), "{message}");
     }
 
     #[test]
     fn cross_field_rule_is_checked() {
-        let params = EngineParams {
-            inventory_soft_lots: 500,
-            ..EngineParams::default()
-        };
+        let params = EngineParams { inventory_soft_lots: 500, ..EngineParams::default() };
         let message = params.validate().unwrap_err().to_string();
-        assert!(
-            message.contains("inventory_soft_lots") && message.contains("inventory_hard_lots"),
-            "{message}"
-        );
+        assert!(message.contains("inventory_soft_lots") && message.contains("inventory_hard_lots"), "{message}");
     }
 
     #[test]
@@ -534,15 +460,9 @@ mod tests {
         let mut changes = BTreeMap::new();
         changes.insert("min_interval_ms".to_string(), ParamValue::Number(250.0));
         changes.insert("levels_per_side".to_string(), ParamValue::Number(2.5));
-        assert!(matches!(
-            params.with_changes(&changes),
-            Err(ParamError::NotInteger { .. })
-        ));
+        assert!(matches!(params.with_changes(&changes), Err(ParamError::NotInteger { .. })));
         changes.remove("levels_per_side");
-        changes.insert(
-            "fair_value_mode".to_string(),
-            ParamValue::Choice("mid".to_string()),
-        );
+        changes.insert("fair_value_mode".to_string(), ParamValue::Choice("mid".to_string()));
         let next = params.with_changes(&changes).unwrap();
         assert_eq!(next.min_interval_ms, 250);
         assert_eq!(next.fair_value_mode, FairValueMode::Mid);
@@ -556,10 +476,7 @@ mod tests {
         let message = params.with_changes(&changes).unwrap_err().to_string();
         assert!(message.contains("min_interval_ms"), "{message}");
         let mut changes = BTreeMap::new();
-        changes.insert(
-            "spread_mode".to_string(),
-            ParamValue::Choice("wide".to_string()),
-        );
+        changes.insert("spread_mode".to_string(), ParamValue::Choice("wide".to_string()));
         let message = params.with_changes(&changes).unwrap_err().to_string();
         assert!(message.contains("vol_adaptive, optimal"), "{message}");
     }

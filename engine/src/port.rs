@@ -317,11 +317,7 @@ mod tests {
         }));
         let text = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), event);
-        let command = Command::Replace {
-            order_id: ClientOrderId(7),
-            price_ticks: 600_001,
-            total_size_lots: 5,
-        };
+        let command = Command::Replace { order_id: ClientOrderId(7), price_ticks: 600_001, total_size_lots: 5 };
         let text = serde_json::to_string(&command).unwrap();
         assert!(text.contains("\"type\":\"replace\""), "{text}");
         assert_eq!(serde_json::from_str::<Command>(&text).unwrap(), command);

@@ -63,38 +63,24 @@ impl QuotePlan {
 
 /// Computes target quotes. Prices respect the tick grid (integers by construction)
 /// and never cross the touch, so post-only orders at these prices rest.
-pub fn plan_quotes(
-    params: &EngineParams,
-    instrument: &Instrument,
-    inputs: &QuoteInputs,
-) -> QuotePlan {
+pub fn plan_quotes(params: &EngineParams, instrument: &Instrument, inputs: &QuoteInputs) -> QuotePlan {
     let tick = instrument.tick_size;
     let fair_value = inputs.fair_value_ticks * tick;
     let reservation = reservation_price(params, instrument, inputs, fair_value);
     let half_spread = half_spread(params, inputs, fair_value);
     let spacing = (fair_value * params.level_spacing_bps / 10_000.0).max(tick);
-    let mut plan = QuotePlan {
-        reservation_ticks: reservation / tick,
-        half_spread_ticks: half_spread / tick,
-        ..QuotePlan::default()
-    };
-    let inventory_ratio =
-        (inputs.inventory_lots as f64 / params.inventory_hard_lots as f64).clamp(-1.0, 1.0);
+    let mut plan = QuotePlan { reservation_ticks: reservation / tick, half_spread_ticks: half_spread / tick, ..QuotePlan::default() };
+    let inventory_ratio = (inputs.inventory_lots as f64 / params.inventory_hard_lots as f64).clamp(-1.0, 1.0);
     for side in [Side::Buy, Side::Sell] {
         let size_factor = 1.0 - side.sign() as f64 * params.size_skew * inventory_ratio;
         let mut previous: Option<Ticks> = None;
         for level in 0..params.levels_per_side as usize {
             let offset = half_spread + level as f64 * spacing;
-            let Some(price_ticks) =
-                level_price(side, reservation, offset, tick, inputs.touch, previous)
-            else {
+            let Some(price_ticks) = level_price(side, reservation, offset, tick, inputs.touch, previous) else {
                 break;
             };
             previous = Some(price_ticks);
-            let wanted = (params.quote_size_lots as f64
-                * params.level_size_mult.powi(level as i32)
-                * size_factor)
-                .round();
+            let wanted = (params.quote_size_lots as f64 * params.level_size_mult.powi(level as i32) * size_factor).round();
             let cap = (params.impact_cap_ratio * inputs.touch.size(side) as f64).floor();
             if wanted > cap {
                 plan.impact_capped = true;
@@ -102,10 +88,7 @@ pub fn plan_quotes(
             let size_lots = wanted.min(cap) as Lots;
             if size_lots >= 1 {
                 let index = side.index();
-                plan.levels[index][plan.counts[index]] = QuoteLevel {
-                    price_ticks,
-                    size_lots,
-                };
+                plan.levels[index][plan.counts[index]] = QuoteLevel { price_ticks, size_lots };
                 plan.counts[index] += 1;
             }
         }
@@ -113,12 +96,7 @@ pub fn plan_quotes(
     plan
 }
 
-fn reservation_price(
-    params: &EngineParams,
-    instrument: &Instrument,
-    inputs: &QuoteInputs,
-    fair_value: f64,
-) -> f64 {
+fn reservation_price(params: &EngineParams, instrument: &Instrument, inputs: &QuoteInputs, fair_value: f64) -> f64 {
     let inventory_lots = inputs.inventory_lots;
     let mut reservation = fair_value;
     if params.skew_mode == SkewMode::Inventory {
@@ -130,9 +108,7 @@ fn reservation_price(
     if excess > 0 {
         let room = (params.inventory_hard_lots - params.inventory_soft_lots).max(1) as f64;
         let lean_fraction = (excess as f64 / room).min(1.0);
-        reservation -=
-            inventory_lots.signum() as f64 * lean_fraction * params.inventory_lean_bps * fair_value
-                / 10_000.0;
+        reservation -= inventory_lots.signum() as f64 * lean_fraction * params.inventory_lean_bps * fair_value / 10_000.0;
     }
     reservation
 }
@@ -142,17 +118,11 @@ fn half_spread(params: &EngineParams, inputs: &QuoteInputs, fair_value: f64) -> 
     match params.spread_mode {
         SpreadMode::Optimal => {
             let gamma = params.gamma;
-            (gamma * sigma * sigma * inputs.tau_s + (2.0 / gamma) * (1.0 + gamma / params.k).ln())
-                / 2.0
+            (gamma * sigma * sigma * inputs.tau_s + (2.0 / gamma) * (1.0 + gamma / params.k).ln()) / 2.0
         }
         SpreadMode::VolAdaptive => {
-            let sigma_bps = if fair_value > 0.0 {
-                sigma / fair_value * 10_000.0
-            } else {
-                0.0
-            };
-            let spread_bps = (params.base_spread_bps + params.vol_spread_mult * sigma_bps)
-                .max(params.min_spread_bps);
+            let sigma_bps = if fair_value > 0.0 { sigma / fair_value * 10_000.0 } else { 0.0 };
+            let spread_bps = (params.base_spread_bps + params.vol_spread_mult * sigma_bps).max(params.min_spread_bps);
             fair_value * spread_bps / 20_000.0
         }
     }
@@ -160,14 +130,7 @@ fn half_spread(params: &EngineParams, inputs: &QuoteInputs, fair_value: f64) -> 
 
 /// Price of one level: rounded away from the reservation price, kept off the opposite
 /// touch (post-only) and strictly behind the previous level of the same side.
-fn level_price(
-    side: Side,
-    reservation: f64,
-    offset: f64,
-    tick: f64,
-    touch: Touch,
-    previous: Option<Ticks>,
-) -> Option<Ticks> {
+fn level_price(side: Side, reservation: f64, offset: f64, tick: f64, touch: Touch, previous: Option<Ticks>) -> Option<Ticks> {
     let raw = match side {
         Side::Buy => ((reservation - offset) / tick).floor(),
         Side::Sell => ((reservation + offset) / tick).ceil(),
@@ -203,12 +166,7 @@ mod tests {
             sigma_quote_per_sqrt_s: 6.0,
             inventory_lots,
             tau_s: 30.0,
-            touch: Touch {
-                bid_ticks: 599_999,
-                bid_lots: 500,
-                ask_ticks: 600_001,
-                ask_lots: 500,
-            },
+            touch: Touch { bid_ticks: 599_999, bid_lots: 500, ask_ticks: 600_001, ask_lots: 500 },
         }
     }
 
@@ -221,13 +179,8 @@ mod tests {
         assert_eq!((bids.len(), asks.len()), (2, 2));
         let fair = 600_000;
         assert_eq!(fair - bids[0].price_ticks, asks[0].price_ticks - fair);
-        assert!(
-            bids[1].price_ticks < bids[0].price_ticks && asks[1].price_ticks > asks[0].price_ticks
-        );
-        assert!(
-            bids[1].size_lots > bids[0].size_lots,
-            "outer levels are larger with level_size_mult > 1"
-        );
+        assert!(bids[1].price_ticks < bids[0].price_ticks && asks[1].price_ticks > asks[0].price_ticks);
+        assert!(bids[1].size_lots > bids[0].size_lots, "outer levels are larger with level_size_mult > 1");
     }
 
     #[test]
@@ -242,38 +195,21 @@ mod tests {
 
     #[test]
     fn symmetric_mode_ignores_inventory_below_soft_limit() {
-        let params = EngineParams {
-            skew_mode: SkewMode::Symmetric,
-            ..EngineParams::default()
-        };
+        let params = EngineParams { skew_mode: SkewMode::Symmetric, ..EngineParams::default() };
         let plan = plan_quotes(&params, &Instrument::default(), &inputs(50));
         assert_eq!(plan.reservation_ticks, 600_000.0);
     }
 
     #[test]
     fn optimal_spread_matches_the_closed_form() {
-        let params = EngineParams {
-            spread_mode: SpreadMode::Optimal,
-            gamma: 0.1,
-            k: 1.5,
-            ..EngineParams::default()
-        };
-        let instrument = Instrument {
-            tick_size: 0.0001,
-            lot_size: 1.0,
-            ..Instrument::default()
-        };
+        let params = EngineParams { spread_mode: SpreadMode::Optimal, gamma: 0.1, k: 1.5, ..EngineParams::default() };
+        let instrument = Instrument { tick_size: 0.0001, lot_size: 1.0, ..Instrument::default() };
         let quote_inputs = QuoteInputs {
             fair_value_ticks: 1_000_000.0,
             sigma_quote_per_sqrt_s: 2.0,
             inventory_lots: 0,
             tau_s: 0.5,
-            touch: Touch {
-                bid_ticks: 999_999,
-                bid_lots: 1_000_000,
-                ask_ticks: 1_000_001,
-                ask_lots: 1_000_000,
-            },
+            touch: Touch { bid_ticks: 999_999, bid_lots: 1_000_000, ask_ticks: 1_000_001, ask_lots: 1_000_000 },
         };
         let plan = plan_quotes(&params, &instrument, &quote_inputs);
         let expected_total = 0.1 * 4.0 * 0.5 + (2.0 / 0.1) * (1.0 + 0.1 / 1.5f64).ln();
@@ -282,39 +218,20 @@ mod tests {
 
     #[test]
     fn impact_cap_limits_size_against_touch_depth() {
-        let params = EngineParams {
-            impact_cap_ratio: 0.1,
-            ..EngineParams::default()
-        };
+        let params = EngineParams { impact_cap_ratio: 0.1, ..EngineParams::default() };
         let mut quote_inputs = inputs(0);
         quote_inputs.touch.bid_lots = 30;
         let plan = plan_quotes(&params, &Instrument::default(), &quote_inputs);
         assert!(plan.impact_capped);
-        assert!(
-            plan.levels(Side::Buy)
-                .iter()
-                .all(|level| level.size_lots <= 3)
-        );
+        assert!(plan.levels(Side::Buy).iter().all(|level| level.size_lots <= 3));
     }
 
     #[test]
     fn quotes_never_cross_the_touch() {
-        let params = EngineParams {
-            base_spread_bps: 0.0,
-            min_spread_bps: 0.0,
-            ..EngineParams::default()
-        };
+        let params = EngineParams { base_spread_bps: 0.0, min_spread_bps: 0.0, ..EngineParams::default() };
         let plan = plan_quotes(&params, &Instrument::default(), &inputs(199));
         let touch = inputs(0).touch;
-        assert!(
-            plan.levels(Side::Buy)
-                .iter()
-                .all(|level| level.price_ticks < touch.ask_ticks)
-        );
-        assert!(
-            plan.levels(Side::Sell)
-                .iter()
-                .all(|level| level.price_ticks > touch.bid_ticks)
-        );
+        assert!(plan.levels(Side::Buy).iter().all(|level| level.price_ticks < touch.ask_ticks));
+        assert!(plan.levels(Side::Sell).iter().all(|level| level.price_ticks > touch.bid_ticks));
     }
 }

@@ -65,10 +65,7 @@ pub struct ReconciliationReport {
 impl ReconciliationReport {
     /// Number of critical mismatches.
     pub fn critical_count(&self) -> usize {
-        self.mismatches
-            .iter()
-            .filter(|graded| graded.critical)
-            .count()
+        self.mismatches.iter().filter(|graded| graded.critical).count()
     }
 }
 
@@ -82,10 +79,7 @@ pub fn reconcile<'a>(
     let mut mismatches = Vec::new();
     if engine_position_lots != venue_position_lots {
         mismatches.push(GradedMismatch {
-            mismatch: Mismatch::Position {
-                engine_lots: engine_position_lots,
-                venue_lots: venue_position_lots,
-            },
+            mismatch: Mismatch::Position { engine_lots: engine_position_lots, venue_lots: venue_position_lots },
             critical: true,
         });
     }
@@ -98,8 +92,7 @@ pub fn reconcile<'a>(
         match venue_sorted.binary_search_by_key(&order.order_id, |venue| venue.order_id) {
             Ok(index) => {
                 let venue = venue_sorted[index];
-                if (order.price_ticks, order.leaves_lots) != (venue.price_ticks, venue.leaves_lots)
-                {
+                if (order.price_ticks, order.leaves_lots) != (venue.price_ticks, venue.leaves_lots) {
                     order_findings.push(GradedMismatch {
                         mismatch: Mismatch::OrderDiffers {
                             order_id: order.order_id,
@@ -111,31 +104,20 @@ pub fn reconcile<'a>(
                 }
             }
             Err(_) => order_findings.push(GradedMismatch {
-                mismatch: Mismatch::MissingAtVenue {
-                    order_id: order.order_id,
-                    engine_state: order.state,
-                },
+                mismatch: Mismatch::MissingAtVenue { order_id: order.order_id, engine_state: order.state },
                 critical: order.is_settled(),
             }),
         }
     }
     for venue in &venue_sorted {
-        if engine_sorted
-            .binary_search_by_key(&venue.order_id, |order| order.order_id)
-            .is_err()
-        {
-            order_findings.push(GradedMismatch {
-                mismatch: Mismatch::UnknownAtEngine {
-                    order_id: venue.order_id,
-                },
-                critical: true,
-            });
+        if engine_sorted.binary_search_by_key(&venue.order_id, |order| order.order_id).is_err() {
+            order_findings.push(GradedMismatch { mismatch: Mismatch::UnknownAtEngine { order_id: venue.order_id }, critical: true });
         }
     }
     order_findings.sort_by_key(|graded| match graded.mismatch {
-        Mismatch::UnknownAtEngine { order_id }
-        | Mismatch::MissingAtVenue { order_id, .. }
-        | Mismatch::OrderDiffers { order_id, .. } => order_id,
+        Mismatch::UnknownAtEngine { order_id } | Mismatch::MissingAtVenue { order_id, .. } | Mismatch::OrderDiffers { order_id, .. } => {
+            order_id
+        }
         Mismatch::Position { .. } => ClientOrderId(0),
     });
     mismatches.extend(order_findings);
@@ -167,12 +149,7 @@ mod tests {
     }
 
     fn venue(id: u64, price_ticks: Ticks, leaves_lots: Lots) -> VenueOrder {
-        VenueOrder {
-            order_id: ClientOrderId(id),
-            side: Side::Buy,
-            price_ticks,
-            leaves_lots,
-        }
+        VenueOrder { order_id: ClientOrderId(id), side: Side::Buy, price_ticks, leaves_lots }
     }
 
     #[test]
@@ -184,27 +161,13 @@ mod tests {
 
     #[test]
     fn grades_each_kind_of_difference() {
-        let orders = [
-            record(1, OrderState::Open),
-            record(2, OrderState::PendingNew),
-            record(3, OrderState::Open),
-        ];
+        let orders = [record(1, OrderState::Open), record(2, OrderState::PendingNew), record(3, OrderState::Open)];
         let report = reconcile(orders.iter(), 3, &[venue(3, 101, 5), venue(9, 100, 1)], 4);
-        let kinds: Vec<(bool, &Mismatch)> = report
-            .mismatches
-            .iter()
-            .map(|g| (g.critical, &g.mismatch))
-            .collect();
+        let kinds: Vec<(bool, &Mismatch)> = report.mismatches.iter().map(|g| (g.critical, &g.mismatch)).collect();
         assert_eq!(report.mismatches.len(), 5, "{kinds:?}");
         assert!(matches!(kinds[0], (true, Mismatch::Position { .. })));
-        assert!(
-            matches!(kinds[1], (true, Mismatch::MissingAtVenue { .. })),
-            "open order lost by the venue"
-        );
-        assert!(
-            matches!(kinds[2], (false, Mismatch::MissingAtVenue { .. })),
-            "still in flight"
-        );
+        assert!(matches!(kinds[1], (true, Mismatch::MissingAtVenue { .. })), "open order lost by the venue");
+        assert!(matches!(kinds[2], (false, Mismatch::MissingAtVenue { .. })), "still in flight");
         assert!(matches!(kinds[3], (true, Mismatch::OrderDiffers { .. })));
         assert!(matches!(kinds[4], (true, Mismatch::UnknownAtEngine { .. })));
         assert_eq!(report.critical_count(), 4);

@@ -55,13 +55,7 @@ impl VolatilityBreaker {
 
     /// Re-arms after `cooldown_ms` since the last over-threshold observation, if the
     /// range is now below `calm_bps`.
-    pub fn maybe_reset(
-        &mut self,
-        now_ns: Nanos,
-        range_bps: f64,
-        cooldown_ms: Nanos,
-        calm_bps: f64,
-    ) {
+    pub fn maybe_reset(&mut self, now_ns: Nanos, range_bps: f64, cooldown_ms: Nanos, calm_bps: f64) {
         if let Some(tripped_at) = self.tripped_at
             && now_ns - tripped_at >= cooldown_ms * NANOS_PER_MS
             && range_bps < calm_bps
@@ -102,12 +96,7 @@ pub struct ErrorBreakerSettings {
 
 impl ErrorBreaker {
     /// Records an error; returns true when this error trips the breaker.
-    pub fn record_error(
-        &mut self,
-        now_ns: Nanos,
-        settings: ErrorBreakerSettings,
-        jitter: &mut dyn Rng,
-    ) -> bool {
+    pub fn record_error(&mut self, now_ns: Nanos, settings: ErrorBreakerSettings, jitter: &mut dyn Rng) -> bool {
         self.errors.push_back(now_ns);
         while let Some(&time_ns) = self.errors.front() {
             if now_ns - time_ns <= settings.window_ms * NANOS_PER_MS {
@@ -119,15 +108,11 @@ impl ErrorBreaker {
             return false;
         }
         self.errors.clear();
-        if self
-            .backoff_until
-            .is_some_and(|until| now_ns - until > settings.backoff_max_ms * NANOS_PER_MS)
-        {
+        if self.backoff_until.is_some_and(|until| now_ns - until > settings.backoff_max_ms * NANOS_PER_MS) {
             self.consecutive_trips = 0;
         }
         let doubling = 2f64.powi(self.consecutive_trips.min(30) as i32);
-        let base_ms =
-            (settings.backoff_base_ms as f64 * doubling).min(settings.backoff_max_ms as f64);
+        let base_ms = (settings.backoff_base_ms as f64 * doubling).min(settings.backoff_max_ms as f64);
         let unit: f64 = jitter.random();
         let jittered_ms = base_ms * (1.0 + settings.jitter_ratio * (2.0 * unit - 1.0));
         self.backoff_until = Some(now_ns + (jittered_ms * NANOS_PER_MS as f64) as Nanos);
@@ -179,13 +164,7 @@ mod tests {
     use rand::SeedableRng;
 
     fn settings() -> ErrorBreakerSettings {
-        ErrorBreakerSettings {
-            window_ms: 1_000,
-            max_count: 3,
-            backoff_base_ms: 100,
-            backoff_max_ms: 1_000,
-            jitter_ratio: 0.2,
-        }
+        ErrorBreakerSettings { window_ms: 1_000, max_count: 3, backoff_base_ms: 100, backoff_max_ms: 1_000, jitter_ratio: 0.2 }
     }
 
     #[test]

@@ -77,7 +77,7 @@ impl MoveWindow {
     pub fn range_bps(&self, mid_now: f64) -> f64 {
         let low = self.min.min(mid_now);
         let high = self.max.max(mid_now);
-        if !(low > 0.0) || !high.is_finite() {
+        if low.is_nan() || low <= 0.0 || !high.is_finite() {
             return 0.0;
         }
         (high - low) / low * 10_000.0

@@ -116,12 +116,7 @@ impl Instrument {
         ];
         for (field, value, min, max) in checks {
             if !value.is_finite() || value < min || value > max {
-                return Err(InstrumentError::OutOfRange {
-                    field,
-                    value,
-                    min,
-                    max,
-                });
+                return Err(InstrumentError::OutOfRange { field, value, min, max });
             }
         }
         Ok(())
@@ -154,11 +149,7 @@ impl Instrument {
 
     /// Fee in quote currency for a fill of the given notional; negative is a rebate.
     pub fn fee(&self, notional: f64, is_maker: bool) -> f64 {
-        let bps = if is_maker {
-            self.maker_fee_bps
-        } else {
-            self.taker_fee_bps
-        };
+        let bps = if is_maker { self.maker_fee_bps } else { self.taker_fee_bps };
         notional * bps / 10_000.0
     }
 }
@@ -173,18 +164,12 @@ mod tests {
         assert!((instrument.price(600_000) - 60_000.0).abs() < 1e-9);
         assert!((instrument.notional(600_000, 10) - 600.0).abs() < 1e-9);
         assert!((instrument.fee(600.0, false) - 0.24).abs() < 1e-12);
-        assert!(
-            instrument.fee(600.0, true) < 0.0,
-            "negative maker fee is a rebate"
-        );
+        assert!(instrument.fee(600.0, true) < 0.0, "negative maker fee is a rebate");
     }
 
     #[test]
     fn validate_names_the_field() {
-        let instrument = Instrument {
-            tick_size: 0.0,
-            ..Instrument::default()
-        };
+        let instrument = Instrument { tick_size: 0.0, ..Instrument::default() };
         let message = instrument.validate().unwrap_err().to_string();
         assert!(message.contains("tick_size"), "{message}");
     }

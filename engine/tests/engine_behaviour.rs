@@ -25,38 +25,21 @@ fn quotes_both_sides_post_only_inside_the_rules_and_arms_the_timer() {
             Side::Sell => assert!(order.price_ticks > 600_000),
         }
     }
-    assert!(
-        commands
-            .iter()
-            .any(|command| matches!(command, Command::SetTimer { at_ns, .. } if *at_ns == ms(100)))
-    );
+    assert!(commands.iter().any(|command| matches!(command, Command::SetTimer { at_ns, .. } if *at_ns == ms(100))));
     let bid = first_on(&orders, Side::Buy);
     let ask = first_on(&orders, Side::Sell);
-    assert_eq!(
-        600_005 - bid.price_ticks,
-        ask.price_ticks - 600_005,
-        "flat inventory quotes symmetrically"
-    );
+    assert_eq!(600_005 - bid.price_ticks, ask.price_ticks - 600_005, "flat inventory quotes symmetrically");
 }
 
 #[test]
 fn requotes_only_after_a_fair_value_move_and_the_minimum_interval() {
     let (mut engine, _) = quoting_engine(EngineParams::default());
     let small_move = step(&mut engine, ms(50), &bbo(600_001, 600_011, 1_000));
-    assert!(
-        small_move.is_empty(),
-        "a one-tick move is below max_delta_ratio: {small_move:?}"
-    );
+    assert!(small_move.is_empty(), "a one-tick move is below max_delta_ratio: {small_move:?}");
     let too_soon = step(&mut engine, ms(60), &bbo(600_100, 600_110, 1_000));
-    assert!(
-        too_soon.is_empty(),
-        "min_interval_ms has not passed: {too_soon:?}"
-    );
+    assert!(too_soon.is_empty(), "min_interval_ms has not passed: {too_soon:?}");
     let due = step(&mut engine, ms(150), &bbo(600_100, 600_110, 1_000));
-    let replaces = due
-        .iter()
-        .filter(|command| matches!(command, Command::Replace { .. }))
-        .count();
+    let replaces = due.iter().filter(|command| matches!(command, Command::Replace { .. })).count();
     assert_eq!(replaces, 4, "{due:?}");
 }
 
@@ -73,13 +56,7 @@ fn stale_market_data_pulls_quotes_and_blocks_new_orders() {
     assert!(engine.status().stale);
     assert!(engine.counters().blocked_by(BlockReason::StaleMarketData) > 0);
     for order in &orders {
-        step(
-            &mut engine,
-            ms(1_250),
-            &Event::Venue(VenueReport::Canceled {
-                order_id: order.order_id,
-            }),
-        );
+        step(&mut engine, ms(1_250), &Event::Venue(VenueReport::Canceled { order_id: order.order_id }));
     }
     let resumed = step(&mut engine, ms(1_300), &bbo(600_000, 600_010, 1_000));
     assert_eq!(places(&resumed).len(), 4, "fresh data resumes quoting");
@@ -89,11 +66,7 @@ fn stale_market_data_pulls_quotes_and_blocks_new_orders() {
 fn volatility_breaker_pulls_quotes_and_waits_for_cooldown_and_calm() {
     let (mut engine, orders) = quoting_engine(EngineParams::default());
     for step_index in 1..=5 {
-        step(
-            &mut engine,
-            ms(100 * step_index),
-            &bbo(600_000, 600_010, 1_000),
-        );
+        step(&mut engine, ms(100 * step_index), &bbo(600_000, 600_010, 1_000));
         step(&mut engine, ms(100 * step_index), &tick());
     }
     // A 50 bp drop in one message: over the 40 bp threshold.
@@ -101,13 +74,7 @@ fn volatility_breaker_pulls_quotes_and_waits_for_cooldown_and_calm() {
     assert_eq!(cancels(&crash).len(), orders.len(), "{crash:?}");
     assert!(engine.status().volatility_breaker);
     for order in &orders {
-        step(
-            &mut engine,
-            ms(560),
-            &Event::Venue(VenueReport::Canceled {
-                order_id: order.order_id,
-            }),
-        );
+        step(&mut engine, ms(560), &Event::Venue(VenueReport::Canceled { order_id: order.order_id }));
     }
     let mut first_place_ms = None;
     for step_index in 6..=80 {
@@ -119,10 +86,7 @@ fn volatility_breaker_pulls_quotes_and_waits_for_cooldown_and_calm() {
         }
     }
     let resumed_at = first_place_ms.expect("quoting resumes once calm");
-    assert!(
-        resumed_at >= 550 + 5_000,
-        "cooldown respected: resumed at {resumed_at} ms"
-    );
+    assert!(resumed_at >= 550 + 5_000, "cooldown respected: resumed at {resumed_at} ms");
     assert_eq!(engine.counters().volatility_breaker_trips, 1);
 }
 
@@ -135,14 +99,7 @@ fn error_breaker_backs_off_after_too_many_rejects() {
         let commands = step(&mut engine, now, &bbo(600_000, 600_010, 1_000));
         for order in places(&commands) {
             if rejected < 5 {
-                step(
-                    &mut engine,
-                    now,
-                    &Event::Venue(VenueReport::Rejected {
-                        order_id: order.order_id,
-                        reason: RejectReason::VenueBusy,
-                    }),
-                );
+                step(&mut engine, now, &Event::Venue(VenueReport::Rejected { order_id: order.order_id, reason: RejectReason::VenueBusy }));
                 rejected += 1;
             }
         }
@@ -151,17 +108,10 @@ fn error_breaker_backs_off_after_too_many_rejects() {
     assert_eq!(engine.counters().error_breaker_trips, 1);
     assert!(engine.status().error_backoff);
     let during = step(&mut engine, now, &bbo(600_000, 600_010, 1_000));
-    assert!(
-        places(&during).is_empty(),
-        "no orders while backing off: {during:?}"
-    );
+    assert!(places(&during).is_empty(), "no orders while backing off: {during:?}");
     let pending: Vec<ClientOrderId> = engine.live_orders().map(|order| order.order_id).collect();
     for order_id in pending {
-        step(
-            &mut engine,
-            now,
-            &Event::Venue(VenueReport::Canceled { order_id }),
-        );
+        step(&mut engine, now, &Event::Venue(VenueReport::Canceled { order_id }));
     }
     assert_eq!(engine.live_orders().count(), 0);
     // Base back-off 500 ms ± 20 %: quoting is back well before a second.
@@ -172,73 +122,40 @@ fn error_breaker_backs_off_after_too_many_rejects() {
 
 #[test]
 fn drawdown_kill_cancels_everything_flattens_within_the_taker_cap_and_stays_down() {
-    let params = EngineParams {
-        max_drawdown_quote: 5.0,
-        max_taker_share_pct: 50.0,
-        ..EngineParams::default()
-    };
+    let params = EngineParams { max_drawdown_quote: 5.0, max_taker_share_pct: 50.0, ..EngineParams::default() };
     let (mut engine, orders) = quoting_engine(params);
     let bid = first_on(&orders, Side::Buy);
     step(&mut engine, ms(10), &fill(&bid, bid.size_lots, 1));
     assert_eq!(engine.position_lots(), bid.size_lots);
     let crash = step(&mut engine, ms(200), &bbo(590_000, 590_010, 1_000));
-    assert!(
-        engine.status().killed.is_some(),
-        "drawdown beyond 5 quote engages the kill switch"
-    );
-    assert_eq!(
-        cancels(&crash).len(),
-        orders.len() - 1,
-        "every live order canceled"
-    );
+    assert!(engine.status().killed.is_some(), "drawdown beyond 5 quote engages the kill switch");
+    assert_eq!(cancels(&crash).len(), orders.len() - 1, "every live order canceled");
     let flatten = places(&step(&mut engine, ms(300), &tick()));
     assert_eq!(flatten.len(), 1, "{flatten:?}");
     assert_eq!(flatten[0].time_in_force, TimeInForce::ImmediateOrCancel);
-    assert_eq!(
-        (flatten[0].side, flatten[0].size_lots),
-        (Side::Sell, bid.size_lots)
-    );
+    assert_eq!((flatten[0].side, flatten[0].size_lots), (Side::Sell, bid.size_lots));
     assert!(flatten[0].price_ticks < 590_000, "through the bid");
     let later = step(&mut engine, ms(5_000), &bbo(600_000, 600_010, 1_000));
-    assert!(
-        places(&later)
-            .iter()
-            .all(|order| order.time_in_force == TimeInForce::ImmediateOrCancel)
-    );
-    step(
-        &mut engine,
-        ms(5_100),
-        &Event::Control(Control::KillSwitch { engaged: false }),
-    );
+    assert!(places(&later).iter().all(|order| order.time_in_force == TimeInForce::ImmediateOrCancel));
+    step(&mut engine, ms(5_100), &Event::Control(Control::KillSwitch { engaged: false }));
     assert!(engine.status().killed.is_none());
 }
 
 #[test]
 fn kill_flatten_respects_the_taker_cap() {
-    let params = EngineParams {
-        max_drawdown_quote: 5.0,
-        ..EngineParams::default()
-    };
+    let params = EngineParams { max_drawdown_quote: 5.0, ..EngineParams::default() };
     let (mut engine, orders) = quoting_engine(params);
     let bid = first_on(&orders, Side::Buy);
     step(&mut engine, ms(10), &fill(&bid, bid.size_lots, 1));
     step(&mut engine, ms(200), &bbo(590_000, 590_010, 1_000));
     let flatten = places(&step(&mut engine, ms(300), &tick()));
-    assert!(
-        flatten.is_empty(),
-        "9 % of 10 maker lots allows no taker lot"
-    );
+    assert!(flatten.is_empty(), "9 % of 10 maker lots allows no taker lot");
     assert!(engine.counters().blocked_by(BlockReason::TakerCap) > 0);
 }
 
 #[test]
 fn past_the_hard_limit_quotes_stop_growing_and_excess_is_unwound() {
-    let params = EngineParams {
-        inventory_soft_lots: 10,
-        inventory_hard_lots: 20,
-        max_taker_share_pct: 50.0,
-        ..EngineParams::default()
-    };
+    let params = EngineParams { inventory_soft_lots: 10, inventory_hard_lots: 20, max_taker_share_pct: 50.0, ..EngineParams::default() };
     let (mut engine, _) = quoting_engine(params);
     // The venue reports a fill we have no order for: the position is what it says.
     let stray = Fill {
@@ -250,24 +167,11 @@ fn past_the_hard_limit_quotes_stop_growing_and_excess_is_unwound() {
         liquidity: Liquidity::Maker,
         fee_quote: 0.0,
     };
-    step(
-        &mut engine,
-        ms(10),
-        &Event::Venue(VenueReport::Filled(stray)),
-    );
+    step(&mut engine, ms(10), &Event::Venue(VenueReport::Filled(stray)));
     assert_eq!(engine.counters().unknown_order_reports, 1);
     let commands = step(&mut engine, ms(200), &bbo(600_000, 600_010, 1_000));
-    assert!(
-        places(&commands)
-            .iter()
-            .all(|order| order.side == Side::Sell),
-        "no bid may add to a position past the limit"
-    );
-    let ask_exposure: i64 = engine
-        .live_orders()
-        .filter(|order| order.side == Side::Sell)
-        .map(|order| order.exposure_lots())
-        .sum();
+    assert!(places(&commands).iter().all(|order| order.side == Side::Sell), "no bid may add to a position past the limit");
+    let ask_exposure: i64 = engine.live_orders().filter(|order| order.side == Side::Sell).map(|order| order.exposure_lots()).sum();
     let unwind: Vec<_> = places(&step(&mut engine, ms(300), &tick()))
         .into_iter()
         .filter(|order| order.time_in_force == TimeInForce::ImmediateOrCancel)
@@ -276,14 +180,8 @@ fn past_the_hard_limit_quotes_stop_growing_and_excess_is_unwound() {
     // Down to the soft limit (20 lots), but never so far that the asks still working
     // could carry the position past the hard limit on the short side.
     let room = 20 + 30 - ask_exposure;
-    assert!(
-        room > 0 && room < 20,
-        "the test wants a binding room: {room}"
-    );
-    assert_eq!(
-        (unwind[0].side, unwind[0].size_lots),
-        (Side::Sell, room.min(20))
-    );
+    assert!(room > 0 && room < 20, "the test wants a binding room: {room}");
+    assert_eq!((unwind[0].side, unwind[0].size_lots), (Side::Sell, room.min(20)));
     assert!(engine.counters().blocked_by(BlockReason::PositionLimit) > 0);
 }
 
@@ -298,22 +196,12 @@ fn duplicate_and_late_fills_are_never_double_counted() {
     // Cancel sent (stale data), a fill races it, then the cancel ack, then a late fill.
     let mut cancel_sent = false;
     for step_index in 1..=12 {
-        cancel_sent |=
-            cancels(&step(&mut engine, ms(100 * step_index), &tick())).contains(&bid.order_id);
+        cancel_sent |= cancels(&step(&mut engine, ms(100 * step_index), &tick())).contains(&bid.order_id);
     }
     assert!(cancel_sent);
     step(&mut engine, ms(1_300), &fill(&bid, 2, 2));
-    assert_eq!(
-        engine.order_state(bid.order_id),
-        Some(OrderState::PendingCancel)
-    );
-    step(
-        &mut engine,
-        ms(1_310),
-        &Event::Venue(VenueReport::Canceled {
-            order_id: bid.order_id,
-        }),
-    );
+    assert_eq!(engine.order_state(bid.order_id), Some(OrderState::PendingCancel));
+    step(&mut engine, ms(1_310), &Event::Venue(VenueReport::Canceled { order_id: bid.order_id }));
     assert_eq!(engine.order_state(bid.order_id), Some(OrderState::Canceled));
     step(&mut engine, ms(1_320), &fill(&bid, 1, 3));
     step(&mut engine, ms(1_330), &fill(&bid, 1, 3));
@@ -330,23 +218,9 @@ fn cancel_reject_keeps_the_order_and_unknown_order_ends_it() {
         pulled.extend(cancels(&step(&mut engine, ms(100 * step_index), &tick())));
     }
     let (first, second) = (pulled[0], pulled[1]);
-    step(
-        &mut engine,
-        ms(1_300),
-        &Event::Venue(VenueReport::CancelRejected {
-            order_id: first,
-            reason: RejectReason::RateLimited,
-        }),
-    );
+    step(&mut engine, ms(1_300), &Event::Venue(VenueReport::CancelRejected { order_id: first, reason: RejectReason::RateLimited }));
     assert_eq!(engine.order_state(first), Some(OrderState::Open));
-    step(
-        &mut engine,
-        ms(1_300),
-        &Event::Venue(VenueReport::CancelRejected {
-            order_id: second,
-            reason: RejectReason::UnknownOrder,
-        }),
-    );
+    step(&mut engine, ms(1_300), &Event::Venue(VenueReport::CancelRejected { order_id: second, reason: RejectReason::UnknownOrder }));
     assert_eq!(engine.order_state(second), Some(OrderState::Canceled));
     assert_eq!(orders.len(), 4);
 }
@@ -358,45 +232,17 @@ fn parameter_updates_are_validated_and_all_or_nothing() {
     changes.insert("min_interval_ms".to_string(), ParamValue::Number(250.0));
     changes.insert("impact_cap_ratio".to_string(), ParamValue::Number(-1.0));
     let mut out = Vec::new();
-    let error = engine
-        .handle(
-            0,
-            &Event::Control(Control::SetParams {
-                changes: changes.clone(),
-            }),
-            &mut out,
-        )
-        .unwrap_err();
+    let error = engine.handle(0, &Event::Control(Control::SetParams { changes: changes.clone() }), &mut out).unwrap_err();
     let message = error.to_string();
-    assert!(
-        message.contains("impact_cap_ratio") && message.contains("-1"),
-        "{message}"
-    );
+    assert!(message.contains("impact_cap_ratio") && message.contains("-1"), "{message}");
     assert_eq!(engine.params().min_interval_ms, 100, "nothing applied");
     changes.insert("impact_cap_ratio".to_string(), ParamValue::Number(0.3));
-    engine
-        .handle(0, &Event::Control(Control::SetParams { changes }), &mut out)
-        .unwrap();
-    assert_eq!(
-        (
-            engine.params().min_interval_ms,
-            engine.params().impact_cap_ratio
-        ),
-        (250, 0.3)
-    );
-    let safe = EngineParams {
-        quote_size_lots: 5,
-        ..EngineParams::default()
-    };
-    let revert = Control::RevertToProfile {
-        profile: "steady_safe".to_string(),
-        params: Box::new(safe),
-    };
+    engine.handle(0, &Event::Control(Control::SetParams { changes }), &mut out).unwrap();
+    assert_eq!((engine.params().min_interval_ms, engine.params().impact_cap_ratio), (250, 0.3));
+    let safe = EngineParams { quote_size_lots: 5, ..EngineParams::default() };
+    let revert = Control::RevertToProfile { profile: "steady_safe".to_string(), params: Box::new(safe) };
     engine.handle(0, &Event::Control(revert), &mut out).unwrap();
-    assert_eq!(
-        (engine.profile(), engine.params().quote_size_lots),
-        ("steady_safe", 5)
-    );
+    assert_eq!((engine.profile(), engine.params().quote_size_lots), ("steady_safe", 5));
 }
 
 #[test]
@@ -404,43 +250,16 @@ fn reconnect_snapshot_is_reconciled_and_acted_on() {
     let (mut engine, orders) = quoting_engine(EngineParams::default());
     let kept = orders[0];
     let venue_orders = vec![
-        VenueOrder {
-            order_id: kept.order_id,
-            side: kept.side,
-            price_ticks: kept.price_ticks,
-            leaves_lots: kept.size_lots,
-        },
-        VenueOrder {
-            order_id: ClientOrderId(999),
-            side: Side::Sell,
-            price_ticks: 600_500,
-            leaves_lots: 4,
-        },
+        VenueOrder { order_id: kept.order_id, side: kept.side, price_ticks: kept.price_ticks, leaves_lots: kept.size_lots },
+        VenueOrder { order_id: ClientOrderId(999), side: Side::Sell, price_ticks: 600_500, leaves_lots: 4 },
     ];
-    let commands = step(
-        &mut engine,
-        ms(10),
-        &Event::Venue(VenueReport::OpenOrders {
-            orders: venue_orders,
-            position_lots: 7,
-        }),
-    );
-    assert!(
-        cancels(&commands).contains(&ClientOrderId(999)),
-        "orphan canceled: {commands:?}"
-    );
+    let commands = step(&mut engine, ms(10), &Event::Venue(VenueReport::OpenOrders { orders: venue_orders, position_lots: 7 }));
+    assert!(cancels(&commands).contains(&ClientOrderId(999)), "orphan canceled: {commands:?}");
     let report = engine.last_reconciliation().expect("a report");
-    assert_eq!(
-        report.critical_count(),
-        1 + 1 + 3,
-        "position, orphan, three lost orders"
-    );
+    assert_eq!(report.critical_count(), 1 + 1 + 3, "position, orphan, three lost orders");
     assert_eq!(engine.position_lots(), 7);
     for order in &orders[1..] {
-        assert_eq!(
-            engine.order_state(order.order_id),
-            Some(OrderState::Canceled)
-        );
+        assert_eq!(engine.order_state(order.order_id), Some(OrderState::Canceled));
     }
     let accounting = engine.accounting();
     assert_eq!(accounting.adjustment_lots, 7);
@@ -467,11 +286,7 @@ fn unanswered_orders_time_out_and_are_canceled() {
 fn kpis_report_uptime_fills_and_pnl() {
     let (mut engine, orders) = quoting_engine(EngineParams::default());
     for step_index in 1..=10 {
-        step(
-            &mut engine,
-            ms(100 * step_index),
-            &bbo(600_000, 600_010, 1_000),
-        );
+        step(&mut engine, ms(100 * step_index), &bbo(600_000, 600_010, 1_000));
         step(&mut engine, ms(100 * step_index), &tick());
     }
     let ask = first_on(&orders, Side::Sell);
@@ -479,20 +294,11 @@ fn kpis_report_uptime_fills_and_pnl() {
     engine.finish(ms(1_100));
     let kpis = engine.kpis();
     assert!(kpis.quote_uptime_pct > 99.0, "{}", kpis.quote_uptime_pct);
-    assert_eq!(
-        (kpis.fills, kpis.maker_volume, kpis.taker_volume),
-        (1, 4, 0)
-    );
+    assert_eq!((kpis.fills, kpis.maker_volume, kpis.taker_volume), (1, 4, 0));
     assert!(kpis.pnl_total > 0.0, "sold above fair value with a rebate");
     assert_eq!(engine.take_completed_fills().len(), 1);
     let json = serde_json::to_string(&kpis).unwrap();
-    for key in [
-        "net_bps",
-        "risk_ratio",
-        "block_reasons",
-        "quote_uptime_pct",
-        "adverse_p95_bps",
-    ] {
+    for key in ["net_bps", "risk_ratio", "block_reasons", "quote_uptime_pct", "adverse_p95_bps"] {
         assert!(json.contains(key), "{key} missing from {json}");
     }
 }

@@ -20,38 +20,19 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use common::*;
 use drydock_engine::port::{Control, Fill, Liquidity, NewOrder, RejectReason, TimeInForce};
-use drydock_engine::{
-    ClientOrderId, Command, Engine, EngineParams, Event, Instrument, Side, Ticks, VenueReport,
-};
+use drydock_engine::{ClientOrderId, Command, Engine, EngineParams, Event, Instrument, Side, Ticks, VenueReport};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
 enum Action {
-    Market {
-        mid_step: i64,
-        half_spread: i64,
-        size: i64,
-    },
+    Market { mid_step: i64, half_spread: i64, size: i64 },
     Tick,
-    Advance {
-        milliseconds: i64,
-    },
-    Process {
-        reject: bool,
-    },
-    Fill {
-        pick: usize,
-        percent: i64,
-    },
-    Deliver {
-        pick: usize,
-    },
-    Duplicate {
-        pick: usize,
-    },
-    Kill {
-        engaged: bool,
-    },
+    Advance { milliseconds: i64 },
+    Process { reject: bool },
+    Fill { pick: usize, percent: i64 },
+    Deliver { pick: usize },
+    Duplicate { pick: usize },
+    Kill { engaged: bool },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -68,35 +49,20 @@ fn action() -> impl Strategy<Value = Action> {
 }
 
 fn params() -> impl Strategy<Value = EngineParams> {
-    (
-        1u32..=3,
-        1i64..30,
-        5i64..60,
-        0i64..300,
-        1.0f64..100.0,
-        0.0f64..0.5,
+    (1u32..=3, 1i64..30, 5i64..60, 0i64..300, 1.0f64..100.0, 0.0f64..0.5).prop_map(
+        |(levels_per_side, quote_size_lots, hard, min_interval_ms, max_taker_share_pct, max_delta_ratio)| EngineParams {
+            levels_per_side,
+            quote_size_lots,
+            inventory_hard_lots: hard,
+            inventory_soft_lots: hard / 2,
+            min_interval_ms,
+            max_taker_share_pct,
+            max_delta_ratio,
+            max_drawdown_quote: 50.0,
+            md_stale_ms: 800,
+            ..EngineParams::default()
+        },
     )
-        .prop_map(
-            |(
-                levels_per_side,
-                quote_size_lots,
-                hard,
-                min_interval_ms,
-                max_taker_share_pct,
-                max_delta_ratio,
-            )| EngineParams {
-                levels_per_side,
-                quote_size_lots,
-                inventory_hard_lots: hard,
-                inventory_soft_lots: hard / 2,
-                min_interval_ms,
-                max_taker_share_pct,
-                max_delta_ratio,
-                max_drawdown_quote: 50.0,
-                md_stale_ms: 800,
-                ..EngineParams::default()
-            },
-        )
 }
 
 /// The venue: processes requests in order, rests orders, fills honestly.
@@ -113,29 +79,11 @@ struct Venue {
 }
 
 impl Venue {
-    fn fill(
-        &mut self,
-        order_id: ClientOrderId,
-        side: Side,
-        price_ticks: Ticks,
-        size_lots: i64,
-        liquidity: Liquidity,
-    ) {
+    fn fill(&mut self, order_id: ClientOrderId, side: Side, price_ticks: Ticks, size_lots: i64, liquidity: Liquidity) {
         self.next_fill_id += 1;
         let instrument = Instrument::default();
-        let fee_quote = instrument.fee(
-            instrument.notional(price_ticks, size_lots),
-            liquidity == Liquidity::Maker,
-        );
-        let fill = Fill {
-            order_id,
-            fill_id: self.next_fill_id,
-            side,
-            price_ticks,
-            size_lots,
-            liquidity,
-            fee_quote,
-        };
+        let fee_quote = instrument.fee(instrument.notional(price_ticks, size_lots), liquidity == Liquidity::Maker);
+        let fill = Fill { order_id, fill_id: self.next_fill_id, side, price_ticks, size_lots, liquidity, fee_quote };
         self.fills_sent.push(fill.clone());
         self.reports.push(VenueReport::Filled(fill));
     }
@@ -150,35 +98,18 @@ impl Venue {
                 if self.resting.remove(&order_id).is_some() {
                     self.reports.push(VenueReport::Canceled { order_id });
                 } else {
-                    self.reports.push(VenueReport::CancelRejected {
-                        order_id,
-                        reason: RejectReason::UnknownOrder,
-                    });
+                    self.reports.push(VenueReport::CancelRejected { order_id, reason: RejectReason::UnknownOrder });
                 }
             }
-            Command::Replace {
-                order_id,
-                price_ticks,
-                total_size_lots,
-            } => match self.resting.get_mut(&order_id) {
+            Command::Replace { order_id, price_ticks, total_size_lots } => match self.resting.get_mut(&order_id) {
                 Some(entry) if total_size_lots > entry.3 => {
                     entry.1 = price_ticks;
                     entry.2 = total_size_lots - entry.3;
                     let leaves_lots = entry.2;
-                    self.reports.push(VenueReport::Replaced {
-                        order_id,
-                        price_ticks,
-                        leaves_lots,
-                    });
+                    self.reports.push(VenueReport::Replaced { order_id, price_ticks, leaves_lots });
                 }
-                Some(_) => self.reports.push(VenueReport::ReplaceRejected {
-                    order_id,
-                    reason: RejectReason::InvalidSize,
-                }),
-                None => self.reports.push(VenueReport::ReplaceRejected {
-                    order_id,
-                    reason: RejectReason::UnknownOrder,
-                }),
+                Some(_) => self.reports.push(VenueReport::ReplaceRejected { order_id, reason: RejectReason::InvalidSize }),
+                None => self.reports.push(VenueReport::ReplaceRejected { order_id, reason: RejectReason::UnknownOrder }),
             },
             Command::SetTimer { .. } => {}
         }
@@ -191,38 +122,19 @@ impl Venue {
             Side::Sell => order.price_ticks <= self.bid,
         };
         if reject {
-            self.reports.push(VenueReport::Rejected {
-                order_id,
-                reason: RejectReason::VenueBusy,
-            });
+            self.reports.push(VenueReport::Rejected { order_id, reason: RejectReason::VenueBusy });
         } else if order.time_in_force == TimeInForce::PostOnly && crosses {
-            self.reports.push(VenueReport::Rejected {
-                order_id,
-                reason: RejectReason::PostOnlyWouldCross,
-            });
+            self.reports.push(VenueReport::Rejected { order_id, reason: RejectReason::PostOnlyWouldCross });
         } else if order.time_in_force == TimeInForce::ImmediateOrCancel {
             self.reports.push(VenueReport::Accepted { order_id });
             if crosses {
-                let price = if order.side == Side::Buy {
-                    self.ask
-                } else {
-                    self.bid
-                };
-                self.fill(
-                    order_id,
-                    order.side,
-                    price,
-                    order.size_lots,
-                    Liquidity::Taker,
-                );
+                let price = if order.side == Side::Buy { self.ask } else { self.bid };
+                self.fill(order_id, order.side, price, order.size_lots, Liquidity::Taker);
             }
             self.reports.push(VenueReport::Canceled { order_id });
         } else {
             self.reports.push(VenueReport::Accepted { order_id });
-            self.resting.insert(
-                order_id,
-                (order.side, order.price_ticks, order.size_lots, 0),
-            );
+            self.resting.insert(order_id, (order.side, order.price_ticks, order.size_lots, 0));
         }
     }
 
@@ -230,11 +142,7 @@ impl Venue {
         if self.resting.is_empty() {
             return;
         }
-        let order_id = *self
-            .resting
-            .keys()
-            .nth(pick % self.resting.len())
-            .expect("index in range");
+        let order_id = *self.resting.keys().nth(pick % self.resting.len()).expect("index in range");
         let (side, price_ticks, leaves, filled) = self.resting[&order_id];
         let size_lots = (leaves * percent / 100).max(1);
         self.fill(order_id, side, price_ticks, size_lots, Liquidity::Maker);
@@ -242,8 +150,7 @@ impl Venue {
         if remaining == 0 {
             self.resting.remove(&order_id);
         } else {
-            self.resting
-                .insert(order_id, (side, price_ticks, remaining, filled + size_lots));
+            self.resting.insert(order_id, (side, price_ticks, remaining, filled + size_lots));
         }
     }
 }
@@ -258,51 +165,26 @@ struct Ledger {
     last_market_ns: Option<i64>,
 }
 
-fn check_commands(
-    engine: &Engine,
-    commands: &[Command],
-    ledger: &Ledger,
-    now_ns: i64,
-    position_before: i64,
-) -> Result<(), TestCaseError> {
+fn check_commands(engine: &Engine, commands: &[Command], ledger: &Ledger, now_ns: i64, position_before: i64) -> Result<(), TestCaseError> {
     let instrument = engine.instrument();
     let killed = engine.status().killed.is_some();
     for command in commands {
         let Command::Place(order) = command else {
             continue;
         };
-        prop_assert!(
-            order.price_ticks > 0 && order.size_lots >= 1,
-            "off the grid: {order:?}"
-        );
-        prop_assert!(
-            instrument.notional(order.price_ticks, order.size_lots) >= instrument.min_notional,
-            "below min notional: {order:?}"
-        );
+        prop_assert!(order.price_ticks > 0 && order.size_lots >= 1, "off the grid: {order:?}");
+        prop_assert!(instrument.notional(order.price_ticks, order.size_lots) >= instrument.min_notional, "below min notional: {order:?}");
         let last_market = ledger.last_market_ns.expect("no order before market data");
-        prop_assert!(
-            now_ns - last_market <= engine.params().md_stale_ms * 1_000_000,
-            "order while stale: {order:?}"
-        );
+        prop_assert!(now_ns - last_market <= engine.params().md_stale_ms * 1_000_000, "order while stale: {order:?}");
         if order.time_in_force == TimeInForce::PostOnly {
             let touch = engine.touch().expect("post-only order needs a touch");
             match order.side {
-                Side::Buy => prop_assert!(
-                    order.price_ticks < touch.ask_ticks,
-                    "bid crosses: {order:?} {touch:?}"
-                ),
-                Side::Sell => prop_assert!(
-                    order.price_ticks > touch.bid_ticks,
-                    "ask crosses: {order:?} {touch:?}"
-                ),
+                Side::Buy => prop_assert!(order.price_ticks < touch.ask_ticks, "bid crosses: {order:?} {touch:?}"),
+                Side::Sell => prop_assert!(order.price_ticks > touch.bid_ticks, "ask crosses: {order:?} {touch:?}"),
             }
         }
         if killed {
-            prop_assert_eq!(
-                order.time_in_force,
-                TimeInForce::ImmediateOrCancel,
-                "quote while killed"
-            );
+            prop_assert_eq!(order.time_in_force, TimeInForce::ImmediateOrCancel, "quote while killed");
             prop_assert!(
                 order.side.sign() * position_before < 0 && order.size_lots <= position_before.abs(),
                 "kill flatten must reduce: {:?}",
@@ -316,53 +198,30 @@ fn check_commands(
 fn check_books(engine: &Engine, ledger: &Ledger) -> Result<(), TestCaseError> {
     let accounting = engine.accounting();
     let counters = engine.counters();
-    prop_assert_eq!(
-        accounting.position_lots,
-        ledger.position_lots,
-        "double-counted or lost fill"
-    );
+    prop_assert_eq!(accounting.position_lots, ledger.position_lots, "double-counted or lost fill");
     prop_assert_eq!(accounting.cash_tick_lots, ledger.cash_tick_lots);
     prop_assert_eq!(accounting.fills, ledger.fill_ids.len() as u64);
     prop_assert!((accounting.fees_quote - ledger.fees_quote).abs() < 1e-9);
     let bound = engine.params().inventory_hard_lots + counters.untracked_fill_lots;
-    prop_assert!(
-        accounting.position_lots.abs() <= bound,
-        "position {} beyond {}",
-        accounting.position_lots,
-        bound
-    );
+    prop_assert!(accounting.position_lots.abs() <= bound, "position {} beyond {}", accounting.position_lots, bound);
     if let Some(mark) = engine.fair_value_ticks() {
         let instrument = engine.instrument();
-        let identity = (ledger.cash_tick_lots as f64 + ledger.position_lots as f64 * mark)
-            * instrument.quote_per_tick_lot()
-            - ledger.fees_quote;
+        let identity =
+            (ledger.cash_tick_lots as f64 + ledger.position_lots as f64 * mark) * instrument.quote_per_tick_lot() - ledger.fees_quote;
         let pnl = engine.pnl_quote();
-        prop_assert!(
-            (pnl - identity).abs() <= 1e-6 * (1.0 + identity.abs()),
-            "pnl {pnl} vs {identity}"
-        );
-        let split = accounting.realized_quote + accounting.unrealized_quote(mark, instrument)
-            - accounting.fees_quote;
-        prop_assert!(
-            (split - pnl).abs() <= 1e-6 * (1.0 + pnl.abs()),
-            "realized+unrealized {split} vs {pnl}"
-        );
+        prop_assert!((pnl - identity).abs() <= 1e-6 * (1.0 + identity.abs()), "pnl {pnl} vs {identity}");
+        let split = accounting.realized_quote + accounting.unrealized_quote(mark, instrument) - accounting.fees_quote;
+        prop_assert!((split - pnl).abs() <= 1e-6 * (1.0 + pnl.abs()), "realized+unrealized {split} vs {pnl}");
     }
     Ok(())
 }
 
-fn deliver(
-    engine: &mut Engine,
-    ledger: &mut Ledger,
-    now_ns: i64,
-    report: VenueReport,
-) -> Vec<Command> {
+fn deliver(engine: &mut Engine, ledger: &mut Ledger, now_ns: i64, report: VenueReport) -> Vec<Command> {
     if let VenueReport::Filled(fill) = &report
         && ledger.fill_ids.insert(fill.fill_id)
     {
         ledger.position_lots += fill.side.sign() * fill.size_lots;
-        ledger.cash_tick_lots -=
-            (fill.side.sign() * fill.size_lots) as i128 * fill.price_ticks as i128;
+        ledger.cash_tick_lots -= (fill.side.sign() * fill.size_lots) as i128 * fill.price_ticks as i128;
         ledger.fees_quote += fill.fee_quote;
     }
     step(engine, now_ns, &Event::Venue(report))
@@ -370,22 +229,14 @@ fn deliver(
 
 fn run(params: EngineParams, actions: Vec<Action>) -> Result<Engine, TestCaseError> {
     let mut engine = engine(params);
-    let mut venue = Venue {
-        bid: 600_000,
-        ask: 600_010,
-        ..Venue::default()
-    };
+    let mut venue = Venue { bid: 600_000, ask: 600_010, ..Venue::default() };
     let mut ledger = Ledger::default();
     let mut now_ns = 0i64;
     let mut mid = 600_005i64;
     for action in actions {
         let position_before = engine.position_lots();
         let commands = match action {
-            Action::Market {
-                mid_step,
-                half_spread,
-                size,
-            } => {
+            Action::Market { mid_step, half_spread, size } => {
                 mid += mid_step;
                 venue.bid = mid - half_spread;
                 venue.ask = mid + half_spread;
@@ -414,27 +265,17 @@ fn run(params: EngineParams, actions: Vec<Action>) -> Result<Engine, TestCaseErr
                     deliver(&mut engine, &mut ledger, now_ns, report)
                 }
             }
-            Action::Duplicate { pick } => {
-                match venue.fills_sent.get(pick % venue.fills_sent.len().max(1)) {
-                    Some(fill) => {
-                        let report = VenueReport::Filled(fill.clone());
-                        deliver(&mut engine, &mut ledger, now_ns, report)
-                    }
-                    None => Vec::new(),
+            Action::Duplicate { pick } => match venue.fills_sent.get(pick % venue.fills_sent.len().max(1)) {
+                Some(fill) => {
+                    let report = VenueReport::Filled(fill.clone());
+                    deliver(&mut engine, &mut ledger, now_ns, report)
                 }
-            }
-            Action::Kill { engaged } => step(
-                &mut engine,
-                now_ns,
-                &Event::Control(Control::KillSwitch { engaged }),
-            ),
+                None => Vec::new(),
+            },
+            Action::Kill { engaged } => step(&mut engine, now_ns, &Event::Control(Control::KillSwitch { engaged })),
         };
         check_commands(&engine, &commands, &ledger, now_ns, position_before)?;
-        venue.inbound.extend(
-            commands
-                .into_iter()
-                .filter(|command| !matches!(command, Command::SetTimer { .. })),
-        );
+        venue.inbound.extend(commands.into_iter().filter(|command| !matches!(command, Command::SetTimer { .. })));
         check_books(&engine, &ledger)?;
     }
     Ok(engine)
@@ -460,10 +301,7 @@ fn generated_runs_reach_the_interesting_paths() {
     let strategy = (params(), prop::collection::vec(action(), 200..400));
     let mut totals = [0u64; 5];
     for _ in 0..200 {
-        let (params, actions) = strategy
-            .new_tree(&mut runner)
-            .expect("strategy generates")
-            .current();
+        let (params, actions) = strategy.new_tree(&mut runner).expect("strategy generates").current();
         let engine = run(params, actions).expect("invariants hold");
         let counters = engine.counters();
         totals[0] += engine.accounting().fills;
@@ -472,38 +310,18 @@ fn generated_runs_reach_the_interesting_paths() {
         totals[3] += engine.accounting().taker_volume_lots as u64;
         totals[4] += counters.untracked_fill_lots as u64;
     }
-    assert!(
-        totals.iter().all(|total| *total > 0),
-        "fills, replaces, kills, taker lots, untracked lots: {totals:?}"
-    );
+    assert!(totals.iter().all(|total| *total > 0), "fills, replaces, kills, taker lots, untracked lots: {totals:?}");
 }
 
 #[test]
 fn fills_only_in_flight_push_the_position_past_the_hard_limit() {
     // A deterministic witness of the bound: fills racing a cancel ack count as untracked.
-    let params = EngineParams {
-        inventory_hard_lots: 20,
-        inventory_soft_lots: 10,
-        quote_size_lots: 10,
-        ..EngineParams::default()
-    };
+    let params = EngineParams { inventory_hard_lots: 20, inventory_soft_lots: 10, quote_size_lots: 10, ..EngineParams::default() };
     let mut engine = engine(params);
     let placed = places(&step(&mut engine, 0, &bbo(600_000, 600_010, 1_000)));
     let bid = first_on(&placed, Side::Buy);
-    step(
-        &mut engine,
-        0,
-        &Event::Venue(VenueReport::Accepted {
-            order_id: bid.order_id,
-        }),
-    );
-    step(
-        &mut engine,
-        0,
-        &Event::Venue(VenueReport::Canceled {
-            order_id: bid.order_id,
-        }),
-    );
+    step(&mut engine, 0, &Event::Venue(VenueReport::Accepted { order_id: bid.order_id }));
+    step(&mut engine, 0, &Event::Venue(VenueReport::Canceled { order_id: bid.order_id }));
     step(&mut engine, 0, &fill(&bid, bid.size_lots, 1));
     assert_eq!(engine.counters().untracked_fill_lots, bid.size_lots);
     assert_eq!(ClientOrderId(1), placed[0].order_id);

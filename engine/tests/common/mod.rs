@@ -5,10 +5,7 @@
 
 use drydock_engine::port::{Fill, Level, Liquidity, NewOrder, TimeInForce};
 use drydock_engine::units::NANOS_PER_MS;
-use drydock_engine::{
-    ClientOrderId, Command, Engine, EngineParams, Event, Instrument, MarketData, Nanos, Side,
-    Ticks, VenueReport,
-};
+use drydock_engine::{ClientOrderId, Command, Engine, EngineParams, Event, Instrument, MarketData, Nanos, Side, Ticks, VenueReport};
 use rand::SeedableRng;
 
 /// An engine on the default instrument with `params`.
@@ -25,56 +22,28 @@ pub fn ms(milliseconds: i64) -> Nanos {
 /// A two-level snapshot around `bid`/`ask` with `size` lots per level.
 pub fn snapshot(bid: Ticks, ask: Ticks, size: i64) -> Event {
     Event::Market(MarketData::Snapshot {
-        bids: vec![
-            Level {
-                price_ticks: bid,
-                size_lots: size,
-            },
-            Level {
-                price_ticks: bid - 1,
-                size_lots: size,
-            },
-        ],
-        asks: vec![
-            Level {
-                price_ticks: ask,
-                size_lots: size,
-            },
-            Level {
-                price_ticks: ask + 1,
-                size_lots: size,
-            },
-        ],
+        bids: vec![Level { price_ticks: bid, size_lots: size }, Level { price_ticks: bid - 1, size_lots: size }],
+        asks: vec![Level { price_ticks: ask, size_lots: size }, Level { price_ticks: ask + 1, size_lots: size }],
     })
 }
 
 /// A best-bid-offer update.
 pub fn bbo(bid: Ticks, ask: Ticks, size: i64) -> Event {
     Event::Market(MarketData::BestBidOffer {
-        bid: Level {
-            price_ticks: bid,
-            size_lots: size,
-        },
-        ask: Level {
-            price_ticks: ask,
-            size_lots: size,
-        },
+        bid: Level { price_ticks: bid, size_lots: size },
+        ask: Level { price_ticks: ask, size_lots: size },
     })
 }
 
 /// The decision timer firing.
 pub fn tick() -> Event {
-    Event::Timer {
-        timer_id: drydock_engine::port::DECISION_TIMER,
-    }
+    Event::Timer { timer_id: drydock_engine::port::DECISION_TIMER }
 }
 
 /// Handles one event and returns the commands it produced.
 pub fn step(engine: &mut Engine, now_ns: Nanos, event: &Event) -> Vec<Command> {
     let mut out = Vec::new();
-    engine
-        .handle(now_ns, event, &mut out)
-        .expect("event accepted");
+    engine.handle(now_ns, event, &mut out).expect("event accepted");
     out
 }
 
@@ -103,27 +72,14 @@ pub fn cancels(commands: &[Command]) -> Vec<ClientOrderId> {
 /// Acknowledges every new order among `commands` at `now_ns`.
 pub fn ack_all(engine: &mut Engine, now_ns: Nanos, commands: &[Command]) {
     for order in places(commands) {
-        step(
-            engine,
-            now_ns,
-            &Event::Venue(VenueReport::Accepted {
-                order_id: order.order_id,
-            }),
-        );
+        step(engine, now_ns, &Event::Venue(VenueReport::Accepted { order_id: order.order_id }));
     }
 }
 
 /// A maker fill of `order` for `size_lots` with venue fill id `fill_id`.
 pub fn fill(order: &NewOrder, size_lots: i64, fill_id: u64) -> Event {
-    let liquidity = if order.time_in_force == TimeInForce::PostOnly {
-        Liquidity::Maker
-    } else {
-        Liquidity::Taker
-    };
-    let fee_quote = Instrument::default().fee(
-        Instrument::default().notional(order.price_ticks, size_lots),
-        liquidity == Liquidity::Maker,
-    );
+    let liquidity = if order.time_in_force == TimeInForce::PostOnly { Liquidity::Maker } else { Liquidity::Taker };
+    let fee_quote = Instrument::default().fee(Instrument::default().notional(order.price_ticks, size_lots), liquidity == Liquidity::Maker);
     Event::Venue(VenueReport::Filled(Fill {
         order_id: order.order_id,
         fill_id,
@@ -145,8 +101,5 @@ pub fn quoting_engine(params: EngineParams) -> (Engine, Vec<NewOrder>) {
 
 /// The first order on `side` among `orders`.
 pub fn first_on(orders: &[NewOrder], side: Side) -> NewOrder {
-    *orders
-        .iter()
-        .find(|order| order.side == side)
-        .expect("an order on that side")
+    *orders.iter().find(|order| order.side == side).expect("an order on that side")
 }

@@ -1,0 +1,578 @@
+//! The dock's configuration as plain data: the simulated market, the exchange, and
+//! the injected events and faults. These types are what the `[market]`,
+//! `[exchange]` and `[[events]]` sections of a scenario file deserialize into
+//! (unknown keys are refused); [`SimConfig::validate`] checks ranges and the
+//! timeline, naming each setting by its dotted path. Reading files is the harness's
+//! job, not this module's.
+
+use drydock_engine::Instrument;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+use crate::latency::LatencyModel;
+
+/// Everything the dock needs besides the engine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimConfig {
+    /// Root seed of every random stream.
+    pub seed: u64,
+    /// Simulated duration, seconds.
+    pub duration_s: f64,
+    /// The simulated market.
+    pub market: MarketConfig,
+    /// The exchange.
+    pub exchange: ExchangeConfig,
+    /// Injected market events and faults.
+    pub events: Vec<InjectedEvent>,
+}
+
+/// Static facts of the instrument as the venue lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InstrumentConfig {
+    /// Symbol, for reports.
+    pub symbol: String,
+    /// Quote currency per tick.
+    pub tick_size: f64,
+    /// Base quantity per lot.
+    pub lot_size: f64,
+    /// Smallest order notional, quote currency.
+    pub min_notional: f64,
+}
+
+impl Default for InstrumentConfig {
+    fn default() -> Self {
+        let instrument = Instrument::default();
+        InstrumentConfig {
+            symbol: instrument.symbol,
+            tick_size: instrument.tick_size,
+            lot_size: instrument.lot_size,
+            min_notional: instrument.min_notional,
+        }
+    }
+}
+
+/// The market generator: a fundamental price (log jump-diffusion with calm and
+/// stressed regimes) and order flow around it (limit adds and cancels with depth
+/// decaying from the touch, Hawkes-clustered market orders with Pareto sizes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MarketConfig {
+    /// The instrument.
+    pub instrument: InstrumentConfig,
+    /// Starting price, quote currency.
+    pub initial_price: f64,
+    /// Annualized volatility of the fundamental price in the calm regime.
+    pub volatility_annual: f64,
+    /// Volatility multiplier in the stressed regime.
+    pub stressed_volatility_mult: f64,
+    /// Rate of switching from calm to stressed, per hour.
+    pub stress_per_hour: f64,
+    /// Mean time spent in the stressed regime, minutes.
+    pub stress_mean_minutes: f64,
+    /// Jumps of the fundamental price, per hour.
+    pub jumps_per_hour: f64,
+    /// Standard deviation of a jump, basis points.
+    pub jump_std_bps: f64,
+    /// Drift of the fundamental price, annualized (0 for none; trending scenarios set it).
+    pub drift_annual: f64,
+    /// Fundamental price update interval, milliseconds.
+    pub step_ms: i64,
+    /// Limit order arrivals (both sides), per second.
+    pub limit_rate_per_s: f64,
+    /// Cancel arrivals (both sides), per second.
+    pub cancel_rate_per_s: f64,
+    /// Mean distance of a new limit order from the touch anchor, ticks (geometric).
+    pub depth_decay_ticks: f64,
+    /// Mean size of a limit order, lots (geometric).
+    pub limit_size_lots: f64,
+    /// Depth of the initial book at the touch, lots per level.
+    pub initial_touch_lots: i64,
+    /// Levels per side of the initial book.
+    pub initial_levels: i64,
+    /// Baseline market-order arrivals, per second (Hawkes μ).
+    pub market_rate_per_s: f64,
+    /// Hawkes excitation: intensity added per market order, per second.
+    pub hawkes_alpha_per_s: f64,
+    /// Hawkes decay rate, per second (α/β < 1 keeps the process stable).
+    pub hawkes_beta_per_s: f64,
+    /// Pareto tail index of market-order sizes.
+    pub market_size_pareto_alpha: f64,
+    /// Smallest market order, lots.
+    pub market_size_min_lots: i64,
+    /// Largest market order, lots.
+    pub market_size_max_lots: i64,
+    /// Slope of the buy probability of market orders in (fundamental − mid), per tick.
+    pub flow_bias_per_tick: f64,
+    /// Resting quotes farther than this on the wrong side of the fundamental are pulled, ticks.
+    pub stale_slack_ticks: i64,
+}
+
+impl Default for MarketConfig {
+    fn default() -> Self {
+        MarketConfig {
+            instrument: InstrumentConfig::default(),
+            initial_price: 60_000.0,
+            volatility_annual: 0.35,
+            stressed_volatility_mult: 2.5,
+            stress_per_hour: 0.3,
+            stress_mean_minutes: 8.0,
+            jumps_per_hour: 1.0,
+            jump_std_bps: 10.0,
+            drift_annual: 0.0,
+            step_ms: 100,
+            limit_rate_per_s: 30.0,
+            cancel_rate_per_s: 18.0,
+            depth_decay_ticks: 12.0,
+            limit_size_lots: 25.0,
+            initial_touch_lots: 150,
+            initial_levels: 60,
+            market_rate_per_s: 2.5,
+            hawkes_alpha_per_s: 1.5,
+            hawkes_beta_per_s: 3.0,
+            market_size_pareto_alpha: 1.6,
+            market_size_min_lots: 1,
+            market_size_max_lots: 400,
+            flow_bias_per_tick: 0.15,
+            stale_slack_ticks: 4,
+        }
+    }
+}
+
+/// Latency of the three links between exchange and engine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LatencyConfig {
+    /// Exchange to engine, market data.
+    pub market_data: LatencyModel,
+    /// Engine to exchange, orders and cancels.
+    pub order_entry: LatencyModel,
+    /// Exchange to engine, order reports.
+    pub ack: LatencyModel,
+}
+
+impl Default for LatencyConfig {
+    fn default() -> Self {
+        LatencyConfig {
+            market_data: LatencyModel::Lognormal { median_us: 300.0, sigma: 0.4, floor_us: 100.0 },
+            order_entry: LatencyModel::Lognormal { median_us: 400.0, sigma: 0.5, floor_us: 150.0 },
+            ack: LatencyModel::Lognormal { median_us: 400.0, sigma: 0.5, floor_us: 150.0 },
+        }
+    }
+}
+
+/// The mock exchange: latency, fees, limits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExchangeConfig {
+    /// Link latencies.
+    pub latency: LatencyConfig,
+    /// Maker fee, bps of notional; negative is a rebate.
+    pub maker_fee_bps: f64,
+    /// Taker fee, bps of notional.
+    pub taker_fee_bps: f64,
+    /// New orders and replaces accepted per second before rejecting with rate-limited.
+    pub max_orders_per_s: u32,
+    /// Levels per side in book snapshots sent after a resync.
+    pub snapshot_levels: usize,
+    /// The feed publishes book changes and trades in batches this long, milliseconds
+    /// (level updates within a batch are conflated: the last size of a level wins);
+    /// 0 publishes every change as it happens.
+    pub feed_batch_ms: i64,
+}
+
+impl Default for ExchangeConfig {
+    fn default() -> Self {
+        let instrument = Instrument::default();
+        ExchangeConfig {
+            latency: LatencyConfig::default(),
+            maker_fee_bps: instrument.maker_fee_bps,
+            taker_fee_bps: instrument.taker_fee_bps,
+            max_orders_per_s: 50,
+            snapshot_levels: 50,
+            feed_batch_ms: 10,
+        }
+    }
+}
+
+/// Which book side(s) an event affects.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookSides {
+    /// Bids only.
+    Bid,
+    /// Asks only.
+    Ask,
+    /// Both.
+    Both,
+}
+
+impl BookSides {
+    /// True when `side` (buy = bids) is affected.
+    pub fn includes(self, side: drydock_engine::Side) -> bool {
+        matches!(
+            (self, side),
+            (BookSides::Both, _) | (BookSides::Bid, drydock_engine::Side::Buy) | (BookSides::Ask, drydock_engine::Side::Sell)
+        )
+    }
+}
+
+/// An injected market event or fault, scheduled in virtual time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InjectedEvent {
+    /// Volatility of the fundamental multiplied, decaying with a half-life.
+    VolatilitySpike {
+        /// Start, seconds from the run's start.
+        start_s: f64,
+        /// Length, seconds.
+        duration_s: f64,
+        /// Volatility multiplier at the start.
+        multiplier: f64,
+        /// Half-life of the multiplier's excess over 1, seconds.
+        decay_half_life_s: f64,
+    },
+    /// Depth near the touch removed and refilled slowly.
+    LiquidityGap {
+        /// Start, seconds.
+        start_s: f64,
+        /// Length, seconds.
+        duration_s: f64,
+        /// Sides affected.
+        sides: BookSides,
+        /// Remaining depth fraction during the gap (e.g. 0.05).
+        depth_multiplier: f64,
+        /// Levels from the touch affected.
+        levels: i64,
+        /// After the gap, half-life of the refill, seconds.
+        refill_half_life_s: f64,
+    },
+    /// Depth withdrawn, then aggressive flow sweeps the thinned book down (or up).
+    FlashCrash {
+        /// Start, seconds.
+        start_s: f64,
+        /// Side of the aggressive flow: `sell` (price falls) or `buy` (price spikes).
+        side: drydock_engine::Side,
+        /// Move of the fundamental from the start, percent.
+        drop_pct: f64,
+        /// Time to reach the trough, seconds.
+        fall_duration_s: f64,
+        /// Fraction of the swept side's depth withdrawn at the start, 0..1.
+        depth_withdrawn: f64,
+        /// Exchange halt at the trough, seconds (0 for none).
+        halt_s: f64,
+        /// Fraction of the move recovered, 0..1.
+        recovery_fraction: f64,
+        /// Time from the trough (after any halt) to recovery, seconds.
+        recovery_s: f64,
+    },
+    /// No market data reaches the engine; a snapshot follows.
+    FeedOutage {
+        /// Start, seconds.
+        start_s: f64,
+        /// Length, seconds.
+        duration_s: f64,
+    },
+    /// A fraction of new orders and replaces rejected.
+    RejectStorm {
+        /// Start, seconds.
+        start_s: f64,
+        /// Length, seconds.
+        duration_s: f64,
+        /// Share rejected, 0..1.
+        reject_fraction: f64,
+    },
+    /// No matching; new orders and replaces rejected; cancels still work.
+    ExchangeHalt {
+        /// Start, seconds.
+        start_s: f64,
+        /// Length, seconds.
+        duration_s: f64,
+    },
+    /// All latencies multiplied.
+    LatencySpike {
+        /// Start, seconds.
+        start_s: f64,
+        /// Length, seconds.
+        duration_s: f64,
+        /// Latency multiplier.
+        multiplier: f64,
+    },
+    /// Market data and order messages lost both ways; open orders and position
+    /// reported on reconnect.
+    Disconnect {
+        /// Start, seconds.
+        start_s: f64,
+        /// Length, seconds.
+        duration_s: f64,
+    },
+    /// The venue's fees change (a fee-regime change).
+    FeeChange {
+        /// When, seconds.
+        start_s: f64,
+        /// New maker fee, bps.
+        maker_fee_bps: f64,
+        /// New taker fee, bps.
+        taker_fee_bps: f64,
+    },
+}
+
+impl InjectedEvent {
+    /// Snake-case kind, as written in scenario files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            InjectedEvent::VolatilitySpike { .. } => "volatility_spike",
+            InjectedEvent::LiquidityGap { .. } => "liquidity_gap",
+            InjectedEvent::FlashCrash { .. } => "flash_crash",
+            InjectedEvent::FeedOutage { .. } => "feed_outage",
+            InjectedEvent::RejectStorm { .. } => "reject_storm",
+            InjectedEvent::ExchangeHalt { .. } => "exchange_halt",
+            InjectedEvent::LatencySpike { .. } => "latency_spike",
+            InjectedEvent::Disconnect { .. } => "disconnect",
+            InjectedEvent::FeeChange { .. } => "fee_change",
+        }
+    }
+
+    /// Start, seconds.
+    pub fn start_s(&self) -> f64 {
+        match *self {
+            InjectedEvent::VolatilitySpike { start_s, .. }
+            | InjectedEvent::LiquidityGap { start_s, .. }
+            | InjectedEvent::FlashCrash { start_s, .. }
+            | InjectedEvent::FeedOutage { start_s, .. }
+            | InjectedEvent::RejectStorm { start_s, .. }
+            | InjectedEvent::ExchangeHalt { start_s, .. }
+            | InjectedEvent::LatencySpike { start_s, .. }
+            | InjectedEvent::Disconnect { start_s, .. }
+            | InjectedEvent::FeeChange { start_s, .. } => start_s,
+        }
+    }
+
+    /// Time the event is active, seconds (a crash: fall, halt and recovery).
+    pub fn active_s(&self) -> f64 {
+        match *self {
+            InjectedEvent::VolatilitySpike { duration_s, .. }
+            | InjectedEvent::LiquidityGap { duration_s, .. }
+            | InjectedEvent::FeedOutage { duration_s, .. }
+            | InjectedEvent::RejectStorm { duration_s, .. }
+            | InjectedEvent::ExchangeHalt { duration_s, .. }
+            | InjectedEvent::LatencySpike { duration_s, .. }
+            | InjectedEvent::Disconnect { duration_s, .. } => duration_s,
+            InjectedEvent::FlashCrash { fall_duration_s, halt_s, recovery_s, .. } => fall_duration_s + halt_s + recovery_s,
+            InjectedEvent::FeeChange { .. } => 0.0,
+        }
+    }
+
+    fn validate(&self, path: &str, run_s: f64) -> Result<(), ConfigError> {
+        let start_s = self.start_s();
+        check(&format!("{path}.start_s"), start_s, 0.0, run_s)?;
+        let mut checks: Vec<(&str, f64, f64, f64)> = Vec::new();
+        match *self {
+            InjectedEvent::VolatilitySpike { duration_s, multiplier, decay_half_life_s, .. } => {
+                checks.extend([
+                    ("duration_s", duration_s, 0.001, 1e7),
+                    ("multiplier", multiplier, 1.0, 1_000.0),
+                    ("decay_half_life_s", decay_half_life_s, 0.001, 1e7),
+                ]);
+            }
+            InjectedEvent::LiquidityGap { duration_s, depth_multiplier, levels, refill_half_life_s, .. } => checks.extend([
+                ("duration_s", duration_s, 0.001, 1e7),
+                ("depth_multiplier", depth_multiplier, 0.0, 1.0),
+                ("levels", levels as f64, 1.0, 10_000.0),
+                ("refill_half_life_s", refill_half_life_s, 0.001, 1e7),
+            ]),
+            InjectedEvent::FlashCrash { drop_pct, fall_duration_s, depth_withdrawn, halt_s, recovery_fraction, recovery_s, .. } => checks
+                .extend([
+                    ("drop_pct", drop_pct, 0.01, 90.0),
+                    ("fall_duration_s", fall_duration_s, 0.001, 1e6),
+                    ("depth_withdrawn", depth_withdrawn, 0.0, 1.0),
+                    ("halt_s", halt_s, 0.0, 1e6),
+                    ("recovery_fraction", recovery_fraction, 0.0, 1.0),
+                    ("recovery_s", recovery_s, 0.001, 1e7),
+                ]),
+            InjectedEvent::FeedOutage { duration_s, .. }
+            | InjectedEvent::ExchangeHalt { duration_s, .. }
+            | InjectedEvent::Disconnect { duration_s, .. } => checks.push(("duration_s", duration_s, 0.001, 1e7)),
+            InjectedEvent::RejectStorm { duration_s, reject_fraction, .. } => {
+                checks.extend([("duration_s", duration_s, 0.001, 1e7), ("reject_fraction", reject_fraction, 0.0, 1.0)])
+            }
+            InjectedEvent::LatencySpike { duration_s, multiplier, .. } => {
+                checks.extend([("duration_s", duration_s, 0.001, 1e7), ("multiplier", multiplier, 1.0, 1e6)])
+            }
+            InjectedEvent::FeeChange { maker_fee_bps, taker_fee_bps, .. } => {
+                checks.extend([("maker_fee_bps", maker_fee_bps, -100.0, 100.0), ("taker_fee_bps", taker_fee_bps, -100.0, 100.0)])
+            }
+        }
+        for (field, value, min, max) in checks {
+            check(&format!("{path}.{field}"), value, min, max)?;
+        }
+        if start_s + self.active_s() > run_s {
+            return Err(ConfigError::invalid(
+                &format!("{path}.start_s"),
+                &format!(
+                    "the event runs until {:.3} s, past the scenario's end at {run_s} s; start it earlier or shorten it",
+                    start_s + self.active_s()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks `value` is finite and within `[min, max]`, naming `field` otherwise.
+pub fn check(field: &str, value: f64, min: f64, max: f64) -> Result<(), ConfigError> {
+    if value.is_finite() && value >= min && value <= max {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(field, &format!("{value} is outside [{min}, {max}]")))
+    }
+}
+
+impl SimConfig {
+    /// Checks every setting and the timeline of events.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check("scenario.duration_s", self.duration_s, 1.0, 30.0 * 86_400.0)?;
+        self.market.validate()?;
+        self.exchange.validate()?;
+        for (index, event) in self.events.iter().enumerate() {
+            event.validate(&format!("events[{index}]"), self.duration_s)?;
+        }
+        self.check_overlaps()
+    }
+
+    /// Two crashes, or two halts, may not overlap: their price paths would fight.
+    fn check_overlaps(&self) -> Result<(), ConfigError> {
+        for (index, event) in self.events.iter().enumerate() {
+            for (other_index, other) in self.events.iter().enumerate().skip(index + 1) {
+                let exclusive = matches!(
+                    (event, other),
+                    (InjectedEvent::FlashCrash { .. }, InjectedEvent::FlashCrash { .. })
+                        | (InjectedEvent::ExchangeHalt { .. }, InjectedEvent::ExchangeHalt { .. })
+                );
+                let (start, end) = (event.start_s(), event.start_s() + event.active_s());
+                let (other_start, other_end) = (other.start_s(), other.start_s() + other.active_s());
+                if exclusive && start < other_end && other_start < end {
+                    return Err(ConfigError::invalid(
+                        &format!("events[{other_index}].start_s"),
+                        &format!("this {} overlaps events[{index}] ({start} s to {end} s); move one of them", other.kind()),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MarketConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let instrument = &self.instrument;
+        let checks: [(&str, f64, f64, f64); 24] = [
+            ("market.instrument.tick_size", instrument.tick_size, 1e-9, 1e6),
+            ("market.instrument.lot_size", instrument.lot_size, 1e-9, 1e6),
+            ("market.instrument.min_notional", instrument.min_notional, 0.0, 1e9),
+            ("market.initial_price", self.initial_price, 1e-6, 1e12),
+            ("market.volatility_annual", self.volatility_annual, 0.0, 20.0),
+            ("market.stressed_volatility_mult", self.stressed_volatility_mult, 1.0, 100.0),
+            ("market.stress_per_hour", self.stress_per_hour, 0.0, 3_600.0),
+            ("market.stress_mean_minutes", self.stress_mean_minutes, 0.01, 1e6),
+            ("market.jumps_per_hour", self.jumps_per_hour, 0.0, 3_600.0),
+            ("market.jump_std_bps", self.jump_std_bps, 0.0, 5_000.0),
+            ("market.drift_annual", self.drift_annual, -1_000.0, 1_000.0),
+            ("market.step_ms", self.step_ms as f64, 1.0, 60_000.0),
+            ("market.limit_rate_per_s", self.limit_rate_per_s, 0.01, 1e6),
+            ("market.cancel_rate_per_s", self.cancel_rate_per_s, 0.0, 1e6),
+            ("market.depth_decay_ticks", self.depth_decay_ticks, 0.1, 1e6),
+            ("market.limit_size_lots", self.limit_size_lots, 1.0, 1e9),
+            ("market.initial_touch_lots", self.initial_touch_lots as f64, 1.0, 1e12),
+            ("market.initial_levels", self.initial_levels as f64, 1.0, 100_000.0),
+            ("market.market_rate_per_s", self.market_rate_per_s, 0.0, 1e6),
+            ("market.hawkes_alpha_per_s", self.hawkes_alpha_per_s, 0.0, 1e6),
+            ("market.hawkes_beta_per_s", self.hawkes_beta_per_s, 1e-3, 1e6),
+            ("market.market_size_pareto_alpha", self.market_size_pareto_alpha, 0.5, 10.0),
+            ("market.market_size_min_lots", self.market_size_min_lots as f64, 1.0, 1e12),
+            ("market.flow_bias_per_tick", self.flow_bias_per_tick, 0.0, 100.0),
+        ];
+        for (field, value, min, max) in checks {
+            check(field, value, min, max)?;
+        }
+        check("market.market_size_max_lots", self.market_size_max_lots as f64, self.market_size_min_lots as f64, 1e12)?;
+        check("market.stale_slack_ticks", self.stale_slack_ticks as f64, 0.0, 1e9)?;
+        if self.hawkes_alpha_per_s >= self.hawkes_beta_per_s {
+            return Err(ConfigError::invalid(
+                "market.hawkes_alpha_per_s",
+                &format!("{} must be below hawkes_beta_per_s = {} or the flow explodes", self.hawkes_alpha_per_s, self.hawkes_beta_per_s),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl ExchangeConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.latency.market_data.validate("exchange.latency.market_data")?;
+        self.latency.order_entry.validate("exchange.latency.order_entry")?;
+        self.latency.ack.validate("exchange.latency.ack")?;
+        check("exchange.maker_fee_bps", self.maker_fee_bps, -100.0, 100.0)?;
+        check("exchange.taker_fee_bps", self.taker_fee_bps, -100.0, 100.0)?;
+        check("exchange.max_orders_per_s", self.max_orders_per_s as f64, 1.0, 1e9)?;
+        check("exchange.snapshot_levels", self.snapshot_levels as f64, 1.0, 10_000.0)?;
+        check("exchange.feed_batch_ms", self.feed_batch_ms as f64, 0.0, 60_000.0)
+    }
+
+    /// The instrument as the engine sees it at the start: the venue's listing and fees.
+    pub fn engine_instrument(&self, market: &MarketConfig) -> Instrument {
+        Instrument {
+            symbol: market.instrument.symbol.clone(),
+            tick_size: market.instrument.tick_size,
+            lot_size: market.instrument.lot_size,
+            min_notional: market.instrument.min_notional,
+            maker_fee_bps: self.maker_fee_bps,
+            taker_fee_bps: self.taker_fee_bps,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(events: Vec<InjectedEvent>) -> SimConfig {
+        SimConfig { seed: 1, duration_s: 600.0, market: MarketConfig::default(), exchange: ExchangeConfig::default(), events }
+    }
+
+    #[test]
+    fn defaults_validate() {
+        config(Vec::new()).validate().unwrap();
+    }
+
+    #[test]
+    fn events_past_the_end_are_refused_with_their_path() {
+        let error = config(vec![InjectedEvent::FeedOutage { start_s: 590.0, duration_s: 30.0 }]).validate().unwrap_err();
+        assert_eq!(error.field, "events[0].start_s");
+        assert!(error.message.contains("past the scenario's end"), "{error}");
+    }
+
+    #[test]
+    fn overlapping_crashes_are_refused() {
+        let crash = |start_s| InjectedEvent::FlashCrash {
+            start_s,
+            side: drydock_engine::Side::Sell,
+            drop_pct: 2.0,
+            fall_duration_s: 5.0,
+            depth_withdrawn: 0.5,
+            halt_s: 0.0,
+            recovery_fraction: 0.5,
+            recovery_s: 30.0,
+        };
+        let error = config(vec![crash(100.0), crash(120.0)]).validate().unwrap_err();
+        assert_eq!(error.field, "events[1].start_s");
+        config(vec![crash(100.0), crash(200.0)]).validate().unwrap();
+    }
+
+    #[test]
+    fn out_of_range_market_setting_names_the_path() {
+        let mut bad = config(Vec::new());
+        bad.market.volatility_annual = -1.0;
+        assert_eq!(bad.validate().unwrap_err().field, "market.volatility_annual");
+    }
+}

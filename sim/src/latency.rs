@@ -1,0 +1,154 @@
+//! Latency: the [`Latency`] seam, its named distributions (constant, uniform,
+//! normal and lognormal with a floor), and [`Channel`], a one-way link that keeps
+//! messages in order (a later message never overtakes an earlier one, as on one TCP
+//! session). Scheduled latency spikes are a multiplier the runner passes in; this
+//! file does not know the schedule.
+
+use drydock_engine::Nanos;
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, LogNormal, Normal};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+
+/// Draws one delay.
+pub trait Latency {
+    /// A delay in nanoseconds, never negative.
+    fn sample_ns(&self, rng: &mut ChaCha8Rng) -> Nanos;
+}
+
+/// A latency distribution, in microseconds as written in scenario files.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LatencyModel {
+    /// Always the same delay.
+    Constant {
+        /// Delay, µs.
+        us: f64,
+    },
+    /// Uniform between two bounds.
+    Uniform {
+        /// Smallest delay, µs.
+        min_us: f64,
+        /// Largest delay, µs.
+        max_us: f64,
+    },
+    /// Normal, cut at a floor.
+    Normal {
+        /// Mean, µs.
+        mean_us: f64,
+        /// Standard deviation, µs.
+        std_us: f64,
+        /// Smallest delay, µs.
+        floor_us: f64,
+    },
+    /// Lognormal (heavy right tail), cut at a floor.
+    Lognormal {
+        /// Median, µs.
+        median_us: f64,
+        /// σ of the underlying normal (shape).
+        sigma: f64,
+        /// Smallest delay, µs.
+        floor_us: f64,
+    },
+}
+
+impl LatencyModel {
+    /// Checks the parameters; `field` names the setting in messages.
+    pub fn validate(&self, field: &str) -> Result<(), ConfigError> {
+        let bad = |what: &str| Err(ConfigError::invalid(field, what));
+        let non_negative = |value: f64| value.is_finite() && value >= 0.0;
+        match *self {
+            LatencyModel::Constant { us } if !non_negative(us) => bad("`us` must be a finite number >= 0"),
+            LatencyModel::Uniform { min_us, max_us } if !(non_negative(min_us) && non_negative(max_us) && min_us <= max_us) => {
+                bad("needs 0 <= min_us <= max_us")
+            }
+            LatencyModel::Normal { mean_us, std_us, floor_us }
+                if !(non_negative(mean_us) && non_negative(std_us) && non_negative(floor_us)) =>
+            {
+                bad("mean_us, std_us and floor_us must be finite numbers >= 0")
+            }
+            LatencyModel::Lognormal { median_us, sigma, floor_us }
+                if !(median_us.is_finite() && median_us > 0.0 && non_negative(sigma) && sigma <= 5.0 && non_negative(floor_us)) =>
+            {
+                bad("needs median_us > 0, 0 <= sigma <= 5 and floor_us >= 0")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Latency for LatencyModel {
+    fn sample_ns(&self, rng: &mut ChaCha8Rng) -> Nanos {
+        let micros = match *self {
+            LatencyModel::Constant { us } => us,
+            LatencyModel::Uniform { min_us, max_us } => {
+                if max_us > min_us {
+                    rng.random_range(min_us..=max_us)
+                } else {
+                    min_us
+                }
+            }
+            LatencyModel::Normal { mean_us, std_us, floor_us } => {
+                let draw = Normal::new(mean_us, std_us).map_or(mean_us, |normal| normal.sample(rng));
+                draw.max(floor_us)
+            }
+            LatencyModel::Lognormal { median_us, sigma, floor_us } => {
+                let draw = LogNormal::new(median_us.ln(), sigma).map_or(median_us, |lognormal| lognormal.sample(rng));
+                draw.max(floor_us)
+            }
+        };
+        (micros * 1_000.0).round().max(0.0) as Nanos
+    }
+}
+
+/// A one-way link that preserves message order.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct Channel {
+    last_arrival_ns: Nanos,
+}
+
+impl Channel {
+    /// Arrival time of a message sent at `now_ns` with delay `delay_ns`: never before
+    /// the previous message's arrival.
+    pub fn arrival_ns(&mut self, now_ns: Nanos, delay_ns: Nanos) -> Nanos {
+        self.last_arrival_ns = self.last_arrival_ns.max(now_ns + delay_ns);
+        self.last_arrival_ns
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn distributions_respect_floor_and_shape() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let lognormal = LatencyModel::Lognormal { median_us: 500.0, sigma: 0.6, floor_us: 200.0 };
+        let mut draws: Vec<Nanos> = (0..10_001).map(|_| lognormal.sample_ns(&mut rng)).collect();
+        draws.sort();
+        assert!(draws[0] >= 200_000);
+        let median = draws[5_000];
+        assert!((450_000..550_000).contains(&median), "{median}");
+        assert!(draws[9_900] > 3 * median, "heavy right tail");
+        let uniform = LatencyModel::Uniform { min_us: 10.0, max_us: 20.0 };
+        assert!((0..1_000).map(|_| uniform.sample_ns(&mut rng)).all(|ns| (10_000..=20_000).contains(&ns)));
+    }
+
+    #[test]
+    fn channel_never_reorders() {
+        let mut channel = Channel::default();
+        assert_eq!(channel.arrival_ns(0, 100), 100);
+        assert_eq!(channel.arrival_ns(10, 5), 100, "a faster later message waits");
+        assert_eq!(channel.arrival_ns(200, 5), 205);
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let model = LatencyModel::Uniform { min_us: 5.0, max_us: 1.0 };
+        let message = model.validate("exchange.latency.order_entry").unwrap_err().to_string();
+        assert!(message.contains("exchange.latency.order_entry"), "{message}");
+    }
+}

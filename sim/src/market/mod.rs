@@ -1,0 +1,320 @@
+//! The market generator: the other participants. A fundamental price follows a log
+//! jump-diffusion whose volatility switches between calm and stressed regimes (fat
+//! tails, volatility clustering). Around it, participants add limit orders at
+//! distances decaying geometrically from the touch, cancel, pull quotes left on the
+//! wrong side of the fundamental, and send market orders whose arrivals are a
+//! Hawkes process and whose sizes are Pareto. Limit orders priced through the
+//! opposite touch trade first, so the mid follows the fundamental by trading.
+//!
+//! Injected events bend this: volatility spikes scale σ, liquidity gaps thin and
+//! slowly refill depth near the touch, flash crashes withdraw depth and then let
+//! aggressive flow sweep the thinned book along the crash path. The generator acts
+//! on the exchange only through the exchange's own entry points; it never writes
+//! the mid.
+
+pub mod hawkes;
+pub mod injections;
+
+use drydock_engine::units::NANOS_PER_S;
+use drydock_engine::{Lots, Nanos, Side, Ticks};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp1, StandardNormal};
+
+use crate::config::{InjectedEvent, MarketConfig};
+use crate::exchange::{ExchangeOutput, MockExchange};
+use crate::rng::SeedRoot;
+use hawkes::Hawkes;
+use injections::{Injections, gap_sides};
+
+const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
+
+/// Others' levels farther than this many depth-decay lengths from the fundamental
+/// are cleaned up each step (keeps memory flat in run length).
+const CLEANUP_DECAY_LENGTHS: f64 = 25.0;
+
+/// The other participants.
+pub struct MarketGenerator {
+    config: MarketConfig,
+    injections: Injections,
+    log_base_price: f64,
+    stressed: bool,
+    hawkes: Hawkes,
+    price_rng: ChaCha8Rng,
+    limit_rng: ChaCha8Rng,
+    cancel_rng: ChaCha8Rng,
+    flow_rng: ChaCha8Rng,
+    stats: GeneratorStats,
+}
+
+/// Counts of what the generator did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GeneratorStats {
+    /// Limit orders placed (accepted by the gap filter).
+    pub limit_orders: u64,
+    /// Cancels.
+    pub cancels: u64,
+    /// Market orders.
+    pub market_orders: u64,
+    /// Fundamental steps.
+    pub steps: u64,
+    /// Steps spent in the stressed regime.
+    pub stressed_steps: u64,
+}
+
+impl MarketGenerator {
+    /// A generator for `config` and the scenario's `events`, drawing from its own
+    /// named streams of `root`.
+    pub fn new(config: &MarketConfig, events: &[InjectedEvent], root: &SeedRoot) -> Self {
+        MarketGenerator {
+            config: config.clone(),
+            injections: Injections::new(events),
+            log_base_price: config.initial_price.ln(),
+            stressed: false,
+            hawkes: Hawkes::default(),
+            price_rng: root.stream("market.price"),
+            limit_rng: root.stream("market.limits"),
+            cancel_rng: root.stream("market.cancels"),
+            flow_rng: root.stream("market.flow"),
+            stats: GeneratorStats::default(),
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &GeneratorStats {
+        &self.stats
+    }
+
+    /// The injected-event schedule.
+    pub fn injections(&self) -> &Injections {
+        &self.injections
+    }
+
+    /// Fundamental price at `now_ns` in fractional ticks.
+    pub fn fundamental_ticks(&self, now_ns: Nanos) -> f64 {
+        (self.log_base_price + self.injections.crash_log_offset(now_ns)).exp() / self.config.instrument.tick_size
+    }
+
+    /// Builds the starting book: `initial_levels` a side, depth decaying from the touch.
+    pub fn seed_book(&mut self, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
+        let anchor = self.fundamental_ticks(0).floor() as Ticks;
+        for level in 0..self.config.initial_levels {
+            let lots = ((self.config.initial_touch_lots as f64) * (-(level as f64) / self.config.depth_decay_ticks).exp()).round().max(1.0)
+                as Lots;
+            exchange.others_limit(Side::Buy, anchor - level, lots, out);
+            exchange.others_limit(Side::Sell, anchor + 1 + level, lots, out);
+        }
+    }
+
+    /// Advances the fundamental by one step, pulls stale quotes and cleans far levels.
+    pub fn step(&mut self, now_ns: Nanos, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
+        self.stats.steps += 1;
+        let dt_s = self.config.step_ms as f64 / 1_000.0;
+        self.switch_regime(dt_s);
+        let regime_mult = if self.stressed { self.config.stressed_volatility_mult } else { 1.0 };
+        let sigma = self.config.volatility_annual / SECONDS_PER_YEAR.sqrt() * regime_mult * self.injections.volatility_multiplier(now_ns);
+        let drift = self.config.drift_annual / SECONDS_PER_YEAR;
+        let normal: f64 = StandardNormal.sample(&mut self.price_rng);
+        let mut log_return = (drift - sigma * sigma / 2.0) * dt_s + sigma * dt_s.sqrt() * normal;
+        if self.price_rng.random::<f64>() < 1.0 - (-self.config.jumps_per_hour * dt_s / 3_600.0).exp() {
+            let jump: f64 = StandardNormal.sample(&mut self.price_rng);
+            log_return += jump * self.config.jump_std_bps / 10_000.0;
+        }
+        self.log_base_price += log_return;
+        let fundamental = self.fundamental_ticks(now_ns);
+        self.pull_stale_quotes(now_ns, fundamental, exchange, out);
+        self.clean_far_levels(fundamental, exchange, out);
+    }
+
+    /// Places one limit order; returns when the next one arrives.
+    pub fn limit_arrival(&mut self, now_ns: Nanos, exchange: &mut MockExchange, out: &mut ExchangeOutput) -> Nanos {
+        let side = if self.limit_rng.random::<bool>() { Side::Buy } else { Side::Sell };
+        let distance = geometric(&mut self.limit_rng, self.config.depth_decay_ticks);
+        let size_lots = 1 + geometric(&mut self.limit_rng, self.config.limit_size_lots - 1.0);
+        let anchor = self.fundamental_ticks(now_ns).floor() as Ticks;
+        let price_ticks = match side {
+            Side::Buy => anchor - distance,
+            Side::Sell => anchor + 1 + distance,
+        };
+        let levels_from_touch = match (side, exchange.book().best(side)) {
+            (Side::Buy, Some(best)) => best - price_ticks,
+            (Side::Sell, Some(best)) => price_ticks - best,
+            (_, None) => 0,
+        };
+        let acceptance = self.injections.gap_acceptance(now_ns, side, levels_from_touch.max(0));
+        let draw: f64 = self.limit_rng.random();
+        if draw < acceptance {
+            self.stats.limit_orders += 1;
+            exchange.others_limit(side, price_ticks, size_lots, out);
+        }
+        now_ns + exponential_ns(&mut self.limit_rng, self.config.limit_rate_per_s)
+    }
+
+    /// Cancels part of one level; returns when the next cancel arrives.
+    pub fn cancel_arrival(&mut self, now_ns: Nanos, exchange: &mut MockExchange, out: &mut ExchangeOutput) -> Nanos {
+        let side = if self.cancel_rng.random::<bool>() { Side::Buy } else { Side::Sell };
+        let levels = exchange.book().level_count(side);
+        let index = geometric(&mut self.cancel_rng, self.config.depth_decay_ticks) as usize;
+        let fraction: f64 = self.cancel_rng.random_range(0.1..=1.0);
+        if levels > 0
+            && let Some(price_ticks) = exchange.book().price_at_index(side, index.min(levels - 1))
+        {
+            let size_lots = (exchange.book().total_at(side, price_ticks) as f64 * fraction).ceil() as Lots;
+            self.stats.cancels += 1;
+            exchange.others_cancel(side, price_ticks, size_lots, out);
+        }
+        if self.config.cancel_rate_per_s <= 0.0 {
+            return Nanos::MAX;
+        }
+        now_ns + exponential_ns(&mut self.cancel_rng, self.config.cancel_rate_per_s)
+    }
+
+    /// Sends one market order (the Hawkes arrival at `now_ns`).
+    pub fn market_arrival(&mut self, now_ns: Nanos, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
+        self.hawkes.on_arrival(now_ns, self.config.hawkes_alpha_per_s, self.config.hawkes_beta_per_s);
+        let mid = exchange.book().mid_ticks().unwrap_or_else(|| self.fundamental_ticks(now_ns));
+        let gap_ticks = self.fundamental_ticks(now_ns) - mid;
+        let buy_probability = 1.0 / (1.0 + (-self.config.flow_bias_per_tick * gap_ticks).exp());
+        let side = if self.flow_rng.random::<f64>() < buy_probability { Side::Buy } else { Side::Sell };
+        let uniform: f64 = 1.0 - self.flow_rng.random::<f64>();
+        let pareto = self.config.market_size_min_lots as f64 * uniform.powf(-1.0 / self.config.market_size_pareto_alpha);
+        let size_lots = (pareto.round() as Lots).clamp(self.config.market_size_min_lots, self.config.market_size_max_lots);
+        self.stats.market_orders += 1;
+        exchange.others_market(side, size_lots, out);
+    }
+
+    /// The next market-order arrival after `now_ns`, by thinning.
+    pub fn next_market_arrival(&mut self, now_ns: Nanos) -> Option<Nanos> {
+        let baseline = self.config.market_rate_per_s * self.injections.flow_multiplier(now_ns);
+        self.hawkes.next_arrival(now_ns, baseline, self.config.hawkes_beta_per_s, &mut self.flow_rng)
+    }
+
+    /// One-shot action at an injected event's start: a crash withdraws depth from
+    /// the side it will sweep; a gap removes depth near the touch.
+    pub fn on_event_start(&mut self, event: &InjectedEvent, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
+        match *event {
+            InjectedEvent::FlashCrash { side, depth_withdrawn, .. } => {
+                let swept = side.opposite();
+                let levels = exchange.book().level_count(swept);
+                thin_levels(exchange, swept, levels, depth_withdrawn, out);
+            }
+            InjectedEvent::LiquidityGap { sides, depth_multiplier, levels, .. } => {
+                for side in gap_sides(sides) {
+                    thin_levels(exchange, side, levels as usize, 1.0 - depth_multiplier, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn switch_regime(&mut self, dt_s: f64) {
+        let draw: f64 = self.price_rng.random();
+        let switch_probability = if self.stressed {
+            1.0 - (-dt_s / (self.config.stress_mean_minutes * 60.0)).exp()
+        } else {
+            1.0 - (-self.config.stress_per_hour * dt_s / 3_600.0).exp()
+        };
+        if draw < switch_probability {
+            self.stressed = !self.stressed;
+        }
+        if self.stressed {
+            self.stats.stressed_steps += 1;
+        }
+    }
+
+    /// Participants pull quotes left on the wrong side of the fundamental, except on
+    /// the side a crash is sweeping (there, aggressive flow must take them).
+    fn pull_stale_quotes(&mut self, now_ns: Nanos, fundamental: f64, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
+        let swept = self.injections.crash_swept_side(now_ns);
+        let slack = self.config.stale_slack_ticks as f64;
+        for side in [Side::Buy, Side::Sell] {
+            if swept == Some(side) {
+                continue;
+            }
+            while let Some(best) = exchange.book().best(side) {
+                let stale = match side {
+                    Side::Buy => best as f64 > fundamental + slack,
+                    Side::Sell => (best as f64) < fundamental - slack,
+                };
+                let others = exchange.book().total_at(side, best);
+                if !stale || exchange.others_cancel(side, best, others, out) == 0 {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn clean_far_levels(&mut self, fundamental: f64, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
+        let reach = CLEANUP_DECAY_LENGTHS * self.config.depth_decay_ticks;
+        for side in [Side::Buy, Side::Sell] {
+            while let Some(worst) = exchange.book().worst(side) {
+                if (worst as f64 - fundamental).abs() <= reach {
+                    break;
+                }
+                let others = exchange.book().total_at(side, worst);
+                if exchange.others_cancel(side, worst, others, out) == 0 {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Removes `fraction` of the others' size at the best `levels` levels of `side`.
+fn thin_levels(exchange: &mut MockExchange, side: Side, levels: usize, fraction: f64, out: &mut ExchangeOutput) {
+    let prices: Vec<Ticks> = (0..levels).map_while(|index| exchange.book().price_at_index(side, index)).collect();
+    for price_ticks in prices {
+        let size_lots = (exchange.book().total_at(side, price_ticks) as f64 * fraction).round() as Lots;
+        exchange.others_cancel(side, price_ticks, size_lots, out);
+    }
+}
+
+/// A geometric draw on {0, 1, 2, …} with the given mean: ⌊E / −ln(1 − p)⌋ for a
+/// standard exponential E (ziggurat, no logarithm per draw) and p = 1 / (1 + mean).
+fn geometric(rng: &mut ChaCha8Rng, mean: f64) -> i64 {
+    if mean <= 0.0 {
+        return 0;
+    }
+    let exponential: f64 = Exp1.sample(rng);
+    (exponential / (1.0 + 1.0 / mean).ln()).floor() as i64
+}
+
+/// An exponential waiting time for a Poisson process of `rate_per_s`, in ns (≥ 1).
+fn exponential_ns(rng: &mut ChaCha8Rng, rate_per_s: f64) -> Nanos {
+    let exponential: f64 = Exp1.sample(rng);
+    ((exponential / rate_per_s * NANOS_PER_S as f64).ceil() as Nanos).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::BpsFees;
+    use drydock_engine::Instrument;
+
+    fn setup(config: &MarketConfig) -> (MarketGenerator, MockExchange) {
+        let root = SeedRoot::new(5);
+        let generator = MarketGenerator::new(config, &[], &root);
+        let exchange = MockExchange::new(Instrument::default(), BpsFees { maker_bps: 0.0, taker_bps: 0.0 }, 100, root.stream("exchange"));
+        (generator, exchange)
+    }
+
+    #[test]
+    fn seeded_book_is_two_sided_around_the_initial_price() {
+        let config = MarketConfig::default();
+        let (mut generator, mut exchange) = setup(&config);
+        let mut out = ExchangeOutput::default();
+        generator.seed_book(&mut exchange, &mut out);
+        let mid = exchange.book().mid_ticks().unwrap() * config.instrument.tick_size;
+        assert!((mid - config.initial_price).abs() < 1.0, "{mid}");
+        assert_eq!(exchange.book().level_count(Side::Buy), config.initial_levels as usize);
+    }
+
+    #[test]
+    fn geometric_and_exponential_have_their_means() {
+        let mut rng = SeedRoot::new(1).stream("test");
+        let mean = (0..50_000).map(|_| geometric(&mut rng, 12.0) as f64).sum::<f64>() / 50_000.0;
+        assert!((mean - 12.0).abs() < 0.4, "{mean}");
+        let wait = (0..50_000).map(|_| exponential_ns(&mut rng, 20.0) as f64).sum::<f64>() / 50_000.0 / NANOS_PER_S as f64;
+        assert!((wait - 0.05).abs() < 0.002, "{wait}");
+    }
+}

@@ -1,0 +1,628 @@
+//! The simulation loop. One event queue, ordered by (time, insertion sequence),
+//! drives everything: the market generator's arrivals, the fundamental's steps,
+//! messages travelling the three links (market data and reports to the engine,
+//! commands to the exchange, each an order-preserving [`Channel`] with its own
+//! latency stream), the engine's timers, and the injected events' starts and ends.
+//!
+//! The engine is driven only through its port (`Engine::handle`); every event it
+//! receives and every command it emits goes into the run's fingerprint. Transport
+//! faults live here: a feed outage drops market data, a disconnect drops messages
+//! both ways and ends with a snapshot and an open-orders report, a latency spike
+//! multiplies delays. Venue faults are switches on the exchange. Outputs stream to a
+//! [`RunObserver`] so memory stays flat in run length; writing files is the
+//! harness's job.
+
+use drydock_engine::accounting::FillRecord;
+use drydock_engine::port::{Control, LevelUpdate, TimerId};
+use drydock_engine::units::{NANOS_PER_MS, NANOS_PER_S};
+use drydock_engine::{Command, Engine, EngineError, EngineParams, Event, Kpis, MarketData, Nanos, Side, VenueReport};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{Clock, VirtualClock};
+use crate::config::{InjectedEvent, SimConfig};
+use crate::effects::{EffectMeter, EventEffect, Sample};
+use crate::error::SimError;
+use crate::exchange::{BpsFees, ExchangeOutput, MockExchange};
+use crate::fingerprint::Fingerprinter;
+use crate::latency::{Channel, Latency, LatencyModel};
+use crate::market::MarketGenerator;
+use crate::queue::EventQueue;
+use crate::rng::SeedRoot;
+
+/// Options that change what a run records, never what it does.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Keep a digest per fingerprint record (for `--verify` divergence reports).
+    pub keep_trail: bool,
+    /// Interval between timeline rows, ns.
+    pub timeline_interval_ns: Nanos,
+}
+
+impl RunOptions {
+    /// Default options for a run of `duration_s`: about 2,000 timeline rows.
+    pub fn for_duration(duration_s: f64) -> Self {
+        let interval_ms = ((duration_s * 1_000.0 / 2_000.0).ceil() as i64).max(100);
+        RunOptions { keep_trail: false, timeline_interval_ns: interval_ms * NANOS_PER_MS }
+    }
+}
+
+/// One downsampled row of the run's timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineRow {
+    /// Time, seconds from the start.
+    pub time_s: f64,
+    /// Exchange mid, quote currency.
+    pub mid: Option<f64>,
+    /// Exchange best bid, quote currency.
+    pub best_bid: Option<f64>,
+    /// Exchange best ask, quote currency.
+    pub best_ask: Option<f64>,
+    /// Our best resting bid as the engine sees it, quote currency.
+    pub our_bid: Option<f64>,
+    /// Our best resting ask as the engine sees it, quote currency.
+    pub our_ask: Option<f64>,
+    /// Engine inventory, lots.
+    pub inventory_lots: i64,
+    /// Engine total PnL, quote currency.
+    pub pnl: f64,
+}
+
+/// Receives a run's streaming outputs.
+pub trait RunObserver {
+    /// A fill whose markouts are complete.
+    fn on_fill(&mut self, _fill: &FillRecord) {}
+    /// A timeline row.
+    fn on_timeline(&mut self, _row: &TimelineRow) {}
+}
+
+/// An observer that keeps nothing.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct Discard;
+
+impl RunObserver for Discard {}
+
+/// Run-level measurements beyond the engine's KPIs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunMetrics {
+    /// Simulated time, seconds.
+    pub simulated_s: f64,
+    /// Market actions of the other participants (limit orders, cancels, market orders).
+    pub market_actions: u64,
+    /// Market-data messages delivered to the engine.
+    pub market_messages: u64,
+    /// Events delivered to the engine in total.
+    pub engine_events: u64,
+    /// Commands the engine emitted.
+    pub engine_commands: u64,
+    /// Orders the engine sent while a feed fault had outlived `md_stale_ms`.
+    pub orders_while_feed_stale: u64,
+    /// Messages lost to outages and disconnects.
+    pub messages_dropped: u64,
+    /// Our position at the exchange at the end, lots.
+    pub exchange_position_lots: i64,
+    /// Times the exchange book was found crossed (must be 0).
+    pub book_crossings: u64,
+    /// Last exchange mid, quote currency.
+    pub final_mid: Option<f64>,
+}
+
+/// Everything a finished run reports.
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    /// Hex BLAKE3 of the event and command stream.
+    pub fingerprint: String,
+    /// Records in the fingerprint.
+    pub fingerprint_records: u64,
+    /// Engine KPIs.
+    pub kpis: Kpis,
+    /// Measured effects of each injected event.
+    pub effects: Vec<EventEffect>,
+    /// Run-level measurements.
+    pub metrics: RunMetrics,
+    /// Per-record digests, when asked for.
+    pub trail: Option<Vec<u64>>,
+}
+
+/// FIFO lanes of the event queue: one per order-preserving link.
+const LANE_MARKET_DATA: usize = 0;
+const LANE_ACK: usize = 1;
+const LANE_ORDER_ENTRY: usize = 2;
+
+#[derive(Debug)]
+enum SimEvent {
+    Step,
+    FeedFlush,
+    LimitArrival,
+    CancelArrival,
+    MarketArrival { generation: u64 },
+    ToEngine(Event),
+    ToExchange(Command),
+    EngineTimer { timer_id: TimerId, generation: u64 },
+    InjectionStart(usize),
+    InjectionEnd(usize),
+    FlowChange,
+    Halt(bool),
+}
+
+struct Links {
+    market_data: Channel,
+    order_entry: Channel,
+    ack: Channel,
+    market_data_rng: ChaCha8Rng,
+    order_entry_rng: ChaCha8Rng,
+    ack_rng: ChaCha8Rng,
+    latency_multiplier: f64,
+}
+
+#[derive(Default)]
+struct Faults {
+    feed_outages: u32,
+    disconnects: u32,
+    halts: u32,
+}
+
+/// A simulation in progress, for callers that step it (soaks) or run it whole.
+pub struct Simulation {
+    config: SimConfig,
+    clock: VirtualClock,
+    queue: EventQueue<SimEvent>,
+    engine: Engine,
+    exchange: MockExchange,
+    generator: MarketGenerator,
+    links: Links,
+    faults: Faults,
+    fingerprint: Fingerprinter,
+    effects: EffectMeter,
+    timer_generations: std::collections::BTreeMap<TimerId, u64>,
+    market_generation: u64,
+    output: ExchangeOutput,
+    commands: Vec<Command>,
+    metrics: RunMetrics,
+    options: RunOptions,
+    next_timeline_ns: Nanos,
+    feed: FeedBatch,
+}
+
+/// Book changes and trades waiting for the feed's next batch.
+#[derive(Default)]
+struct FeedBatch {
+    updates: Vec<LevelUpdate>,
+    trades: Vec<MarketData>,
+    flush_scheduled: bool,
+}
+
+impl Simulation {
+    /// Builds the dock and the engine for `config` with `params`.
+    pub fn new(config: &SimConfig, params: EngineParams, profile: &str, options: RunOptions) -> Result<Self, SimError> {
+        config.validate()?;
+        let root = SeedRoot::new(config.seed);
+        let instrument = config.exchange.engine_instrument(&config.market);
+        let stale_grace_ns = params.md_stale_ms * NANOS_PER_MS;
+        let engine = Engine::new(instrument.clone(), params, profile, Box::new(root.stream("engine.jitter")))?;
+        let fees = BpsFees { maker_bps: config.exchange.maker_fee_bps, taker_bps: config.exchange.taker_fee_bps };
+        let exchange = MockExchange::new(instrument, fees, config.exchange.max_orders_per_s, root.stream("exchange.rejects"));
+        let links = Links {
+            market_data: Channel::default(),
+            order_entry: Channel::default(),
+            ack: Channel::default(),
+            market_data_rng: root.stream("latency.market_data"),
+            order_entry_rng: root.stream("latency.order_entry"),
+            ack_rng: root.stream("latency.ack"),
+            latency_multiplier: 1.0,
+        };
+        let mut simulation = Simulation {
+            generator: MarketGenerator::new(&config.market, &config.events, &root),
+            effects: EffectMeter::new(&config.events, stale_grace_ns),
+            config: config.clone(),
+            clock: VirtualClock::starting_at(0),
+            queue: EventQueue::with_lanes(3),
+            engine,
+            exchange,
+            links,
+            faults: Faults::default(),
+            fingerprint: Fingerprinter::new(options.keep_trail),
+            timer_generations: std::collections::BTreeMap::new(),
+            market_generation: 0,
+            output: ExchangeOutput::default(),
+            commands: Vec::new(),
+            metrics: RunMetrics {
+                simulated_s: 0.0,
+                market_actions: 0,
+                market_messages: 0,
+                engine_events: 0,
+                engine_commands: 0,
+                orders_while_feed_stale: 0,
+                messages_dropped: 0,
+                exchange_position_lots: 0,
+                book_crossings: 0,
+                final_mid: None,
+            },
+            next_timeline_ns: 0,
+            feed: FeedBatch::default(),
+            options,
+        };
+        simulation.start();
+        Ok(simulation)
+    }
+
+    /// Virtual time now.
+    pub fn now_ns(&self) -> Nanos {
+        self.clock.now_ns()
+    }
+
+    /// The engine (read-only).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The exchange (read-only).
+    pub fn exchange(&self) -> &MockExchange {
+        &self.exchange
+    }
+
+    /// Runs every event up to and including `end_ns`.
+    pub fn run_until(&mut self, end_ns: Nanos, observer: &mut dyn RunObserver) {
+        while let Some((time_ns, event)) = self.queue.pop_until(end_ns) {
+            self.clock.advance_to(time_ns);
+            self.dispatch(time_ns, event, observer);
+        }
+        self.clock.advance_to(end_ns);
+    }
+
+    /// Hands an operator control to the engine now (as the soak harness does between
+    /// iterations); a refused parameter update is returned and changes nothing.
+    pub fn control(&mut self, control: Control, observer: &mut dyn RunObserver) -> Result<(), EngineError> {
+        let now_ns = self.clock.now_ns();
+        self.deliver(now_ns, Event::Control(control), observer)
+    }
+
+    /// Ends the run and reports.
+    pub fn finish(mut self, observer: &mut dyn RunObserver) -> RunOutcome {
+        let now_ns = self.clock.now_ns();
+        self.engine.finish(now_ns);
+        self.drain_fills(observer);
+        let tick_size = self.config.market.instrument.tick_size;
+        self.metrics.simulated_s = now_ns as f64 / NANOS_PER_S as f64;
+        self.metrics.orders_while_feed_stale = self.effects.orders_while_feed_stale();
+        self.metrics.exchange_position_lots = self.exchange.position_lots();
+        self.metrics.final_mid = self.exchange.book().mid_ticks().map(|mid| mid * tick_size);
+        RunOutcome {
+            fingerprint: self.fingerprint.finish(),
+            fingerprint_records: self.fingerprint.records(),
+            kpis: self.engine.kpis(),
+            effects: self.effects.effects(tick_size),
+            metrics: self.metrics,
+            trail: self.fingerprint.trail().map(<[u64]>::to_vec),
+        }
+    }
+
+    fn start(&mut self) {
+        let mut output = std::mem::take(&mut self.output);
+        self.generator.seed_book(&mut self.exchange, &mut output);
+        output.market.clear();
+        self.output = output;
+        let snapshot = self.exchange.snapshot(self.config.exchange.snapshot_levels);
+        self.send_market_data(0, snapshot);
+        self.queue.push(0, SimEvent::Step);
+        self.queue.push(0, SimEvent::LimitArrival);
+        self.queue.push(0, SimEvent::CancelArrival);
+        self.schedule_market_arrival(0);
+        for (index, event) in self.config.events.iter().enumerate() {
+            let start_ns = seconds_to_ns(event.start_s());
+            self.queue.push(start_ns, SimEvent::InjectionStart(index));
+            self.queue.push(start_ns + seconds_to_ns(event.active_s()), SimEvent::InjectionEnd(index));
+            if let InjectedEvent::FlashCrash { fall_duration_s, halt_s, .. } = *event
+                && halt_s > 0.0
+            {
+                let trough_ns = seconds_to_ns(event.start_s() + fall_duration_s);
+                self.queue.push(trough_ns, SimEvent::Halt(true));
+                self.queue.push(trough_ns + seconds_to_ns(halt_s), SimEvent::Halt(false));
+            }
+        }
+        for time_ns in self.generator.injections().flow_change_times_ns() {
+            self.queue.push(time_ns, SimEvent::FlowChange);
+        }
+    }
+
+    fn dispatch(&mut self, now_ns: Nanos, event: SimEvent, observer: &mut dyn RunObserver) {
+        match event {
+            SimEvent::Step => {
+                let step_ns = self.config.market.step_ms * NANOS_PER_MS;
+                self.with_output(now_ns, |generator, exchange, out| generator.step(now_ns, exchange, out));
+                self.sample(now_ns, observer);
+                self.queue.push(now_ns + step_ns, SimEvent::Step);
+            }
+            SimEvent::FeedFlush => self.flush_feed(now_ns),
+            SimEvent::LimitArrival => {
+                self.metrics.market_actions += 1;
+                let next = self.with_output(now_ns, |generator, exchange, out| generator.limit_arrival(now_ns, exchange, out));
+                self.queue.push(next, SimEvent::LimitArrival);
+            }
+            SimEvent::CancelArrival => {
+                self.metrics.market_actions += 1;
+                let next = self.with_output(now_ns, |generator, exchange, out| generator.cancel_arrival(now_ns, exchange, out));
+                if next != Nanos::MAX {
+                    self.queue.push(next, SimEvent::CancelArrival);
+                }
+            }
+            SimEvent::MarketArrival { generation } => {
+                if generation == self.market_generation {
+                    self.metrics.market_actions += 1;
+                    self.with_output(now_ns, |generator, exchange, out| generator.market_arrival(now_ns, exchange, out));
+                    self.schedule_market_arrival(now_ns);
+                }
+            }
+            SimEvent::FlowChange => {
+                self.market_generation += 1;
+                self.schedule_market_arrival(now_ns);
+            }
+            SimEvent::ToEngine(event) => self.arrive_at_engine(now_ns, event, observer),
+            SimEvent::ToExchange(command) => self.arrive_at_exchange(now_ns, command),
+            SimEvent::EngineTimer { timer_id, generation } => {
+                if self.timer_generations.get(&timer_id) == Some(&generation) {
+                    let _ = self.deliver(now_ns, Event::Timer { timer_id }, observer);
+                }
+            }
+            SimEvent::InjectionStart(index) => self.injection(now_ns, index, true),
+            SimEvent::InjectionEnd(index) => self.injection(now_ns, index, false),
+            SimEvent::Halt(halted) => self.set_halt(halted),
+        }
+    }
+
+    /// Runs a generator action against the exchange and ships what it produced.
+    fn with_output<T>(
+        &mut self,
+        now_ns: Nanos,
+        action: impl FnOnce(&mut MarketGenerator, &mut MockExchange, &mut ExchangeOutput) -> T,
+    ) -> T {
+        let mut output = std::mem::take(&mut self.output);
+        let result = action(&mut self.generator, &mut self.exchange, &mut output);
+        self.ship(now_ns, &mut output);
+        self.output = output;
+        result
+    }
+
+    fn ship(&mut self, now_ns: Nanos, output: &mut ExchangeOutput) {
+        if !self.exchange.book().is_uncrossed() {
+            self.metrics.book_crossings += 1;
+        }
+        let batch_ns = self.config.exchange.feed_batch_ms * NANOS_PER_MS;
+        if batch_ns == 0 {
+            for message in output.market.drain(..) {
+                self.send_market_data(now_ns, message);
+            }
+        } else if !output.market.is_empty() {
+            for message in output.market.drain(..) {
+                match message {
+                    MarketData::Delta { mut updates } => self.feed.updates.append(&mut updates),
+                    other => self.feed.trades.push(other),
+                }
+            }
+            if !self.feed.flush_scheduled {
+                self.feed.flush_scheduled = true;
+                let flush_ns = (now_ns / batch_ns + 1) * batch_ns;
+                self.queue.push(flush_ns, SimEvent::FeedFlush);
+            }
+        }
+        for report in output.reports.drain(..) {
+            self.send_report(now_ns, report);
+        }
+    }
+
+    /// Publishes the batch: trades in order, then one delta with the last size of
+    /// each changed level.
+    fn flush_feed(&mut self, now_ns: Nanos) {
+        self.feed.flush_scheduled = false;
+        for trade in std::mem::take(&mut self.feed.trades) {
+            self.send_market_data(now_ns, trade);
+        }
+        let mut updates = std::mem::take(&mut self.feed.updates);
+        if updates.is_empty() {
+            return;
+        }
+        // Stable sort by level keeps venue order within a level; keep the last.
+        updates.sort_by_key(|update| (update.side, update.price_ticks));
+        let mut conflated: Vec<LevelUpdate> = Vec::with_capacity(updates.len());
+        for update in updates.drain(..) {
+            match conflated.last_mut() {
+                Some(last) if (last.side, last.price_ticks) == (update.side, update.price_ticks) => *last = update,
+                _ => conflated.push(update),
+            }
+        }
+        self.feed.updates = updates;
+        self.send_market_data(now_ns, MarketData::Delta { updates: conflated });
+    }
+
+    fn send_market_data(&mut self, now_ns: Nanos, message: MarketData) {
+        let delay = delay_ns(&self.config.exchange.latency.market_data, &mut self.links.market_data_rng, self.links.latency_multiplier);
+        let arrival = self.links.market_data.arrival_ns(now_ns, delay);
+        self.queue.push_lane(LANE_MARKET_DATA, arrival, SimEvent::ToEngine(Event::Market(message)));
+    }
+
+    fn send_report(&mut self, now_ns: Nanos, report: VenueReport) {
+        let delay = delay_ns(&self.config.exchange.latency.ack, &mut self.links.ack_rng, self.links.latency_multiplier);
+        let arrival = self.links.ack.arrival_ns(now_ns, delay);
+        self.queue.push_lane(LANE_ACK, arrival, SimEvent::ToEngine(Event::Venue(report)));
+    }
+
+    fn arrive_at_engine(&mut self, now_ns: Nanos, event: Event, observer: &mut dyn RunObserver) {
+        let lost = match &event {
+            Event::Market(_) => self.faults.feed_outages > 0 || self.faults.disconnects > 0,
+            Event::Venue(_) => self.faults.disconnects > 0,
+            _ => false,
+        };
+        if lost {
+            self.metrics.messages_dropped += 1;
+            return;
+        }
+        match &event {
+            Event::Market(_) => self.metrics.market_messages += 1,
+            Event::Venue(VenueReport::Rejected { .. } | VenueReport::ReplaceRejected { .. }) => self.effects.reject_received(now_ns),
+            _ => {}
+        }
+        let _ = self.deliver(now_ns, event, observer);
+    }
+
+    fn arrive_at_exchange(&mut self, now_ns: Nanos, command: Command) {
+        if self.faults.disconnects > 0 {
+            self.metrics.messages_dropped += 1;
+            return;
+        }
+        let mut output = std::mem::take(&mut self.output);
+        self.exchange.on_command(now_ns, &command, &mut output);
+        self.ship(now_ns, &mut output);
+        self.output = output;
+    }
+
+    /// Hands one event to the engine, fingerprints both directions and routes the
+    /// commands.
+    fn deliver(&mut self, now_ns: Nanos, event: Event, observer: &mut dyn RunObserver) -> Result<(), EngineError> {
+        self.metrics.engine_events += 1;
+        self.fingerprint.event(now_ns, &event);
+        let mut commands = std::mem::take(&mut self.commands);
+        let result = self.engine.handle(now_ns, &event, &mut commands);
+        for command in commands.drain(..) {
+            self.metrics.engine_commands += 1;
+            self.fingerprint.command(now_ns, &command);
+            self.route(now_ns, command);
+        }
+        self.commands = commands;
+        self.drain_fills(observer);
+        result
+    }
+
+    fn route(&mut self, now_ns: Nanos, command: Command) {
+        match command {
+            Command::SetTimer { timer_id, at_ns } => {
+                let generation = self.timer_generations.entry(timer_id).or_default();
+                *generation += 1;
+                let generation = *generation;
+                self.queue.push(at_ns.max(now_ns), SimEvent::EngineTimer { timer_id, generation });
+            }
+            command => {
+                if matches!(command, Command::Place(_)) {
+                    self.effects.order_sent(now_ns);
+                }
+                let delay =
+                    delay_ns(&self.config.exchange.latency.order_entry, &mut self.links.order_entry_rng, self.links.latency_multiplier);
+                let arrival = self.links.order_entry.arrival_ns(now_ns, delay);
+                self.queue.push_lane(LANE_ORDER_ENTRY, arrival, SimEvent::ToExchange(command));
+            }
+        }
+    }
+
+    fn drain_fills(&mut self, observer: &mut dyn RunObserver) {
+        for fill in self.engine.take_completed_fills() {
+            observer.on_fill(&fill);
+        }
+    }
+
+    fn schedule_market_arrival(&mut self, now_ns: Nanos) {
+        if let Some(next) = self.generator.next_market_arrival(now_ns) {
+            self.queue.push(next, SimEvent::MarketArrival { generation: self.market_generation });
+        }
+    }
+
+    fn injection(&mut self, now_ns: Nanos, index: usize, starting: bool) {
+        let event = self.config.events[index].clone();
+        match event {
+            InjectedEvent::FeedOutage { .. } => {
+                self.faults.feed_outages = if starting { self.faults.feed_outages + 1 } else { self.faults.feed_outages - 1 };
+                if !starting {
+                    self.resync_feed(now_ns);
+                }
+            }
+            InjectedEvent::Disconnect { .. } => {
+                self.faults.disconnects = if starting { self.faults.disconnects + 1 } else { self.faults.disconnects - 1 };
+                if !starting {
+                    let report = self.exchange.open_orders_report();
+                    self.send_report(now_ns, report);
+                    self.resync_feed(now_ns);
+                }
+            }
+            InjectedEvent::RejectStorm { reject_fraction, .. } => {
+                self.exchange.set_reject_fraction(if starting { reject_fraction } else { 0.0 })
+            }
+            InjectedEvent::ExchangeHalt { .. } => self.set_halt(starting),
+            InjectedEvent::LatencySpike { multiplier, .. } => {
+                self.links.latency_multiplier =
+                    if starting { self.links.latency_multiplier * multiplier } else { self.links.latency_multiplier / multiplier };
+            }
+            InjectedEvent::FeeChange { maker_fee_bps, taker_fee_bps, .. } => {
+                if starting {
+                    self.exchange.set_fees(BpsFees { maker_bps: maker_fee_bps, taker_bps: taker_fee_bps });
+                }
+            }
+            InjectedEvent::VolatilitySpike { .. } | InjectedEvent::LiquidityGap { .. } | InjectedEvent::FlashCrash { .. } => {
+                if starting {
+                    self.with_output(now_ns, |generator, exchange, out| generator.on_event_start(&event, exchange, out));
+                }
+            }
+        }
+    }
+
+    fn set_halt(&mut self, halted: bool) {
+        self.faults.halts = if halted { self.faults.halts + 1 } else { self.faults.halts.saturating_sub(1) };
+        self.exchange.set_halted(self.faults.halts > 0);
+    }
+
+    fn resync_feed(&mut self, now_ns: Nanos) {
+        if self.faults.feed_outages == 0 && self.faults.disconnects == 0 {
+            // The snapshot supersedes whatever the batch held.
+            self.feed.updates.clear();
+            let snapshot = self.exchange.snapshot(self.config.exchange.snapshot_levels);
+            self.send_market_data(now_ns, snapshot);
+        }
+    }
+
+    fn sample(&mut self, now_ns: Nanos, observer: &mut dyn RunObserver) {
+        let book = self.exchange.book();
+        let sample = Sample { time_ns: now_ns, mid_ticks: book.mid_ticks(), our_resting_orders: self.exchange.our_resting_count() };
+        self.effects.sample(&sample, |side, levels| book.depth_lots(side, levels));
+        if now_ns >= self.next_timeline_ns {
+            self.next_timeline_ns = now_ns + self.options.timeline_interval_ns;
+            observer.on_timeline(&self.timeline_row(now_ns));
+        }
+    }
+
+    fn timeline_row(&self, now_ns: Nanos) -> TimelineRow {
+        let tick_size = self.config.market.instrument.tick_size;
+        let book = self.exchange.book();
+        let price = |ticks: Option<i64>| ticks.map(|ticks| ticks as f64 * tick_size);
+        let (our_bid, our_ask) = self.engine.best_quotes();
+        TimelineRow {
+            time_s: now_ns as f64 / NANOS_PER_S as f64,
+            mid: book.mid_ticks().map(|mid| mid * tick_size),
+            best_bid: price(book.best(Side::Buy)),
+            best_ask: price(book.best(Side::Sell)),
+            our_bid: price(our_bid),
+            our_ask: price(our_ask),
+            inventory_lots: self.engine.position_lots(),
+            pnl: self.engine.pnl_quote(),
+        }
+    }
+}
+
+/// Runs a whole scenario.
+pub fn run(
+    config: &SimConfig,
+    params: EngineParams,
+    profile: &str,
+    options: RunOptions,
+    observer: &mut dyn RunObserver,
+) -> Result<RunOutcome, SimError> {
+    let end_ns = seconds_to_ns(config.duration_s);
+    let mut simulation = Simulation::new(config, params, profile, options)?;
+    simulation.run_until(end_ns, observer);
+    Ok(simulation.finish(observer))
+}
+
+fn delay_ns(model: &LatencyModel, rng: &mut ChaCha8Rng, multiplier: f64) -> Nanos {
+    let delay = model.sample_ns(rng);
+    if multiplier == 1.0 { delay } else { (delay as f64 * multiplier).round() as Nanos }
+}
+
+fn seconds_to_ns(seconds: f64) -> Nanos {
+    (seconds * NANOS_PER_S as f64).round() as Nanos
+}
