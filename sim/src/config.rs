@@ -104,6 +104,9 @@ pub struct MarketConfig {
     pub market_size_max_lots: i64,
     /// Slope of the buy probability of market orders in (fundamental − mid), per tick.
     pub flow_bias_per_tick: f64,
+    /// Share of market orders that buy when the mid sits on the fundamental (0.5 is
+    /// balanced; above it, persistent informed buying, as in a trend).
+    pub buy_flow_share: f64,
     /// Resting quotes farther than this on the wrong side of the fundamental are pulled, ticks.
     pub stale_slack_ticks: i64,
 }
@@ -124,16 +127,17 @@ impl Default for MarketConfig {
             limit_rate_per_s: 30.0,
             cancel_rate_per_s: 18.0,
             depth_decay_ticks: 12.0,
-            limit_size_lots: 25.0,
-            initial_touch_lots: 150,
+            limit_size_lots: 60.0,
+            initial_touch_lots: 300,
             initial_levels: 60,
             market_rate_per_s: 2.5,
             hawkes_alpha_per_s: 1.5,
             hawkes_beta_per_s: 3.0,
             market_size_pareto_alpha: 1.6,
-            market_size_min_lots: 1,
+            market_size_min_lots: 2,
             market_size_max_lots: 400,
             flow_bias_per_tick: 0.15,
+            buy_flow_share: 0.5,
             stale_slack_ticks: 4,
         }
     }
@@ -466,7 +470,7 @@ impl SimConfig {
 impl MarketConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         let instrument = &self.instrument;
-        let checks: [(&str, f64, f64, f64); 24] = [
+        let checks: [(&str, f64, f64, f64); 25] = [
             ("market.instrument.tick_size", instrument.tick_size, 1e-9, 1e6),
             ("market.instrument.lot_size", instrument.lot_size, 1e-9, 1e6),
             ("market.instrument.min_notional", instrument.min_notional, 0.0, 1e9),
@@ -491,6 +495,7 @@ impl MarketConfig {
             ("market.market_size_pareto_alpha", self.market_size_pareto_alpha, 0.5, 10.0),
             ("market.market_size_min_lots", self.market_size_min_lots as f64, 1.0, 1e12),
             ("market.flow_bias_per_tick", self.flow_bias_per_tick, 0.0, 100.0),
+            ("market.buy_flow_share", self.buy_flow_share, 0.01, 0.99),
         ];
         for (field, value, min, max) in checks {
             check(field, value, min, max)?;

@@ -24,6 +24,26 @@ use crate::config::InjectedEvent;
 /// Seconds of history before a crash in which its peak is sought.
 pub const CRASH_PEAK_LOOKBACK_S: f64 = 60.0;
 
+/// Names of the effects measured for an event of `kind`.
+pub fn measure_names(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "volatility_spike" => &["realized_vol_ratio", "engine_orders_during", "engine_rejects_during"],
+        "liquidity_gap" => &["depth_fraction", "engine_orders_during", "engine_rejects_during"],
+        "flash_crash" => &[
+            "drawdown_pct",
+            "peak_price",
+            "trough_price",
+            "time_to_trough_s",
+            "time_to_recovery_s",
+            "quotes_pulled_ms",
+            "engine_orders_during",
+            "engine_rejects_during",
+        ],
+        "fee_change" => &[],
+        _ => &["engine_orders_during", "engine_rejects_during"],
+    }
+}
+
 /// One market sample.
 #[derive(Copy, Clone, Debug)]
 pub struct Sample {

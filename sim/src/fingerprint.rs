@@ -20,6 +20,8 @@ pub struct Fingerprinter {
     buffer: Vec<u8>,
     records: u64,
     trail: Option<Vec<u64>>,
+    describe_record: Option<u64>,
+    description: Option<String>,
 }
 
 impl Fingerprinter {
@@ -31,11 +33,26 @@ impl Fingerprinter {
             buffer: Vec::with_capacity(256),
             records: 0,
             trail: keep_trail.then(Vec::new),
+            describe_record: None,
+            description: None,
         }
+    }
+
+    /// Asks for a readable description of record number `index` (0-based).
+    pub fn describe(&mut self, index: u64) {
+        self.describe_record = Some(index);
+    }
+
+    /// The description asked for with [`Fingerprinter::describe`], once reached.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
     }
 
     /// Adds an event delivered to the engine at `now_ns`.
     pub fn event(&mut self, now_ns: Nanos, event: &Event) {
+        if self.describe_record == Some(self.records) {
+            self.description = Some(format!("t={now_ns} ns: engine received {event:?}"));
+        }
         self.buffer.clear();
         self.buffer.push(b'E');
         put_i64(&mut self.buffer, now_ns);
@@ -45,6 +62,9 @@ impl Fingerprinter {
 
     /// Adds a command the engine emitted at `now_ns`.
     pub fn command(&mut self, now_ns: Nanos, command: &Command) {
+        if self.describe_record == Some(self.records) {
+            self.description = Some(format!("t={now_ns} ns: engine emitted {command:?}"));
+        }
         self.buffer.clear();
         self.buffer.push(b'C');
         put_i64(&mut self.buffer, now_ns);

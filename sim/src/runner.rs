@@ -37,13 +37,15 @@ pub struct RunOptions {
     pub keep_trail: bool,
     /// Interval between timeline rows, ns.
     pub timeline_interval_ns: Nanos,
+    /// Describe fingerprint record number N (to show where two runs parted).
+    pub describe_record: Option<u64>,
 }
 
 impl RunOptions {
     /// Default options for a run of `duration_s`: about 2,000 timeline rows.
     pub fn for_duration(duration_s: f64) -> Self {
         let interval_ms = ((duration_s * 1_000.0 / 2_000.0).ceil() as i64).max(100);
-        RunOptions { keep_trail: false, timeline_interval_ns: interval_ms * NANOS_PER_MS }
+        RunOptions { keep_trail: false, timeline_interval_ns: interval_ms * NANOS_PER_MS, describe_record: None }
     }
 }
 
@@ -83,7 +85,7 @@ pub struct Discard;
 impl RunObserver for Discard {}
 
 /// Run-level measurements beyond the engine's KPIs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunMetrics {
     /// Simulated time, seconds.
     pub simulated_s: f64,
@@ -122,6 +124,8 @@ pub struct RunOutcome {
     pub metrics: RunMetrics,
     /// Per-record digests, when asked for.
     pub trail: Option<Vec<u64>>,
+    /// The record asked for with `RunOptions::describe_record`.
+    pub described_record: Option<String>,
 }
 
 /// FIFO lanes of the event queue: one per order-preserving link.
@@ -221,23 +225,12 @@ impl Simulation {
             exchange,
             links,
             faults: Faults::default(),
-            fingerprint: Fingerprinter::new(options.keep_trail),
+            fingerprint: fingerprinter(&options),
             timer_generations: std::collections::BTreeMap::new(),
             market_generation: 0,
             output: ExchangeOutput::default(),
             commands: Vec::new(),
-            metrics: RunMetrics {
-                simulated_s: 0.0,
-                market_actions: 0,
-                market_messages: 0,
-                engine_events: 0,
-                engine_commands: 0,
-                orders_while_feed_stale: 0,
-                messages_dropped: 0,
-                exchange_position_lots: 0,
-                book_crossings: 0,
-                final_mid: None,
-            },
+            metrics: RunMetrics::default(),
             next_timeline_ns: 0,
             feed: FeedBatch::default(),
             options,
@@ -294,6 +287,7 @@ impl Simulation {
             effects: self.effects.effects(tick_size),
             metrics: self.metrics,
             trail: self.fingerprint.trail().map(<[u64]>::to_vec),
+            described_record: self.fingerprint.description().map(str::to_string),
         }
     }
 
@@ -616,6 +610,14 @@ pub fn run(
     let mut simulation = Simulation::new(config, params, profile, options)?;
     simulation.run_until(end_ns, observer);
     Ok(simulation.finish(observer))
+}
+
+fn fingerprinter(options: &RunOptions) -> Fingerprinter {
+    let mut fingerprinter = Fingerprinter::new(options.keep_trail);
+    if let Some(index) = options.describe_record {
+        fingerprinter.describe(index);
+    }
+    fingerprinter
 }
 
 fn delay_ns(model: &LatencyModel, rng: &mut ChaCha8Rng, multiplier: f64) -> Nanos {

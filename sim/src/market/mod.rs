@@ -123,7 +123,7 @@ impl MarketGenerator {
         self.log_base_price += log_return;
         let fundamental = self.fundamental_ticks(now_ns);
         self.pull_stale_quotes(now_ns, fundamental, exchange, out);
-        self.clean_far_levels(fundamental, exchange, out);
+        self.clean_far_levels(exchange, out);
     }
 
     /// Places one limit order; returns when the next one arrives.
@@ -174,7 +174,9 @@ impl MarketGenerator {
         self.hawkes.on_arrival(now_ns, self.config.hawkes_alpha_per_s, self.config.hawkes_beta_per_s);
         let mid = exchange.book().mid_ticks().unwrap_or_else(|| self.fundamental_ticks(now_ns));
         let gap_ticks = self.fundamental_ticks(now_ns) - mid;
-        let buy_probability = 1.0 / (1.0 + (-self.config.flow_bias_per_tick * gap_ticks).exp());
+        let share = self.config.buy_flow_share;
+        let log_odds = self.config.flow_bias_per_tick * gap_ticks + (share / (1.0 - share)).ln();
+        let buy_probability = 1.0 / (1.0 + (-log_odds).exp());
         let side = if self.flow_rng.random::<f64>() < buy_probability { Side::Buy } else { Side::Sell };
         let uniform: f64 = 1.0 - self.flow_rng.random::<f64>();
         let pareto = self.config.market_size_min_lots as f64 * uniform.powf(-1.0 / self.config.market_size_pareto_alpha);
@@ -244,11 +246,14 @@ impl MarketGenerator {
         }
     }
 
-    fn clean_far_levels(&mut self, fundamental: f64, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
+    /// Drops others' levels far behind their own side's best price (never the best
+    /// level, so the cleanup cannot move the price or empty a side).
+    fn clean_far_levels(&mut self, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
         let reach = CLEANUP_DECAY_LENGTHS * self.config.depth_decay_ticks;
         for side in [Side::Buy, Side::Sell] {
-            while let Some(worst) = exchange.book().worst(side) {
-                if (worst as f64 - fundamental).abs() <= reach {
+            while let (Some(best), Some(worst)) = (exchange.book().best(side), exchange.book().worst(side)) {
+                let behind = (side.sign() * (best - worst)) as f64;
+                if behind <= reach {
                     break;
                 }
                 let others = exchange.book().total_at(side, worst);

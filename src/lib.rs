@@ -1,0 +1,19 @@
+//! # drydock (harness)
+//!
+//! The harness around the engine and the dock: scenario files with layered
+//! configuration and expectations, running them, and the artifacts people read
+//! (`report.json`, `fills.csv`, `timeline.csv`). The `drydock` binary is a thin CLI
+//! over this library.
+//!
+//! Deliberately not here: market simulation (in `drydock-sim`) and trading
+//! decisions (in `drydock-engine`).
+
+#![deny(missing_docs)]
+
+pub mod expect;
+pub mod report;
+pub mod run;
+pub mod scenario;
+
+pub use run::{HarnessError, RunResult, Verification, default_out_dir, run_scenario};
+pub use scenario::{LoadOptions, Scenario, ScenarioError};

@@ -1,0 +1,237 @@
+//! A run's artifacts: `report.json` (the deterministic summary), `fills.csv` and a
+//! downsampled `timeline.csv`, all written atomically (temporary file, then
+//! rename) so a reader never sees half a file. CSV rows stream to disk while the
+//! simulation runs, so memory stays flat. Nothing non-deterministic (wall time,
+//! host) goes into these files; the CLI prints those.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use drydock_engine::Kpis;
+use drydock_engine::accounting::FillRecord;
+use drydock_sim::effects::EventEffect;
+use drydock_sim::{RunMetrics, RunObserver, RunOutcome, TimelineRow};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::expect::{ExpectationResult, flatten_metrics};
+use crate::scenario::Scenario;
+
+/// Failure to write an artifact.
+#[derive(Debug, Error)]
+#[error("cannot write {path}: {source}; check the output folder is writable")]
+pub struct ArtifactError {
+    /// The file.
+    pub path: PathBuf,
+    /// The cause.
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// `report.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario description.
+    pub description: String,
+    /// Root seed.
+    pub seed: u64,
+    /// Fingerprint of the run's event stream.
+    pub fingerprint: String,
+    /// drydock version that produced it.
+    pub drydock_version: String,
+    /// Version of the engine's port encoding.
+    pub engine_port_version: u32,
+    /// Profile in force.
+    pub profile: String,
+    /// BLAKE3 of the scenario file.
+    pub scenario_hash: String,
+    /// BLAKE3 of the effective configuration.
+    pub config_hash: String,
+    /// Simulated seconds.
+    pub duration_s: f64,
+    /// Engine KPIs.
+    pub kpis: Kpis,
+    /// Dock run metrics.
+    pub run: RunMetrics,
+    /// Injected events and their measured effects.
+    pub events: Vec<EventEffect>,
+    /// Expectations and their verdicts.
+    pub expectations: Vec<ExpectationResult>,
+    /// `pass` when every expectation holds, else `fail`.
+    pub verdict: String,
+}
+
+impl Report {
+    /// Builds the report of a finished run of `scenario`.
+    pub fn new(scenario: &Scenario, outcome: &RunOutcome) -> Report {
+        let metrics = flatten_metrics(outcome);
+        let expectations: Vec<ExpectationResult> = scenario.expectations.iter().map(|expectation| expectation.evaluate(&metrics)).collect();
+        let verdict = if expectations.iter().all(|result| result.pass) { "pass" } else { "fail" };
+        Report {
+            scenario: scenario.header.name.clone(),
+            description: scenario.header.description.clone(),
+            seed: scenario.sim.seed,
+            fingerprint: outcome.fingerprint.clone(),
+            drydock_version: env!("CARGO_PKG_VERSION").to_string(),
+            engine_port_version: drydock_engine::PORT_VERSION,
+            profile: scenario.profile.clone(),
+            scenario_hash: scenario.file_hash.clone(),
+            config_hash: scenario.config_hash(),
+            duration_s: scenario.sim.duration_s,
+            kpis: outcome.kpis.clone(),
+            run: outcome.metrics.clone(),
+            events: outcome.effects.clone(),
+            expectations,
+            verdict: verdict.to_string(),
+        }
+    }
+
+    /// True when every expectation passed.
+    pub fn passed(&self) -> bool {
+        self.verdict == "pass"
+    }
+
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("report serializes");
+        text.push('\n');
+        text
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
+    let temporary = temporary_path(path);
+    let result = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    result.map_err(|source| ArtifactError { path: path.to_path_buf(), source })
+}
+
+fn temporary_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|name| name.to_os_string()).unwrap_or_default();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Streams `fills.csv` and `timeline.csv` into temporary files; [`CsvArtifacts::commit`]
+/// renames them into place.
+pub struct CsvArtifacts {
+    fills: csv::Writer<BufWriter<File>>,
+    timeline: csv::Writer<BufWriter<File>>,
+    paths: [(PathBuf, PathBuf); 2],
+    tick_size: f64,
+    error: Option<ArtifactError>,
+}
+
+impl CsvArtifacts {
+    /// Opens both files in `dir`.
+    pub fn create(dir: &Path, tick_size: f64) -> Result<Self, ArtifactError> {
+        let open = |name: &str| -> Result<(csv::Writer<BufWriter<File>>, (PathBuf, PathBuf)), ArtifactError> {
+            let path = dir.join(name);
+            let temporary = temporary_path(&path);
+            let file = File::create(&temporary).map_err(|source| ArtifactError { path: temporary.clone(), source })?;
+            Ok((csv::Writer::from_writer(BufWriter::new(file)), (temporary, path)))
+        };
+        let (mut fills, fills_paths) = open("fills.csv")?;
+        let (mut timeline, timeline_paths) = open("timeline.csv")?;
+        let header_error = |source: csv::Error| ArtifactError { path: dir.to_path_buf(), source: source.into() };
+        fills
+            .write_record([
+                "time_s",
+                "order_id",
+                "fill_id",
+                "side",
+                "price",
+                "size_lots",
+                "liquidity",
+                "fee",
+                "fair_value",
+                "position_after_lots",
+                "spread_captured_bps",
+                "adverse_1s_bps",
+                "adverse_10s_bps",
+            ])
+            .map_err(header_error)?;
+        timeline
+            .write_record(["time_s", "mid", "best_bid", "best_ask", "our_bid", "our_ask", "inventory_lots", "pnl"])
+            .map_err(header_error)?;
+        Ok(CsvArtifacts { fills, timeline, paths: [fills_paths, timeline_paths], tick_size, error: None })
+    }
+
+    /// Flushes and renames both files into place.
+    pub fn commit(mut self) -> Result<(), ArtifactError> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        let flush = |writer: &mut csv::Writer<BufWriter<File>>, path: &Path| {
+            writer.flush().map_err(|source| ArtifactError { path: path.to_path_buf(), source })
+        };
+        flush(&mut self.fills, &self.paths[0].0)?;
+        flush(&mut self.timeline, &self.paths[1].0)?;
+        for (temporary, path) in &self.paths {
+            std::fs::rename(temporary, path).map_err(|source| ArtifactError { path: path.clone(), source })?;
+        }
+        Ok(())
+    }
+
+    fn remember(&mut self, result: Result<(), csv::Error>, index: usize) {
+        if let (Err(error), None) = (result, &self.error) {
+            self.error = Some(ArtifactError { path: self.paths[index].1.clone(), source: error.into() });
+        }
+    }
+}
+
+/// A float as CSV text: Rust's shortest round-trip form (deterministic), empty when
+/// not finite, and no negative zero.
+fn number(value: f64) -> String {
+    if !value.is_finite() {
+        String::new()
+    } else if value == 0.0 {
+        "0".to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+fn optional(value: Option<f64>) -> String {
+    value.map(number).unwrap_or_default()
+}
+
+impl RunObserver for CsvArtifacts {
+    fn on_fill(&mut self, fill: &FillRecord) {
+        let row = [
+            number(fill.time_ns as f64 / 1e9),
+            fill.order_id.0.to_string(),
+            fill.fill_id.to_string(),
+            fill.side.as_str().to_string(),
+            number(fill.price_ticks as f64 * self.tick_size),
+            fill.size_lots.to_string(),
+            format!("{:?}", fill.liquidity).to_lowercase(),
+            number(fill.fee_quote),
+            number(fill.fair_value_ticks * self.tick_size),
+            fill.position_after_lots.to_string(),
+            number(fill.spread_captured_bps),
+            optional(fill.adverse_1s_bps),
+            optional(fill.adverse_10s_bps),
+        ];
+        let result = self.fills.write_record(&row);
+        self.remember(result, 0);
+    }
+
+    fn on_timeline(&mut self, row: &TimelineRow) {
+        let record = [
+            number(row.time_s),
+            optional(row.mid),
+            optional(row.best_bid),
+            optional(row.best_ask),
+            optional(row.our_bid),
+            optional(row.our_ask),
+            row.inventory_lots.to_string(),
+            number(row.pnl),
+        ];
+        let result = self.timeline.write_record(&record);
+        self.remember(result, 1);
+    }
+}

@@ -1,0 +1,105 @@
+//! `drydock run`: one scenario, its artifacts, and optionally a determinism check.
+//!
+//! The run streams `fills.csv` and `timeline.csv`, then writes `report.json`.
+//! With verify, the same scenario runs again on another thread; if the
+//! fingerprints differ, both runs are repeated to describe the first record where
+//! they part. Wall time is measured here, in the harness, and never written into
+//! an artifact.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use drydock_sim::{Discard, RunOptions, RunOutcome, SimError};
+use thiserror::Error;
+
+use crate::report::{ArtifactError, CsvArtifacts, Report, write_atomic};
+use crate::scenario::{Scenario, ScenarioError};
+
+/// Anything that stops a run.
+#[derive(Debug, Error)]
+pub enum HarnessError {
+    /// Bad scenario, profile or override.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The dock refused the configuration.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// An artifact could not be written.
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+}
+
+/// Result of a determinism check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verification {
+    /// Both runs produced the same fingerprint.
+    Identical,
+    /// The runs parted at a record.
+    Diverged {
+        /// 0-based index of the first differing record.
+        record: u64,
+        /// The record in the first run.
+        first: String,
+        /// The record in the second run.
+        second: String,
+    },
+}
+
+/// What `drydock run` produced.
+#[derive(Debug)]
+pub struct RunResult {
+    /// The report (also written to `report.json`).
+    pub report: Report,
+    /// Where the artifacts are.
+    pub out_dir: PathBuf,
+    /// Wall-clock seconds of the (first) run.
+    pub wall_s: f64,
+    /// The determinism check, when asked for.
+    pub verification: Option<Verification>,
+}
+
+/// The default artifact folder: `artifacts/<scenario>-<seed>/`.
+pub fn default_out_dir(scenario: &Scenario) -> PathBuf {
+    PathBuf::from("artifacts").join(format!("{}-{}", scenario.header.name, scenario.sim.seed))
+}
+
+/// Runs `scenario`, writes its artifacts into `out_dir`, and verifies if asked.
+pub fn run_scenario(scenario: &Scenario, out_dir: &Path, verify: bool) -> Result<RunResult, HarnessError> {
+    std::fs::create_dir_all(out_dir).map_err(|source| ArtifactError { path: out_dir.to_path_buf(), source })?;
+    let mut options = RunOptions::for_duration(scenario.sim.duration_s);
+    options.keep_trail = verify;
+    let mut csv = CsvArtifacts::create(out_dir, scenario.sim.market.instrument.tick_size)?;
+    let started = Instant::now();
+    let outcome = drydock_sim::run(&scenario.sim, scenario.params.clone(), &scenario.profile, options.clone(), &mut csv)?;
+    let wall_s = started.elapsed().as_secs_f64();
+    csv.commit()?;
+    let report = Report::new(scenario, &outcome);
+    write_atomic(&out_dir.join("report.json"), report.to_json().as_bytes())?;
+    let verification = if verify { Some(verify_against(scenario, &outcome, &options)?) } else { None };
+    Ok(RunResult { report, out_dir: out_dir.to_path_buf(), wall_s, verification })
+}
+
+/// Runs `scenario` once more on another thread and compares with `first`.
+fn verify_against(scenario: &Scenario, first: &RunOutcome, options: &RunOptions) -> Result<Verification, HarnessError> {
+    let second = run_on_thread(scenario, options.clone())?;
+    if second.fingerprint == first.fingerprint {
+        return Ok(Verification::Identical);
+    }
+    let record = match (&first.trail, &second.trail) {
+        (Some(left), Some(right)) => drydock_sim::fingerprint::first_divergence(left, right).unwrap_or(0) as u64,
+        _ => 0,
+    };
+    let described = RunOptions { keep_trail: false, describe_record: Some(record), ..options.clone() };
+    let first_again = drydock_sim::run(&scenario.sim, scenario.params.clone(), &scenario.profile, described.clone(), &mut Discard)?;
+    let second_again = run_on_thread(scenario, described)?;
+    let describe =
+        |outcome: &RunOutcome| outcome.described_record.clone().unwrap_or_else(|| "(the run ended before this record)".to_string());
+    Ok(Verification::Diverged { record, first: describe(&first_again), second: describe(&second_again) })
+}
+
+fn run_on_thread(scenario: &Scenario, options: RunOptions) -> Result<RunOutcome, HarnessError> {
+    let scenario = scenario.clone();
+    let handle =
+        std::thread::spawn(move || drydock_sim::run(&scenario.sim, scenario.params.clone(), &scenario.profile, options, &mut Discard));
+    Ok(handle.join().expect("the verification thread does not panic")?)
+}

@@ -1,0 +1,544 @@
+//! Scenario files (`scenarios/*.toml`): parsing, layering and validation.
+//!
+//! A scenario has `[scenario]` (name, description, seed, duration), `[market]`,
+//! `[exchange]`, `[engine]` (any engine parameter), `[[events]]` and `[[expect]]`.
+//! Engine parameters are layered, lowest to highest: built-in defaults < scenario
+//! file < profile (`--profile`) < `--set` overrides; each effective value remembers
+//! where it came from. Every problem is reported with file:line:column, the field
+//! and what is allowed: unknown keys and wrong types from the TOML parser's spans,
+//! out-of-range values and impossible timelines by locating the offending key in the
+//! source. This module reads files; it does not run anything.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use drydock_engine::EngineParams;
+use drydock_sim::config::{ExchangeConfig, InjectedEvent, MarketConfig, SimConfig};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::expect::Expectation;
+
+/// Where a problem is: a file position, or a command-line flag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A position in a file (1-based line and column).
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Line, from 1.
+        line: usize,
+        /// Column, from 1.
+        column: usize,
+    },
+    /// A command-line argument.
+    Flag(String),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::File { path, line, column } => write!(f, "{}:{line}:{column}", path.display()),
+            Location::Flag(flag) => write!(f, "{flag}"),
+        }
+    }
+}
+
+/// Bad input in a scenario, profile or override.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{location}: `{field}`: {message}")]
+pub struct ScenarioError {
+    /// Where.
+    pub location: Location,
+    /// The setting, as a dotted path.
+    pub field: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+/// The `[scenario]` section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioHeader {
+    /// Short name; output folders and golden files use it.
+    pub name: String,
+    /// What the scenario is about, for people.
+    #[serde(default)]
+    pub description: String,
+    /// Root seed.
+    pub seed: u64,
+    /// Simulated duration, seconds.
+    pub duration_s: f64,
+}
+
+/// A scenario file as written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioDocument {
+    scenario: ScenarioHeader,
+    #[serde(default)]
+    market: MarketConfig,
+    #[serde(default)]
+    exchange: ExchangeConfig,
+    #[serde(default)]
+    engine: toml::Table,
+    #[serde(default)]
+    events: Vec<InjectedEvent>,
+    #[serde(default)]
+    expect: Vec<Expectation>,
+}
+
+/// Where an effective engine parameter came from.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamSource {
+    /// The built-in default.
+    Default,
+    /// The scenario file.
+    Scenario,
+    /// A profile file.
+    Profile(String),
+    /// A `--set` override.
+    Override,
+}
+
+impl fmt::Display for ParamSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamSource::Default => write!(f, "default"),
+            ParamSource::Scenario => write!(f, "scenario"),
+            ParamSource::Profile(name) => write!(f, "profile {name}"),
+            ParamSource::Override => write!(f, "--set"),
+        }
+    }
+}
+
+/// A loaded, layered and validated scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The `[scenario]` section (after overrides).
+    pub header: ScenarioHeader,
+    /// What the dock runs.
+    pub sim: SimConfig,
+    /// Effective engine parameters.
+    pub params: EngineParams,
+    /// Where each engine parameter that is not a default came from.
+    pub param_sources: BTreeMap<String, ParamSource>,
+    /// Name of the profile in force (`default` when none was given).
+    pub profile: String,
+    /// Assertions on the outcome.
+    pub expectations: Vec<Expectation>,
+    /// BLAKE3 of the scenario file's bytes.
+    pub file_hash: String,
+}
+
+/// Options that layer on top of the file.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// A profile name (looked up in `profiles_dir`) or a path to a profile file.
+    pub profile: Option<String>,
+    /// `--set section.key=value` overrides, in order.
+    pub overrides: Vec<String>,
+    /// Replaces `[scenario].seed`.
+    pub seed: Option<u64>,
+    /// Where named profiles live.
+    pub profiles_dir: PathBuf,
+}
+
+impl Scenario {
+    /// Reads, layers and validates the scenario at `path`.
+    pub fn load(path: &Path, options: &LoadOptions) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ScenarioError {
+            location: Location::File { path: path.to_path_buf(), line: 1, column: 1 },
+            field: "file".to_string(),
+            message: format!("cannot read the scenario: {error}; check the path"),
+        })?;
+        Self::parse(path, &text, options)
+    }
+
+    /// Parses scenario text (`path` is used in messages).
+    pub fn parse(path: &Path, text: &str, options: &LoadOptions) -> Result<Scenario, ScenarioError> {
+        let source = SourceMap::new(path, text);
+        let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| source.toml_error(&error))?;
+        let mut override_keys = Vec::new();
+        for assignment in &options.overrides {
+            override_keys.push(apply_override(&mut table, assignment)?);
+        }
+        if let Some(seed) = options.seed {
+            let header = table.entry("scenario").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let Some(header) = header.as_table_mut() {
+                header.insert("seed".to_string(), toml::Value::Integer(seed as i64));
+            }
+        }
+        let document: ScenarioDocument = toml::Value::Table(table).try_into().map_err(|error: toml::de::Error| {
+            // Spans of a re-serialized table are meaningless: locate the field instead.
+            source.locate_message(&error.message().to_string())
+        })?;
+        let (profile, profile_table) = load_profile(options)?;
+        let (params, param_sources) = layer_engine_params(&source, &document.engine, profile_table.as_ref(), &profile, &override_keys)?;
+        let sim = SimConfig {
+            seed: document.scenario.seed,
+            duration_s: document.scenario.duration_s,
+            market: document.market,
+            exchange: document.exchange,
+            events: document.events,
+        };
+        sim.validate().map_err(|error| source.at(&error.field, &error.message))?;
+        for (index, expectation) in document.expect.iter().enumerate() {
+            expectation.validate(&sim).map_err(|message| source.at(&format!("expect[{index}].metric"), &message))?;
+        }
+        Ok(Scenario {
+            path: path.to_path_buf(),
+            header: document.scenario,
+            sim,
+            params,
+            param_sources,
+            profile,
+            expectations: document.expect,
+            file_hash: blake3::hash(text.as_bytes()).to_hex().to_string(),
+        })
+    }
+
+    /// BLAKE3 of the effective configuration (dock and engine), for reports.
+    pub fn config_hash(&self) -> String {
+        let text = serde_json::to_string(&(&self.sim, &self.params)).expect("configuration serializes");
+        blake3::hash(text.as_bytes()).to_hex().to_string()
+    }
+}
+
+/// Applies one `--set a.b.c=value` to the document; returns the dotted key.
+fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<String, ScenarioError> {
+    let flag_error = |message: String| ScenarioError {
+        location: Location::Flag(format!("--set {assignment}")),
+        field: assignment.split('=').next().unwrap_or("").to_string(),
+        message,
+    };
+    let Some((key, raw_value)) = assignment.split_once('=') else {
+        return Err(flag_error("expected section.key=value, e.g. engine.min_interval_ms=200".to_string()));
+    };
+    let key = key.trim();
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.len() < 2 || parts.iter().any(|part| part.is_empty()) {
+        return Err(flag_error("the key needs a section, e.g. engine.min_interval_ms or market.volatility_annual".to_string()));
+    }
+    let value = parse_value(raw_value.trim());
+    let mut cursor = table;
+    for part in &parts[..parts.len() - 1] {
+        let entry = cursor.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cursor = entry.as_table_mut().ok_or_else(|| flag_error(format!("`{part}` is not a section")))?;
+    }
+    cursor.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(key.to_string())
+}
+
+/// A TOML literal if it parses as one (number, boolean, quoted string), else a bare string.
+fn parse_value(raw: &str) -> toml::Value {
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut table| table.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+fn load_profile(options: &LoadOptions) -> Result<(String, Option<toml::Table>), ScenarioError> {
+    let Some(name) = &options.profile else {
+        return Ok(("default".to_string(), None));
+    };
+    let path =
+        if name.ends_with(".toml") || name.contains('/') { PathBuf::from(name) } else { options.profiles_dir.join(format!("{name}.toml")) };
+    let text = std::fs::read_to_string(&path).map_err(|error| ScenarioError {
+        location: Location::Flag(format!("--profile {name}")),
+        field: "profile".to_string(),
+        message: format!("cannot read {}: {error}; profiles live in {}", path.display(), options.profiles_dir.display()),
+    })?;
+    let source = SourceMap::new(&path, &text);
+    let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| source.toml_error(&error))?;
+    for key in table.keys() {
+        if key != "engine" && key != "profile" {
+            return Err(source.at(key, "a profile holds [profile] (name, description) and [engine] only"));
+        }
+    }
+    let engine = match table.remove("engine") {
+        Some(toml::Value::Table(engine)) => engine,
+        Some(_) => return Err(source.at("engine", "must be a table of engine parameters")),
+        None => toml::Table::new(),
+    };
+    let profile_name = path.file_stem().map_or_else(|| name.clone(), |stem| stem.to_string_lossy().to_string());
+    // Validate the profile on its own so its errors point into the profile file.
+    parse_engine_params(&source, &engine, "engine")?;
+    Ok((profile_name, Some(engine)))
+}
+
+fn layer_engine_params(
+    source: &SourceMap,
+    scenario: &toml::Table,
+    profile: Option<&toml::Table>,
+    profile_name: &str,
+    override_keys: &[String],
+) -> Result<(EngineParams, BTreeMap<String, ParamSource>), ScenarioError> {
+    let mut merged = scenario.clone();
+    let mut sources: BTreeMap<String, ParamSource> = scenario.keys().map(|key| (key.clone(), ParamSource::Scenario)).collect();
+    if let Some(profile) = profile {
+        for (key, value) in profile {
+            merged.insert(key.clone(), value.clone());
+            sources.insert(key.clone(), ParamSource::Profile(profile_name.to_string()));
+        }
+        // `--set engine.*` must still win over the profile.
+        for key in override_keys.iter().filter_map(|key| key.strip_prefix("engine.")) {
+            if let Some(value) = scenario.get(key) {
+                merged.insert(key.to_string(), value.clone());
+            }
+        }
+    }
+    for key in override_keys.iter().filter_map(|key| key.strip_prefix("engine.")) {
+        sources.insert(key.to_string(), ParamSource::Override);
+    }
+    let params = parse_engine_params(source, &merged, "engine")?;
+    Ok((params, sources))
+}
+
+fn parse_engine_params(source: &SourceMap, table: &toml::Table, section: &str) -> Result<EngineParams, ScenarioError> {
+    let params: EngineParams = toml::Value::Table(table.clone()).try_into().map_err(|error: toml::de::Error| {
+        let message = error.message().to_string();
+        let field =
+            table.keys().find(|key| message.contains(&format!("`{key}`"))).map_or(section.to_string(), |key| format!("{section}.{key}"));
+        source.at(&field, &message)
+    })?;
+    params.validate().map_err(|error| {
+        let field = match &error {
+            drydock_engine::ParamError::OutOfRange { name, .. } | drydock_engine::ParamError::NotInteger { name, .. } => {
+                format!("{section}.{name}")
+            }
+            drydock_engine::ParamError::Ordering { lower, .. } => format!("{section}.{lower}"),
+            _ => section.to_string(),
+        };
+        source.at(&field, &error.to_string())
+    })?;
+    Ok(params)
+}
+
+/// Finds where dotted settings are written in a TOML source.
+#[derive(Clone, Debug)]
+pub struct SourceMap {
+    path: PathBuf,
+    lines: Vec<String>,
+}
+
+impl SourceMap {
+    /// A map over `text` from `path`.
+    pub fn new(path: &Path, text: &str) -> Self {
+        SourceMap { path: path.to_path_buf(), lines: text.lines().map(str::to_string).collect() }
+    }
+
+    /// An error located at the setting `field` (e.g. `events[2].start_s`).
+    pub fn at(&self, field: &str, message: &str) -> ScenarioError {
+        let (line, column) = self.locate(field);
+        ScenarioError {
+            location: Location::File { path: self.path.clone(), line, column },
+            field: field.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    /// Converts a TOML parse error (with its span) into a located error.
+    pub fn toml_error(&self, error: &toml::de::Error) -> ScenarioError {
+        let (line, column) = error.span().map_or((1, 1), |span| self.position(span.start));
+        let field = error.message().split('`').nth(1).unwrap_or("toml").to_string();
+        ScenarioError {
+            location: Location::File { path: self.path.clone(), line, column },
+            field,
+            message: error.message().trim().to_string(),
+        }
+    }
+
+    /// A deserialization error without a usable span: locate the field it names.
+    fn locate_message(&self, message: &str) -> ScenarioError {
+        let field = message.split('`').nth(1).unwrap_or("scenario").to_string();
+        let (line, column) = self.find_key_anywhere(&field).unwrap_or((1, 1));
+        ScenarioError { location: Location::File { path: self.path.clone(), line, column }, field, message: message.trim().to_string() }
+    }
+
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let mut consumed = 0;
+        for (index, line) in self.lines.iter().enumerate() {
+            let length = line.len() + 1;
+            if offset < consumed + length {
+                return (index + 1, offset - consumed + 1);
+            }
+            consumed += length;
+        }
+        (self.lines.len().max(1), 1)
+    }
+
+    /// Line and column of a dotted setting; falls back to its table header, then 1:1.
+    fn locate(&self, field: &str) -> (usize, usize) {
+        let (table, key, index) = split_field(field);
+        let mut current = String::new();
+        let mut array_counts: BTreeMap<String, usize> = BTreeMap::new();
+        let mut current_index = 0usize;
+        let mut header_position = None;
+        for (number, raw) in self.lines.iter().enumerate() {
+            let line = raw.trim_start();
+            let indent = raw.len() - line.len();
+            if let Some(name) = line.strip_prefix("[[").and_then(|rest| rest.split("]]").next()) {
+                current = name.trim().to_string();
+                let count = array_counts.entry(current.clone()).or_default();
+                current_index = *count;
+                *count += 1;
+            } else if let Some(name) = line.strip_prefix('[').and_then(|rest| rest.split(']').next()) {
+                current = name.trim().to_string();
+                current_index = 0;
+            } else if current == table && index.is_none_or(|wanted| wanted == current_index) {
+                let name = line.split(['=', ' ']).next().unwrap_or("");
+                if !key.is_empty() && name == key {
+                    return (number + 1, indent + 1);
+                }
+                continue;
+            } else {
+                continue;
+            }
+            if current == table && index.is_none_or(|wanted| wanted == current_index) && header_position.is_none() {
+                header_position = Some((number + 1, indent + 1));
+            }
+        }
+        header_position.or_else(|| self.find_key_anywhere(&key)).unwrap_or((1, 1))
+    }
+
+    fn find_key_anywhere(&self, key: &str) -> Option<(usize, usize)> {
+        let last = key.rsplit('.').next().unwrap_or(key);
+        self.lines.iter().enumerate().find_map(|(number, raw)| {
+            let line = raw.trim_start();
+            (line.split(['=', ' ']).next() == Some(last)).then(|| (number + 1, raw.len() - line.len() + 1))
+        })
+    }
+}
+
+/// Splits `events[2].start_s` into (`events`, `start_s`, Some(2)) and
+/// `market.instrument.tick_size` into (`market.instrument`, `tick_size`, None).
+/// A path whose last part is a whole table (`exchange.latency.order_entry`) is
+/// found as a key of its parent.
+fn split_field(field: &str) -> (String, String, Option<usize>) {
+    let (head, index) = match field.split_once('[') {
+        Some((name, rest)) => {
+            let index = rest.split(']').next().and_then(|number| number.parse().ok());
+            let after = rest.split_once("].").map_or("", |(_, after)| after);
+            return (name.to_string(), after.to_string(), index);
+        }
+        None => (field, None::<usize>),
+    };
+    match head.rsplit_once('.') {
+        Some((table, key)) => (table.to_string(), key.to_string(), index),
+        None => (head.to_string(), String::new(), index),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+[scenario]
+name = "t"
+seed = 1
+duration_s = 60
+
+[market]
+volatility_annual = 0.3
+
+[engine]
+min_interval_ms = 150
+
+[[events]]
+kind = "feed_outage"
+start_s = 10
+duration_s = 5
+
+[[events]]
+kind = "reject_storm"
+start_s = 20
+duration_s = 5
+reject_fraction = 0.5
+"#;
+
+    fn parse(text: &str, options: &LoadOptions) -> Result<Scenario, ScenarioError> {
+        Scenario::parse(Path::new("s.toml"), text, options)
+    }
+
+    #[test]
+    fn parses_and_layers_the_engine_section() {
+        let scenario = parse(BASE, &LoadOptions::default()).unwrap();
+        assert_eq!(scenario.params.min_interval_ms, 150);
+        assert_eq!(scenario.param_sources["min_interval_ms"], ParamSource::Scenario);
+        assert_eq!(scenario.sim.events.len(), 2);
+    }
+
+    #[test]
+    fn unknown_key_is_reported_at_its_line() {
+        let text = BASE.replace("volatility_annual = 0.3", "volatility_anual = 0.3");
+        let error = parse(&text, &LoadOptions::default()).unwrap_err();
+        let message = error.to_string();
+        assert!(message.starts_with("s.toml:8:"), "{message}");
+        assert!(message.contains("volatility_anual"), "{message}");
+    }
+
+    #[test]
+    fn out_of_range_event_value_names_its_line() {
+        let text = BASE.replace("reject_fraction = 0.5", "reject_fraction = 1.5");
+        let error = parse(&text, &LoadOptions::default()).unwrap_err();
+        assert_eq!(error.field, "events[1].reject_fraction");
+        assert!(error.to_string().starts_with("s.toml:23:1"), "{error}");
+    }
+
+    #[test]
+    fn impossible_timeline_is_refused() {
+        let text = BASE.replace("start_s = 20", "start_s = 58");
+        let error = parse(&text, &LoadOptions::default()).unwrap_err();
+        assert!(error.message.contains("past the scenario's end"), "{error}");
+        assert!(error.to_string().starts_with("s.toml:20:"), "{error}");
+    }
+
+    #[test]
+    fn engine_range_error_points_at_the_engine_key() {
+        let text = BASE.replace("min_interval_ms = 150", "min_interval_ms = -5");
+        let error = parse(&text, &LoadOptions::default()).unwrap_err();
+        assert_eq!(error.field, "engine.min_interval_ms");
+        assert!(error.to_string().starts_with("s.toml:11:1"), "{error}");
+    }
+
+    #[test]
+    fn wrong_type_is_an_error_not_a_panic() {
+        let text = BASE.replace("min_interval_ms = 150", "min_interval_ms = \"fast\"");
+        let error = parse(&text, &LoadOptions::default()).unwrap_err();
+        assert!(error.to_string().contains("s.toml:11"), "{error}");
+    }
+
+    #[test]
+    fn overrides_win_and_bad_overrides_name_the_flag() {
+        let options = LoadOptions {
+            overrides: vec!["engine.min_interval_ms=300".into(), "market.volatility_annual=0.9".into()],
+            ..LoadOptions::default()
+        };
+        let scenario = parse(BASE, &options).unwrap();
+        assert_eq!(scenario.params.min_interval_ms, 300);
+        assert_eq!(scenario.sim.market.volatility_annual, 0.9);
+        assert_eq!(scenario.param_sources["min_interval_ms"], ParamSource::Override);
+        let options = LoadOptions { overrides: vec!["min_interval_ms".into()], ..LoadOptions::default() };
+        let error = parse(BASE, &options).unwrap_err();
+        assert!(error.to_string().starts_with("--set min_interval_ms"), "{error}");
+    }
+
+    #[test]
+    fn syntax_error_has_a_position() {
+        let error = parse("[scenario\nname = 1", &LoadOptions::default()).unwrap_err();
+        assert!(error.to_string().starts_with("s.toml:1:"), "{error}");
+    }
+
+    #[test]
+    fn split_field_handles_arrays_and_nesting() {
+        assert_eq!(split_field("events[2].start_s"), ("events".into(), "start_s".into(), Some(2)));
+        assert_eq!(split_field("market.instrument.tick_size"), ("market.instrument".into(), "tick_size".into(), None));
+    }
+}
