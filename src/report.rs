@@ -115,11 +115,13 @@ fn temporary_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+type CsvFile = csv::Writer<BufWriter<File>>;
+
 /// Streams `fills.csv` and `timeline.csv` into temporary files; [`CsvArtifacts::commit`]
 /// renames them into place.
 pub struct CsvArtifacts {
-    fills: csv::Writer<BufWriter<File>>,
-    timeline: csv::Writer<BufWriter<File>>,
+    fills: CsvFile,
+    timeline: CsvFile,
     paths: [(PathBuf, PathBuf); 2],
     tick_size: f64,
     error: Option<ArtifactError>,
@@ -128,7 +130,7 @@ pub struct CsvArtifacts {
 impl CsvArtifacts {
     /// Opens both files in `dir`.
     pub fn create(dir: &Path, tick_size: f64) -> Result<Self, ArtifactError> {
-        let open = |name: &str| -> Result<(csv::Writer<BufWriter<File>>, (PathBuf, PathBuf)), ArtifactError> {
+        let open = |name: &str| -> Result<(CsvFile, (PathBuf, PathBuf)), ArtifactError> {
             let path = dir.join(name);
             let temporary = temporary_path(&path);
             let file = File::create(&temporary).map_err(|source| ArtifactError { path: temporary.clone(), source })?;
@@ -165,9 +167,7 @@ impl CsvArtifacts {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
-        let flush = |writer: &mut csv::Writer<BufWriter<File>>, path: &Path| {
-            writer.flush().map_err(|source| ArtifactError { path: path.to_path_buf(), source })
-        };
+        let flush = |writer: &mut CsvFile, path: &Path| writer.flush().map_err(|source| ArtifactError { path: path.to_path_buf(), source });
         flush(&mut self.fills, &self.paths[0].0)?;
         flush(&mut self.timeline, &self.paths[1].0)?;
         for (temporary, path) in &self.paths {

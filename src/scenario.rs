@@ -162,23 +162,28 @@ impl Scenario {
     /// Parses scenario text (`path` is used in messages).
     pub fn parse(path: &Path, text: &str, options: &LoadOptions) -> Result<Scenario, ScenarioError> {
         let source = SourceMap::new(path, text);
-        let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| source.toml_error(&error))?;
-        let mut override_keys = Vec::new();
-        for assignment in &options.overrides {
-            override_keys.push(apply_override(&mut table, assignment)?);
-        }
-        if let Some(seed) = options.seed {
-            let header = table.entry("scenario").or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            if let Some(header) = header.as_table_mut() {
+        // The file on its own first, so its errors keep the parser's exact spans.
+        let file_document: ScenarioDocument = toml::from_str(text).map_err(|error: toml::de::Error| source.toml_error(&error))?;
+        parse_engine_params(&source, &file_document.engine)?;
+        let document = if options.overrides.is_empty() && options.seed.is_none() {
+            file_document
+        } else {
+            let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| source.toml_error(&error))?;
+            for assignment in &options.overrides {
+                apply_override(&mut table, assignment)?;
+            }
+            if let Some(seed) = options.seed
+                && let Some(header) = table.get_mut("scenario").and_then(toml::Value::as_table_mut)
+            {
                 header.insert("seed".to_string(), toml::Value::Integer(seed as i64));
             }
-        }
-        let document: ScenarioDocument = toml::Value::Table(table).try_into().map_err(|error: toml::de::Error| {
-            // Spans of a re-serialized table are meaningless: locate the field instead.
-            source.locate_message(&error.message().to_string())
-        })?;
+            toml::Value::Table(table).try_into().map_err(|error: toml::de::Error| override_error(&options.overrides, error.message()))?
+        };
         let (profile, profile_table) = load_profile(options)?;
-        let (params, param_sources) = layer_engine_params(&source, &document.engine, profile_table.as_ref(), &profile, &override_keys)?;
+        let override_keys: Vec<&str> =
+            options.overrides.iter().filter_map(|assignment| assignment.split('=').next()).map(str::trim).collect();
+        let (params, param_sources) = layer_engine_params(&document.engine, profile_table.as_ref(), &profile, &override_keys)
+            .map_err(|message| override_error(&options.overrides, &message))?;
         let sim = SimConfig {
             seed: document.scenario.seed,
             duration_s: document.scenario.duration_s,
@@ -186,7 +191,13 @@ impl Scenario {
             exchange: document.exchange,
             events: document.events,
         };
-        sim.validate().map_err(|error| source.at(&error.field, &error.message))?;
+        sim.validate().map_err(|error| {
+            if override_keys.contains(&error.field.as_str()) {
+                override_error(&options.overrides, &error.message)
+            } else {
+                source.at(&error.field, &error.message)
+            }
+        })?;
         for (index, expectation) in document.expect.iter().enumerate() {
             expectation.validate(&sim).map_err(|message| source.at(&format!("expect[{index}].metric"), &message))?;
         }
@@ -206,6 +217,21 @@ impl Scenario {
     pub fn config_hash(&self) -> String {
         let text = serde_json::to_string(&(&self.sim, &self.params)).expect("configuration serializes");
         blake3::hash(text.as_bytes()).to_hex().to_string()
+    }
+}
+
+/// An error caused by `--set` overrides: blamed on the override it names, else on all.
+fn override_error(overrides: &[String], message: &str) -> ScenarioError {
+    let named = overrides.iter().find(|assignment| {
+        let key = assignment.split('=').next().unwrap_or("").trim();
+        let last = key.rsplit('.').next().unwrap_or(key);
+        message.contains(&format!("`{last}`")) || message.contains(&format!("`{key}`"))
+    });
+    let shown = named.map_or_else(|| overrides.join(" --set "), String::clone);
+    ScenarioError {
+        location: Location::Flag(format!("--set {shown}")),
+        field: shown.split('=').next().unwrap_or("").trim().to_string(),
+        message: message.trim().to_string(),
     }
 }
 
@@ -268,56 +294,69 @@ fn load_profile(options: &LoadOptions) -> Result<(String, Option<toml::Table>), 
     };
     let profile_name = path.file_stem().map_or_else(|| name.clone(), |stem| stem.to_string_lossy().to_string());
     // Validate the profile on its own so its errors point into the profile file.
-    parse_engine_params(&source, &engine, "engine")?;
+    parse_engine_params(&source, &engine)?;
     Ok((profile_name, Some(engine)))
 }
 
+/// Layers the engine parameters: defaults < scenario (with `--set engine.*` already
+/// applied to it) < profile < `--set engine.*` again (so overrides beat the profile).
+/// The file and the profile were validated on their own, so an error here comes
+/// from an override.
 fn layer_engine_params(
-    source: &SourceMap,
     scenario: &toml::Table,
     profile: Option<&toml::Table>,
     profile_name: &str,
-    override_keys: &[String],
-) -> Result<(EngineParams, BTreeMap<String, ParamSource>), ScenarioError> {
+    override_keys: &[&str],
+) -> Result<(EngineParams, BTreeMap<String, ParamSource>), String> {
+    let overridden: Vec<&str> = override_keys.iter().filter_map(|key| key.strip_prefix("engine.")).collect();
     let mut merged = scenario.clone();
     let mut sources: BTreeMap<String, ParamSource> = scenario.keys().map(|key| (key.clone(), ParamSource::Scenario)).collect();
     if let Some(profile) = profile {
-        for (key, value) in profile {
+        for (key, value) in profile.iter().filter(|(key, _)| !overridden.contains(&key.as_str())) {
             merged.insert(key.clone(), value.clone());
             sources.insert(key.clone(), ParamSource::Profile(profile_name.to_string()));
         }
-        // `--set engine.*` must still win over the profile.
-        for key in override_keys.iter().filter_map(|key| key.strip_prefix("engine.")) {
-            if let Some(value) = scenario.get(key) {
-                merged.insert(key.to_string(), value.clone());
-            }
-        }
     }
-    for key in override_keys.iter().filter_map(|key| key.strip_prefix("engine.")) {
+    for key in overridden {
         sources.insert(key.to_string(), ParamSource::Override);
     }
-    let params = parse_engine_params(source, &merged, "engine")?;
+    let params: EngineParams = toml::Value::Table(merged).try_into().map_err(|error: toml::de::Error| error.message().to_string())?;
+    params.validate().map_err(|error| error.to_string())?;
     Ok((params, sources))
 }
 
-fn parse_engine_params(source: &SourceMap, table: &toml::Table, section: &str) -> Result<EngineParams, ScenarioError> {
+/// Parses an `[engine]` table on its own, locating errors at the offending key.
+fn parse_engine_params(source: &SourceMap, table: &toml::Table) -> Result<EngineParams, ScenarioError> {
     let params: EngineParams = toml::Value::Table(table.clone()).try_into().map_err(|error: toml::de::Error| {
         let message = error.message().to_string();
-        let field =
-            table.keys().find(|key| message.contains(&format!("`{key}`"))).map_or(section.to_string(), |key| format!("{section}.{key}"));
-        source.at(&field, &message)
+        source.at(&format!("engine.{}", offending_key(table, &message)), &message)
     })?;
     params.validate().map_err(|error| {
-        let field = match &error {
-            drydock_engine::ParamError::OutOfRange { name, .. } | drydock_engine::ParamError::NotInteger { name, .. } => {
-                format!("{section}.{name}")
-            }
-            drydock_engine::ParamError::Ordering { lower, .. } => format!("{section}.{lower}"),
-            _ => section.to_string(),
+        let key = match &error {
+            drydock_engine::ParamError::OutOfRange { name, .. } | drydock_engine::ParamError::NotInteger { name, .. } => name.to_string(),
+            drydock_engine::ParamError::Ordering { lower, .. } => lower.to_string(),
+            _ => String::new(),
         };
-        source.at(&field, &error.to_string())
+        source.at(&format!("engine.{key}"), &error.to_string())
     })?;
     Ok(params)
+}
+
+/// The key of `table` a deserialization error is about: named in the message, else
+/// the first key that fails on its own (type errors do not name their key).
+fn offending_key(table: &toml::Table, message: &str) -> String {
+    if let Some(key) = table.keys().find(|key| message.contains(&format!("`{key}`"))) {
+        return key.clone();
+    }
+    table
+        .iter()
+        .find(|(key, value)| {
+            let mut single = toml::Table::new();
+            single.insert((*key).clone(), (*value).clone());
+            toml::Value::Table(single).try_into::<EngineParams>().is_err()
+        })
+        .map(|(key, _)| key.clone())
+        .unwrap_or_default()
 }
 
 /// Finds where dotted settings are written in a TOML source.
@@ -346,7 +385,8 @@ impl SourceMap {
     /// Converts a TOML parse error (with its span) into a located error.
     pub fn toml_error(&self, error: &toml::de::Error) -> ScenarioError {
         let (line, column) = error.span().map_or((1, 1), |span| self.position(span.start));
-        let field = error.message().split('`').nth(1).unwrap_or("toml").to_string();
+        let named = error.message().split('`').nth(1).map(str::to_string);
+        let field = named.unwrap_or_else(|| self.key_at_line(line).unwrap_or_else(|| "toml".to_string()));
         ScenarioError {
             location: Location::File { path: self.path.clone(), line, column },
             field,
@@ -354,11 +394,10 @@ impl SourceMap {
         }
     }
 
-    /// A deserialization error without a usable span: locate the field it names.
-    fn locate_message(&self, message: &str) -> ScenarioError {
-        let field = message.split('`').nth(1).unwrap_or("scenario").to_string();
-        let (line, column) = self.find_key_anywhere(&field).unwrap_or((1, 1));
-        ScenarioError { location: Location::File { path: self.path.clone(), line, column }, field, message: message.trim().to_string() }
+    fn key_at_line(&self, line: usize) -> Option<String> {
+        let text = self.lines.get(line.checked_sub(1)?)?;
+        let (key, _) = text.split_once('=')?;
+        Some(key.trim().to_string()).filter(|key| !key.is_empty())
     }
 
     fn position(&self, offset: usize) -> (usize, usize) {
@@ -489,7 +528,7 @@ reject_fraction = 0.5
         let text = BASE.replace("reject_fraction = 0.5", "reject_fraction = 1.5");
         let error = parse(&text, &LoadOptions::default()).unwrap_err();
         assert_eq!(error.field, "events[1].reject_fraction");
-        assert!(error.to_string().starts_with("s.toml:23:1"), "{error}");
+        assert!(error.to_string().starts_with("s.toml:22:1"), "{error}");
     }
 
     #[test]

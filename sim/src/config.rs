@@ -246,7 +246,7 @@ pub enum InjectedEvent {
         sides: BookSides,
         /// Remaining depth fraction during the gap (e.g. 0.05).
         depth_multiplier: f64,
-        /// Levels from the touch affected.
+        /// Price levels (ticks) behind the best price affected, the best included.
         levels: i64,
         /// After the gap, half-life of the refill, seconds.
         refill_half_life_s: f64,

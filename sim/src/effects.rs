@@ -3,8 +3,8 @@
 //!
 //! - volatility spike: realized volatility of one-second mid returns in the spike
 //!   window divided by that of the equally long window before it;
-//! - liquidity gap: mean top-of-book depth (the affected levels) during the gap
-//!   divided by the mean over the equally long window before;
+//! - liquidity gap: mean depth within the affected ticks of the best price during
+//!   the gap divided by the mean over the equally long window before;
 //! - flash crash: drawdown from the pre-event peak (60 s before) to the trough,
 //!   time to the trough, time from the trough until 80 % of the configured recovery
 //!   is regained, and how long until none of our quotes rested at the exchange;
@@ -145,18 +145,16 @@ impl EffectMeter {
         &self.names
     }
 
-    /// Feeds one market sample; `depth_lots(side, levels)` reads the exchange book.
-    pub fn sample(&mut self, sample: &Sample, depth_lots: impl Fn(Side, usize) -> i64) {
+    /// Feeds one market sample; `depth_lots(side, ticks)` reads the exchange book's
+    /// depth within `ticks` of the best price.
+    pub fn sample(&mut self, sample: &Sample, depth_lots: impl Fn(Side, i64) -> i64) {
         for (event, tracker) in self.events.iter().zip(&mut self.trackers) {
             let lead_ns = tracker.end_ns - tracker.start_ns;
             match *event {
                 InjectedEvent::VolatilitySpike { .. } => track_returns(tracker, sample, lead_ns),
                 InjectedEvent::LiquidityGap { sides, levels, .. } => {
-                    let depth: i64 = [Side::Buy, Side::Sell]
-                        .into_iter()
-                        .filter(|side| sides.includes(*side))
-                        .map(|side| depth_lots(side, levels as usize))
-                        .sum();
+                    let depth: i64 =
+                        [Side::Buy, Side::Sell].into_iter().filter(|side| sides.includes(*side)).map(|side| depth_lots(side, levels)).sum();
                     if sample.time_ns >= tracker.start_ns - lead_ns && sample.time_ns < tracker.start_ns {
                         tracker.before_depth.add(depth as f64);
                     } else if sample.time_ns >= tracker.start_ns && sample.time_ns < tracker.end_ns {

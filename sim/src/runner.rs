@@ -573,7 +573,7 @@ impl Simulation {
     fn sample(&mut self, now_ns: Nanos, observer: &mut dyn RunObserver) {
         let book = self.exchange.book();
         let sample = Sample { time_ns: now_ns, mid_ticks: book.mid_ticks(), our_resting_orders: self.exchange.our_resting_count() };
-        self.effects.sample(&sample, |side, levels| book.depth_lots(side, levels));
+        self.effects.sample(&sample, |side, ticks| book.depth_within_ticks(side, ticks));
         if now_ns >= self.next_timeline_ns {
             self.next_timeline_ns = now_ns + self.options.timeline_interval_ns;
             observer.on_timeline(&self.timeline_row(now_ns));

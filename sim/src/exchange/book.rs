@@ -106,6 +106,24 @@ impl ExchangeBook {
         }
     }
 
+    /// Total size within `ticks` ticks behind (and at) the best price on `side`.
+    pub fn depth_within_ticks(&self, side: Side, ticks: i64) -> Lots {
+        let Some(best) = self.best(side) else { return 0 };
+        match side {
+            Side::Buy => self.bids.range(best - ticks + 1..=best).map(|(_, level)| level.total_lots()).sum(),
+            Side::Sell => self.asks.range(best..best + ticks).map(|(_, level)| level.total_lots()).sum(),
+        }
+    }
+
+    /// Prices within `ticks` ticks behind (and at) the best price on `side`.
+    pub fn prices_within_ticks(&self, side: Side, ticks: i64) -> Vec<Ticks> {
+        let Some(best) = self.best(side) else { return Vec::new() };
+        match side {
+            Side::Buy => self.bids.range(best - ticks + 1..=best).map(|(price, _)| *price).collect(),
+            Side::Sell => self.asks.range(best..best + ticks).map(|(price, _)| *price).collect(),
+        }
+    }
+
     /// Number of price levels on `side`.
     pub fn level_count(&self, side: Side) -> usize {
         self.levels(side).len()

@@ -197,12 +197,13 @@ impl MarketGenerator {
         match *event {
             InjectedEvent::FlashCrash { side, depth_withdrawn, .. } => {
                 let swept = side.opposite();
-                let levels = exchange.book().level_count(swept);
-                thin_levels(exchange, swept, levels, depth_withdrawn, out);
+                let prices = exchange.book().prices_within_ticks(swept, Ticks::MAX / 4);
+                thin_levels(exchange, swept, &prices, depth_withdrawn, out);
             }
             InjectedEvent::LiquidityGap { sides, depth_multiplier, levels, .. } => {
                 for side in gap_sides(sides) {
-                    thin_levels(exchange, side, levels as usize, 1.0 - depth_multiplier, out);
+                    let prices = exchange.book().prices_within_ticks(side, levels);
+                    thin_levels(exchange, side, &prices, 1.0 - depth_multiplier, out);
                 }
             }
             _ => {}
@@ -265,10 +266,9 @@ impl MarketGenerator {
     }
 }
 
-/// Removes `fraction` of the others' size at the best `levels` levels of `side`.
-fn thin_levels(exchange: &mut MockExchange, side: Side, levels: usize, fraction: f64, out: &mut ExchangeOutput) {
-    let prices: Vec<Ticks> = (0..levels).map_while(|index| exchange.book().price_at_index(side, index)).collect();
-    for price_ticks in prices {
+/// Removes `fraction` of the size at each of `prices` on `side` (others' only).
+fn thin_levels(exchange: &mut MockExchange, side: Side, prices: &[Ticks], fraction: f64, out: &mut ExchangeOutput) {
+    for &price_ticks in prices {
         let size_lots = (exchange.book().total_at(side, price_ticks) as f64 * fraction).round() as Lots;
         exchange.others_cancel(side, price_ticks, size_lots, out);
     }

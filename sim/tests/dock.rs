@@ -1,0 +1,143 @@
+//! The dock end to end: determinism of whole runs, sensitivity to the seed, and
+//! each injected event measurably present across several seeds (statistical bands,
+//! not single values).
+
+use drydock_engine::{EngineParams, Side};
+use drydock_sim::config::{BookSides, ExchangeConfig, InjectedEvent, MarketConfig, SimConfig};
+use drydock_sim::{Discard, RunOptions, RunOutcome, run};
+
+fn config(seed: u64, duration_s: f64, events: Vec<InjectedEvent>) -> SimConfig {
+    SimConfig { seed, duration_s, market: MarketConfig::default(), exchange: ExchangeConfig::default(), events }
+}
+
+fn outcome(config: &SimConfig) -> RunOutcome {
+    run(config, EngineParams::default(), "test", RunOptions::for_duration(config.duration_s), &mut Discard).expect("valid scenario")
+}
+
+fn measured(outcome: &RunOutcome, name: &str, measure: &str) -> f64 {
+    let effect = outcome.effects.iter().find(|effect| effect.name == name).expect("event present");
+    *effect.measured.get(measure).unwrap_or_else(|| panic!("{name}.{measure} not measured: {:?}", effect.measured))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+#[test]
+fn same_seed_same_everything_and_other_seeds_differ() {
+    let events = vec![
+        InjectedEvent::FeedOutage { start_s: 60.0, duration_s: 10.0 },
+        InjectedEvent::Disconnect { start_s: 120.0, duration_s: 5.0 },
+        InjectedEvent::RejectStorm { start_s: 150.0, duration_s: 10.0, reject_fraction: 0.5 },
+    ];
+    let first = outcome(&config(11, 240.0, events.clone()));
+    let second = outcome(&config(11, 240.0, events.clone()));
+    assert_eq!(first.fingerprint, second.fingerprint);
+    assert_eq!(first.fingerprint_records, second.fingerprint_records);
+    assert_eq!(serde_json::to_string(&first.kpis).unwrap(), serde_json::to_string(&second.kpis).unwrap());
+    assert_eq!(first.effects, second.effects);
+    assert!(first.fingerprint_records > 10_000, "the run did something: {}", first.fingerprint_records);
+    let other = outcome(&config(12, 240.0, events));
+    assert_ne!(first.fingerprint, other.fingerprint);
+}
+
+#[test]
+fn stepping_a_run_in_pieces_gives_the_same_fingerprint() {
+    let config = config(5, 120.0, Vec::new());
+    let whole = outcome(&config);
+    let mut simulation = drydock_sim::Simulation::new(&config, EngineParams::default(), "test", RunOptions::for_duration(120.0)).unwrap();
+    for second in [7, 30, 31, 90, 120] {
+        simulation.run_until(second * 1_000_000_000, &mut Discard);
+    }
+    assert_eq!(simulation.finish(&mut Discard).fingerprint, whole.fingerprint);
+}
+
+#[test]
+fn volatility_spike_raises_realized_volatility_across_seeds() {
+    let spike = InjectedEvent::VolatilitySpike { start_s: 300.0, duration_s: 120.0, multiplier: 6.0, decay_half_life_s: 120.0 };
+    let ratios: Vec<f64> = (1..=5)
+        .map(|seed| measured(&outcome(&config(seed, 480.0, vec![spike.clone()])), "volatility_spike", "realized_vol_ratio"))
+        .collect();
+    assert!(ratios.iter().all(|ratio| *ratio > 1.5), "{ratios:?}");
+    let middle = median(ratios.clone());
+    assert!((2.5..8.0).contains(&middle), "median ratio {middle} for a 6x spike decaying to ~3x: {ratios:?}");
+}
+
+#[test]
+fn liquidity_gap_thins_the_book_across_seeds() {
+    let gap = InjectedEvent::LiquidityGap {
+        start_s: 200.0,
+        duration_s: 60.0,
+        sides: BookSides::Both,
+        depth_multiplier: 0.05,
+        levels: 20,
+        refill_half_life_s: 20.0,
+    };
+    let fractions: Vec<f64> =
+        (1..=5).map(|seed| measured(&outcome(&config(seed, 400.0, vec![gap.clone()])), "liquidity_gap", "depth_fraction")).collect();
+    // A 5 % depth multiplier: every seed well below half the normal depth, most far below.
+    assert!(fractions.iter().all(|fraction| *fraction < 0.5), "{fractions:?}");
+    assert!(median(fractions.clone()) < 0.25, "{fractions:?}");
+}
+
+#[test]
+fn flash_crash_falls_by_about_its_drop_and_recovers_across_seeds() {
+    let crash = InjectedEvent::FlashCrash {
+        start_s: 200.0,
+        side: Side::Sell,
+        drop_pct: 4.0,
+        fall_duration_s: 3.0,
+        depth_withdrawn: 0.6,
+        halt_s: 0.0,
+        recovery_fraction: 0.5,
+        recovery_s: 60.0,
+    };
+    for seed in 1..=5 {
+        let result = outcome(&config(seed, 400.0, vec![crash.clone()]));
+        let drawdown = measured(&result, "flash_crash", "drawdown_pct");
+        assert!((3.0..5.5).contains(&drawdown), "seed {seed}: drawdown {drawdown} for a 4 % crash");
+        let to_trough = measured(&result, "flash_crash", "time_to_trough_s");
+        assert!((1.0..=8.0).contains(&to_trough), "seed {seed}: trough after {to_trough} s for a 3 s fall");
+        let recovery = measured(&result, "flash_crash", "time_to_recovery_s");
+        assert!(recovery < 120.0, "seed {seed}: recovery took {recovery} s");
+        assert_eq!(result.metrics.book_crossings, 0);
+    }
+}
+
+#[test]
+fn crash_with_halt_rejects_orders_while_halted() {
+    let crash = InjectedEvent::FlashCrash {
+        start_s: 100.0,
+        side: Side::Sell,
+        drop_pct: 3.0,
+        fall_duration_s: 2.0,
+        depth_withdrawn: 0.5,
+        halt_s: 20.0,
+        recovery_fraction: 0.5,
+        recovery_s: 30.0,
+    };
+    let result = outcome(&config(3, 200.0, vec![crash]));
+    assert!(measured(&result, "flash_crash", "engine_rejects_during") > 0.0 || result.kpis.orders_rejected > 0);
+}
+
+#[test]
+fn feed_outage_and_disconnect_are_survived() {
+    let events =
+        vec![InjectedEvent::FeedOutage { start_s: 60.0, duration_s: 20.0 }, InjectedEvent::Disconnect { start_s: 150.0, duration_s: 10.0 }];
+    let result = outcome(&config(21, 300.0, events));
+    assert_eq!(result.metrics.orders_while_feed_stale, 0, "no orders while the feed is stale");
+    assert!(result.metrics.messages_dropped > 0);
+    assert!(result.kpis.block_reasons.get("stale_market_data").copied().unwrap_or(0) > 0);
+    assert!(result.kpis.quote_uptime_pct > 70.0, "quoting resumes: {}", result.kpis.quote_uptime_pct);
+    assert_eq!(result.kpis.inventory_final, result.metrics.exchange_position_lots, "reconciled with the venue after the reconnect");
+}
+
+#[test]
+fn latency_spike_slows_the_links() {
+    let spike = InjectedEvent::LatencySpike { start_s: 60.0, duration_s: 30.0, multiplier: 500.0 };
+    let slow = outcome(&config(4, 150.0, vec![spike]));
+    let normal = outcome(&config(4, 150.0, Vec::new()));
+    assert_ne!(slow.fingerprint, normal.fingerprint);
+    assert!(slow.kpis.orders_rejected >= normal.kpis.orders_rejected, "stale post-only quotes cross more often");
+}
