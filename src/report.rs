@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use drydock_engine::Kpis;
 use drydock_engine::accounting::FillRecord;
+use drydock_engine::port::Liquidity;
 use drydock_sim::effects::EventEffect;
 use drydock_sim::{RunMetrics, RunObserver, RunOutcome, TimelineRow};
 use serde::{Deserialize, Serialize};
@@ -134,11 +135,13 @@ impl CsvArtifacts {
             let path = dir.join(name);
             let temporary = temporary_path(&path);
             let file = File::create(&temporary).map_err(|source| ArtifactError { path: temporary.clone(), source })?;
-            Ok((csv::Writer::from_writer(BufWriter::new(file)), (temporary, path)))
+            let writer = csv::WriterBuilder::new().has_headers(false).from_writer(BufWriter::new(file));
+            Ok((writer, (temporary, path)))
         };
         let (mut fills, fills_paths) = open("fills.csv")?;
         let (mut timeline, timeline_paths) = open("timeline.csv")?;
         let header_error = |source: csv::Error| ArtifactError { path: dir.to_path_buf(), source: source.into() };
+        // Headers are written once here; rows are serialized without them.
         fills
             .write_record([
                 "time_s",
@@ -183,55 +186,50 @@ impl CsvArtifacts {
     }
 }
 
-/// A float as CSV text: Rust's shortest round-trip form (deterministic), empty when
-/// not finite, and no negative zero.
-fn number(value: f64) -> String {
-    if !value.is_finite() {
-        String::new()
-    } else if value == 0.0 {
-        "0".to_string()
-    } else {
-        value.to_string()
-    }
-}
-
-fn optional(value: Option<f64>) -> String {
-    value.map(number).unwrap_or_default()
+/// One row of `fills.csv` (serialized by `csv` with ryu/itoa: fast and deterministic).
+#[derive(Serialize)]
+struct FillRow {
+    time_s: f64,
+    order_id: u64,
+    fill_id: u64,
+    side: &'static str,
+    price: f64,
+    size_lots: i64,
+    liquidity: &'static str,
+    fee: f64,
+    fair_value: f64,
+    position_after_lots: i64,
+    spread_captured_bps: f64,
+    adverse_1s_bps: Option<f64>,
+    adverse_10s_bps: Option<f64>,
 }
 
 impl RunObserver for CsvArtifacts {
     fn on_fill(&mut self, fill: &FillRecord) {
-        let row = [
-            number(fill.time_ns as f64 / 1e9),
-            fill.order_id.0.to_string(),
-            fill.fill_id.to_string(),
-            fill.side.as_str().to_string(),
-            number(fill.price_ticks as f64 * self.tick_size),
-            fill.size_lots.to_string(),
-            format!("{:?}", fill.liquidity).to_lowercase(),
-            number(fill.fee_quote),
-            number(fill.fair_value_ticks * self.tick_size),
-            fill.position_after_lots.to_string(),
-            number(fill.spread_captured_bps),
-            optional(fill.adverse_1s_bps),
-            optional(fill.adverse_10s_bps),
-        ];
-        let result = self.fills.write_record(&row);
+        let row = FillRow {
+            time_s: fill.time_ns as f64 / 1e9,
+            order_id: fill.order_id.0,
+            fill_id: fill.fill_id,
+            side: fill.side.as_str(),
+            price: fill.price_ticks as f64 * self.tick_size,
+            size_lots: fill.size_lots,
+            liquidity: match fill.liquidity {
+                Liquidity::Maker => "maker",
+                Liquidity::Taker => "taker",
+            },
+            fee: fill.fee_quote,
+            fair_value: fill.fair_value_ticks * self.tick_size,
+            position_after_lots: fill.position_after_lots,
+            spread_captured_bps: fill.spread_captured_bps,
+            adverse_1s_bps: fill.adverse_1s_bps,
+            adverse_10s_bps: fill.adverse_10s_bps,
+        };
+        let result = self.fills.serialize(row);
         self.remember(result, 0);
     }
 
     fn on_timeline(&mut self, row: &TimelineRow) {
-        let record = [
-            number(row.time_s),
-            optional(row.mid),
-            optional(row.best_bid),
-            optional(row.best_ask),
-            optional(row.our_bid),
-            optional(row.our_ask),
-            row.inventory_lots.to_string(),
-            number(row.pnl),
-        ];
-        let result = self.timeline.write_record(&record);
+        let result = self.timeline.serialize(row);
         self.remember(result, 1);
     }
 }

@@ -3,8 +3,10 @@
 //! pop in the same order. Besides the priority heap it has FIFO lanes for sources
 //! that never schedule out of order (an order-preserving link): they share the
 //! sequence counter, so popping the smallest (time, sequence) across heap and lanes
-//! gives exactly the order one heap would, for less work. It does not know what its
-//! payloads mean.
+//! gives exactly the order one heap would, for less work. Slots hold the single
+//! pending event of a recurring source (the next arrival of a process, the next tick
+//! of a timer): setting a slot replaces, and so cancels, its previous entry. It does
+//! not know what its payloads mean.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -16,6 +18,7 @@ use drydock_engine::Nanos;
 pub struct EventQueue<T> {
     heap: BinaryHeap<Entry<T>>,
     lanes: Vec<VecDeque<Entry<T>>>,
+    slots: Vec<Option<Entry<T>>>,
     next_sequence: u64,
 }
 
@@ -49,7 +52,7 @@ impl<T> Ord for Entry<T> {
 
 impl<T> Default for EventQueue<T> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), lanes: Vec::new(), next_sequence: 0 }
+        EventQueue { heap: BinaryHeap::new(), lanes: Vec::new(), slots: Vec::new(), next_sequence: 0 }
     }
 }
 
@@ -61,9 +64,21 @@ impl<T> EventQueue<T> {
         self.heap.push(Entry { time_ns, sequence, payload });
     }
 
-    /// A queue with `lanes` FIFO lanes.
-    pub fn with_lanes(lanes: usize) -> Self {
-        EventQueue { heap: BinaryHeap::new(), lanes: (0..lanes).map(|_| VecDeque::new()).collect(), next_sequence: 0 }
+    /// A queue with `lanes` FIFO lanes and `slots` single-entry slots.
+    pub fn with_sources(lanes: usize, slots: usize) -> Self {
+        EventQueue {
+            heap: BinaryHeap::new(),
+            lanes: (0..lanes).map(|_| VecDeque::new()).collect(),
+            slots: (0..slots).map(|_| None).collect(),
+            next_sequence: 0,
+        }
+    }
+
+    /// Schedules `payload` at `time_ns` in slot `slot`, replacing what was there.
+    pub fn set_slot(&mut self, slot: usize, time_ns: Nanos, payload: T) {
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        self.slots[slot] = Some(Entry { time_ns, sequence, payload });
     }
 
     /// Schedules `payload` at `time_ns` on FIFO lane `lane`; times on one lane must
@@ -83,33 +98,35 @@ impl<T> EventQueue<T> {
 
     /// Removes and returns the earliest entry if its time is at most `end_ns`.
     pub fn pop_until(&mut self, end_ns: Nanos) -> Option<(Nanos, T)> {
-        let lane = self.earliest_lane();
-        let from_lane = match (lane, self.heap.peek()) {
-            (Some(lane), Some(top)) => key(&self.lanes[lane][0]) < key(top),
-            (Some(_), None) => true,
-            (None, _) => false,
+        let source = self.earliest()?;
+        let time_ns = match source {
+            Source::Heap => self.heap.peek()?.time_ns,
+            Source::Lane(lane) => self.lanes[lane].front()?.time_ns,
+            Source::Slot(slot) => self.slots[slot].as_ref()?.time_ns,
         };
-        let time_ns = if from_lane { self.lanes[lane?][0].time_ns } else { self.heap.peek()?.time_ns };
         if time_ns > end_ns {
             return None;
         }
-        let entry = if from_lane { self.lanes[lane?].pop_front() } else { self.heap.pop() };
+        let entry = match source {
+            Source::Heap => self.heap.pop(),
+            Source::Lane(lane) => self.lanes[lane].pop_front(),
+            Source::Slot(slot) => self.slots[slot].take(),
+        };
         entry.map(|entry| (entry.time_ns, entry.payload))
     }
 
     /// Time of the earliest entry.
     pub fn peek_time(&self) -> Option<Nanos> {
-        let lane_time = self.earliest_lane().map(|lane| self.lanes[lane][0].time_ns);
-        let heap_time = self.heap.peek().map(|entry| entry.time_ns);
-        match (lane_time, heap_time) {
-            (Some(lane), Some(heap)) => Some(lane.min(heap)),
-            (lane, heap) => lane.or(heap),
+        match self.earliest()? {
+            Source::Heap => self.heap.peek().map(|entry| entry.time_ns),
+            Source::Lane(lane) => self.lanes[lane].front().map(|entry| entry.time_ns),
+            Source::Slot(slot) => self.slots[slot].as_ref().map(|entry| entry.time_ns),
         }
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
+        self.heap.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>() + self.slots.iter().flatten().count()
     }
 
     /// True when empty.
@@ -117,17 +134,25 @@ impl<T> EventQueue<T> {
         self.len() == 0
     }
 
-    fn earliest_lane(&self) -> Option<usize> {
-        let mut best: Option<(usize, (Nanos, u64))> = None;
-        for (index, lane) in self.lanes.iter().enumerate() {
-            if let Some(front) = lane.front()
-                && best.is_none_or(|(_, best_key)| key(front) < best_key)
-            {
-                best = Some((index, key(front)));
+    /// The source holding the smallest (time, sequence).
+    fn earliest(&self) -> Option<Source> {
+        let mut best: Option<(Source, (Nanos, u64))> = self.heap.peek().map(|top| (Source::Heap, key(top)));
+        let lanes = self.lanes.iter().enumerate().filter_map(|(index, lane)| lane.front().map(|front| (Source::Lane(index), key(front))));
+        let slots = self.slots.iter().enumerate().filter_map(|(index, slot)| slot.as_ref().map(|entry| (Source::Slot(index), key(entry))));
+        for (source, candidate) in lanes.chain(slots) {
+            if best.is_none_or(|(_, best_key)| candidate < best_key) {
+                best = Some((source, candidate));
             }
         }
-        best.map(|(index, _)| index)
+        best.map(|(source, _)| source)
     }
+}
+
+#[derive(Copy, Clone, Debug)]
+enum Source {
+    Heap,
+    Lane(usize),
+    Slot(usize),
 }
 
 fn key<T>(entry: &Entry<T>) -> (Nanos, u64) {
@@ -138,6 +163,18 @@ fn key<T>(entry: &Entry<T>) -> (Nanos, u64) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn slots_replace_their_entry_and_keep_the_global_order() {
+        let mut queue = EventQueue::with_sources(1, 2);
+        queue.set_slot(0, 10, "stale");
+        queue.push(10, "heap");
+        queue.set_slot(0, 10, "slot 0");
+        queue.push_lane(0, 10, "lane");
+        queue.set_slot(1, 5, "slot 1");
+        let order: Vec<_> = std::iter::from_fn(|| queue.pop()).map(|(_, payload)| payload).collect();
+        assert_eq!(order, ["slot 1", "heap", "slot 0", "lane"]);
+    }
 
     #[test]
     fn ties_pop_in_insertion_order() {
@@ -154,7 +191,7 @@ mod tests {
         #[test]
         fn lanes_pop_exactly_as_one_heap_would(items in prop::collection::vec((0usize..4, 0i64..5), 0..300)) {
             // Lane 0 is the heap; lanes 1..=3 receive non-decreasing times.
-            let mut with_lanes = EventQueue::with_lanes(3);
+            let mut with_lanes = EventQueue::with_sources(3, 0);
             let mut heap_only = EventQueue::default();
             let mut lane_clock = [0i64; 3];
             for (index, (lane, step)) in items.iter().enumerate() {

@@ -13,7 +13,7 @@
 //! harness's job.
 
 use drydock_engine::accounting::FillRecord;
-use drydock_engine::port::{Control, LevelUpdate, TimerId};
+use drydock_engine::port::{Control, DECISION_TIMER, LevelUpdate, TimerId};
 use drydock_engine::units::{NANOS_PER_MS, NANOS_PER_S};
 use drydock_engine::{Command, Engine, EngineError, EngineParams, Event, Kpis, MarketData, Nanos, Side, VenueReport};
 use rand_chacha::ChaCha8Rng;
@@ -132,6 +132,16 @@ pub struct RunOutcome {
 const LANE_MARKET_DATA: usize = 0;
 const LANE_ACK: usize = 1;
 const LANE_ORDER_ENTRY: usize = 2;
+const LANES: usize = 3;
+
+/// Slots of the event queue: recurring sources with exactly one pending event.
+const SLOT_STEP: usize = 0;
+const SLOT_LIMIT: usize = 1;
+const SLOT_CANCEL: usize = 2;
+const SLOT_MARKET: usize = 3;
+const SLOT_FEED_FLUSH: usize = 4;
+const SLOT_DECISION_TIMER: usize = 5;
+const SLOTS: usize = 6;
 
 #[derive(Debug)]
 enum SimEvent {
@@ -139,7 +149,7 @@ enum SimEvent {
     FeedFlush,
     LimitArrival,
     CancelArrival,
-    MarketArrival { generation: u64 },
+    MarketArrival,
     ToEngine(Event),
     ToExchange(Command),
     EngineTimer { timer_id: TimerId, generation: u64 },
@@ -179,13 +189,14 @@ pub struct Simulation {
     fingerprint: Fingerprinter,
     effects: EffectMeter,
     timer_generations: std::collections::BTreeMap<TimerId, u64>,
-    market_generation: u64,
     output: ExchangeOutput,
     commands: Vec<Command>,
     metrics: RunMetrics,
     options: RunOptions,
     next_timeline_ns: Nanos,
     feed: FeedBatch,
+    /// Emptied update vectors of delivered deltas, reused for new ones.
+    update_pool: Vec<Vec<LevelUpdate>>,
 }
 
 /// Book changes and trades waiting for the feed's next batch.
@@ -220,19 +231,19 @@ impl Simulation {
             effects: EffectMeter::new(&config.events, stale_grace_ns),
             config: config.clone(),
             clock: VirtualClock::starting_at(0),
-            queue: EventQueue::with_lanes(3),
+            queue: EventQueue::with_sources(LANES, SLOTS),
             engine,
             exchange,
             links,
             faults: Faults::default(),
             fingerprint: fingerprinter(&options),
             timer_generations: std::collections::BTreeMap::new(),
-            market_generation: 0,
             output: ExchangeOutput::default(),
             commands: Vec::new(),
             metrics: RunMetrics::default(),
             next_timeline_ns: 0,
             feed: FeedBatch::default(),
+            update_pool: Vec::new(),
             options,
         };
         simulation.start();
@@ -294,13 +305,14 @@ impl Simulation {
     fn start(&mut self) {
         let mut output = std::mem::take(&mut self.output);
         self.generator.seed_book(&mut self.exchange, &mut output);
-        output.market.clear();
+        output.trades.clear();
+        output.updates.clear();
         self.output = output;
         let snapshot = self.exchange.snapshot(self.config.exchange.snapshot_levels);
         self.send_market_data(0, snapshot);
-        self.queue.push(0, SimEvent::Step);
-        self.queue.push(0, SimEvent::LimitArrival);
-        self.queue.push(0, SimEvent::CancelArrival);
+        self.queue.set_slot(SLOT_STEP, 0, SimEvent::Step);
+        self.queue.set_slot(SLOT_LIMIT, 0, SimEvent::LimitArrival);
+        self.queue.set_slot(SLOT_CANCEL, 0, SimEvent::CancelArrival);
         self.schedule_market_arrival(0);
         for (index, event) in self.config.events.iter().enumerate() {
             let start_ns = seconds_to_ns(event.start_s());
@@ -325,36 +337,32 @@ impl Simulation {
                 let step_ns = self.config.market.step_ms * NANOS_PER_MS;
                 self.with_output(now_ns, |generator, exchange, out| generator.step(now_ns, exchange, out));
                 self.sample(now_ns, observer);
-                self.queue.push(now_ns + step_ns, SimEvent::Step);
+                self.queue.set_slot(SLOT_STEP, now_ns + step_ns, SimEvent::Step);
             }
             SimEvent::FeedFlush => self.flush_feed(now_ns),
             SimEvent::LimitArrival => {
                 self.metrics.market_actions += 1;
                 let next = self.with_output(now_ns, |generator, exchange, out| generator.limit_arrival(now_ns, exchange, out));
-                self.queue.push(next, SimEvent::LimitArrival);
+                self.queue.set_slot(SLOT_LIMIT, next, SimEvent::LimitArrival);
             }
             SimEvent::CancelArrival => {
                 self.metrics.market_actions += 1;
                 let next = self.with_output(now_ns, |generator, exchange, out| generator.cancel_arrival(now_ns, exchange, out));
                 if next != Nanos::MAX {
-                    self.queue.push(next, SimEvent::CancelArrival);
+                    self.queue.set_slot(SLOT_CANCEL, next, SimEvent::CancelArrival);
                 }
             }
-            SimEvent::MarketArrival { generation } => {
-                if generation == self.market_generation {
-                    self.metrics.market_actions += 1;
-                    self.with_output(now_ns, |generator, exchange, out| generator.market_arrival(now_ns, exchange, out));
-                    self.schedule_market_arrival(now_ns);
-                }
-            }
-            SimEvent::FlowChange => {
-                self.market_generation += 1;
+            SimEvent::MarketArrival => {
+                self.metrics.market_actions += 1;
+                self.with_output(now_ns, |generator, exchange, out| generator.market_arrival(now_ns, exchange, out));
                 self.schedule_market_arrival(now_ns);
             }
+            // The baseline changed: redraw the pending arrival (replacing it).
+            SimEvent::FlowChange => self.schedule_market_arrival(now_ns),
             SimEvent::ToEngine(event) => self.arrive_at_engine(now_ns, event, observer),
             SimEvent::ToExchange(command) => self.arrive_at_exchange(now_ns, command),
             SimEvent::EngineTimer { timer_id, generation } => {
-                if self.timer_generations.get(&timer_id) == Some(&generation) {
+                if timer_id == DECISION_TIMER || self.timer_generations.get(&timer_id) == Some(&generation) {
                     let _ = self.deliver(now_ns, Event::Timer { timer_id }, observer);
                 }
             }
@@ -381,22 +389,22 @@ impl Simulation {
         if !self.exchange.book().is_uncrossed() {
             self.metrics.book_crossings += 1;
         }
-        let batch_ns = self.config.exchange.feed_batch_ms * NANOS_PER_MS;
-        if batch_ns == 0 {
-            for message in output.market.drain(..) {
-                self.send_market_data(now_ns, message);
+        if self.config.exchange.feed_batch_ms == 0 {
+            for trade in output.trades.drain(..) {
+                self.send_market_data(now_ns, trade);
             }
-        } else if !output.market.is_empty() {
-            for message in output.market.drain(..) {
-                match message {
-                    MarketData::Delta { mut updates } => self.feed.updates.append(&mut updates),
-                    other => self.feed.trades.push(other),
-                }
+            if !output.updates.is_empty() {
+                let mut updates = self.update_pool.pop().unwrap_or_default();
+                updates.append(&mut output.updates);
+                self.send_market_data(now_ns, MarketData::Delta { updates });
             }
+        } else if !(output.trades.is_empty() && output.updates.is_empty()) {
+            self.feed.trades.append(&mut output.trades);
+            self.feed.updates.append(&mut output.updates);
             if !self.feed.flush_scheduled {
                 self.feed.flush_scheduled = true;
-                let flush_ns = (now_ns / batch_ns + 1) * batch_ns;
-                self.queue.push(flush_ns, SimEvent::FeedFlush);
+                let batch_ns = self.config.exchange.feed_batch_ms * NANOS_PER_MS;
+                self.queue.set_slot(SLOT_FEED_FLUSH, (now_ns / batch_ns + 1) * batch_ns, SimEvent::FeedFlush);
             }
         }
         for report in output.reports.drain(..) {
@@ -417,7 +425,7 @@ impl Simulation {
         }
         // Stable sort by level keeps venue order within a level; keep the last.
         updates.sort_by_key(|update| (update.side, update.price_ticks));
-        let mut conflated: Vec<LevelUpdate> = Vec::with_capacity(updates.len());
+        let mut conflated = self.update_pool.pop().unwrap_or_default();
         for update in updates.drain(..) {
             match conflated.last_mut() {
                 Some(last) if (last.side, last.price_ticks) == (update.side, update.price_ticks) => *last = update,
@@ -483,11 +491,18 @@ impl Simulation {
         }
         self.commands = commands;
         self.drain_fills(observer);
+        if let Event::Market(MarketData::Delta { mut updates }) = event {
+            updates.clear();
+            self.update_pool.push(updates);
+        }
         result
     }
 
     fn route(&mut self, now_ns: Nanos, command: Command) {
         match command {
+            Command::SetTimer { timer_id, at_ns } if timer_id == DECISION_TIMER => {
+                self.queue.set_slot(SLOT_DECISION_TIMER, at_ns.max(now_ns), SimEvent::EngineTimer { timer_id, generation: 0 });
+            }
             Command::SetTimer { timer_id, at_ns } => {
                 let generation = self.timer_generations.entry(timer_id).or_default();
                 *generation += 1;
@@ -514,7 +529,7 @@ impl Simulation {
 
     fn schedule_market_arrival(&mut self, now_ns: Nanos) {
         if let Some(next) = self.generator.next_market_arrival(now_ns) {
-            self.queue.push(next, SimEvent::MarketArrival { generation: self.market_generation });
+            self.queue.set_slot(SLOT_MARKET, next, SimEvent::MarketArrival);
         }
     }
 

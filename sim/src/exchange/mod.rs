@@ -45,19 +45,22 @@ impl FeeModel for BpsFees {
     }
 }
 
-/// What one exchange operation produced: reports for us, messages for the feed.
+/// What exchange operations produced: reports for us, and for the feed the trades
+/// printed and the book's level changes (the runner publishes these as messages).
 #[derive(Debug, Default)]
 pub struct ExchangeOutput {
     /// Reports about our orders, in order.
     pub reports: Vec<VenueReport>,
-    /// Feed messages (book deltas, trades), in order.
-    pub market: Vec<MarketData>,
+    /// Trade prints, in order.
+    pub trades: Vec<MarketData>,
+    /// Level changes, in order (a level may appear more than once).
+    pub updates: Vec<LevelUpdate>,
 }
 
 impl ExchangeOutput {
     /// True when nothing was produced.
     pub fn is_empty(&self) -> bool {
-        self.reports.is_empty() && self.market.is_empty()
+        self.reports.is_empty() && self.trades.is_empty() && self.updates.is_empty()
     }
 }
 
@@ -96,7 +99,6 @@ pub struct MockExchange {
     order_times: VecDeque<Nanos>,
     max_orders_per_s: u32,
     next_fill_id: u64,
-    changes: Vec<LevelUpdate>,
     stats: ExchangeStats,
 }
 
@@ -116,7 +118,6 @@ impl MockExchange {
             order_times: VecDeque::new(),
             max_orders_per_s,
             next_fill_id: 1,
-            changes: Vec::new(),
             stats: ExchangeStats::default(),
         }
     }
@@ -342,7 +343,7 @@ impl MockExchange {
             self.on_passive_fill(fill, out);
         }
         for (price_ticks, size_lots) in sweep.prints {
-            out.market.push(MarketData::Trade { price_ticks, size_lots, aggressor });
+            out.trades.push(MarketData::Trade { price_ticks, size_lots, aggressor });
         }
     }
 
@@ -378,10 +379,7 @@ impl MockExchange {
     }
 
     fn flush_changes(&mut self, out: &mut ExchangeOutput) {
-        self.book.take_changes(&mut self.changes);
-        if !self.changes.is_empty() {
-            out.market.push(MarketData::Delta { updates: std::mem::take(&mut self.changes) });
-        }
+        self.book.take_changes(&mut out.updates);
     }
 }
 
@@ -423,7 +421,7 @@ mod tests {
         assert_eq!((fill.size_lots, fill.liquidity), (5, Liquidity::Maker));
         assert!(fill.fee_quote < 0.0);
         assert_eq!(exchange.position_lots(), 5);
-        assert!(out.market.iter().any(|message| matches!(message, MarketData::Trade { size_lots: 55, .. })));
+        assert!(out.trades.iter().any(|message| matches!(message, MarketData::Trade { size_lots: 55, .. })));
     }
 
     #[test]
