@@ -79,27 +79,68 @@ impl LatencyModel {
     }
 }
 
-impl Latency for LatencyModel {
+impl LatencyModel {
+    /// The distribution ready to sample (parameters checked and transformed once).
+    pub fn prepare(&self) -> PreparedLatency {
+        let ns = |micros: f64| (micros * 1_000.0).round().max(0.0) as Nanos;
+        match *self {
+            LatencyModel::Constant { us } => PreparedLatency::Constant(ns(us)),
+            LatencyModel::Uniform { min_us, max_us } => PreparedLatency::Uniform { min_ns: ns(min_us), max_ns: ns(max_us.max(min_us)) },
+            LatencyModel::Normal { mean_us, std_us, floor_us } => match Normal::new(mean_us, std_us) {
+                Ok(normal) => PreparedLatency::Normal { normal, floor_us },
+                Err(_) => PreparedLatency::Constant(ns(mean_us.max(floor_us))),
+            },
+            LatencyModel::Lognormal { median_us, sigma, floor_us } => match LogNormal::new(median_us.ln(), sigma) {
+                Ok(lognormal) => PreparedLatency::Lognormal { lognormal, floor_us },
+                Err(_) => PreparedLatency::Constant(ns(median_us.max(floor_us))),
+            },
+        }
+    }
+}
+
+/// A latency distribution prepared for sampling.
+#[derive(Copy, Clone, Debug)]
+pub enum PreparedLatency {
+    /// Fixed delay, ns.
+    Constant(Nanos),
+    /// Uniform over whole nanoseconds.
+    Uniform {
+        /// Smallest, ns.
+        min_ns: Nanos,
+        /// Largest, ns.
+        max_ns: Nanos,
+    },
+    /// Normal in µs, cut at a floor.
+    Normal {
+        /// The distribution, µs.
+        normal: Normal<f64>,
+        /// Floor, µs.
+        floor_us: f64,
+    },
+    /// Lognormal in µs, cut at a floor.
+    Lognormal {
+        /// The distribution, µs.
+        lognormal: LogNormal<f64>,
+        /// Floor, µs.
+        floor_us: f64,
+    },
+}
+
+impl Latency for PreparedLatency {
     fn sample_ns(&self, rng: &mut ChaCha8Rng) -> Nanos {
         let micros = match *self {
-            LatencyModel::Constant { us } => us,
-            LatencyModel::Uniform { min_us, max_us } => {
-                if max_us > min_us {
-                    rng.random_range(min_us..=max_us)
-                } else {
-                    min_us
-                }
-            }
-            LatencyModel::Normal { mean_us, std_us, floor_us } => {
-                let draw = Normal::new(mean_us, std_us).map_or(mean_us, |normal| normal.sample(rng));
-                draw.max(floor_us)
-            }
-            LatencyModel::Lognormal { median_us, sigma, floor_us } => {
-                let draw = LogNormal::new(median_us.ln(), sigma).map_or(median_us, |lognormal| lognormal.sample(rng));
-                draw.max(floor_us)
-            }
+            PreparedLatency::Constant(ns) => return ns,
+            PreparedLatency::Uniform { min_ns, max_ns } => return if max_ns > min_ns { rng.random_range(min_ns..=max_ns) } else { min_ns },
+            PreparedLatency::Normal { normal, floor_us } => normal.sample(rng).max(floor_us),
+            PreparedLatency::Lognormal { lognormal, floor_us } => lognormal.sample(rng).max(floor_us),
         };
         (micros * 1_000.0).round().max(0.0) as Nanos
+    }
+}
+
+impl Latency for LatencyModel {
+    fn sample_ns(&self, rng: &mut ChaCha8Rng) -> Nanos {
+        self.prepare().sample_ns(rng)
     }
 }
 

@@ -136,17 +136,32 @@ impl<T> EventQueue<T> {
 
     /// The source holding the smallest (time, sequence).
     fn earliest(&self) -> Option<Source> {
-        let mut best: Option<(Source, (Nanos, u64))> = self.heap.peek().map(|top| (Source::Heap, key(top)));
-        let lanes = self.lanes.iter().enumerate().filter_map(|(index, lane)| lane.front().map(|front| (Source::Lane(index), key(front))));
-        let slots = self.slots.iter().enumerate().filter_map(|(index, slot)| slot.as_ref().map(|entry| (Source::Slot(index), key(entry))));
-        for (source, candidate) in lanes.chain(slots) {
-            if best.is_none_or(|(_, best_key)| candidate < best_key) {
-                best = Some((source, candidate));
+        let mut best = Source::Heap;
+        let mut best_key = self.heap.peek().map_or(NONE, key);
+        for index in 0..self.lanes.len() {
+            if let Some(front) = self.lanes[index].front() {
+                let candidate = key(front);
+                if candidate < best_key {
+                    best = Source::Lane(index);
+                    best_key = candidate;
+                }
             }
         }
-        best.map(|(source, _)| source)
+        for index in 0..self.slots.len() {
+            if let Some(entry) = &self.slots[index] {
+                let candidate = key(entry);
+                if candidate < best_key {
+                    best = Source::Slot(index);
+                    best_key = candidate;
+                }
+            }
+        }
+        (best_key != NONE).then_some(best)
     }
 }
+
+/// Key of no entry: larger than any real (time, sequence).
+const NONE: (Nanos, u64) = (Nanos::MAX, u64::MAX);
 
 #[derive(Copy, Clone, Debug)]
 enum Source {

@@ -25,7 +25,7 @@ use crate::effects::{EffectMeter, EventEffect, Sample};
 use crate::error::SimError;
 use crate::exchange::{BpsFees, ExchangeOutput, MockExchange};
 use crate::fingerprint::Fingerprinter;
-use crate::latency::{Channel, Latency, LatencyModel};
+use crate::latency::{Channel, Latency, PreparedLatency};
 use crate::market::MarketGenerator;
 use crate::queue::EventQueue;
 use crate::rng::SeedRoot;
@@ -160,6 +160,9 @@ enum SimEvent {
 }
 
 struct Links {
+    market_data_latency: PreparedLatency,
+    order_entry_latency: PreparedLatency,
+    ack_latency: PreparedLatency,
     market_data: Channel,
     order_entry: Channel,
     ack: Channel,
@@ -217,7 +220,11 @@ impl Simulation {
         let engine = Engine::new(instrument.clone(), params, profile, Box::new(root.stream("engine.jitter")))?;
         let fees = BpsFees { maker_bps: config.exchange.maker_fee_bps, taker_bps: config.exchange.taker_fee_bps };
         let exchange = MockExchange::new(instrument, fees, config.exchange.max_orders_per_s, root.stream("exchange.rejects"));
+        let latency = &config.exchange.latency;
         let links = Links {
+            market_data_latency: latency.market_data.prepare(),
+            order_entry_latency: latency.order_entry.prepare(),
+            ack_latency: latency.ack.prepare(),
             market_data: Channel::default(),
             order_entry: Channel::default(),
             ack: Channel::default(),
@@ -437,13 +444,13 @@ impl Simulation {
     }
 
     fn send_market_data(&mut self, now_ns: Nanos, message: MarketData) {
-        let delay = delay_ns(&self.config.exchange.latency.market_data, &mut self.links.market_data_rng, self.links.latency_multiplier);
+        let delay = delay_ns(&self.links.market_data_latency, &mut self.links.market_data_rng, self.links.latency_multiplier);
         let arrival = self.links.market_data.arrival_ns(now_ns, delay);
         self.queue.push_lane(LANE_MARKET_DATA, arrival, SimEvent::ToEngine(Event::Market(message)));
     }
 
     fn send_report(&mut self, now_ns: Nanos, report: VenueReport) {
-        let delay = delay_ns(&self.config.exchange.latency.ack, &mut self.links.ack_rng, self.links.latency_multiplier);
+        let delay = delay_ns(&self.links.ack_latency, &mut self.links.ack_rng, self.links.latency_multiplier);
         let arrival = self.links.ack.arrival_ns(now_ns, delay);
         self.queue.push_lane(LANE_ACK, arrival, SimEvent::ToEngine(Event::Venue(report)));
     }
@@ -513,8 +520,7 @@ impl Simulation {
                 if matches!(command, Command::Place(_)) {
                     self.effects.order_sent(now_ns);
                 }
-                let delay =
-                    delay_ns(&self.config.exchange.latency.order_entry, &mut self.links.order_entry_rng, self.links.latency_multiplier);
+                let delay = delay_ns(&self.links.order_entry_latency, &mut self.links.order_entry_rng, self.links.latency_multiplier);
                 let arrival = self.links.order_entry.arrival_ns(now_ns, delay);
                 self.queue.push_lane(LANE_ORDER_ENTRY, arrival, SimEvent::ToExchange(command));
             }
@@ -635,7 +641,7 @@ fn fingerprinter(options: &RunOptions) -> Fingerprinter {
     fingerprinter
 }
 
-fn delay_ns(model: &LatencyModel, rng: &mut ChaCha8Rng, multiplier: f64) -> Nanos {
+fn delay_ns(model: &PreparedLatency, rng: &mut ChaCha8Rng, multiplier: f64) -> Nanos {
     let delay = model.sample_ns(rng);
     if multiplier == 1.0 { delay } else { (delay as f64 * multiplier).round() as Nanos }
 }

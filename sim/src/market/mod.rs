@@ -19,7 +19,7 @@ use drydock_engine::units::NANOS_PER_S;
 use drydock_engine::{Lots, Nanos, Side, Ticks};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Exp1, StandardNormal};
+use rand_distr::{Distribution, Exp1, Geometric, StandardNormal};
 
 use crate::config::{InjectedEvent, MarketConfig};
 use crate::exchange::{ExchangeOutput, MockExchange};
@@ -44,6 +44,8 @@ pub struct MarketGenerator {
     limit_rng: ChaCha8Rng,
     cancel_rng: ChaCha8Rng,
     flow_rng: ChaCha8Rng,
+    distance_draw: Geometric,
+    size_draw: Geometric,
     stats: GeneratorStats,
 }
 
@@ -76,6 +78,8 @@ impl MarketGenerator {
             limit_rng: root.stream("market.limits"),
             cancel_rng: root.stream("market.cancels"),
             flow_rng: root.stream("market.flow"),
+            distance_draw: geometric_with_mean(config.depth_decay_ticks),
+            size_draw: geometric_with_mean(config.limit_size_lots - 1.0),
             stats: GeneratorStats::default(),
         }
     }
@@ -129,8 +133,8 @@ impl MarketGenerator {
     /// Places one limit order; returns when the next one arrives.
     pub fn limit_arrival(&mut self, now_ns: Nanos, exchange: &mut MockExchange, out: &mut ExchangeOutput) -> Nanos {
         let side = if self.limit_rng.random::<bool>() { Side::Buy } else { Side::Sell };
-        let distance = geometric(&mut self.limit_rng, self.config.depth_decay_ticks);
-        let size_lots = 1 + geometric(&mut self.limit_rng, self.config.limit_size_lots - 1.0);
+        let distance = geometric(&mut self.limit_rng, &self.distance_draw);
+        let size_lots = 1 + geometric(&mut self.limit_rng, &self.size_draw);
         let anchor = self.fundamental_ticks(now_ns).floor() as Ticks;
         let price_ticks = match side {
             Side::Buy => anchor - distance,
@@ -154,7 +158,7 @@ impl MarketGenerator {
     pub fn cancel_arrival(&mut self, now_ns: Nanos, exchange: &mut MockExchange, out: &mut ExchangeOutput) -> Nanos {
         let side = if self.cancel_rng.random::<bool>() { Side::Buy } else { Side::Sell };
         let levels = exchange.book().level_count(side);
-        let index = geometric(&mut self.cancel_rng, self.config.depth_decay_ticks) as usize;
+        let index = geometric(&mut self.cancel_rng, &self.distance_draw) as usize;
         let fraction: f64 = self.cancel_rng.random_range(0.1..=1.0);
         if levels > 0
             && let Some(price_ticks) = exchange.book().price_at_index(side, index.min(levels - 1))
@@ -274,14 +278,14 @@ fn thin_levels(exchange: &mut MockExchange, side: Side, prices: &[Ticks], fracti
     }
 }
 
-/// A geometric draw on {0, 1, 2, …} with the given mean: ⌊E / −ln(1 − p)⌋ for a
-/// standard exponential E (ziggurat, no logarithm per draw) and p = 1 / (1 + mean).
-fn geometric(rng: &mut ChaCha8Rng, mean: f64) -> i64 {
-    if mean <= 0.0 {
-        return 0;
-    }
-    let exponential: f64 = Exp1.sample(rng);
-    (exponential / (1.0 + 1.0 / mean).ln()).floor() as i64
+/// A geometric draw on {0, 1, 2, …} (failures before a success).
+fn geometric(rng: &mut ChaCha8Rng, distribution: &Geometric) -> i64 {
+    distribution.sample(rng).min(i64::MAX as u64) as i64
+}
+
+/// The geometric distribution on {0, 1, 2, …} with mean `mean` (0 when the mean is 0).
+fn geometric_with_mean(mean: f64) -> Geometric {
+    Geometric::new(1.0 / (1.0 + mean.max(0.0))).expect("a probability in (0, 1]")
 }
 
 /// An exponential waiting time for a Poisson process of `rate_per_s`, in ns (≥ 1).
@@ -317,7 +321,8 @@ mod tests {
     #[test]
     fn geometric_and_exponential_have_their_means() {
         let mut rng = SeedRoot::new(1).stream("test");
-        let mean = (0..50_000).map(|_| geometric(&mut rng, 12.0) as f64).sum::<f64>() / 50_000.0;
+        let draw = geometric_with_mean(12.0);
+        let mean = (0..50_000).map(|_| geometric(&mut rng, &draw) as f64).sum::<f64>() / 50_000.0;
         assert!((mean - 12.0).abs() < 0.4, "{mean}");
         let wait = (0..50_000).map(|_| exponential_ns(&mut rng, 20.0) as f64).sum::<f64>() / 50_000.0 / NANOS_PER_S as f64;
         assert!((wait - 0.05).abs() < 0.002, "{wait}");
