@@ -7,7 +7,8 @@
 //!   the gap divided by the mean over the equally long window before;
 //! - flash crash: drawdown from the pre-event peak (60 s before) to the trough,
 //!   time to the trough, time from the trough until 80 % of the configured recovery
-//!   is regained, and how long until none of our quotes rested at the exchange;
+//!   is regained, and when our last quote left the exchange for the rest of the
+//!   fall (`quotes_pulled_ms`);
 //! - faults: orders the engine sent during the window (after the engine's stale
 //!   grace for feed faults) and rejects received.
 //!
@@ -169,6 +170,25 @@ impl EffectMeter {
         }
     }
 
+    /// Our orders resting at the exchange are `resting` at `now_ns`. For a crash,
+    /// `quotes_pulled_ms` is when the last quote left for good: the moment during
+    /// the fall from which none rests again until the fall ends (a quote that comes
+    /// back resets it).
+    pub fn our_resting_orders(&mut self, now_ns: Nanos, resting: usize) {
+        for (event, tracker) in self.events.iter().zip(&mut self.trackers) {
+            if let InjectedEvent::FlashCrash { fall_duration_s, .. } = *event
+                && now_ns >= tracker.start_ns
+                && now_ns <= tracker.start_ns + to_ns(fall_duration_s)
+            {
+                if resting > 0 {
+                    tracker.quotes_gone_at = None;
+                } else if tracker.quotes_gone_at.is_none() {
+                    tracker.quotes_gone_at = Some(now_ns);
+                }
+            }
+        }
+    }
+
     /// Counts an order the engine sent at `now_ns` against the fault windows.
     pub fn order_sent(&mut self, now_ns: Nanos) {
         for (event, tracker) in self.events.iter().zip(&mut self.trackers) {
@@ -242,12 +262,14 @@ fn track_crash(tracker: &mut Tracker, sample: &Sample, side: Side, recovery_frac
     if time_ns >= tracker.start_ns - lookback_ns && time_ns <= tracker.start_ns {
         tracker.peak = Some(tracker.peak.map_or(mid, |peak: f64| if sign * mid > sign * peak { mid } else { peak }));
     }
-    if time_ns >= tracker.start_ns
-        && tracker.quotes_gone_at.is_none()
-        && time_ns <= tracker.start_ns + fall_ns
-        && sample.our_resting_orders == 0
-    {
-        tracker.quotes_gone_at = Some(time_ns);
+    // Samples apply the same rule as exact updates (which catch every transition
+    // between samples); they matter when no report arrives during the fall.
+    if time_ns >= tracker.start_ns && time_ns <= tracker.start_ns + fall_ns {
+        if sample.our_resting_orders > 0 {
+            tracker.quotes_gone_at = None;
+        } else if tracker.quotes_gone_at.is_none() {
+            tracker.quotes_gone_at = Some(time_ns);
+        }
     }
     if time_ns < tracker.start_ns || time_ns > tracker.end_ns + lookback_ns {
         return;

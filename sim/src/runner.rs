@@ -396,6 +396,9 @@ impl Simulation {
         if !self.exchange.book().is_uncrossed() {
             self.metrics.book_crossings += 1;
         }
+        if !output.reports.is_empty() {
+            self.effects.our_resting_orders(now_ns, self.exchange.our_resting_count());
+        }
         if self.config.exchange.feed_batch_ms == 0 {
             for trade in output.trades.drain(..) {
                 self.send_market_data(now_ns, trade);

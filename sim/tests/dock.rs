@@ -101,6 +101,8 @@ fn flash_crash_falls_by_about_its_drop_and_recovers_across_seeds() {
         assert!((1.0..=8.0).contains(&to_trough), "seed {seed}: trough after {to_trough} s for a 3 s fall");
         let recovery = measured(&result, "flash_crash", "time_to_recovery_s");
         assert!(recovery < 120.0, "seed {seed}: recovery took {recovery} s");
+        let pulled = measured(&result, "flash_crash", "quotes_pulled_ms");
+        assert!(pulled <= 500.0, "seed {seed}: quotes pulled {pulled} ms into the crash");
         assert_eq!(result.metrics.book_crossings, 0);
     }
 }

@@ -221,6 +221,20 @@ impl MockExchange {
         removed
     }
 
+    /// Another participant sweeps the other side up to `limit_ticks` (an
+    /// immediate-or-cancel order for everything there): panic flow in a crash.
+    pub fn others_sweep_to(&mut self, side: Side, limit_ticks: Ticks, out: &mut ExchangeOutput) {
+        if self.halted {
+            return;
+        }
+        let sweep = self.book.sweep(side, Lots::MAX / 4, Some(limit_ticks));
+        if sweep.traded_lots > 0 {
+            self.stats.market_orders += 1;
+        }
+        self.publish_sweep(side, sweep, out);
+        self.flush_changes(out);
+    }
+
     /// Another participant's market order.
     pub fn others_market(&mut self, side: Side, size_lots: Lots, out: &mut ExchangeOutput) {
         if self.halted || size_lots <= 0 {

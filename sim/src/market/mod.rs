@@ -8,7 +8,8 @@
 //!
 //! Injected events bend this: volatility spikes scale σ, liquidity gaps thin and
 //! slowly refill depth near the touch, flash crashes withdraw depth and then let
-//! aggressive flow sweep the thinned book along the crash path. The generator acts
+//! aggressive flow sweep the thinned book along the crash path (each step of the
+//! fall, panic sellers take everything resting above the path). The generator acts
 //! on the exchange only through the exchange's own entry points; it never writes
 //! the mid.
 
@@ -126,6 +127,15 @@ impl MarketGenerator {
         }
         self.log_base_price += log_return;
         let fundamental = self.fundamental_ticks(now_ns);
+        if let Some(swept) = self.injections.crash_swept_side(now_ns) {
+            // Panic flow keeps pace with the collapse: everything resting beyond the
+            // crash path is swept (by trading; the mid is never written).
+            let limit_ticks = match swept {
+                Side::Buy => fundamental.ceil() as Ticks,
+                Side::Sell => fundamental.floor() as Ticks,
+            };
+            exchange.others_sweep_to(swept.opposite(), limit_ticks, out);
+        }
         self.pull_stale_quotes(now_ns, fundamental, exchange, out);
         self.clean_far_levels(exchange, out);
     }
