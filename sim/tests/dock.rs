@@ -143,3 +143,35 @@ fn latency_spike_slows_the_links() {
     assert_ne!(slow.fingerprint, normal.fingerprint);
     assert!(slow.kpis.orders_rejected >= normal.kpis.orders_rejected, "stale post-only quotes cross more often");
 }
+
+#[test]
+fn mid_returns_have_fat_tails_and_volatility_clustering() {
+    // Default market: calm and stressed regimes plus jumps. One-second mid returns
+    // over four simulated hours must show excess kurtosis and clustered volatility.
+    let config = config(31, 4.0 * 3_600.0, Vec::new());
+    let mut simulation =
+        drydock_sim::Simulation::new(&config, EngineParams::default(), "test", RunOptions::for_duration(config.duration_s)).unwrap();
+    let mut mids = Vec::new();
+    for second in 1..=(config.duration_s as i64) {
+        simulation.run_until(second * 1_000_000_000, &mut Discard);
+        if let Some(mid) = simulation.exchange().book().mid_ticks() {
+            mids.push(mid);
+        }
+    }
+    let returns: Vec<f64> = mids.windows(2).map(|pair| (pair[1] / pair[0]).ln()).collect();
+    let mean = returns.iter().sum::<f64>() / returns.len() as f64;
+    let moment = |power: i32| returns.iter().map(|value| (value - mean).powi(power)).sum::<f64>() / returns.len() as f64;
+    let kurtosis = moment(4) / moment(2).powi(2);
+    assert!(kurtosis > 4.0, "kurtosis {kurtosis}: returns should be fat-tailed (normal is 3)");
+    // Volatility clustering: |r| is autocorrelated over a minute.
+    let absolute: Vec<f64> = returns.iter().map(|value| value.abs()).collect();
+    let abs_mean = absolute.iter().sum::<f64>() / absolute.len() as f64;
+    let lagged = |lag: usize| {
+        let covariance: f64 =
+            absolute.windows(lag + 1).map(|w| (w[0] - abs_mean) * (w[lag] - abs_mean)).sum::<f64>() / (absolute.len() - lag) as f64;
+        let variance: f64 = absolute.iter().map(|value| (value - abs_mean).powi(2)).sum::<f64>() / absolute.len() as f64;
+        covariance / variance
+    };
+    let autocorrelation = lagged(60);
+    assert!(autocorrelation > 0.05, "autocorrelation of |returns| at 60 s: {autocorrelation}");
+}
