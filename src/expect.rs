@@ -16,6 +16,8 @@ use drydock_engine::{Engine, EngineParams, Instrument};
 use drydock_sim::config::SimConfig;
 use drydock_sim::effects::{EffectMeter, measure_names};
 use drydock_sim::{RunMetrics, RunOutcome};
+
+use crate::soak::SoakSummary;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
@@ -112,6 +114,9 @@ impl Expectation {
             ["kpis", "block_reasons", reason] => BlockReason::ALL.iter().any(|known| known.as_str() == *reason),
             ["kpis", name] => kpi_names().iter().any(|known| known == name),
             ["run", name] => run_metric_names().iter().any(|known| known == name),
+            ["soak", "verdicts", verdict] => ["PASS", "WARN", "FAIL"].contains(verdict),
+            ["soak", "guards_fired", guard] => SOAK_GUARDS.contains(guard),
+            ["soak", name] => SOAK_METRICS.contains(name),
             ["events", event, measure] => {
                 let meter = EffectMeter::new(&sim.events, 0);
                 let position = meter.names().iter().position(|name| name == event);
@@ -129,7 +134,7 @@ impl Expectation {
             Ok(())
         } else {
             Err(format!(
-                "unknown metric `{}`; use kpis.<kpi> ({}), kpis.block_reasons.<reason>, run.<metric> ({}) or events.<event>.<measure>",
+                "unknown metric `{}`; use kpis.<kpi> ({}), kpis.block_reasons.<reason>, run.<metric> ({}), events.<event>.<measure>, or for soaks soak.iterations_run, soak.panic_reverts, soak.verdicts.<PASS|WARN|FAIL>, soak.guards_fired.<guard>",
                 self.metric,
                 kpi_names().join(", "),
                 run_metric_names().join(", ")
@@ -139,7 +144,9 @@ impl Expectation {
 
     /// Evaluates against a finished run.
     pub fn evaluate(&self, metrics: &BTreeMap<String, f64>) -> ExpectationResult {
-        let actual = metrics.get(&self.metric).copied().or_else(|| self.metric.starts_with("kpis.block_reasons.").then_some(0.0));
+        // Counters absent from a map (a reason never blocked, a guard never fired) are 0.
+        let counted = ["kpis.block_reasons.", "soak.verdicts.", "soak.guards_fired."].iter().any(|prefix| self.metric.starts_with(prefix));
+        let actual = metrics.get(&self.metric).copied().or_else(|| counted.then_some(0.0));
         ExpectationResult {
             metric: self.metric.clone(),
             op: self.op.as_str().to_string(),
@@ -151,9 +158,12 @@ impl Expectation {
     }
 }
 
-/// Every numeric metric of a run, by path.
-pub fn flatten_metrics(outcome: &RunOutcome) -> BTreeMap<String, f64> {
+/// Every numeric metric of a run (and of its soak, if any), by path.
+pub fn flatten_metrics(outcome: &RunOutcome, soak: Option<&SoakSummary>) -> BTreeMap<String, f64> {
     let mut metrics = BTreeMap::new();
+    if let Some(soak) = soak {
+        flatten_into(&mut metrics, "soak", &serde_json::to_value(soak).expect("soak summary serializes"));
+    }
     flatten_into(&mut metrics, "kpis", &serde_json::to_value(&outcome.kpis).expect("kpis serialize"));
     flatten_into(&mut metrics, "run", &serde_json::to_value(&outcome.metrics).expect("metrics serialize"));
     for effect in &outcome.effects {
@@ -180,6 +190,13 @@ fn flatten_into(metrics: &mut BTreeMap<String, f64>, prefix: &str, value: &serde
     }
 }
 
+/// `soak.<name>` metrics.
+const SOAK_METRICS: [&str; 3] = ["iterations", "iterations_run", "panic_reverts"];
+
+/// Guards that `soak.guards_fired.<guard>` can name.
+const SOAK_GUARDS: [&str; 8] =
+    ["late_iteration", "panic_revert", "cooldown", "freeze", "oscillation", "velocity", "state_validation", "idempotency"];
+
 fn kpi_names() -> Vec<String> {
     let jitter = Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(0));
     let engine = Engine::new(Instrument::default(), EngineParams::default(), "names", jitter).expect("defaults are valid");
@@ -197,7 +214,7 @@ fn object_keys(value: &serde_json::Value) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use drydock_sim::config::{ExchangeConfig, InjectedEvent, MarketConfig};
+    use drydock_sim::config::{ExchangeConfig, InjectedEvent, MarketConfig, ReactionConfig};
 
     fn sim() -> SimConfig {
         SimConfig {
@@ -209,6 +226,7 @@ mod tests {
                 InjectedEvent::FeedOutage { start_s: 10.0, duration_s: 5.0 },
                 InjectedEvent::FeedOutage { start_s: 50.0, duration_s: 5.0 },
             ],
+            reaction: ReactionConfig::default(),
         }
     }
 

@@ -1,8 +1,10 @@
 //! # drydock (harness)
 //!
 //! The harness around the engine and the dock: scenario files with layered
-//! configuration and expectations, running them, and the artifacts people read
-//! (`report.json`, `fills.csv`, `timeline.csv`). The `drydock` binary is a thin CLI
+//! configuration and expectations, running them (whole, or as mini-soaks with a
+//! KPI gate, an auto-tuner and stop criteria), and the artifacts people read
+//! (`report.json`, `fills.csv`, `timeline.csv`, `ITER_SUMMARY_<n>.json`,
+//! `TUNING_REPORT.json`). The `drydock` binary is a thin CLI
 //! over this library.
 //!
 //! Deliberately not here: market simulation (in `drydock-sim`) and trading
@@ -14,6 +16,7 @@ pub mod expect;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod soak;
 
 pub use run::{HarnessError, RunResult, Verification, default_out_dir, run_scenario};
 pub use scenario::{LoadOptions, Scenario, ScenarioError};

@@ -18,6 +18,7 @@ use thiserror::Error;
 
 use crate::expect::{ExpectationResult, flatten_metrics};
 use crate::scenario::Scenario;
+use crate::soak::SoakSummary;
 
 /// Failure to write an artifact.
 #[derive(Debug, Error)]
@@ -61,16 +62,20 @@ pub struct Report {
     pub events: Vec<EventEffect>,
     /// Expectations and their verdicts.
     pub expectations: Vec<ExpectationResult>,
-    /// `pass` when every expectation holds, else `fail`.
+    /// The soak's summary, for scenarios with a `[soak]` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soak: Option<SoakSummary>,
+    /// `pass` when every expectation holds and a soak was not stopped, else `fail`.
     pub verdict: String,
 }
 
 impl Report {
-    /// Builds the report of a finished run of `scenario`.
-    pub fn new(scenario: &Scenario, outcome: &RunOutcome) -> Report {
-        let metrics = flatten_metrics(outcome);
+    /// Builds the report of a finished run (or soak) of `scenario`.
+    pub fn new(scenario: &Scenario, outcome: &RunOutcome, soak: Option<SoakSummary>) -> Report {
+        let metrics = flatten_metrics(outcome, soak.as_ref());
         let expectations: Vec<ExpectationResult> = scenario.expectations.iter().map(|expectation| expectation.evaluate(&metrics)).collect();
-        let verdict = if expectations.iter().all(|result| result.pass) { "pass" } else { "fail" };
+        let soak_stopped = soak.as_ref().is_some_and(|soak| soak.stopped_by.is_some());
+        let verdict = if expectations.iter().all(|result| result.pass) && !soak_stopped { "pass" } else { "fail" };
         Report {
             scenario: scenario.header.name.clone(),
             description: scenario.header.description.clone(),
@@ -86,6 +91,7 @@ impl Report {
             run: outcome.metrics.clone(),
             events: outcome.effects.clone(),
             expectations,
+            soak,
             verdict: verdict.to_string(),
         }
     }

@@ -9,11 +9,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use drydock_sim::{Discard, RunOptions, RunOutcome, SimError};
+use drydock_sim::{Discard, RunObserver, RunOptions, RunOutcome, SimError};
 use thiserror::Error;
 
 use crate::report::{ArtifactError, CsvArtifacts, Report, write_atomic};
 use crate::scenario::{Scenario, ScenarioError};
+use crate::soak::{SoakError, SoakPlan, SoakSummary, run_soak};
 
 /// Anything that stops a run.
 #[derive(Debug, Error)]
@@ -27,6 +28,9 @@ pub enum HarnessError {
     /// An artifact could not be written.
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
+    /// A soak failed to run.
+    #[error(transparent)]
+    Soak(#[from] SoakError),
 }
 
 /// Result of a determinism check.
@@ -70,13 +74,31 @@ pub fn run_scenario(scenario: &Scenario, out_dir: &Path, verify: bool) -> Result
     options.keep_trail = verify;
     let mut csv = CsvArtifacts::create(out_dir, scenario.sim.market.instrument.tick_size)?;
     let started = Instant::now();
-    let outcome = drydock_sim::run(&scenario.sim, scenario.params.clone(), &scenario.profile, options.clone(), &mut csv)?;
+    let (outcome, soak) = execute(scenario, options.clone(), out_dir, &mut csv)?;
     let wall_s = started.elapsed().as_secs_f64();
     csv.commit()?;
-    let report = Report::new(scenario, &outcome);
+    let report = Report::new(scenario, &outcome, soak);
     write_atomic(&out_dir.join("report.json"), report.to_json().as_bytes())?;
     let verification = if verify { Some(verify_against(scenario, &outcome, &options)?) } else { None };
     Ok(RunResult { report, out_dir: out_dir.to_path_buf(), wall_s, verification })
+}
+
+/// Runs the scenario whole, or as a soak when it has a `[soak]` section (writing its
+/// iteration summaries and tuning report into `out_dir`).
+fn execute(
+    scenario: &Scenario,
+    options: RunOptions,
+    out_dir: &Path,
+    observer: &mut dyn RunObserver,
+) -> Result<(RunOutcome, Option<SoakSummary>), HarnessError> {
+    match (&scenario.soak, &scenario.safe_params) {
+        (Some(soak), Some(safe_params)) => {
+            let plan = SoakPlan { sim: &scenario.sim, params: &scenario.params, profile: &scenario.profile, soak, safe_params };
+            let outcome = run_soak(&plan, options, out_dir, observer)?;
+            Ok((outcome.run, Some(outcome.summary)))
+        }
+        _ => Ok((drydock_sim::run(&scenario.sim, scenario.params.clone(), &scenario.profile, options, observer)?, None)),
+    }
 }
 
 /// Runs `scenario` once more on another thread and compares with `first`.
@@ -90,16 +112,23 @@ fn verify_against(scenario: &Scenario, first: &RunOutcome, options: &RunOptions)
         _ => 0,
     };
     let described = RunOptions { keep_trail: false, describe_record: Some(record), ..options.clone() };
-    let first_again = drydock_sim::run(&scenario.sim, scenario.params.clone(), &scenario.profile, described.clone(), &mut Discard)?;
+    let first_again = run_on_thread(scenario, described.clone())?;
     let second_again = run_on_thread(scenario, described)?;
     let describe =
         |outcome: &RunOutcome| outcome.described_record.clone().unwrap_or_else(|| "(the run ended before this record)".to_string());
     Ok(Verification::Diverged { record, first: describe(&first_again), second: describe(&second_again) })
 }
 
+/// Runs the scenario again on its own thread; a soak writes its side artifacts into
+/// a scratch folder that is removed afterwards.
 fn run_on_thread(scenario: &Scenario, options: RunOptions) -> Result<RunOutcome, HarnessError> {
     let scenario = scenario.clone();
-    let handle =
-        std::thread::spawn(move || drydock_sim::run(&scenario.sim, scenario.params.clone(), &scenario.profile, options, &mut Discard));
-    Ok(handle.join().expect("the verification thread does not panic")?)
+    let handle = std::thread::spawn(move || -> Result<RunOutcome, HarnessError> {
+        let scratch = std::env::temp_dir().join(format!("drydock-verify-{}-{:?}", std::process::id(), std::thread::current().id()));
+        std::fs::create_dir_all(&scratch).map_err(|source| ArtifactError { path: scratch.clone(), source })?;
+        let result = execute(&scenario, options, &scratch, &mut Discard).map(|(outcome, _)| outcome);
+        let _ = std::fs::remove_dir_all(&scratch);
+        result
+    });
+    handle.join().expect("the verification thread does not panic")
 }

@@ -14,11 +14,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use drydock_engine::EngineParams;
-use drydock_sim::config::{ExchangeConfig, InjectedEvent, MarketConfig, SimConfig};
+use drydock_sim::config::{ExchangeConfig, InjectedEvent, MarketConfig, ReactionConfig, SimConfig};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::expect::Expectation;
+use crate::soak::SoakConfig;
 
 /// Where a problem is: a file position, or a command-line flag.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,7 +87,11 @@ struct ScenarioDocument {
     #[serde(default)]
     events: Vec<InjectedEvent>,
     #[serde(default)]
+    reaction: ReactionConfig,
+    #[serde(default)]
     expect: Vec<Expectation>,
+    #[serde(default)]
+    soak: Option<SoakConfig>,
 }
 
 /// Where an effective engine parameter came from.
@@ -133,6 +138,11 @@ pub struct Scenario {
     pub expectations: Vec<Expectation>,
     /// BLAKE3 of the scenario file's bytes.
     pub file_hash: String,
+    /// The `[soak]` section, when the scenario is a soak.
+    pub soak: Option<SoakConfig>,
+    /// A soak's panic-revert parameters: the scenario's engine section under the
+    /// safe profile (and `--set`).
+    pub safe_params: Option<EngineParams>,
 }
 
 /// Options that layer on top of the file.
@@ -179,7 +189,13 @@ impl Scenario {
             }
             toml::Value::Table(table).try_into().map_err(|error: toml::de::Error| override_error(&options.overrides, error.message()))?
         };
-        let (profile, profile_table) = load_profile(options)?;
+        let (profile, profile_table) = match &options.profile {
+            Some(name) => {
+                let (profile, table) = read_profile(name, &options.profiles_dir, Location::Flag(format!("--profile {name}")))?;
+                (profile, Some(table))
+            }
+            None => ("default".to_string(), None),
+        };
         let override_keys: Vec<&str> =
             options.overrides.iter().filter_map(|assignment| assignment.split('=').next()).map(str::trim).collect();
         let (params, param_sources) = layer_engine_params(&document.engine, profile_table.as_ref(), &profile, &override_keys)
@@ -190,6 +206,7 @@ impl Scenario {
             market: document.market,
             exchange: document.exchange,
             events: document.events,
+            reaction: document.reaction,
         };
         sim.validate().map_err(|error| {
             if override_keys.contains(&error.field.as_str()) {
@@ -201,6 +218,18 @@ impl Scenario {
         for (index, expectation) in document.expect.iter().enumerate() {
             expectation.validate(&sim).map_err(|message| source.at(&format!("expect[{index}].metric"), &message))?;
         }
+        let safe_params = match &document.soak {
+            Some(soak) => {
+                soak.validate(sim.duration_s).map_err(|(field, message)| source.at(&field, &message))?;
+                let (file_line, _) = source.locate("soak.safe_profile");
+                let location = Location::File { path: path.to_path_buf(), line: file_line, column: 1 };
+                let (safe_name, safe_table) = read_profile(&soak.safe_profile, &options.profiles_dir, location)?;
+                let (safe, _) = layer_engine_params(&document.engine, Some(&safe_table), &safe_name, &override_keys)
+                    .map_err(|message| override_error(&options.overrides, &message))?;
+                Some(safe)
+            }
+            None => None,
+        };
         Ok(Scenario {
             path: path.to_path_buf(),
             header: document.scenario,
@@ -210,6 +239,8 @@ impl Scenario {
             profile,
             expectations: document.expect,
             file_hash: blake3::hash(text.as_bytes()).to_hex().to_string(),
+            soak: document.soak,
+            safe_params,
         })
     }
 
@@ -269,16 +300,14 @@ fn parse_value(raw: &str) -> toml::Value {
         .unwrap_or_else(|| toml::Value::String(raw.to_string()))
 }
 
-fn load_profile(options: &LoadOptions) -> Result<(String, Option<toml::Table>), ScenarioError> {
-    let Some(name) = &options.profile else {
-        return Ok(("default".to_string(), None));
-    };
-    let path =
-        if name.ends_with(".toml") || name.contains('/') { PathBuf::from(name) } else { options.profiles_dir.join(format!("{name}.toml")) };
+/// Reads a profile by name (in `profiles_dir`) or path; errors are located at
+/// `location` when the file is missing, inside the profile file otherwise.
+fn read_profile(name: &str, profiles_dir: &Path, location: Location) -> Result<(String, toml::Table), ScenarioError> {
+    let path = if name.ends_with(".toml") || name.contains('/') { PathBuf::from(name) } else { profiles_dir.join(format!("{name}.toml")) };
     let text = std::fs::read_to_string(&path).map_err(|error| ScenarioError {
-        location: Location::Flag(format!("--profile {name}")),
+        location,
         field: "profile".to_string(),
-        message: format!("cannot read {}: {error}; profiles live in {}", path.display(), options.profiles_dir.display()),
+        message: format!("cannot read {}: {error}; profiles live in {}", path.display(), profiles_dir.display()),
     })?;
     let source = SourceMap::new(&path, &text);
     let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| source.toml_error(&error))?;
@@ -292,10 +321,10 @@ fn load_profile(options: &LoadOptions) -> Result<(String, Option<toml::Table>), 
         Some(_) => return Err(source.at("engine", "must be a table of engine parameters")),
         None => toml::Table::new(),
     };
-    let profile_name = path.file_stem().map_or_else(|| name.clone(), |stem| stem.to_string_lossy().to_string());
+    let profile_name = path.file_stem().map_or_else(|| name.to_string(), |stem| stem.to_string_lossy().to_string());
     // Validate the profile on its own so its errors point into the profile file.
     parse_engine_params(&source, &engine)?;
-    Ok((profile_name, Some(engine)))
+    Ok((profile_name, engine))
 }
 
 /// Layers the engine parameters: defaults < scenario (with `--set engine.*` already
@@ -413,7 +442,7 @@ impl SourceMap {
     }
 
     /// Line and column of a dotted setting; falls back to its table header, then 1:1.
-    fn locate(&self, field: &str) -> (usize, usize) {
+    pub fn locate(&self, field: &str) -> (usize, usize) {
         let (table, key, index) = split_field(field);
         let mut current = String::new();
         let mut array_counts: BTreeMap<String, usize> = BTreeMap::new();

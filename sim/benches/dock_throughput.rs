@@ -7,12 +7,19 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use drydock_engine::EngineParams;
-use drydock_sim::config::{ExchangeConfig, MarketConfig, SimConfig};
+use drydock_sim::config::{ExchangeConfig, MarketConfig, ReactionConfig, SimConfig};
 use drydock_sim::{Discard, RunOptions, run};
 
 fn calm(duration_s: f64) -> SimConfig {
     let market = MarketConfig { stress_per_hour: 0.0, jumps_per_hour: 0.0, ..MarketConfig::default() };
-    SimConfig { seed: 1001, duration_s, market, exchange: ExchangeConfig::default(), events: Vec::new() }
+    SimConfig {
+        seed: 1001,
+        duration_s,
+        market,
+        exchange: ExchangeConfig::default(),
+        events: Vec::new(),
+        reaction: ReactionConfig::default(),
+    }
 }
 
 fn bench(c: &mut Criterion) {

@@ -24,6 +24,27 @@ pub struct SimConfig {
     pub exchange: ExchangeConfig,
     /// Injected market events and faults.
     pub events: Vec<InjectedEvent>,
+    /// The reaction budget behind modelled deadline misses.
+    pub reaction: ReactionConfig,
+}
+
+/// How fast the engine's host must react to market data. A message's reaction
+/// time is its age on arrival, plus the engine's modelled compute time, plus an
+/// order-entry delay drawn from the latency model; above the budget it is a
+/// deadline miss. Modelled, so deterministic.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReactionConfig {
+    /// Budget, milliseconds.
+    pub budget_ms: f64,
+    /// Engine compute per message, microseconds.
+    pub compute_us: f64,
+}
+
+impl Default for ReactionConfig {
+    fn default() -> Self {
+        ReactionConfig { budget_ms: 50.0, compute_us: 50.0 }
+    }
 }
 
 /// Static facts of the instrument as the venue lists it.
@@ -438,6 +459,8 @@ impl SimConfig {
         check("scenario.duration_s", self.duration_s, 1.0, 30.0 * 86_400.0)?;
         self.market.validate()?;
         self.exchange.validate()?;
+        check("reaction.budget_ms", self.reaction.budget_ms, 0.001, 3_600_000.0)?;
+        check("reaction.compute_us", self.reaction.compute_us, 0.0, 1e9)?;
         for (index, event) in self.events.iter().enumerate() {
             event.validate(&format!("events[{index}]"), self.duration_s)?;
         }
@@ -542,7 +565,14 @@ mod tests {
     use super::*;
 
     fn config(events: Vec<InjectedEvent>) -> SimConfig {
-        SimConfig { seed: 1, duration_s: 600.0, market: MarketConfig::default(), exchange: ExchangeConfig::default(), events }
+        SimConfig {
+            seed: 1,
+            duration_s: 600.0,
+            market: MarketConfig::default(),
+            exchange: ExchangeConfig::default(),
+            events,
+            reaction: ReactionConfig::default(),
+        }
     }
 
     #[test]

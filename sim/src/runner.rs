@@ -99,6 +99,10 @@ pub struct RunMetrics {
     pub engine_commands: u64,
     /// Orders the engine sent while a feed fault had outlived `md_stale_ms`.
     pub orders_while_feed_stale: u64,
+    /// Market-data messages whose modelled reaction time was checked.
+    pub deadline_checks: u64,
+    /// Of those, reactions over the budget.
+    pub deadline_misses: u64,
     /// Messages lost to outages and disconnects.
     pub messages_dropped: u64,
     /// Our position at the exchange at the end, lots.
@@ -150,7 +154,7 @@ enum SimEvent {
     LimitArrival,
     CancelArrival,
     MarketArrival,
-    ToEngine(Event),
+    ToEngine { sent_ns: Nanos, event: Event },
     ToExchange(Command),
     EngineTimer { timer_id: TimerId, generation: u64 },
     InjectionStart(usize),
@@ -169,6 +173,8 @@ struct Links {
     market_data_rng: ChaCha8Rng,
     order_entry_rng: ChaCha8Rng,
     ack_rng: ChaCha8Rng,
+    /// Draws for modelled reaction times only (never shifts the links' streams).
+    reaction_rng: ChaCha8Rng,
     latency_multiplier: f64,
 }
 
@@ -231,6 +237,7 @@ impl Simulation {
             market_data_rng: root.stream("latency.market_data"),
             order_entry_rng: root.stream("latency.order_entry"),
             ack_rng: root.stream("latency.ack"),
+            reaction_rng: root.stream("metrics.reaction"),
             latency_multiplier: 1.0,
         };
         let mut simulation = Simulation {
@@ -270,6 +277,11 @@ impl Simulation {
     /// The exchange (read-only).
     pub fn exchange(&self) -> &MockExchange {
         &self.exchange
+    }
+
+    /// Run metrics so far (deadline counters and message counts are live).
+    pub fn metrics(&self) -> &RunMetrics {
+        &self.metrics
     }
 
     /// Runs every event up to and including `end_ns`.
@@ -366,7 +378,7 @@ impl Simulation {
             }
             // The baseline changed: redraw the pending arrival (replacing it).
             SimEvent::FlowChange => self.schedule_market_arrival(now_ns),
-            SimEvent::ToEngine(event) => self.arrive_at_engine(now_ns, event, observer),
+            SimEvent::ToEngine { sent_ns, event } => self.arrive_at_engine(now_ns, sent_ns, event, observer),
             SimEvent::ToExchange(command) => self.arrive_at_exchange(now_ns, command),
             SimEvent::EngineTimer { timer_id, generation } => {
                 if timer_id == DECISION_TIMER || self.timer_generations.get(&timer_id) == Some(&generation) {
@@ -449,16 +461,16 @@ impl Simulation {
     fn send_market_data(&mut self, now_ns: Nanos, message: MarketData) {
         let delay = delay_ns(&self.links.market_data_latency, &mut self.links.market_data_rng, self.links.latency_multiplier);
         let arrival = self.links.market_data.arrival_ns(now_ns, delay);
-        self.queue.push_lane(LANE_MARKET_DATA, arrival, SimEvent::ToEngine(Event::Market(message)));
+        self.queue.push_lane(LANE_MARKET_DATA, arrival, SimEvent::ToEngine { sent_ns: now_ns, event: Event::Market(message) });
     }
 
     fn send_report(&mut self, now_ns: Nanos, report: VenueReport) {
         let delay = delay_ns(&self.links.ack_latency, &mut self.links.ack_rng, self.links.latency_multiplier);
         let arrival = self.links.ack.arrival_ns(now_ns, delay);
-        self.queue.push_lane(LANE_ACK, arrival, SimEvent::ToEngine(Event::Venue(report)));
+        self.queue.push_lane(LANE_ACK, arrival, SimEvent::ToEngine { sent_ns: now_ns, event: Event::Venue(report) });
     }
 
-    fn arrive_at_engine(&mut self, now_ns: Nanos, event: Event, observer: &mut dyn RunObserver) {
+    fn arrive_at_engine(&mut self, now_ns: Nanos, sent_ns: Nanos, event: Event, observer: &mut dyn RunObserver) {
         let lost = match &event {
             Event::Market(_) => self.faults.feed_outages > 0 || self.faults.disconnects > 0,
             Event::Venue(_) => self.faults.disconnects > 0,
@@ -469,11 +481,24 @@ impl Simulation {
             return;
         }
         match &event {
-            Event::Market(_) => self.metrics.market_messages += 1,
+            Event::Market(_) => {
+                self.metrics.market_messages += 1;
+                self.check_deadline(now_ns - sent_ns);
+            }
             Event::Venue(VenueReport::Rejected { .. } | VenueReport::ReplaceRejected { .. }) => self.effects.reject_received(now_ns),
             _ => {}
         }
         let _ = self.deliver(now_ns, event, observer);
+    }
+
+    /// Modelled reaction time of a market-data message of `age_ns` against the budget.
+    fn check_deadline(&mut self, age_ns: Nanos) {
+        let order_entry = delay_ns(&self.links.order_entry_latency, &mut self.links.reaction_rng, self.links.latency_multiplier);
+        let reaction_ns = age_ns as f64 + self.config.reaction.compute_us * 1_000.0 + order_entry as f64;
+        self.metrics.deadline_checks += 1;
+        if reaction_ns > self.config.reaction.budget_ms * NANOS_PER_MS as f64 {
+            self.metrics.deadline_misses += 1;
+        }
     }
 
     fn arrive_at_exchange(&mut self, now_ns: Nanos, command: Command) {

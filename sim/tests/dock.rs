@@ -3,11 +3,18 @@
 //! not single values).
 
 use drydock_engine::{EngineParams, Side};
-use drydock_sim::config::{BookSides, ExchangeConfig, InjectedEvent, MarketConfig, SimConfig};
+use drydock_sim::config::{BookSides, ExchangeConfig, InjectedEvent, MarketConfig, ReactionConfig, SimConfig};
 use drydock_sim::{Discard, RunOptions, RunOutcome, run};
 
 fn config(seed: u64, duration_s: f64, events: Vec<InjectedEvent>) -> SimConfig {
-    SimConfig { seed, duration_s, market: MarketConfig::default(), exchange: ExchangeConfig::default(), events }
+    SimConfig {
+        seed,
+        duration_s,
+        market: MarketConfig::default(),
+        exchange: ExchangeConfig::default(),
+        events,
+        reaction: ReactionConfig::default(),
+    }
 }
 
 fn outcome(config: &SimConfig) -> RunOutcome {
