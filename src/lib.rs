@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+pub mod artifacts;
 pub mod expect;
 pub mod report;
 pub mod run;

@@ -41,6 +41,65 @@ enum Command {
         #[arg(long)]
         verify: bool,
     },
+    /// Inspect configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Manage artifact folders.
+    Artifacts {
+        #[command(subcommand)]
+        command: ArtifactsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print every effective engine parameter and where it came from.
+    Show {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Engine profile: a name in profiles/ or a path.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Override a setting: section.key=value (repeatable).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        overrides: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ArtifactsCommand {
+    /// Keep the newest N run folders, then the newest that fit in M megabytes.
+    Prune {
+        /// Run folders to keep at most.
+        #[arg(long)]
+        keep: usize,
+        /// Total size to keep at most, MB.
+        #[arg(long = "max-mb", default_value_t = u64::MAX / (1024 * 1024))]
+        max_mb: u64,
+        /// The artifacts folder.
+        #[arg(long, default_value = "artifacts")]
+        dir: PathBuf,
+        /// Report what would go without removing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// Appends a line to an output buffer (writing to a String cannot fail).
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+/// Writes the output; a reader that went away (a closed pipe) ends it quietly.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }
 
 const EXIT_EXPECTATION_FAILED: u8 = 1;
@@ -65,9 +124,49 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             let scenario = Scenario::load(&scenario, &options)?;
             let out_dir = out.unwrap_or_else(|| default_out_dir(&scenario));
             let result = run_scenario(&scenario, &out_dir, verify).with_context(|| format!("running {}", scenario.path.display()))?;
-            print_summary(&result);
+            let mut out = String::new();
+            print_summary(&mut out, &result);
+            emit(&out);
             Ok(exit_code(&result))
         }
+        Command::Config { command: ConfigCommand::Show { scenario, profile, overrides } } => {
+            let options = LoadOptions { profile, overrides, seed: None, profiles_dir: PathBuf::from("profiles") };
+            let scenario = Scenario::load(&scenario, &options)?;
+            let mut out = String::new();
+            print_config(&mut out, &scenario);
+            emit(&out);
+            Ok(0)
+        }
+        Command::Artifacts { command: ArtifactsCommand::Prune { keep, max_mb, dir, dry_run } } => {
+            let report = drydock::artifacts::prune(&dir, keep, max_mb.saturating_mul(1024 * 1024), dry_run)?;
+            let mut out = String::new();
+            for folder in &report.folders {
+                let action = if folder.removed { if dry_run { "would remove" } else { "removed" } } else { "kept" };
+                say!(out, "{action:>12}  {:>10.3} MB  {}", folder.bytes as f64 / 1_048_576.0, folder.path.display());
+            }
+            say!(
+                out,
+                "kept {:.3} MB, freed {:.3} MB",
+                report.kept_bytes() as f64 / 1_048_576.0,
+                report.removed_bytes() as f64 / 1_048_576.0
+            );
+            emit(&out);
+            Ok(0)
+        }
+    }
+}
+
+/// Every engine parameter with its effective value and source, then the soak section.
+fn print_config(out: &mut String, scenario: &Scenario) {
+    say!(out, "# {} ({}), profile {}", scenario.header.name, scenario.path.display(), scenario.profile);
+    say!(out, "# precedence: default < scenario < profile < --set");
+    let params = serde_json::to_value(&scenario.params).expect("parameters serialize");
+    for (name, value) in params.as_object().expect("parameters are a table") {
+        let source = scenario.param_sources.get(name).map_or("default".to_string(), ToString::to_string);
+        say!(out, "engine.{name} = {value}  ({source})");
+    }
+    if let Some(soak) = &scenario.soak {
+        say!(out, "soak = {}", serde_json::to_string(soak).expect("soak serializes"));
     }
 }
 
@@ -81,16 +180,23 @@ fn exit_code(result: &RunResult) -> u8 {
     }
 }
 
-fn print_summary(result: &RunResult) {
+fn print_summary(out: &mut String, result: &RunResult) {
     let report = &result.report;
     let kpis = &report.kpis;
     let speedup = if result.wall_s > 0.0 { report.duration_s / result.wall_s } else { f64::INFINITY };
-    println!(
+    say!(
+        out,
         "drydock run: {} (seed {}, profile {}): {} s simulated in {:.3} s ({:.0}x)",
-        report.scenario, report.seed, report.profile, report.duration_s, result.wall_s, speedup
+        report.scenario,
+        report.seed,
+        report.profile,
+        report.duration_s,
+        result.wall_s,
+        speedup
     );
-    println!("  fingerprint {}", report.fingerprint);
-    println!(
+    say!(out, "  fingerprint {}", report.fingerprint);
+    say!(
+        out,
         "  kpis: net_bps {:.2}  pnl {:.2}  fills {}  maker/taker lots {}/{}  taker_share {:.1}%  max_inventory {} lots  max_drawdown {:.2}",
         kpis.net_bps,
         kpis.pnl_total,
@@ -101,29 +207,35 @@ fn print_summary(result: &RunResult) {
         kpis.max_inventory_abs,
         kpis.max_drawdown
     );
-    println!(
+    say!(
+        out,
         "        adverse_p95 {:.2} bps  slippage_p95 {:.2} bps  risk_ratio {:.3}  uptime {:.1}%  orders {} (rejected {})",
-        kpis.adverse_p95_bps, kpis.slippage_p95_bps, kpis.risk_ratio, kpis.quote_uptime_pct, kpis.orders_sent, kpis.orders_rejected
+        kpis.adverse_p95_bps,
+        kpis.slippage_p95_bps,
+        kpis.risk_ratio,
+        kpis.quote_uptime_pct,
+        kpis.orders_sent,
+        kpis.orders_rejected
     );
     if !kpis.block_reasons.is_empty() {
         let reasons: Vec<String> = kpis.block_reasons.iter().map(|(reason, count)| format!("{reason} {count}")).collect();
-        println!("        blocked: {}", reasons.join(", "));
+        say!(out, "        blocked: {}", reasons.join(", "));
     }
     for event in &report.events {
         let measured: Vec<String> = event.measured.iter().map(|(name, value)| format!("{name} {value:.3}")).collect();
-        println!("  event {} at {} s: {}", event.name, event.start_s, measured.join(", "));
+        say!(out, "  event {} at {} s: {}", event.name, event.start_s, measured.join(", "));
     }
     for expectation in &report.expectations {
         let actual = expectation.actual.map_or("not measured".to_string(), |actual| format!("{actual:.4}"));
         let verdict = if expectation.pass { "PASS" } else { "FAIL" };
-        println!("  {verdict} {} {} {} (actual {actual})", expectation.metric, expectation.op, expectation.value);
+        say!(out, "  {verdict} {} {} {} (actual {actual})", expectation.metric, expectation.op, expectation.value);
     }
     match &result.verification {
-        Some(Verification::Identical) => println!("  verify: identical fingerprint on a second run on another thread"),
+        Some(Verification::Identical) => say!(out, "  verify: identical fingerprint on a second run on another thread"),
         Some(Verification::Diverged { record, first, second }) => {
-            println!("  verify: NONDETERMINISM at record {record}\n    first:  {first}\n    second: {second}")
+            say!(out, "  verify: NONDETERMINISM at record {record}\n    first:  {first}\n    second: {second}")
         }
         None => {}
     }
-    println!("  verdict: {}  artifacts: {}", report.verdict, result.out_dir.display());
+    say!(out, "  verdict: {}  artifacts: {}", report.verdict, result.out_dir.display());
 }

@@ -62,6 +62,8 @@ pub struct Report {
     pub events: Vec<EventEffect>,
     /// Expectations and their verdicts.
     pub expectations: Vec<ExpectationResult>,
+    /// Rows written to the CSV artifacts.
+    pub csv: CsvCounts,
     /// The soak's summary, for scenarios with a `[soak]` section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soak: Option<SoakSummary>,
@@ -71,7 +73,7 @@ pub struct Report {
 
 impl Report {
     /// Builds the report of a finished run (or soak) of `scenario`.
-    pub fn new(scenario: &Scenario, outcome: &RunOutcome, soak: Option<SoakSummary>) -> Report {
+    pub fn new(scenario: &Scenario, outcome: &RunOutcome, soak: Option<SoakSummary>, csv: CsvCounts) -> Report {
         let metrics = flatten_metrics(outcome, soak.as_ref());
         let expectations: Vec<ExpectationResult> = scenario.expectations.iter().map(|expectation| expectation.evaluate(&metrics)).collect();
         let soak_stopped = soak.as_ref().is_some_and(|soak| soak.stopped_by.is_some());
@@ -91,6 +93,7 @@ impl Report {
             run: outcome.metrics.clone(),
             events: outcome.effects.clone(),
             expectations,
+            csv,
             soak,
             verdict: verdict.to_string(),
         }
@@ -124,6 +127,21 @@ fn temporary_path(path: &Path) -> PathBuf {
 
 type CsvFile = csv::Writer<BufWriter<File>>;
 
+/// Rows of `fills.csv` written at most, so long soaks never grow their output
+/// without bound (about 65 MB); further fills are counted, not written.
+pub const DEFAULT_MAX_FILL_ROWS: u64 = 500_000;
+
+/// Rows written to the CSV artifacts (and fills left out past the cap).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsvCounts {
+    /// Rows in `fills.csv`.
+    pub fill_rows: u64,
+    /// Fills not written because the cap was reached.
+    pub fill_rows_dropped: u64,
+    /// Rows in `timeline.csv`.
+    pub timeline_rows: u64,
+}
+
 /// Streams `fills.csv` and `timeline.csv` into temporary files; [`CsvArtifacts::commit`]
 /// renames them into place.
 pub struct CsvArtifacts {
@@ -131,12 +149,14 @@ pub struct CsvArtifacts {
     timeline: CsvFile,
     paths: [(PathBuf, PathBuf); 2],
     tick_size: f64,
+    max_fill_rows: u64,
+    counts: CsvCounts,
     error: Option<ArtifactError>,
 }
 
 impl CsvArtifacts {
-    /// Opens both files in `dir`.
-    pub fn create(dir: &Path, tick_size: f64) -> Result<Self, ArtifactError> {
+    /// Opens both files in `dir`; at most `max_fill_rows` fills are written.
+    pub fn create(dir: &Path, tick_size: f64, max_fill_rows: u64) -> Result<Self, ArtifactError> {
         let open = |name: &str| -> Result<(CsvFile, (PathBuf, PathBuf)), ArtifactError> {
             let path = dir.join(name);
             let temporary = temporary_path(&path);
@@ -168,7 +188,20 @@ impl CsvArtifacts {
         timeline
             .write_record(["time_s", "mid", "best_bid", "best_ask", "our_bid", "our_ask", "inventory_lots", "pnl"])
             .map_err(header_error)?;
-        Ok(CsvArtifacts { fills, timeline, paths: [fills_paths, timeline_paths], tick_size, error: None })
+        Ok(CsvArtifacts {
+            fills,
+            timeline,
+            paths: [fills_paths, timeline_paths],
+            tick_size,
+            max_fill_rows,
+            counts: CsvCounts::default(),
+            error: None,
+        })
+    }
+
+    /// Rows written so far.
+    pub fn counts(&self) -> &CsvCounts {
+        &self.counts
     }
 
     /// Flushes and renames both files into place.
@@ -212,6 +245,11 @@ struct FillRow {
 
 impl RunObserver for CsvArtifacts {
     fn on_fill(&mut self, fill: &FillRecord) {
+        if self.counts.fill_rows >= self.max_fill_rows {
+            self.counts.fill_rows_dropped += 1;
+            return;
+        }
+        self.counts.fill_rows += 1;
         let row = FillRow {
             time_s: fill.time_ns as f64 / 1e9,
             order_id: fill.order_id.0,
@@ -235,6 +273,7 @@ impl RunObserver for CsvArtifacts {
     }
 
     fn on_timeline(&mut self, row: &TimelineRow) {
+        self.counts.timeline_rows += 1;
         let result = self.timeline.serialize(row);
         self.remember(result, 1);
     }

@@ -12,7 +12,7 @@ use std::time::Instant;
 use drydock_sim::{Discard, RunObserver, RunOptions, RunOutcome, SimError};
 use thiserror::Error;
 
-use crate::report::{ArtifactError, CsvArtifacts, Report, write_atomic};
+use crate::report::{ArtifactError, CsvArtifacts, DEFAULT_MAX_FILL_ROWS, Report, write_atomic};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::soak::{SoakError, SoakPlan, SoakSummary, run_soak};
 
@@ -72,12 +72,14 @@ pub fn run_scenario(scenario: &Scenario, out_dir: &Path, verify: bool) -> Result
     std::fs::create_dir_all(out_dir).map_err(|source| ArtifactError { path: out_dir.to_path_buf(), source })?;
     let mut options = RunOptions::for_duration(scenario.sim.duration_s);
     options.keep_trail = verify;
-    let mut csv = CsvArtifacts::create(out_dir, scenario.sim.market.instrument.tick_size)?;
+    let max_fill_rows = scenario.soak.as_ref().map_or(DEFAULT_MAX_FILL_ROWS, |soak| soak.max_fill_rows);
+    let mut csv = CsvArtifacts::create(out_dir, scenario.sim.market.instrument.tick_size, max_fill_rows)?;
     let started = Instant::now();
     let (outcome, soak) = execute(scenario, options.clone(), out_dir, &mut csv)?;
     let wall_s = started.elapsed().as_secs_f64();
+    let counts = csv.counts().clone();
     csv.commit()?;
-    let report = Report::new(scenario, &outcome, soak);
+    let report = Report::new(scenario, &outcome, soak, counts);
     write_atomic(&out_dir.join("report.json"), report.to_json().as_bytes())?;
     let verification = if verify { Some(verify_against(scenario, &outcome, &options)?) } else { None };
     Ok(RunResult { report, out_dir: out_dir.to_path_buf(), wall_s, verification })

@@ -61,3 +61,31 @@ fn bad_input_exits_two_with_file_line_and_field() {
     assert_eq!(bad_flag.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no_such_param"), "{stderr}");
 }
+
+#[test]
+fn config_show_names_each_value_and_its_source() {
+    let out = tempfile::tempdir().unwrap();
+    let profiles = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/steady_safe.toml").display().to_string();
+    let output =
+        drydock(&["config", "show", &scenario("calm.toml"), "--profile", &profiles, "--set", "engine.min_interval_ms=90"], out.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("engine.min_interval_ms = 90  (--set)"), "{stdout}");
+    assert!(stdout.contains("engine.base_spread_bps = 0.8  (profile steady_safe)"), "{stdout}");
+    assert!(stdout.contains("engine.gamma = 0.02  (default)"), "{stdout}");
+}
+
+#[test]
+fn artifacts_prune_keeps_the_newest_runs() {
+    let out = tempfile::tempdir().unwrap();
+    for name in ["feed_outage.toml", "reject_storm.toml"] {
+        assert_eq!(drydock(&["run", &scenario(name)], out.path()).status.code(), Some(0));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = drydock(&["artifacts", "prune", "--keep", "1"], out.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(out.path().join("artifacts/reject_storm-1008").exists());
+    assert!(!out.path().join("artifacts/feed_outage-1006").exists(), "{stdout}");
+    assert!(stdout.contains("removed"), "{stdout}");
+}

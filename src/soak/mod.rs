@@ -50,6 +50,13 @@ pub struct SoakConfig {
     /// Newest `ITER_SUMMARY_<n>.json` files kept in the output folder.
     #[serde(default = "keep_summaries")]
     pub keep_iteration_summaries: u32,
+    /// Rows of `fills.csv` written at most (later fills are counted, not written).
+    #[serde(default = "max_fill_rows")]
+    pub max_fill_rows: u64,
+}
+
+fn max_fill_rows() -> u64 {
+    crate::report::DEFAULT_MAX_FILL_ROWS
 }
 
 fn yes() -> bool {

@@ -597,3 +597,63 @@ mod tests {
         assert!(total <= 30.0, "min_interval_ms moved {total} ms within one hour");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn kpis() -> impl Strategy<Value = (IterationKpis, GateVerdict)> {
+        (0.0f64..1.0, -5.0f64..5.0, 0.0f64..10.0, 0.0f64..10.0, 0u64..1_000, 0u64..1_000, 0u8..3).prop_map(
+            |(risk, net, adverse, slippage, impact, throttle, verdict)| {
+                let mut block_reasons = BTreeMap::new();
+                block_reasons.insert("impact_cap".to_string(), impact);
+                block_reasons.insert("min_interval".to_string(), throttle);
+                let kpis = IterationKpis {
+                    risk_ratio: risk,
+                    net_bps: net,
+                    adverse_p95_bps: adverse,
+                    slippage_p95_bps: slippage,
+                    block_reasons,
+                    ..IterationKpis::default()
+                };
+                (kpis, [GateVerdict::Pass, GateVerdict::Warn, GateVerdict::Fail][verdict as usize])
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn tuner_stays_within_bounds_and_velocity(sequence in prop::collection::vec(kpis(), 1..60), iteration_s in prop::sample::select(vec![300.0, 900.0, 1_800.0])) {
+            let safe = EngineParams { base_spread_bps: 0.8, quote_size_lots: 6, min_interval_ms: 75, ..EngineParams::default() };
+            let mut tuner = Tuner::new(TunerConfig::default(), EngineParams::default(), ("steady_safe".to_string(), safe.clone()), iteration_s);
+            let mut params = EngineParams::default();
+            let window = (3_600.0 / iteration_s).ceil() as usize;
+            let mut tuned_changes: Vec<BTreeMap<String, f64>> = Vec::new();
+            let total = sequence.len() as u32;
+            for (index, (kpis, verdict)) in sequence.iter().enumerate() {
+                let (decision, next) = tuner.decide(index as u32 + 1, total, kpis, *verdict, &params);
+                prop_assert!(next.validate().is_ok());
+                let mut changes = BTreeMap::new();
+                for spec in TUNED_PARAMS {
+                    let value = next.get_number(spec.name).unwrap();
+                    if decision.reverted_to.is_none() {
+                        prop_assert!(value >= spec.min - 1e-9 && value <= spec.max + 1e-9 || value == params.get_number(spec.name).unwrap(),
+                            "{} = {value} outside [{}, {}]", spec.name, spec.min, spec.max);
+                        changes.insert(spec.name.to_string(), (value - params.get_number(spec.name).unwrap()).abs());
+                    }
+                }
+                tuned_changes.push(changes);
+                // Velocity: the sum of changes over any hour-long window of tuner moves.
+                for spec in TUNED_PARAMS {
+                    let recent: f64 = tuned_changes.iter().rev().take(window).filter_map(|changes| changes.get(spec.name)).sum();
+                    prop_assert!(recent <= spec.max_change_per_hour + 1e-6, "{} moved {recent} within an hour", spec.name);
+                }
+                if decision.reverted_to.is_some() {
+                    tuned_changes.clear();
+                }
+                params = next;
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Artifact retention: `drydock artifacts prune` keeps the newest N run folders and
+//! then removes the oldest until the total is under a size budget, reporting every
+//! folder's size. "Newest" is the modification time of a run's `report.json` (of
+//! the folder itself when it has none). This is an operator command on real files,
+//! so it reads file times; nothing here feeds a simulation.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use thiserror::Error;
+
+/// A run folder and its size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunFolder {
+    /// The folder.
+    pub path: PathBuf,
+    /// Bytes of all files below it.
+    pub bytes: u64,
+    /// True when prune removed it.
+    pub removed: bool,
+}
+
+/// What prune did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    /// Every run folder, newest first.
+    pub folders: Vec<RunFolder>,
+}
+
+impl PruneReport {
+    /// Bytes kept.
+    pub fn kept_bytes(&self) -> u64 {
+        self.folders.iter().filter(|folder| !folder.removed).map(|folder| folder.bytes).sum()
+    }
+
+    /// Bytes removed.
+    pub fn removed_bytes(&self) -> u64 {
+        self.folders.iter().filter(|folder| folder.removed).map(|folder| folder.bytes).sum()
+    }
+}
+
+/// Failure while pruning.
+#[derive(Debug, Error)]
+#[error("cannot prune {path}: {source}; check the folder exists and is writable")]
+pub struct PruneError {
+    /// The path.
+    pub path: PathBuf,
+    /// The cause.
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Keeps the newest `keep` run folders in `dir`, then removes the oldest of those
+/// until they total at most `max_bytes`. With `dry_run`, reports without removing.
+pub fn prune(dir: &Path, keep: usize, max_bytes: u64, dry_run: bool) -> Result<PruneReport, PruneError> {
+    let error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PruneError { path, source }
+    };
+    let mut folders = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(error(dir))? {
+        let path = entry.map_err(error(dir))?.path();
+        if path.is_dir() {
+            let bytes = size_of(&path).map_err(error(&path))?;
+            folders.push((newest_time(&path), path, bytes));
+        }
+    }
+    // Newest first; ties broken by name so the order is stable.
+    folders.sort_by(|left, right| right.0.cmp(&left.0).then_with(|| left.1.cmp(&right.1)));
+    let mut report =
+        PruneReport { folders: folders.into_iter().map(|(_, path, bytes)| RunFolder { path, bytes, removed: false }).collect() };
+    let mut kept_bytes = 0u64;
+    for (index, folder) in report.folders.iter_mut().enumerate() {
+        let over_budget = kept_bytes + folder.bytes > max_bytes;
+        if index >= keep || (over_budget && index > 0) {
+            folder.removed = true;
+            if !dry_run {
+                std::fs::remove_dir_all(&folder.path).map_err(error(&folder.path))?;
+            }
+        } else {
+            kept_bytes += folder.bytes;
+        }
+    }
+    Ok(report)
+}
+
+fn newest_time(folder: &Path) -> SystemTime {
+    let report = folder.join("report.json");
+    let target = if report.exists() { report.as_path() } else { folder };
+    std::fs::metadata(target).and_then(|metadata| metadata.modified()).unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+fn size_of(path: &Path) -> std::io::Result<u64> {
+    let metadata = std::fs::symlink_metadata(path)?;
+    if !metadata.is_dir() {
+        return Ok(metadata.len());
+    }
+    let mut total = 0;
+    for entry in std::fs::read_dir(path)? {
+        total += size_of(&entry?.path())?;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn run_folder(dir: &Path, name: &str, age_s: u64, bytes: usize) {
+        let folder = dir.join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("fills.csv"), vec![b'x'; bytes]).unwrap();
+        let report = std::fs::File::create(folder.join("report.json")).unwrap();
+        report.set_modified(SystemTime::now() - Duration::from_secs(age_s)).unwrap();
+    }
+
+    #[test]
+    fn keeps_the_newest_n_then_fits_the_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        for (index, name) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+            run_folder(dir.path(), name, 100 * (index as u64 + 1), 1_000);
+        }
+        let report = prune(dir.path(), 3, u64::MAX, false).unwrap();
+        let kept: Vec<String> = report
+            .folders
+            .iter()
+            .filter(|folder| !folder.removed)
+            .map(|folder| folder.path.file_name().unwrap().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(kept, ["a", "b", "c"], "the three newest stay");
+        assert!(!dir.path().join("d").exists() && !dir.path().join("e").exists());
+        assert_eq!(report.removed_bytes(), 2_000);
+        let report = prune(dir.path(), 10, 2_500, true).unwrap();
+        assert_eq!(report.folders.iter().filter(|folder| folder.removed).count(), 1, "the oldest goes to fit 2.5 kB");
+        assert!(dir.path().join("c").exists(), "a dry run removes nothing");
+    }
+}
