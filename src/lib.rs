@@ -19,5 +19,5 @@ pub mod run;
 pub mod scenario;
 pub mod soak;
 
-pub use run::{HarnessError, RunResult, Verification, default_out_dir, run_scenario};
+pub use run::{HarnessError, RunResult, Verification, default_out_dir, run_scenario, run_scenario_with};
 pub use scenario::{LoadOptions, Scenario, ScenarioError};

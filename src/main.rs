@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use drydock::{LoadOptions, RunResult, Scenario, Verification, default_out_dir, run_scenario};
+use drydock::{LoadOptions, RunResult, Scenario, Verification, default_out_dir, run_scenario_with};
 
 /// Deterministic simulation and replay harness for a market-making engine.
 #[derive(Parser)]
@@ -40,6 +40,9 @@ enum Command {
         /// Run again on another thread and exit 3 if the fingerprints differ.
         #[arg(long)]
         verify: bool,
+        /// Time the dock's stages (wall clock) into perf.json; soaks always do.
+        #[arg(long)]
+        perf: bool,
     },
     /// Inspect configuration.
     Config {
@@ -119,11 +122,12 @@ fn main() -> ExitCode {
 
 fn execute(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Run { scenario, seed, overrides, profile, out, verify } => {
+        Command::Run { scenario, seed, overrides, profile, out, verify, perf } => {
             let options = LoadOptions { profile, overrides, seed, profiles_dir: PathBuf::from("profiles") };
             let scenario = Scenario::load(&scenario, &options)?;
             let out_dir = out.unwrap_or_else(|| default_out_dir(&scenario));
-            let result = run_scenario(&scenario, &out_dir, verify).with_context(|| format!("running {}", scenario.path.display()))?;
+            let result =
+                run_scenario_with(&scenario, &out_dir, verify, perf).with_context(|| format!("running {}", scenario.path.display()))?;
             let mut out = String::new();
             print_summary(&mut out, &result);
             emit(&out);
@@ -229,6 +233,47 @@ fn print_summary(out: &mut String, result: &RunResult) {
         let actual = expectation.actual.map_or("not measured".to_string(), |actual| format!("{actual:.4}"));
         let verdict = if expectation.pass { "PASS" } else { "FAIL" };
         say!(out, "  {verdict} {} {} {} (actual {actual})", expectation.metric, expectation.op, expectation.value);
+    }
+    if let Some(soak) = &report.soak {
+        let verdicts: Vec<String> = soak.verdicts.iter().map(|(verdict, count)| format!("{verdict} {count}")).collect();
+        say!(
+            out,
+            "  soak: {}/{} iterations ({}), panic reverts {}, verdict {}",
+            soak.iterations_run,
+            soak.iterations,
+            verdicts.join(", "),
+            soak.panic_reverts,
+            soak.verdict
+        );
+        if let Some(stop) = &soak.stopped_by {
+            say!(
+                out,
+                "  soak STOPPED by {} at {:.0} s: {:.3} > {} over {} min",
+                stop.criterion,
+                stop.at_s,
+                stop.value,
+                stop.threshold,
+                stop.window_minutes
+            );
+        }
+        for warning in &soak.warnings {
+            say!(
+                out,
+                "  soak warning: {} at {:.0} s: {:.3} > {} over {} min",
+                warning.criterion,
+                warning.at_s,
+                warning.value,
+                warning.threshold,
+                warning.window_minutes
+            );
+        }
+    }
+    if let Some(perf) = &result.perf {
+        let stages: Vec<String> = perf
+            .iter()
+            .map(|(stage, timing)| format!("{stage} p50 {} / p95 {} / p99 {} ns", timing.p50_ns, timing.p95_ns, timing.p99_ns))
+            .collect();
+        say!(out, "  perf (wall clock, sampled; perf.json): {}", stages.join("; "));
     }
     match &result.verification {
         Some(Verification::Identical) => say!(out, "  verify: identical fingerprint on a second run on another thread"),

@@ -7,7 +7,11 @@
 //! an artifact.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
+
+use drydock_sim::clock::Clock;
+use drydock_sim::perf::PerfReport;
 
 use drydock_sim::{Discard, RunObserver, RunOptions, RunOutcome, SimError};
 use thiserror::Error;
@@ -60,6 +64,8 @@ pub struct RunResult {
     pub wall_s: f64,
     /// The determinism check, when asked for.
     pub verification: Option<Verification>,
+    /// Wall-clock stage timings (also in `perf.json`), when measured.
+    pub perf: Option<PerfReport>,
 }
 
 /// The default artifact folder: `artifacts/<scenario>-<seed>/`.
@@ -67,11 +73,30 @@ pub fn default_out_dir(scenario: &Scenario) -> PathBuf {
     PathBuf::from("artifacts").join(format!("{}-{}", scenario.header.name, scenario.sim.seed))
 }
 
+/// The harness's wall clock for stage timings (the dock never reads one itself).
+struct WallClock(Instant);
+
+impl Clock for WallClock {
+    fn now_ns(&self) -> i64 {
+        self.0.elapsed().as_nanos() as i64
+    }
+}
+
 /// Runs `scenario`, writes its artifacts into `out_dir`, and verifies if asked.
+/// Stage timings go to `perf.json` (never into `report.json`) for soaks, and for
+/// plain runs when `perf` is set.
 pub fn run_scenario(scenario: &Scenario, out_dir: &Path, verify: bool) -> Result<RunResult, HarnessError> {
+    run_scenario_with(scenario, out_dir, verify, false)
+}
+
+/// [`run_scenario`] with stage timings asked for explicitly.
+pub fn run_scenario_with(scenario: &Scenario, out_dir: &Path, verify: bool, perf: bool) -> Result<RunResult, HarnessError> {
     std::fs::create_dir_all(out_dir).map_err(|source| ArtifactError { path: out_dir.to_path_buf(), source })?;
     let mut options = RunOptions::for_duration(scenario.sim.duration_s);
     options.keep_trail = verify;
+    if perf || scenario.soak.is_some() {
+        options.stage_clock = Some(Arc::new(WallClock(Instant::now())));
+    }
     let max_fill_rows = scenario.soak.as_ref().map_or(DEFAULT_MAX_FILL_ROWS, |soak| soak.max_fill_rows);
     let mut csv = CsvArtifacts::create(out_dir, scenario.sim.market.instrument.tick_size, max_fill_rows)?;
     let started = Instant::now();
@@ -81,8 +106,14 @@ pub fn run_scenario(scenario: &Scenario, out_dir: &Path, verify: bool) -> Result
     csv.commit()?;
     let report = Report::new(scenario, &outcome, soak, counts);
     write_atomic(&out_dir.join("report.json"), report.to_json().as_bytes())?;
-    let verification = if verify { Some(verify_against(scenario, &outcome, &options)?) } else { None };
-    Ok(RunResult { report, out_dir: out_dir.to_path_buf(), wall_s, verification })
+    if let Some(perf) = &outcome.perf {
+        let mut text = serde_json::to_string_pretty(perf).expect("timings serialize");
+        text.push('\n');
+        write_atomic(&out_dir.join("perf.json"), text.as_bytes())?;
+    }
+    let verify_options = RunOptions { stage_clock: None, ..options };
+    let verification = if verify { Some(verify_against(scenario, &outcome, &verify_options)?) } else { None };
+    Ok(RunResult { report, out_dir: out_dir.to_path_buf(), wall_s, verification, perf: outcome.perf })
 }
 
 /// Runs the scenario whole, or as a soak when it has a `[soak]` section (writing its

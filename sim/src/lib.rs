@@ -9,8 +9,9 @@
 //! crashes; measured effects of each injected event; and a BLAKE3 fingerprint of
 //! every event the engine saw and every command it emitted.
 //!
-//! Deliberately not here: wall clocks, threads, file IO, scenario files and the
-//! CLI (those are the harness's), and anything the engine decides.
+//! Deliberately not here: wall clocks (stage timings use a clock the harness hands
+//! in), threads, file IO, scenario files and the CLI (those are the harness's), and
+//! anything the engine decides.
 
 #![deny(missing_docs)]
 
@@ -22,6 +23,7 @@ pub mod exchange;
 pub mod fingerprint;
 pub mod latency;
 pub mod market;
+pub mod perf;
 pub mod queue;
 pub mod rng;
 pub mod runner;

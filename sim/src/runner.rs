@@ -12,6 +12,8 @@
 //! [`RunObserver`] so memory stays flat in run length; writing files is the
 //! harness's job.
 
+use std::sync::Arc;
+
 use drydock_engine::accounting::FillRecord;
 use drydock_engine::port::{Control, DECISION_TIMER, LevelUpdate, TimerId};
 use drydock_engine::units::{NANOS_PER_MS, NANOS_PER_S};
@@ -27,11 +29,12 @@ use crate::exchange::{BpsFees, ExchangeOutput, MockExchange};
 use crate::fingerprint::Fingerprinter;
 use crate::latency::{Channel, Latency, PreparedLatency};
 use crate::market::MarketGenerator;
+use crate::perf::{PerfReport, Stage, StageTimer};
 use crate::queue::EventQueue;
 use crate::rng::SeedRoot;
 
 /// Options that change what a run records, never what it does.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RunOptions {
     /// Keep a digest per fingerprint record (for `--verify` divergence reports).
     pub keep_trail: bool,
@@ -39,13 +42,26 @@ pub struct RunOptions {
     pub timeline_interval_ns: Nanos,
     /// Describe fingerprint record number N (to show where two runs parted).
     pub describe_record: Option<u64>,
+    /// A wall clock for stage timings (the non-golden perf section); none times nothing.
+    pub stage_clock: Option<Arc<dyn Clock + Send + Sync>>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("keep_trail", &self.keep_trail)
+            .field("timeline_interval_ns", &self.timeline_interval_ns)
+            .field("describe_record", &self.describe_record)
+            .field("stage_clock", &self.stage_clock.is_some())
+            .finish()
+    }
 }
 
 impl RunOptions {
     /// Default options for a run of `duration_s`: about 2,000 timeline rows.
     pub fn for_duration(duration_s: f64) -> Self {
         let interval_ms = ((duration_s * 1_000.0 / 2_000.0).ceil() as i64).max(100);
-        RunOptions { keep_trail: false, timeline_interval_ns: interval_ms * NANOS_PER_MS, describe_record: None }
+        RunOptions { keep_trail: false, timeline_interval_ns: interval_ms * NANOS_PER_MS, describe_record: None, stage_clock: None }
     }
 }
 
@@ -130,6 +146,8 @@ pub struct RunOutcome {
     pub trail: Option<Vec<u64>>,
     /// The record asked for with `RunOptions::describe_record`.
     pub described_record: Option<String>,
+    /// Wall-clock stage timings, when a stage clock was given (never deterministic).
+    pub perf: Option<PerfReport>,
 }
 
 /// FIFO lanes of the event queue: one per order-preserving link.
@@ -206,6 +224,7 @@ pub struct Simulation {
     feed: FeedBatch,
     /// Emptied update vectors of delivered deltas, reused for new ones.
     update_pool: Vec<Vec<LevelUpdate>>,
+    stage_timer: Option<StageTimer>,
 }
 
 /// Book changes and trades waiting for the feed's next batch.
@@ -258,6 +277,7 @@ impl Simulation {
             next_timeline_ns: 0,
             feed: FeedBatch::default(),
             update_pool: Vec::new(),
+            stage_timer: options.stage_clock.clone().map(StageTimer::new),
             options,
         };
         simulation.start();
@@ -318,6 +338,7 @@ impl Simulation {
             metrics: self.metrics,
             trail: self.fingerprint.trail().map(<[u64]>::to_vec),
             described_record: self.fingerprint.description().map(str::to_string),
+            perf: self.stage_timer.as_ref().map(StageTimer::report),
         }
     }
 
@@ -398,7 +419,11 @@ impl Simulation {
         action: impl FnOnce(&mut MarketGenerator, &mut MockExchange, &mut ExchangeOutput) -> T,
     ) -> T {
         let mut output = std::mem::take(&mut self.output);
-        let result = action(&mut self.generator, &mut self.exchange, &mut output);
+        let (generator, exchange) = (&mut self.generator, &mut self.exchange);
+        let result = match &mut self.stage_timer {
+            Some(timer) => timer.time(Stage::Market, || action(generator, exchange, &mut output)),
+            None => action(generator, exchange, &mut output),
+        };
         self.ship(now_ns, &mut output);
         self.output = output;
         result
@@ -507,7 +532,11 @@ impl Simulation {
             return;
         }
         let mut output = std::mem::take(&mut self.output);
-        self.exchange.on_command(now_ns, &command, &mut output);
+        let exchange = &mut self.exchange;
+        match &mut self.stage_timer {
+            Some(timer) => timer.time(Stage::Exchange, || exchange.on_command(now_ns, &command, &mut output)),
+            None => exchange.on_command(now_ns, &command, &mut output),
+        }
         self.ship(now_ns, &mut output);
         self.output = output;
     }
@@ -518,7 +547,11 @@ impl Simulation {
         self.metrics.engine_events += 1;
         self.fingerprint.event(now_ns, &event);
         let mut commands = std::mem::take(&mut self.commands);
-        let result = self.engine.handle(now_ns, &event, &mut commands);
+        let engine = &mut self.engine;
+        let result = match &mut self.stage_timer {
+            Some(timer) => timer.time(Stage::Engine, || engine.handle(now_ns, &event, &mut commands)),
+            None => engine.handle(now_ns, &event, &mut commands),
+        };
         for command in commands.drain(..) {
             self.metrics.engine_commands += 1;
             self.fingerprint.command(now_ns, &command);
