@@ -220,7 +220,13 @@ impl Scenario {
         }
         let safe_params = match &document.soak {
             Some(soak) => {
-                soak.validate(sim.duration_s).map_err(|(field, message)| source.at(&field, &message))?;
+                soak.validate(sim.duration_s).map_err(|(field, message)| {
+                    if override_keys.contains(&field.as_str()) {
+                        override_error(&options.overrides, &message)
+                    } else {
+                        source.at(&field, &message)
+                    }
+                })?;
                 let (file_line, _) = source.locate("soak.safe_profile");
                 let location = Location::File { path: path.to_path_buf(), line: file_line, column: 1 };
                 let (safe_name, safe_table) = read_profile(&soak.safe_profile, &options.profiles_dir, location)?;
