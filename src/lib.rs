@@ -13,7 +13,9 @@
 #![deny(missing_docs)]
 
 pub mod artifacts;
+pub mod check;
 pub mod expect;
+pub mod golden;
 pub mod report;
 pub mod run;
 pub mod scenario;

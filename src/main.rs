@@ -44,6 +44,38 @@ enum Command {
         #[arg(long)]
         perf: bool,
     },
+    /// Run scenarios in parallel and compare them with their golden snapshots.
+    Check {
+        /// Scenario files (default: every scenarios/*.toml).
+        scenarios: Vec<PathBuf>,
+        /// Parallel runs (default: the number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Golden folder.
+        #[arg(long, default_value = "golden")]
+        golden: PathBuf,
+    },
+    /// Accept scenarios' current outputs as their golden snapshots.
+    Bless {
+        /// Scenario files to bless.
+        scenarios: Vec<PathBuf>,
+        /// Bless every scenarios/*.toml.
+        #[arg(long)]
+        all: bool,
+        /// Parallel runs (default: the number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Golden folder.
+        #[arg(long, default_value = "golden")]
+        golden: PathBuf,
+    },
+    /// Compare two report.json (or golden .snap) files metric by metric.
+    Diff {
+        /// The baseline.
+        a: PathBuf,
+        /// The new one.
+        b: PathBuf,
+    },
     /// Inspect configuration.
     Config {
         #[command(subcommand)]
@@ -133,6 +165,21 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             emit(&out);
             Ok(exit_code(&result))
         }
+        Command::Check { scenarios, jobs, golden } => check_command(scenarios, jobs, &golden),
+        Command::Bless { scenarios, all, jobs, golden } => bless_command(scenarios, all, jobs, &golden),
+        Command::Diff { a, b } => {
+            let (left, right) = (read_json_or_golden(&a)?, read_json_or_golden(&b)?);
+            let comparison = drydock::golden::compare(&left, &right, &Default::default());
+            let mut out = String::new();
+            if comparison.matches() {
+                say!(out, "{} and {} match", a.display(), b.display());
+            }
+            for line in drydock::golden::describe(&comparison, usize::MAX) {
+                say!(out, "{line}");
+            }
+            emit(&out);
+            Ok(if comparison.matches() { 0 } else { EXIT_EXPECTATION_FAILED })
+        }
         Command::Config { command: ConfigCommand::Show { scenario, profile, overrides } } => {
             let options = LoadOptions { profile, overrides, seed: None, profiles_dir: PathBuf::from("profiles") };
             let scenario = Scenario::load(&scenario, &options)?;
@@ -158,6 +205,97 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
     }
+}
+
+fn scenario_paths(scenarios: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
+    if !scenarios.is_empty() {
+        return Ok(scenarios);
+    }
+    drydock::check::catalogue(std::path::Path::new("scenarios"))
+        .context("reading scenarios/ (run from the repository root or name the scenarios)")
+}
+
+fn jobs_or_cores(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
+fn check_command(scenarios: Vec<PathBuf>, jobs: Option<usize>, golden: &std::path::Path) -> anyhow::Result<u8> {
+    use drydock::check::CheckStatus;
+    let paths = scenario_paths(scenarios)?;
+    let options = LoadOptions { profiles_dir: PathBuf::from("profiles"), ..LoadOptions::default() };
+    let started = std::time::Instant::now();
+    let results = drydock::check::check(&paths, golden, &options, jobs_or_cores(jobs));
+    let mut out = String::new();
+    let (mut regressions, mut errors) = (0, 0);
+    for result in &results {
+        let name = result.name.clone().unwrap_or_else(|| result.path.display().to_string());
+        match &result.status {
+            CheckStatus::Match => say!(out, "ok        {name}"),
+            CheckStatus::Missing => {
+                regressions += 1;
+                say!(out, "MISSING   {name}: no golden in {} (run `drydock bless {}`)", golden.display(), result.path.display());
+            }
+            CheckStatus::Regression(comparison) => {
+                regressions += 1;
+                say!(out, "CHANGED   {name}");
+                for line in drydock::golden::describe(comparison, 40) {
+                    say!(out, "          {line}");
+                }
+            }
+            CheckStatus::Error(message) => {
+                errors += 1;
+                say!(out, "ERROR     {name}: {message}");
+            }
+        }
+    }
+    say!(
+        out,
+        "{} scenarios: {} match, {regressions} changed or missing, {errors} errors ({:.2} s)",
+        results.len(),
+        results.len() - regressions - errors,
+        started.elapsed().as_secs_f64()
+    );
+    emit(&out);
+    Ok(if errors > 0 {
+        EXIT_BAD_INPUT
+    } else if regressions > 0 {
+        EXIT_EXPECTATION_FAILED
+    } else {
+        0
+    })
+}
+
+fn bless_command(scenarios: Vec<PathBuf>, all: bool, jobs: Option<usize>, golden: &std::path::Path) -> anyhow::Result<u8> {
+    use drydock::check::CheckStatus;
+    if scenarios.is_empty() && !all {
+        anyhow::bail!("name the scenarios to bless, or pass --all");
+    }
+    let paths = scenario_paths(scenarios)?;
+    let options = LoadOptions { profiles_dir: PathBuf::from("profiles"), ..LoadOptions::default() };
+    let results = drydock::check::bless(&paths, golden, &options, jobs_or_cores(jobs));
+    let mut out = String::new();
+    let mut errors = 0;
+    for result in &results {
+        match (&result.status, &result.name) {
+            (CheckStatus::Error(message), _) => {
+                errors += 1;
+                say!(out, "ERROR     {}: {message}", result.path.display());
+            }
+            (_, Some(name)) => say!(out, "blessed   {name} -> {}", drydock::golden::golden_path(golden, name).display()),
+            _ => {}
+        }
+    }
+    emit(&out);
+    Ok(if errors > 0 { EXIT_BAD_INPUT } else { 0 })
+}
+
+/// A report.json, or the snapshot inside a golden .snap file.
+fn read_json_or_golden(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    if path.extension().is_some_and(|extension| extension == "snap") {
+        return Ok(drydock::golden::read_golden(path)?);
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
 }
 
 /// Every engine parameter with its effective value and source, then the soak section.

@@ -18,7 +18,7 @@ use thiserror::Error;
 
 use crate::report::{ArtifactError, CsvArtifacts, DEFAULT_MAX_FILL_ROWS, Report, write_atomic};
 use crate::scenario::{Scenario, ScenarioError};
-use crate::soak::{SoakError, SoakPlan, SoakSummary, run_soak};
+use crate::soak::{IterationSummary, SoakError, SoakPlan, SoakSummary, run_soak};
 
 /// Anything that stops a run.
 #[derive(Debug, Error)]
@@ -66,6 +66,8 @@ pub struct RunResult {
     pub verification: Option<Verification>,
     /// Wall-clock stage timings (also in `perf.json`), when measured.
     pub perf: Option<PerfReport>,
+    /// A soak's iteration summaries, in order (empty for plain runs).
+    pub iterations: Vec<IterationSummary>,
 }
 
 /// The default artifact folder: `artifacts/<scenario>-<seed>/`.
@@ -100,7 +102,7 @@ pub fn run_scenario_with(scenario: &Scenario, out_dir: &Path, verify: bool, perf
     let max_fill_rows = scenario.soak.as_ref().map_or(DEFAULT_MAX_FILL_ROWS, |soak| soak.max_fill_rows);
     let mut csv = CsvArtifacts::create(out_dir, scenario.sim.market.instrument.tick_size, max_fill_rows)?;
     let started = Instant::now();
-    let (outcome, soak) = execute(scenario, options.clone(), out_dir, &mut csv)?;
+    let Executed { run: outcome, soak, iterations } = execute(scenario, options.clone(), out_dir, &mut csv)?;
     let wall_s = started.elapsed().as_secs_f64();
     let counts = csv.counts().clone();
     csv.commit()?;
@@ -113,25 +115,30 @@ pub fn run_scenario_with(scenario: &Scenario, out_dir: &Path, verify: bool, perf
     }
     let verify_options = RunOptions { stage_clock: None, ..options };
     let verification = if verify { Some(verify_against(scenario, &outcome, &verify_options)?) } else { None };
-    Ok(RunResult { report, out_dir: out_dir.to_path_buf(), wall_s, verification, perf: outcome.perf })
+    Ok(RunResult { report, out_dir: out_dir.to_path_buf(), wall_s, verification, perf: outcome.perf, iterations })
 }
 
 /// Runs the scenario whole, or as a soak when it has a `[soak]` section (writing its
 /// iteration summaries and tuning report into `out_dir`).
-fn execute(
-    scenario: &Scenario,
-    options: RunOptions,
-    out_dir: &Path,
-    observer: &mut dyn RunObserver,
-) -> Result<(RunOutcome, Option<SoakSummary>), HarnessError> {
+fn execute(scenario: &Scenario, options: RunOptions, out_dir: &Path, observer: &mut dyn RunObserver) -> Result<Executed, HarnessError> {
     match (&scenario.soak, &scenario.safe_params) {
         (Some(soak), Some(safe_params)) => {
             let plan = SoakPlan { sim: &scenario.sim, params: &scenario.params, profile: &scenario.profile, soak, safe_params };
             let outcome = run_soak(&plan, options, out_dir, observer)?;
-            Ok((outcome.run, Some(outcome.summary)))
+            Ok(Executed { run: outcome.run, soak: Some(outcome.summary), iterations: outcome.iterations })
         }
-        _ => Ok((drydock_sim::run(&scenario.sim, scenario.params.clone(), &scenario.profile, options, observer)?, None)),
+        _ => {
+            let run = drydock_sim::run(&scenario.sim, scenario.params.clone(), &scenario.profile, options, observer)?;
+            Ok(Executed { run, soak: None, iterations: Vec::new() })
+        }
     }
+}
+
+/// A finished run or soak.
+struct Executed {
+    run: RunOutcome,
+    soak: Option<SoakSummary>,
+    iterations: Vec<IterationSummary>,
 }
 
 /// Runs `scenario` once more on another thread and compares with `first`.
@@ -159,7 +166,7 @@ fn run_on_thread(scenario: &Scenario, options: RunOptions) -> Result<RunOutcome,
     let handle = std::thread::spawn(move || -> Result<RunOutcome, HarnessError> {
         let scratch = std::env::temp_dir().join(format!("drydock-verify-{}-{:?}", std::process::id(), std::thread::current().id()));
         std::fs::create_dir_all(&scratch).map_err(|source| ArtifactError { path: scratch.clone(), source })?;
-        let result = execute(&scenario, options, &scratch, &mut Discard).map(|(outcome, _)| outcome);
+        let result = execute(&scenario, options, &scratch, &mut Discard).map(|executed| executed.run);
         let _ = std::fs::remove_dir_all(&scratch);
         result
     });

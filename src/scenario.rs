@@ -92,6 +92,17 @@ struct ScenarioDocument {
     expect: Vec<Expectation>,
     #[serde(default)]
     soak: Option<SoakConfig>,
+    #[serde(default)]
+    golden: GoldenSection,
+}
+
+/// The `[golden]` section: per-metric tolerances for values known to vary across
+/// platforms (dotted snapshot paths, e.g. `kpis.pnl_total = 0.01`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GoldenSection {
+    #[serde(default)]
+    tolerances: BTreeMap<String, f64>,
 }
 
 /// Where an effective engine parameter came from.
@@ -143,6 +154,8 @@ pub struct Scenario {
     /// A soak's panic-revert parameters: the scenario's engine section under the
     /// safe profile (and `--set`).
     pub safe_params: Option<EngineParams>,
+    /// Golden comparison tolerances by snapshot path.
+    pub tolerances: BTreeMap<String, f64>,
 }
 
 /// Options that layer on top of the file.
@@ -218,6 +231,11 @@ impl Scenario {
         for (index, expectation) in document.expect.iter().enumerate() {
             expectation.validate(&sim).map_err(|message| source.at(&format!("expect[{index}].metric"), &message))?;
         }
+        for (metric, tolerance) in &document.golden.tolerances {
+            if !tolerance.is_finite() || *tolerance < 0.0 {
+                return Err(source.at(&format!("golden.tolerances.{metric}"), &format!("{tolerance} must be a finite number >= 0")));
+            }
+        }
         let safe_params = match &document.soak {
             Some(soak) => {
                 soak.validate(sim.duration_s).map_err(|(field, message)| {
@@ -247,6 +265,7 @@ impl Scenario {
             file_hash: blake3::hash(text.as_bytes()).to_hex().to_string(),
             soak: document.soak,
             safe_params,
+            tolerances: document.golden.tolerances,
         })
     }
 

@@ -89,3 +89,37 @@ fn artifacts_prune_keeps_the_newest_runs() {
     assert!(!out.path().join("artifacts/feed_outage-1006").exists(), "{stdout}");
     assert!(stdout.contains("removed"), "{stdout}");
 }
+
+#[test]
+fn check_shows_a_readable_diff_for_a_changed_parameter() {
+    let out = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(out.path().join("scenarios")).unwrap();
+    let original = std::fs::read_to_string(scenario("feed_outage.toml")).unwrap();
+    std::fs::write(out.path().join("scenarios/feed_outage.toml"), &original).unwrap();
+    let blessed = drydock(&["bless", "--all"], out.path());
+    assert_eq!(blessed.status.code(), Some(0), "{}", String::from_utf8_lossy(&blessed.stdout));
+    let same = drydock(&["check", "--jobs", "1"], out.path());
+    assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stdout));
+    // Deliberately change a parameter: quote twice as wide.
+    std::fs::write(
+        out.path().join("scenarios/feed_outage.toml"),
+        original.replace("[[events]]", "[engine]\nbase_spread_bps = 0.8\n\n[[events]]"),
+    )
+    .unwrap();
+    let changed = drydock(&["check"], out.path());
+    let stdout = String::from_utf8_lossy(&changed.stdout);
+    assert_eq!(changed.status.code(), Some(1), "{stdout}");
+    for needle in ["CHANGED   feed_outage", "STALE", "fingerprint changed", "kpis.net_bps", "delta %", "metric"] {
+        assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
+    }
+    let report_a = out.path().join("a.json");
+    let report_b = out.path().join("b.json");
+    assert_eq!(drydock(&["run", "scenarios/feed_outage.toml", "--out", "ra"], out.path()).status.code(), Some(0));
+    std::fs::copy(out.path().join("ra/report.json"), &report_a).unwrap();
+    std::fs::write(out.path().join("scenarios/feed_outage.toml"), &original).unwrap();
+    assert_eq!(drydock(&["run", "scenarios/feed_outage.toml", "--out", "rb"], out.path()).status.code(), Some(0));
+    std::fs::copy(out.path().join("rb/report.json"), &report_b).unwrap();
+    let diff = drydock(&["diff", "a.json", "b.json"], out.path());
+    assert_eq!(diff.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&diff.stdout).contains("kpis.fills"));
+}

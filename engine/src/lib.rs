@@ -21,6 +21,9 @@
 
 #![deny(missing_docs)]
 
+/// Version of this engine crate (goldens and reports record it).
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub mod accounting;
 pub mod book;
 mod engine;

@@ -123,6 +123,8 @@ pub struct RunMetrics {
     pub messages_dropped: u64,
     /// Our position at the exchange at the end, lots.
     pub exchange_position_lots: i64,
+    /// |engine position − exchange position| at the end, lots (0 when reconciled).
+    pub position_mismatch_lots: i64,
     /// Times the exchange book was found crossed (must be 0).
     pub book_crossings: u64,
     /// Last exchange mid, quote currency.
@@ -329,6 +331,7 @@ impl Simulation {
         self.metrics.simulated_s = now_ns as f64 / NANOS_PER_S as f64;
         self.metrics.orders_while_feed_stale = self.effects.orders_while_feed_stale();
         self.metrics.exchange_position_lots = self.exchange.position_lots();
+        self.metrics.position_mismatch_lots = (self.engine.position_lots() - self.exchange.position_lots()).abs();
         self.metrics.final_mid = self.exchange.book().mid_ticks().map(|mid| mid * tick_size);
         RunOutcome {
             fingerprint: self.fingerprint.finish(),

@@ -160,6 +160,8 @@ pub struct SoakOutcome {
     pub run: RunOutcome,
     /// The soak summary.
     pub summary: SoakSummary,
+    /// Every iteration's summary, in order.
+    pub iterations: Vec<IterationSummary>,
 }
 
 /// Collects the fills completed in the current iteration, passing everything on.
@@ -213,6 +215,7 @@ pub fn run_soak(plan: &SoakPlan, options: RunOptions, out_dir: &Path, observer: 
         final_params: BTreeMap::new(),
     };
     let mut collector = IterationFills { inner: observer, fills: Vec::new() };
+    let mut iterations = Vec::new();
     for iteration in 1..=soak.iterations {
         let params_in_force = tuned_values(simulation.engine().params());
         let frozen = soak.auto_tune && tuner.is_frozen(iteration);
@@ -251,6 +254,7 @@ pub fn run_soak(plan: &SoakPlan, options: RunOptions, out_dir: &Path, observer: 
             IterationSummary { iteration, start_s, end_s, kpis, verdict, gate_reasons, params: params_in_force, decision, frozen };
         write_json(&out_dir.join(format!("ITER_SUMMARY_{iteration}.json")), &iteration_summary)?;
         prune_summaries(out_dir, iteration, soak.keep_iteration_summaries)?;
+        iterations.push(iteration_summary);
         if let Some(stop) = stop {
             summary.stopped_by = Some(stop);
             break;
@@ -262,7 +266,7 @@ pub fn run_soak(plan: &SoakPlan, options: RunOptions, out_dir: &Path, observer: 
     summary.final_params = tuned_values(simulation.engine().params());
     summary.verdict = soak_verdict(&summary);
     let run = simulation.finish(collector.inner);
-    Ok(SoakOutcome { run, summary })
+    Ok(SoakOutcome { run, summary, iterations })
 }
 
 /// Runs one iteration minute by minute, feeding the stop watch; stops early on a criterion.

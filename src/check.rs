@@ -1,0 +1,114 @@
+//! `drydock check` and `drydock bless`: run scenarios (in parallel, results kept in
+//! scenario order) and compare their snapshots with `golden/`, or accept them as
+//! the new goldens. Each run writes its artifacts into a scratch folder that is
+//! removed afterwards; only golden files are kept.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::golden::{Comparison, compare, golden_path, read_golden, snapshot_text, write_golden};
+use crate::run::run_scenario;
+use crate::scenario::{LoadOptions, Scenario};
+
+/// What checking one scenario found.
+#[derive(Debug)]
+pub enum CheckStatus {
+    /// Identical to the golden (within declared tolerances).
+    Match,
+    /// Differs from the golden, or the golden is stale.
+    Regression(Comparison),
+    /// No golden file yet.
+    Missing,
+    /// The scenario could not be loaded or run (bad input).
+    Error(String),
+}
+
+/// One scenario's result.
+#[derive(Debug)]
+pub struct CheckResult {
+    /// The scenario file.
+    pub path: PathBuf,
+    /// Its name (the golden file's stem), when it loaded.
+    pub name: Option<String>,
+    /// The fingerprint of this run, when it ran.
+    pub fingerprint: Option<String>,
+    /// What was found.
+    pub status: CheckStatus,
+}
+
+/// The scenario files in `dir`, sorted.
+pub fn catalogue(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "toml"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// Runs `paths` on `jobs` threads and compares each with its golden in `golden_dir`.
+pub fn check(paths: &[PathBuf], golden_dir: &Path, options: &LoadOptions, jobs: usize) -> Vec<CheckResult> {
+    in_pool(jobs, || paths.par_iter().map(|path| check_one(path, golden_dir, options)).collect())
+}
+
+/// Runs `paths` on `jobs` threads and writes their snapshots as the new goldens.
+pub fn bless(paths: &[PathBuf], golden_dir: &Path, options: &LoadOptions, jobs: usize) -> Vec<CheckResult> {
+    in_pool(jobs, || paths.par_iter().map(|path| bless_one(path, golden_dir, options)).collect())
+}
+
+fn in_pool<T: Send>(jobs: usize, work: impl FnOnce() -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build() {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
+}
+
+/// Loads and runs one scenario into a scratch folder; returns its snapshot text.
+fn snapshot_of(path: &Path, options: &LoadOptions) -> Result<(Scenario, String, String), String> {
+    let scenario = Scenario::load(path, options).map_err(|error| error.to_string())?;
+    let scratch = std::env::temp_dir().join(format!("drydock-check-{}-{}-{}", std::process::id(), scenario.header.name, scenario.sim.seed));
+    let result = run_scenario(&scenario, &scratch, false);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let result = result.map_err(|error| error.to_string())?;
+    let text = snapshot_text(&scenario, &result.report, &result.iterations);
+    Ok((scenario, text, result.report.fingerprint))
+}
+
+fn check_one(path: &Path, golden_dir: &Path, options: &LoadOptions) -> CheckResult {
+    let (scenario, text, fingerprint) = match snapshot_of(path, options) {
+        Ok(found) => found,
+        Err(error) => return CheckResult { path: path.to_path_buf(), name: None, fingerprint: None, status: CheckStatus::Error(error) },
+    };
+    let name = scenario.header.name.clone();
+    let golden_file = golden_path(golden_dir, &name);
+    let status = if !golden_file.exists() {
+        CheckStatus::Missing
+    } else {
+        match read_golden(&golden_file) {
+            Ok(golden) => {
+                let new = serde_json::from_str(&text).expect("snapshots are JSON");
+                let comparison = compare(&golden, &new, &scenario.tolerances);
+                if comparison.matches() { CheckStatus::Match } else { CheckStatus::Regression(comparison) }
+            }
+            Err(error) => CheckStatus::Error(error.to_string()),
+        }
+    };
+    CheckResult { path: path.to_path_buf(), name: Some(name), fingerprint: Some(fingerprint), status }
+}
+
+fn bless_one(path: &Path, golden_dir: &Path, options: &LoadOptions) -> CheckResult {
+    let outcome = snapshot_of(path, options).and_then(|(scenario, text, fingerprint)| {
+        let name = scenario.header.name.clone();
+        std::fs::create_dir_all(golden_dir).map_err(|error| format!("cannot create {}: {error}", golden_dir.display()))?;
+        write_golden(&golden_path(golden_dir, &name), &text).map_err(|error| error.to_string())?;
+        Ok((name, fingerprint))
+    });
+    match outcome {
+        Ok((name, fingerprint)) => {
+            CheckResult { path: path.to_path_buf(), name: Some(name), fingerprint: Some(fingerprint), status: CheckStatus::Match }
+        }
+        Err(error) => CheckResult { path: path.to_path_buf(), name: None, fingerprint: None, status: CheckStatus::Error(error) },
+    }
+}
