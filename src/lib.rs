@@ -20,6 +20,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod soak;
+pub mod sweep;
 
 pub use run::{HarnessError, RunResult, Verification, default_out_dir, run_scenario, run_scenario_with};
 pub use scenario::{LoadOptions, Scenario, ScenarioError};

@@ -69,6 +69,23 @@ enum Command {
         #[arg(long, default_value = "golden")]
         golden: PathBuf,
     },
+    /// Run a parameter sweep in parallel (or `sweep merge` shard folders).
+    #[command(args_conflicts_with_subcommands = true)]
+    Sweep {
+        #[command(subcommand)]
+        merge: Option<SweepCommand>,
+        /// The sweep file (sweeps/*.toml).
+        sweep: Option<PathBuf>,
+        /// Parallel runs (default: the number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Output folder (default artifacts/sweeps/<name>/); rerunning into it resumes.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run only shard K of N (K from 1), e.g. --shard 2/8.
+        #[arg(long)]
+        shard: Option<drydock::sweep::Shard>,
+    },
     /// Compare two report.json (or golden .snap) files metric by metric.
     Diff {
         /// The baseline.
@@ -85,6 +102,19 @@ enum Command {
     Artifacts {
         #[command(subcommand)]
         command: ArtifactsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SweepCommand {
+    /// Merge shard folders into the outputs an unsharded sweep writes.
+    Merge {
+        /// Shard output folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged output folder.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -166,6 +196,33 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             Ok(exit_code(&result))
         }
         Command::Check { scenarios, jobs, golden } => check_command(scenarios, jobs, &golden),
+        Command::Sweep { merge: Some(SweepCommand::Merge { dirs, out }), .. } => {
+            let runs = drydock::sweep::merge(&dirs, &out)?;
+            emit(&format!("merged {runs} runs from {} folders into {}\n", dirs.len(), out.display()));
+            Ok(0)
+        }
+        Command::Sweep { merge: None, sweep, jobs, out, shard } => {
+            let path = sweep.context("name a sweep file, e.g. drydock sweep sweeps/spread_vs_size.toml")?;
+            let sweep = drydock::sweep::spec::Sweep::load(&path)?;
+            let out = out.unwrap_or_else(|| PathBuf::from("artifacts/sweeps").join(&sweep.file.sweep.name));
+            let started = std::time::Instant::now();
+            let summary = drydock::sweep::run_sweep(&sweep, &out, jobs_or_cores(jobs), shard, std::path::Path::new("profiles"))?;
+            let wall_s = started.elapsed().as_secs_f64();
+            let mut text = String::new();
+            say!(
+                text,
+                "sweep {}: {} runs planned, {} run now, {} resumed, {:.2} s ({:.1} runs/s)",
+                sweep.file.sweep.name,
+                summary.planned,
+                summary.executed,
+                summary.resumed,
+                wall_s,
+                summary.executed as f64 / wall_s.max(1e-9)
+            );
+            say!(text, "  outputs in {}: results.csv summary.csv pareto.csv best_profile.toml", out.display());
+            emit(&text);
+            Ok(0)
+        }
         Command::Bless { scenarios, all, jobs, golden } => bless_command(scenarios, all, jobs, &golden),
         Command::Diff { a, b } => {
             let (left, right) = (read_json_or_golden(&a)?, read_json_or_golden(&b)?);

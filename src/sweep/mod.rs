@@ -1,0 +1,292 @@
+//! Parameter sweeps: every (point, scenario, seed) of a sweep file runs in
+//! parallel (rayon). Each finished run is recorded as `runs/<run_id>.json` in the
+//! output folder, atomically, keyed by a hash of its effective configuration; a
+//! rerun into the same folder skips runs already recorded (resume), and `--shard
+//! K/N` runs a deterministic subset whose folders `merge` combines. The outputs —
+//! `results.csv`, `summary.csv`, `pareto.csv`, `best_profile.toml` — are always
+//! rebuilt from the records in run-id order, so their bytes do not depend on the
+//! number of threads, the completion order, or the shard split.
+
+pub mod outputs;
+pub mod spec;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use drydock_sim::{Discard, RunOptions};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::expect::flatten_metrics;
+use crate::report::{ArtifactError, write_atomic};
+use crate::scenario::{LoadOptions, Scenario, ScenarioError};
+use spec::{Point, Sweep, assignments};
+
+/// One finished run, as recorded in `runs/<run_id>.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// `p<point>-x<scenario>-s<seed index>`, zero-padded so names sort in plan order.
+    pub run_id: String,
+    /// Point index.
+    pub point: usize,
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// The point's parameter values.
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// Hash of the effective configuration (what resume compares).
+    pub config_hash: String,
+    /// The run's fingerprint.
+    pub fingerprint: String,
+    /// Every numeric metric of the run.
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// A run of the plan.
+#[derive(Clone, Debug)]
+struct PlannedRun {
+    index: usize,
+    run_id: String,
+    point_index: usize,
+    scenario: Scenario,
+    seed: u64,
+    point: Point,
+}
+
+/// A shard: the runs whose plan index is `index − 1` modulo `count`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based shard number.
+    pub index: u32,
+    /// Number of shards.
+    pub count: u32,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let parse = |part: &str| part.trim().parse::<u32>().map_err(|_| format!("`{text}`: expected K/N with whole numbers, e.g. 2/8"));
+        let (index, count) = text.split_once('/').ok_or_else(|| format!("`{text}`: expected K/N, e.g. 2/8"))?;
+        let (index, count) = (parse(index)?, parse(count)?);
+        if count == 0 || index == 0 || index > count {
+            return Err(format!("`{text}`: K must be in 1..=N (shards are numbered from 1)"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// What a sweep did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SweepSummary {
+    /// Runs in the plan (or in this shard).
+    pub planned: usize,
+    /// Runs executed now.
+    pub executed: usize,
+    /// Runs skipped because already recorded.
+    pub resumed: usize,
+}
+
+/// Anything that stops a sweep.
+#[derive(Debug, Error)]
+pub enum SweepError {
+    /// Bad sweep file, scenario or parameter.
+    #[error(transparent)]
+    Input(#[from] ScenarioError),
+    /// A run failed in the dock.
+    #[error("run {run_id}: {message}")]
+    Run {
+        /// The run.
+        run_id: String,
+        /// What failed.
+        message: String,
+    },
+    /// Output could not be written or read.
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    /// Merged folders disagree.
+    #[error("{0}")]
+    Merge(String),
+}
+
+/// Runs (or resumes) a sweep into `out_dir` on `jobs` threads.
+pub fn run_sweep(
+    sweep: &Sweep,
+    out_dir: &Path,
+    jobs: usize,
+    shard: Option<Shard>,
+    profiles_dir: &Path,
+) -> Result<SweepSummary, SweepError> {
+    let runs = plan(sweep, profiles_dir)?;
+    let runs: Vec<PlannedRun> = match shard {
+        Some(shard) => runs.into_iter().filter(|run| run.index as u32 % shard.count == shard.index - 1).collect(),
+        None => runs,
+    };
+    let runs_dir = out_dir.join("runs");
+    std::fs::create_dir_all(&runs_dir).map_err(|source| ArtifactError { path: runs_dir.clone(), source })?;
+    write_atomic(&out_dir.join("sweep.json"), spec_json(sweep).as_bytes())?;
+    let pending: Vec<&PlannedRun> = runs.iter().filter(|run| !already_recorded(&runs_dir, run)).collect();
+    let summary = SweepSummary { planned: runs.len(), executed: pending.len(), resumed: runs.len() - pending.len() };
+    let progress = Progress::new(pending.len() as u64);
+    let done = AtomicUsize::new(0);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build().map_err(|error| SweepError::Merge(error.to_string()))?;
+    pool.install(|| {
+        pending.par_iter().try_for_each(|run| -> Result<(), SweepError> {
+            let record = execute(run)?;
+            let text = serde_json::to_string_pretty(&record).expect("records serialize");
+            write_atomic(&runs_dir.join(format!("{}.json", record.run_id)), text.as_bytes())?;
+            progress.tick(done.fetch_add(1, Ordering::Relaxed) + 1);
+            Ok(())
+        })
+    })?;
+    progress.finish();
+    outputs::write_outputs(out_dir, &sweep.file)?;
+    Ok(summary)
+}
+
+/// Merges shard folders into `out_dir`: the same bytes an unsharded run writes.
+pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<usize, SweepError> {
+    let mut spec: Option<String> = None;
+    let runs_out = out_dir.join("runs");
+    std::fs::create_dir_all(&runs_out).map_err(|source| ArtifactError { path: runs_out.clone(), source })?;
+    let mut merged: BTreeMap<String, RunRecord> = BTreeMap::new();
+    for dir in dirs {
+        let text =
+            std::fs::read_to_string(dir.join("sweep.json")).map_err(|source| ArtifactError { path: dir.join("sweep.json"), source })?;
+        if spec.as_ref().is_some_and(|first| *first != text) {
+            return Err(SweepError::Merge(format!(
+                "{} holds a different sweep than the first folder; merge shards of one sweep only",
+                dir.display()
+            )));
+        }
+        spec = Some(text);
+        for record in outputs::read_records(dir)? {
+            if let Some(existing) = merged.get(&record.run_id)
+                && existing.fingerprint != record.fingerprint
+            {
+                return Err(SweepError::Merge(format!(
+                    "run {} differs between shards (fingerprints {} and {})",
+                    record.run_id, existing.fingerprint, record.fingerprint
+                )));
+            }
+            merged.insert(record.run_id.clone(), record);
+        }
+    }
+    let spec = spec.ok_or_else(|| SweepError::Merge("name at least one shard folder".to_string()))?;
+    write_atomic(&out_dir.join("sweep.json"), spec.as_bytes())?;
+    for record in merged.values() {
+        let text = serde_json::to_string_pretty(record).expect("records serialize");
+        write_atomic(&runs_out.join(format!("{}.json", record.run_id)), text.as_bytes())?;
+    }
+    let file: spec::SweepFile = serde_json::from_str(&spec).map_err(|error| SweepError::Merge(format!("sweep.json: {error}")))?;
+    outputs::write_outputs(out_dir, &file)?;
+    Ok(merged.len())
+}
+
+fn spec_json(sweep: &Sweep) -> String {
+    let mut text = serde_json::to_string_pretty(&sweep.file).expect("sweep files serialize");
+    text.push('\n');
+    text
+}
+
+/// Every run of the plan, with its scenario loaded (bad parameters fail here,
+/// before anything runs).
+fn plan(sweep: &Sweep, profiles_dir: &Path) -> Result<Vec<PlannedRun>, SweepError> {
+    let points = sweep.points();
+    let seeds = sweep.file.sweep.seeds_per_point as u64;
+    let mut runs = Vec::new();
+    for (point_index, point) in points.iter().enumerate() {
+        for (scenario_index, path) in sweep.scenario_paths.iter().enumerate() {
+            let options = LoadOptions { overrides: assignments(point), profiles_dir: profiles_dir.to_path_buf(), ..LoadOptions::default() };
+            let base = Scenario::load(path, &options)?;
+            if base.soak.is_some() {
+                return Err(SweepError::Merge(format!(
+                    "{}: sweeps run plain scenarios; remove its [soak] section or use a copy",
+                    path.display()
+                )));
+            }
+            for seed_index in 0..seeds {
+                let mut scenario = base.clone();
+                scenario.sim.seed = base.sim.seed + seed_index;
+                runs.push(PlannedRun {
+                    index: runs.len(),
+                    run_id: format!("p{point_index:05}-x{scenario_index:02}-s{seed_index:04}"),
+                    point_index,
+                    seed: scenario.sim.seed,
+                    scenario,
+                    point: point.clone(),
+                });
+            }
+        }
+    }
+    Ok(runs)
+}
+
+fn already_recorded(runs_dir: &Path, run: &PlannedRun) -> bool {
+    let Ok(text) = std::fs::read_to_string(runs_dir.join(format!("{}.json", run.run_id))) else { return false };
+    serde_json::from_str::<RunRecord>(&text).is_ok_and(|record| record.config_hash == run.scenario.config_hash())
+}
+
+fn execute(run: &PlannedRun) -> Result<RunRecord, SweepError> {
+    let scenario = &run.scenario;
+    let options = RunOptions::for_duration(scenario.sim.duration_s);
+    let outcome = drydock_sim::run(&scenario.sim, scenario.params.clone(), &scenario.profile, options, &mut Discard)
+        .map_err(|error| SweepError::Run { run_id: run.run_id.clone(), message: error.to_string() })?;
+    let params = run.point.iter().map(|(name, value)| (name.clone(), toml_to_json(value))).collect();
+    Ok(RunRecord {
+        run_id: run.run_id.clone(),
+        point: run.point_index,
+        scenario: scenario.header.name.clone(),
+        seed: run.seed,
+        params,
+        config_hash: scenario.config_hash(),
+        fingerprint: outcome.fingerprint.clone(),
+        metrics: flatten_metrics(&outcome, None),
+    })
+}
+
+fn toml_to_json(value: &toml::Value) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// A progress bar on a terminal; plain lines (every tenth) otherwise or in CI.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: u64,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let bar = interactive.then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  eta {eta}") {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress { bar, total }
+    }
+
+    fn tick(&self, done: usize) {
+        match &self.bar {
+            Some(bar) => bar.inc(1),
+            None => {
+                let step = (self.total / 10).max(1);
+                if done as u64 % step == 0 || done as u64 == self.total {
+                    eprintln!("sweep: {done}/{} runs", self.total);
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! Sweep files (`sweeps/*.toml`): base scenarios, parameters as grid values or
+//! ranges, the sampling plan (grid, uniform or log-uniform random, Latin
+//! hypercube), seeds per point, objectives and constraints. Parsing reports
+//! file:line:column and the field; sampling is seeded, so the same file always
+//! yields the same points.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::expect::Comparison;
+use crate::scenario::{ScenarioError, SourceMap};
+
+/// How points are drawn.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sampling {
+    /// Every combination of every parameter's values.
+    Grid,
+    /// `points` independent draws per parameter range.
+    Random,
+    /// `points` draws, each parameter's range cut in `points` strata, one draw per stratum.
+    LatinHypercube,
+}
+
+/// How a range is sampled.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scale {
+    /// Uniform between min and max.
+    #[default]
+    Linear,
+    /// Uniform in log space (both bounds > 0).
+    Log,
+}
+
+/// One swept parameter: explicit values, or a range.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweptParam {
+    /// Setting to vary, as for `--set` (e.g. `engine.base_spread_bps`).
+    pub name: String,
+    /// Explicit values (grid sampling).
+    #[serde(default)]
+    pub values: Vec<toml::Value>,
+    /// Range lower bound.
+    pub min: Option<f64>,
+    /// Range upper bound.
+    pub max: Option<f64>,
+    /// Range scale.
+    #[serde(default)]
+    pub scale: Scale,
+    /// Grid steps over a range (inclusive of both ends).
+    pub steps: Option<u32>,
+    /// Round drawn values to whole numbers.
+    #[serde(default)]
+    pub integer: bool,
+}
+
+/// What to optimize.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Goal {
+    /// Larger is better.
+    Maximize,
+    /// Smaller is better.
+    Minimize,
+}
+
+/// An objective: a metric and a direction.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Objective {
+    /// Metric path (as in expectations).
+    pub metric: String,
+    /// Direction.
+    pub goal: Goal,
+}
+
+/// A constraint on a point's mean over seeds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Constraint {
+    /// Metric path.
+    pub metric: String,
+    /// Comparison.
+    pub op: Comparison,
+    /// Threshold.
+    pub value: f64,
+}
+
+/// The `[sweep]` section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSection {
+    /// Name (default output folder `artifacts/sweeps/<name>`).
+    pub name: String,
+    /// Base scenario files, relative to the sweep file.
+    pub scenarios: Vec<PathBuf>,
+    /// Seeds per point: the scenario's seed, +1, +2, …
+    pub seeds_per_point: u32,
+    /// Sampling plan.
+    #[serde(default = "grid")]
+    pub sampling: Sampling,
+    /// Points to draw (random and Latin hypercube).
+    #[serde(default)]
+    pub points: u32,
+    /// Seed of the sampling plan.
+    #[serde(default)]
+    pub sampling_seed: u64,
+}
+
+fn grid() -> Sampling {
+    Sampling::Grid
+}
+
+/// A sweep file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepFile {
+    /// The plan.
+    pub sweep: SweepSection,
+    /// Swept parameters.
+    pub params: Vec<SweptParam>,
+    /// Ranked by this (the first objective) and, with a second, Pareto-filtered on both.
+    pub objectives: Vec<Objective>,
+    /// Constraints on point means.
+    #[serde(default)]
+    pub constraints: Vec<Constraint>,
+}
+
+/// A loaded sweep: the file and where it lives.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sweep {
+    /// The sweep file.
+    pub path: PathBuf,
+    /// Its contents.
+    pub file: SweepFile,
+    /// Base scenario paths, resolved against the sweep file's folder.
+    pub scenario_paths: Vec<PathBuf>,
+}
+
+/// One point: a value per swept parameter, in declaration order.
+pub type Point = Vec<(String, toml::Value)>;
+
+impl Sweep {
+    /// Reads and validates a sweep file.
+    pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ScenarioError {
+            location: crate::scenario::Location::File { path: path.to_path_buf(), line: 1, column: 1 },
+            field: "file".to_string(),
+            message: format!("cannot read the sweep: {error}; check the path"),
+        })?;
+        let source = SourceMap::new(path, &text);
+        let file: SweepFile = toml::from_str(&text).map_err(|error: toml::de::Error| source.toml_error(&error))?;
+        validate(&file).map_err(|(field, message)| source.at(&field, &message))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let scenario_paths = file.sweep.scenarios.iter().map(|scenario| base.join(scenario)).collect();
+        Ok(Sweep { path: path.to_path_buf(), file, scenario_paths })
+    }
+
+    /// The points of the plan, in a fixed order.
+    pub fn points(&self) -> Vec<Point> {
+        let params = &self.file.params;
+        match self.file.sweep.sampling {
+            Sampling::Grid => {
+                let axes: Vec<Vec<toml::Value>> = params.iter().map(grid_values).collect();
+                cartesian(&axes).into_iter().map(|values| params.iter().map(|param| param.name.clone()).zip(values).collect()).collect()
+            }
+            Sampling::Random | Sampling::LatinHypercube => self.drawn_points(),
+        }
+    }
+
+    fn drawn_points(&self) -> Vec<Point> {
+        let count = self.file.sweep.points as usize;
+        let mut rng = ChaCha8Rng::seed_from_u64(self.file.sweep.sampling_seed);
+        let mut columns: Vec<Vec<f64>> = Vec::new();
+        for _ in &self.file.params {
+            let mut unit: Vec<f64> = match self.file.sweep.sampling {
+                Sampling::LatinHypercube => (0..count).map(|stratum| (stratum as f64 + rng.random::<f64>()) / count as f64).collect(),
+                _ => (0..count).map(|_| rng.random::<f64>()).collect(),
+            };
+            if self.file.sweep.sampling == Sampling::LatinHypercube {
+                shuffle(&mut unit, &mut rng);
+            }
+            columns.push(unit);
+        }
+        (0..count)
+            .map(|index| {
+                self.file.params.iter().zip(&columns).map(|(param, column)| (param.name.clone(), from_unit(param, column[index]))).collect()
+            })
+            .collect()
+    }
+}
+
+fn validate(file: &SweepFile) -> Result<(), (String, String)> {
+    let sweep = &file.sweep;
+    if sweep.scenarios.is_empty() {
+        return Err(("sweep.scenarios".into(), "name at least one base scenario".into()));
+    }
+    if sweep.seeds_per_point == 0 || sweep.seeds_per_point > 100_000 {
+        return Err(("sweep.seeds_per_point".into(), format!("{} is outside [1, 100000]", sweep.seeds_per_point)));
+    }
+    if file.params.is_empty() {
+        return Err(("params".into(), "add at least one [[params]] entry".into()));
+    }
+    if sweep.sampling != Sampling::Grid && (sweep.points == 0 || sweep.points > 1_000_000) {
+        return Err((
+            "sweep.points".into(),
+            format!("{} is outside [1, 1000000] (random and latin_hypercube draw this many points)", sweep.points),
+        ));
+    }
+    for (index, param) in file.params.iter().enumerate() {
+        let field = |key: &str| format!("params[{index}].{key}");
+        if !param.name.contains('.') {
+            return Err((field("name"), format!("`{}` needs a section, e.g. engine.base_spread_bps", param.name)));
+        }
+        let range = param.min.zip(param.max);
+        match (param.values.is_empty(), range) {
+            (false, Some(_)) => return Err((field("values"), "give values or min/max, not both".into())),
+            (true, None) => return Err((field("values"), "give values, or min and max".into())),
+            (false, None) if sweep.sampling != Sampling::Grid => {
+                return Err((field("values"), "random and latin_hypercube sampling need min and max".into()));
+            }
+            (true, Some((min, max))) => {
+                if !(min.is_finite() && max.is_finite() && min <= max) {
+                    return Err((field("min"), format!("needs finite min <= max, got {min} and {max}")));
+                }
+                if param.scale == Scale::Log && min <= 0.0 {
+                    return Err((field("min"), "a log scale needs min > 0".into()));
+                }
+                if sweep.sampling == Sampling::Grid && param.steps.is_none_or(|steps| steps < 1) {
+                    return Err((field("steps"), "a grid over a range needs steps >= 1".into()));
+                }
+            }
+            _ => {}
+        }
+    }
+    if file.objectives.is_empty() || file.objectives.len() > 2 {
+        return Err(("objectives".into(), "give one objective (ranked) or two (ranked and Pareto-filtered)".into()));
+    }
+    Ok(())
+}
+
+fn grid_values(param: &SweptParam) -> Vec<toml::Value> {
+    if !param.values.is_empty() {
+        return param.values.clone();
+    }
+    let steps = param.steps.unwrap_or(1);
+    (0..=steps).map(|step| from_unit(param, if steps == 0 { 0.0 } else { step as f64 / steps as f64 })).collect()
+}
+
+fn from_unit(param: &SweptParam, unit: f64) -> toml::Value {
+    let (min, max) = (param.min.unwrap_or(0.0), param.max.unwrap_or(0.0));
+    let value = match param.scale {
+        Scale::Linear => min + (max - min) * unit,
+        Scale::Log => (min.ln() + (max.ln() - min.ln()) * unit).exp(),
+    };
+    if param.integer { toml::Value::Integer(value.round() as i64) } else { toml::Value::Float((value * 1e12).round() / 1e12) }
+}
+
+fn cartesian(axes: &[Vec<toml::Value>]) -> Vec<Vec<toml::Value>> {
+    axes.iter().fold(vec![Vec::new()], |acc, axis| {
+        acc.iter().flat_map(|prefix| axis.iter().map(move |value| [prefix.clone(), vec![value.clone()]].concat())).collect()
+    })
+}
+
+fn shuffle(values: &mut [f64], rng: &mut ChaCha8Rng) {
+    for index in (1..values.len()).rev() {
+        let other = rng.random_range(0..=index);
+        values.swap(index, other);
+    }
+}
+
+/// A point's values as `--set` assignments.
+pub fn assignments(point: &Point) -> Vec<String> {
+    point.iter().map(|(name, value)| format!("{name}={value}")).collect()
+}
+
+/// A point's values as a map (for CSV and profiles).
+pub fn point_map(point: &Point) -> BTreeMap<String, toml::Value> {
+    point.iter().cloned().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sweep(sampling: &str, params: &str) -> Result<Sweep, ScenarioError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        let text = format!(
+            "[sweep]\nname = \"t\"\nscenarios = [\"calm.toml\"]\nseeds_per_point = 2\nsampling = \"{sampling}\"\npoints = 8\nsampling_seed = 3\n\n{params}\n[[objectives]]\nmetric = \"kpis.net_bps\"\ngoal = \"maximize\"\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        Sweep::load(&path)
+    }
+
+    #[test]
+    fn grid_is_the_cartesian_product_in_order() {
+        let sweep = sweep(
+            "grid",
+            "[[params]]\nname = \"engine.a\"\nvalues = [1, 2]\n\n[[params]]\nname = \"engine.b\"\nmin = 0.0\nmax = 1.0\nsteps = 2\n",
+        )
+        .unwrap();
+        let points = sweep.points();
+        assert_eq!(points.len(), 6);
+        assert_eq!(assignments(&points[0]), ["engine.a=1", "engine.b=0.0"]);
+        assert_eq!(assignments(&points[5]), ["engine.a=2", "engine.b=1.0"]);
+    }
+
+    #[test]
+    fn latin_hypercube_covers_every_stratum_and_is_seeded() {
+        let text = "[[params]]\nname = \"engine.a\"\nmin = 1.0\nmax = 100.0\nscale = \"log\"\n";
+        let points = sweep("latin_hypercube", text).unwrap().points();
+        assert_eq!(points, sweep("latin_hypercube", text).unwrap().points());
+        let mut strata: Vec<usize> =
+            points.iter().map(|point| ((point[0].1.as_float().unwrap().ln() / 100f64.ln()) * 8.0).floor() as usize).collect();
+        strata.sort();
+        assert_eq!(strata, (0..8).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn bad_sweeps_name_file_line_and_field() {
+        let error = sweep("random", "[[params]]\nname = \"engine.a\"\nvalues = [1, 2]\n").unwrap_err();
+        assert!(error.field.contains("params[0].values"), "{error}");
+        let error = sweep("grid", "[[params]]\nname = \"engine.a\"\nmin = 5.0\nmax = 1.0\nsteps = 2\n").unwrap_err();
+        assert!(error.to_string().contains("s.toml:") && error.field == "params[0].min", "{error}");
+        let error = sweep("grid", "[[params]]\nname = \"engine.a\"\nvalus = [1]\n").unwrap_err();
+        assert!(error.to_string().contains("valus"), "{error}");
+    }
+}

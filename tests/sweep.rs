@@ -1,0 +1,143 @@
+//! Sweeps end to end: identical bytes for any `--jobs`, shard processes merged equal
+//! one run, a killed sweep resumes to the same bytes, bad sweep files are clear errors.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const OUTPUTS: [&str; 4] = ["results.csv", "summary.csv", "pareto.csv", "best_profile.toml"];
+
+/// A short base scenario and a 2 x 2 grid with 2 seeds (8 runs) in `dir`.
+fn fixture(dir: &Path) -> PathBuf {
+    let calm = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/calm.toml")).unwrap();
+    std::fs::write(dir.join("base.toml"), calm.replace("duration_s = 3600", "duration_s = 120")).unwrap();
+    let sweep = r#"
+[sweep]
+name = "tiny"
+scenarios = ["base.toml"]
+seeds_per_point = 2
+
+[[params]]
+name = "engine.base_spread_bps"
+values = [0.2, 0.6]
+
+[[params]]
+name = "engine.min_interval_ms"
+min = 50.0
+max = 150.0
+steps = 1
+integer = true
+
+[[objectives]]
+metric = "kpis.net_bps"
+goal = "maximize"
+
+[[objectives]]
+metric = "kpis.max_drawdown"
+goal = "minimize"
+
+[[constraints]]
+metric = "kpis.max_inventory_abs"
+op = "<="
+value = 200
+"#;
+    let path = dir.join("tiny.toml");
+    std::fs::write(&path, sweep).unwrap();
+    path
+}
+
+fn drydock(args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_drydock")).args(args).current_dir(dir).output().expect("the binary runs")
+}
+
+fn same_outputs(left: &Path, right: &Path) {
+    for file in OUTPUTS {
+        let (a, b) = (std::fs::read(left.join(file)).unwrap(), std::fs::read(right.join(file)).unwrap());
+        assert!(a == b, "{file} differs between {} and {}", left.display(), right.display());
+    }
+}
+
+#[test]
+fn any_jobs_count_gives_identical_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    for (jobs, out) in [("1", "one"), ("2", "two")] {
+        let output = drydock(&["sweep", "tiny.toml", "--jobs", jobs, "--out", out], dir.path());
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    same_outputs(&dir.path().join("one"), &dir.path().join("two"));
+    let results = std::fs::read_to_string(dir.path().join("one/results.csv")).unwrap();
+    assert_eq!(results.lines().count(), 1 + 8, "a header and one row per run");
+    assert!(results.lines().next().unwrap().ends_with(",fingerprint"));
+    let summary = std::fs::read_to_string(dir.path().join("one/summary.csv")).unwrap();
+    assert!(summary.contains("kpis.net_bps.ci95_low") && summary.lines().count() == 1 + 4, "{summary}");
+    let profile = std::fs::read_to_string(dir.path().join("one/best_profile.toml")).unwrap();
+    assert!(profile.contains("[engine]") && profile.contains("base_spread_bps"), "{profile}");
+}
+
+#[test]
+fn shard_processes_merged_equal_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    assert_eq!(drydock(&["sweep", "tiny.toml", "--out", "whole"], dir.path()).status.code(), Some(0));
+    let shards: Vec<std::process::Child> = (1..=3)
+        .map(|k| {
+            Command::new(env!("CARGO_BIN_EXE_drydock"))
+                .args(["sweep", "tiny.toml", "--jobs", "1", "--shard", &format!("{k}/3"), "--out", &format!("shard{k}")])
+                .current_dir(dir.path())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut shard in shards {
+        assert!(shard.wait().unwrap().success());
+    }
+    let merged = drydock(&["sweep", "merge", "shard1", "shard2", "shard3", "--out", "merged"], dir.path());
+    assert_eq!(merged.status.code(), Some(0), "{}", String::from_utf8_lossy(&merged.stderr));
+    same_outputs(&dir.path().join("whole"), &dir.path().join("merged"));
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    assert_eq!(drydock(&["sweep", "tiny.toml", "--out", "clean"], dir.path()).status.code(), Some(0));
+    // Kill a sweep part-way (whatever it finished is kept; the rest is redone).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drydock"))
+        .args(["sweep", "tiny.toml", "--jobs", "1", "--out", "killed"])
+        .current_dir(dir.path())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let _ = child.kill();
+    let _ = child.wait();
+    let output = drydock(&["sweep", "tiny.toml", "--out", "killed"], dir.path());
+    assert_eq!(output.status.code(), Some(0));
+    same_outputs(&dir.path().join("clean"), &dir.path().join("killed"));
+    // Deterministically: drop three records, rerun, and only those three run again.
+    for run in ["p00000-x00-s0000", "p00002-x00-s0001", "p00003-x00-s0000"] {
+        std::fs::remove_file(dir.path().join(format!("killed/runs/{run}.json"))).unwrap();
+    }
+    let output = drydock(&["sweep", "tiny.toml", "--out", "killed"], dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("8 runs planned, 3 run now, 5 resumed"), "{stdout}");
+    same_outputs(&dir.path().join("clean"), &dir.path().join("killed"));
+}
+
+#[test]
+fn bad_sweep_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = fixture(dir.path());
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(dir.path().join("bad.toml"), text.replace("seeds_per_point = 2", "seeds_per_point = 0")).unwrap();
+    let output = drydock(&["sweep", "bad.toml"], dir.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bad.toml:5:1") && stderr.contains("sweep.seeds_per_point"), "{stderr}");
+    std::fs::write(dir.path().join("typo.toml"), text.replace("engine.base_spread_bps", "engine.base_sprad_bps")).unwrap();
+    let output = drydock(&["sweep", "typo.toml"], dir.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("base_sprad_bps"), "{stderr}");
+    let output = drydock(&["sweep", "tiny.toml", "--shard", "4/3"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+}
