@@ -277,7 +277,7 @@ impl Progress {
             Some(bar) => bar.inc(1),
             None => {
                 let step = (self.total / 10).max(1);
-                if done as u64 % step == 0 || done as u64 == self.total {
+                if (done as u64).is_multiple_of(step) || done as u64 == self.total {
                     eprintln!("sweep: {done}/{} runs", self.total);
                 }
             }
