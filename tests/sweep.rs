@@ -113,10 +113,16 @@ fn a_killed_sweep_resumes_to_the_same_bytes() {
     let output = drydock(&["sweep", "tiny.toml", "--out", "killed"], dir.path());
     assert_eq!(output.status.code(), Some(0));
     same_outputs(&dir.path().join("clean"), &dir.path().join("killed"));
-    // Deterministically: drop three records, rerun, and only those three run again.
-    for run in ["p00000-x00-s0000", "p00002-x00-s0001", "p00003-x00-s0000"] {
-        std::fs::remove_file(dir.path().join(format!("killed/runs/{run}.json"))).unwrap();
-    }
+    // Deterministically: drop three records and tear the last line, as a kill
+    // mid-write would; rerun, and only those three run again.
+    let log = dir.path().join("killed/runs.jsonl");
+    let kept: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter(|line| !["p00000-x00-s0000", "p00002-x00-s0001", "p00003-x00-s0000"].iter().any(|run| line.contains(run)))
+        .map(str::to_string)
+        .collect();
+    std::fs::write(&log, kept.join("\n") + "\n{\"run_id\": \"p0000").unwrap();
     let output = drydock(&["sweep", "tiny.toml", "--out", "killed"], dir.path());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("8 runs planned, 3 run now, 5 resumed"), "{stdout}");

@@ -73,12 +73,44 @@ impl Default for InstrumentConfig {
     }
 }
 
+/// Which market the dock simulates.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarketModel {
+    /// The order-flow generator (book, Hawkes flow, injected events).
+    #[default]
+    Generated,
+    /// A binomial random-walk mid with no book, as in Avellaneda & Stoikov (2008):
+    /// each step the mid moves ±σ√dt with equal probability.
+    RandomWalk,
+}
+
+/// The random-walk market (`model = "random_walk"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RandomWalkConfig {
+    /// σ of the mid, quote currency per √second.
+    pub sigma: f64,
+    /// Step, seconds.
+    pub step_s: f64,
+}
+
+impl Default for RandomWalkConfig {
+    fn default() -> Self {
+        RandomWalkConfig { sigma: 2.0, step_s: 0.005 }
+    }
+}
+
 /// The market generator: a fundamental price (log jump-diffusion with calm and
 /// stressed regimes) and order flow around it (limit adds and cancels with depth
 /// decaying from the touch, Hawkes-clustered market orders with Pareto sizes).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MarketConfig {
+    /// Which market: the order-flow generator or a random-walk mid.
+    pub model: MarketModel,
+    /// The random walk's parameters (for `model = "random_walk"`).
+    pub random_walk: RandomWalkConfig,
     /// The instrument.
     pub instrument: InstrumentConfig,
     /// Starting price, quote currency.
@@ -135,6 +167,8 @@ pub struct MarketConfig {
 impl Default for MarketConfig {
     fn default() -> Self {
         MarketConfig {
+            model: MarketModel::Generated,
+            random_walk: RandomWalkConfig::default(),
             instrument: InstrumentConfig::default(),
             initial_price: 60_000.0,
             volatility_annual: 0.35,
@@ -186,6 +220,34 @@ impl Default for LatencyConfig {
     }
 }
 
+/// How our resting orders get filled.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FillModel {
+    /// By the other participants' flow, after the depth queued ahead (the book).
+    #[default]
+    Queue,
+    /// Each step, the best quote of each side at distance δ from the mid fills one
+    /// lot with probability A·e^(−kδ)·dt (Avellaneda & Stoikov 2008).
+    Intensity,
+}
+
+/// The intensity fill model's λ(δ) = A·e^(−kδ).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntensityConfig {
+    /// A, fills per second at zero distance.
+    pub a_per_s: f64,
+    /// k, per quote-currency unit of distance.
+    pub k: f64,
+}
+
+impl Default for IntensityConfig {
+    fn default() -> Self {
+        IntensityConfig { a_per_s: 140.0, k: 1.5 }
+    }
+}
+
 /// The mock exchange: latency, fees, limits.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -204,6 +266,10 @@ pub struct ExchangeConfig {
     /// (level updates within a batch are conflated: the last size of a level wins);
     /// 0 publishes every change as it happens.
     pub feed_batch_ms: i64,
+    /// How our resting orders get filled.
+    pub fill_model: FillModel,
+    /// λ(δ) of the intensity fill model.
+    pub intensity: IntensityConfig,
 }
 
 impl Default for ExchangeConfig {
@@ -216,6 +282,8 @@ impl Default for ExchangeConfig {
             max_orders_per_s: 50,
             snapshot_levels: 50,
             feed_batch_ms: 10,
+            fill_model: FillModel::Queue,
+            intensity: IntensityConfig::default(),
         }
     }
 }
@@ -459,6 +527,18 @@ impl SimConfig {
         check("scenario.duration_s", self.duration_s, 1.0, 30.0 * 86_400.0)?;
         self.market.validate()?;
         self.exchange.validate()?;
+        if (self.exchange.fill_model == FillModel::Intensity) != (self.market.model == MarketModel::RandomWalk) {
+            return Err(ConfigError::invalid(
+                "exchange.fill_model",
+                "the intensity fill model goes with market.model = \"random_walk\" (and that market with it): the generated market fills by matching",
+            ));
+        }
+        if self.market.model == MarketModel::RandomWalk {
+            check("market.random_walk.sigma", self.market.random_walk.sigma, 0.0, 1e9)?;
+            check("market.random_walk.step_s", self.market.random_walk.step_s, 1e-6, 3_600.0)?;
+            check("exchange.intensity.a_per_s", self.exchange.intensity.a_per_s, 0.0, 1e9)?;
+            check("exchange.intensity.k", self.exchange.intensity.k, 0.0, 1e9)?;
+        }
         check("reaction.budget_ms", self.reaction.budget_ms, 0.001, 3_600_000.0)?;
         check("reaction.compute_us", self.reaction.compute_us, 0.0, 1e9)?;
         for (index, event) in self.events.iter().enumerate() {

@@ -22,6 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{Clock, VirtualClock};
+use crate::config::MarketModel;
 use crate::config::{InjectedEvent, SimConfig};
 use crate::effects::{EffectMeter, EventEffect, Sample};
 use crate::error::SimError;
@@ -29,6 +30,7 @@ use crate::exchange::{BpsFees, ExchangeOutput, MockExchange};
 use crate::fingerprint::Fingerprinter;
 use crate::latency::{Channel, Latency, PreparedLatency};
 use crate::market::MarketGenerator;
+use crate::market::random_walk::RandomWalkMarket;
 use crate::perf::{PerfReport, Stage, StageTimer};
 use crate::queue::EventQueue;
 use crate::rng::SeedRoot;
@@ -129,6 +131,9 @@ pub struct RunMetrics {
     pub book_crossings: u64,
     /// Last exchange mid, quote currency.
     pub final_mid: Option<f64>,
+    /// Mean of our quoted spread (best ask − best bid) over the samples when both
+    /// sides were quoted, quote currency.
+    pub mean_quoted_spread: f64,
 }
 
 /// Everything a finished run reports.
@@ -226,6 +231,11 @@ pub struct Simulation {
     feed: FeedBatch,
     /// Emptied update vectors of delivered deltas, reused for new ones.
     update_pool: Vec<Vec<LevelUpdate>>,
+    /// The random-walk market, when the scenario uses it (then the generator idles).
+    walk: Option<RandomWalkMarket>,
+    intensity_rng: ChaCha8Rng,
+    spread_sum: f64,
+    spread_samples: u64,
     stage_timer: Option<StageTimer>,
 }
 
@@ -279,6 +289,11 @@ impl Simulation {
             next_timeline_ns: 0,
             feed: FeedBatch::default(),
             update_pool: Vec::new(),
+            walk: (config.market.model == MarketModel::RandomWalk)
+                .then(|| RandomWalkMarket::new(&config.market, root.stream("market.random_walk"))),
+            intensity_rng: root.stream("exchange.intensity"),
+            spread_sum: 0.0,
+            spread_samples: 0,
             stage_timer: options.stage_clock.clone().map(StageTimer::new),
             options,
         };
@@ -332,7 +347,11 @@ impl Simulation {
         self.metrics.orders_while_feed_stale = self.effects.orders_while_feed_stale();
         self.metrics.exchange_position_lots = self.exchange.position_lots();
         self.metrics.position_mismatch_lots = (self.engine.position_lots() - self.exchange.position_lots()).abs();
-        self.metrics.final_mid = self.exchange.book().mid_ticks().map(|mid| mid * tick_size);
+        self.metrics.final_mid = match &self.walk {
+            Some(walk) => Some(walk.mid()),
+            None => self.exchange.book().mid_ticks().map(|mid| mid * tick_size),
+        };
+        self.metrics.mean_quoted_spread = if self.spread_samples > 0 { self.spread_sum / self.spread_samples as f64 } else { 0.0 };
         RunOutcome {
             fingerprint: self.fingerprint.finish(),
             fingerprint_records: self.fingerprint.records(),
@@ -346,6 +365,13 @@ impl Simulation {
     }
 
     fn start(&mut self) {
+        if let Some(walk) = &self.walk {
+            let touch = walk.best_bid_offer();
+            self.send_market_data(0, touch);
+            self.queue.set_slot(SLOT_STEP, 0, SimEvent::Step);
+            self.schedule_injections();
+            return;
+        }
         let mut output = std::mem::take(&mut self.output);
         self.generator.seed_book(&mut self.exchange, &mut output);
         output.trades.clear();
@@ -357,6 +383,10 @@ impl Simulation {
         self.queue.set_slot(SLOT_LIMIT, 0, SimEvent::LimitArrival);
         self.queue.set_slot(SLOT_CANCEL, 0, SimEvent::CancelArrival);
         self.schedule_market_arrival(0);
+        self.schedule_injections();
+    }
+
+    fn schedule_injections(&mut self) {
         for (index, event) in self.config.events.iter().enumerate() {
             let start_ns = seconds_to_ns(event.start_s());
             self.queue.push(start_ns, SimEvent::InjectionStart(index));
@@ -376,6 +406,7 @@ impl Simulation {
 
     fn dispatch(&mut self, now_ns: Nanos, event: SimEvent, observer: &mut dyn RunObserver) {
         match event {
+            SimEvent::Step if self.walk.is_some() => self.walk_step(now_ns, observer),
             SimEvent::Step => {
                 let step_ns = self.config.market.step_ms * NANOS_PER_MS;
                 self.with_output(now_ns, |generator, exchange, out| generator.step(now_ns, exchange, out));
@@ -655,7 +686,30 @@ impl Simulation {
         }
     }
 
+    /// One step of the random-walk market: fills at the quotes set after the last
+    /// move, then the move, then the new touch to the engine.
+    fn walk_step(&mut self, now_ns: Nanos, observer: &mut dyn RunObserver) {
+        let walk = self.walk.as_mut().expect("a random-walk scenario");
+        let (step_s, intensity) = (self.config.market.random_walk.step_s, &self.config.exchange.intensity);
+        let mut output = std::mem::take(&mut self.output);
+        if now_ns > 0 {
+            self.exchange.intensity_fills(walk.mid(), step_s, intensity.a_per_s, intensity.k, &mut self.intensity_rng, &mut output);
+            walk.step();
+        }
+        let touch = walk.best_bid_offer();
+        output.updates.clear();
+        self.ship(now_ns, &mut output);
+        self.output = output;
+        self.send_market_data(now_ns, touch);
+        self.sample(now_ns, observer);
+        self.queue.set_slot(SLOT_STEP, now_ns + (step_s * NANOS_PER_S as f64).round() as Nanos, SimEvent::Step);
+    }
+
     fn sample(&mut self, now_ns: Nanos, observer: &mut dyn RunObserver) {
+        if let (Some(bid), Some(ask)) = self.engine.best_quotes() {
+            self.spread_sum += (ask - bid) as f64 * self.config.market.instrument.tick_size;
+            self.spread_samples += 1;
+        }
         let book = self.exchange.book();
         let sample = Sample { time_ns: now_ns, mid_ticks: book.mid_ticks(), our_resting_orders: self.exchange.our_resting_count() };
         self.effects.sample(&sample, |side, ticks| book.depth_within_ticks(side, ticks));

@@ -1,8 +1,9 @@
 //! Parameter sweeps: every (point, scenario, seed) of a sweep file runs in
-//! parallel (rayon). Each finished run is recorded as `runs/<run_id>.json` in the
-//! output folder, atomically, keyed by a hash of its effective configuration; a
-//! rerun into the same folder skips runs already recorded (resume), and `--shard
-//! K/N` runs a deterministic subset whose folders `merge` combines. The outputs —
+//! parallel (rayon). Each finished run is appended as one line to `runs.jsonl` in
+//! the output folder (flushed at once; a line torn by a kill is ignored), keyed by a
+//! hash of its effective configuration; a rerun into the same folder skips runs
+//! already recorded (resume), and `--shard K/N` runs a deterministic subset whose
+//! folders `merge` combines. The outputs —
 //! `results.csv`, `summary.csv`, `pareto.csv`, `best_profile.toml` — are always
 //! rebuilt from the records in run-id order, so their bytes do not depend on the
 //! number of threads, the completion order, or the shard split.
@@ -12,7 +13,9 @@ pub mod spec;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use drydock_sim::{Discard, RunOptions};
@@ -25,7 +28,7 @@ use crate::report::{ArtifactError, write_atomic};
 use crate::scenario::{LoadOptions, Scenario, ScenarioError};
 use spec::{Point, Sweep, assignments};
 
-/// One finished run, as recorded in `runs/<run_id>.json`.
+/// One finished run, as recorded in a line of `runs.jsonl`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     /// `p<point>-x<scenario>-s<seed index>`, zero-padded so names sort in plan order.
@@ -126,10 +129,13 @@ pub fn run_sweep(
         Some(shard) => runs.into_iter().filter(|run| run.index as u32 % shard.count == shard.index - 1).collect(),
         None => runs,
     };
-    let runs_dir = out_dir.join("runs");
-    std::fs::create_dir_all(&runs_dir).map_err(|source| ArtifactError { path: runs_dir.clone(), source })?;
+    std::fs::create_dir_all(out_dir).map_err(|source| ArtifactError { path: out_dir.to_path_buf(), source })?;
     write_atomic(&out_dir.join("sweep.json"), spec_json(sweep).as_bytes())?;
-    let pending: Vec<&PlannedRun> = runs.iter().filter(|run| !already_recorded(&runs_dir, run)).collect();
+    let recorded: BTreeMap<String, RunRecord> =
+        outputs::read_records(out_dir)?.into_iter().map(|record| (record.run_id.clone(), record)).collect();
+    let pending: Vec<&PlannedRun> =
+        runs.iter().filter(|run| recorded.get(&run.run_id).is_none_or(|record| record.config_hash != run.scenario.config_hash())).collect();
+    let log = Mutex::new(RecordLog::open(out_dir)?);
     let summary = SweepSummary { planned: runs.len(), executed: pending.len(), resumed: runs.len() - pending.len() };
     let progress = Progress::new(pending.len() as u64);
     let done = AtomicUsize::new(0);
@@ -137,8 +143,7 @@ pub fn run_sweep(
     pool.install(|| {
         pending.par_iter().try_for_each(|run| -> Result<(), SweepError> {
             let record = execute(run)?;
-            let text = serde_json::to_string_pretty(&record).expect("records serialize");
-            write_atomic(&runs_dir.join(format!("{}.json", record.run_id)), text.as_bytes())?;
+            log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).append(&record)?;
             progress.tick(done.fetch_add(1, Ordering::Relaxed) + 1);
             Ok(())
         })
@@ -151,8 +156,7 @@ pub fn run_sweep(
 /// Merges shard folders into `out_dir`: the same bytes an unsharded run writes.
 pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<usize, SweepError> {
     let mut spec: Option<String> = None;
-    let runs_out = out_dir.join("runs");
-    std::fs::create_dir_all(&runs_out).map_err(|source| ArtifactError { path: runs_out.clone(), source })?;
+    std::fs::create_dir_all(out_dir).map_err(|source| ArtifactError { path: out_dir.to_path_buf(), source })?;
     let mut merged: BTreeMap<String, RunRecord> = BTreeMap::new();
     for dir in dirs {
         let text =
@@ -178,10 +182,8 @@ pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<usize, SweepError> {
     }
     let spec = spec.ok_or_else(|| SweepError::Merge("name at least one shard folder".to_string()))?;
     write_atomic(&out_dir.join("sweep.json"), spec.as_bytes())?;
-    for record in merged.values() {
-        let text = serde_json::to_string_pretty(record).expect("records serialize");
-        write_atomic(&runs_out.join(format!("{}.json", record.run_id)), text.as_bytes())?;
-    }
+    let lines: String = merged.values().map(|record| serde_json::to_string(record).expect("records serialize") + "\n").collect();
+    write_atomic(&out_dir.join(RECORDS), lines.as_bytes())?;
     let file: spec::SweepFile = serde_json::from_str(&spec).map_err(|error| SweepError::Merge(format!("sweep.json: {error}")))?;
     outputs::write_outputs(out_dir, &file)?;
     Ok(merged.len())
@@ -226,9 +228,36 @@ fn plan(sweep: &Sweep, profiles_dir: &Path) -> Result<Vec<PlannedRun>, SweepErro
     Ok(runs)
 }
 
-fn already_recorded(runs_dir: &Path, run: &PlannedRun) -> bool {
-    let Ok(text) = std::fs::read_to_string(runs_dir.join(format!("{}.json", run.run_id))) else { return false };
-    serde_json::from_str::<RunRecord>(&text).is_ok_and(|record| record.config_hash == run.scenario.config_hash())
+/// The run log of a sweep folder.
+pub const RECORDS: &str = "runs.jsonl";
+
+/// Appends records to `runs.jsonl`, one flushed line each.
+struct RecordLog {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl RecordLog {
+    /// Opens the log for appending; a line torn by a kill is terminated first so the
+    /// next record starts on its own line.
+    fn open(out_dir: &Path) -> Result<Self, ArtifactError> {
+        let path = out_dir.join(RECORDS);
+        let error = |source| ArtifactError { path: path.clone(), source };
+        let torn = std::fs::read(&path).is_ok_and(|bytes| bytes.last().is_some_and(|last| *last != b'\n'));
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(error)?;
+        if torn {
+            file.write_all(b"\n").map_err(error)?;
+        }
+        Ok(RecordLog { file, path })
+    }
+
+    fn append(&mut self, record: &RunRecord) -> Result<(), ArtifactError> {
+        let line = serde_json::to_string(record).expect("records serialize") + "\n";
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.flush())
+            .map_err(|source| ArtifactError { path: self.path.clone(), source })
+    }
 }
 
 fn execute(run: &PlannedRun) -> Result<RunRecord, SweepError> {

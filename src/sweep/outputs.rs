@@ -14,26 +14,21 @@ use super::RunRecord;
 use super::spec::{Goal, SweepFile};
 use crate::report::{ArtifactError, write_atomic};
 
-/// Reads every record in `dir/runs`, sorted by run id.
+/// Reads every record of `dir/runs.jsonl`, sorted by run id (the last line of a
+/// run wins; a torn or unreadable line, as a kill can leave, is skipped).
 pub fn read_records(dir: &Path) -> Result<Vec<RunRecord>, ArtifactError> {
-    let runs = dir.join("runs");
-    let error = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ArtifactError { path, source }
+    let path = dir.join(super::RECORDS);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(ArtifactError { path, source }),
     };
-    let mut records = Vec::new();
-    for entry in std::fs::read_dir(&runs).map_err(error(&runs))? {
-        let path = entry.map_err(error(&runs))?.path();
-        if path.extension().is_some_and(|extension| extension == "json") {
-            let text = std::fs::read_to_string(&path).map_err(error(&path))?;
-            match serde_json::from_str::<RunRecord>(&text) {
-                Ok(record) => records.push(record),
-                Err(parse) => return Err(ArtifactError { path, source: std::io::Error::new(std::io::ErrorKind::InvalidData, parse) }),
-            }
-        }
-    }
-    records.sort_by(|left, right| left.run_id.cmp(&right.run_id));
-    Ok(records)
+    let records: BTreeMap<String, RunRecord> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<RunRecord>(line).ok())
+        .map(|record| (record.run_id.clone(), record))
+        .collect();
+    Ok(records.into_values().collect())
 }
 
 /// Writes the four outputs into `out_dir` from its records.
@@ -44,7 +39,40 @@ pub fn write_outputs(out_dir: &Path, file: &SweepFile) -> Result<(), ArtifactErr
     write_atomic(&out_dir.join("summary.csv"), summary_csv(&summaries, file).as_bytes())?;
     write_atomic(&out_dir.join("pareto.csv"), pareto_csv(&summaries, file).as_bytes())?;
     write_atomic(&out_dir.join("best_profile.toml"), best_profile(&summaries, file).as_bytes())?;
+    for table in &file.tables {
+        write_atomic(&out_dir.join(&table.name), table_csv(&records, table).as_bytes())?;
+    }
     Ok(())
+}
+
+/// Rows grouped by `group_by` values (in order of first appearance in run-id
+/// order), with n and each metric's mean and standard deviation.
+fn table_csv(records: &[RunRecord], table: &super::spec::TableSpec) -> String {
+    let mut groups: Vec<(Vec<String>, Vec<&RunRecord>)> = Vec::new();
+    for record in records {
+        let key: Vec<String> = table.group_by.iter().map(|name| record.params.get(name).map(json_cell).unwrap_or_default()).collect();
+        match groups.iter_mut().find(|(existing, _)| *existing == key) {
+            Some((_, members)) => members.push(record),
+            None => groups.push((key, vec![record])),
+        }
+    }
+    let mut header: Vec<String> = table.group_by.clone();
+    header.push("n".to_string());
+    for metric in &table.metrics {
+        header.extend([format!("{metric}.mean"), format!("{metric}.std")]);
+    }
+    let mut text = csv_line(&header);
+    for (key, members) in groups {
+        let mut row = key;
+        row.push(members.len().to_string());
+        for metric in &table.metrics {
+            let values: Vec<f64> = members.iter().filter_map(|record| record.metrics.get(metric).copied()).collect();
+            let stats = stats(&values);
+            row.extend([number(stats.mean), number(stats.std)]);
+        }
+        text.push_str(&csv_line(&row));
+    }
+    text
 }
 
 /// Statistics of one metric across a point's runs.

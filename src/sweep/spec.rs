@@ -130,6 +130,21 @@ pub struct SweepFile {
     /// Constraints on point means.
     #[serde(default)]
     pub constraints: Vec<Constraint>,
+    /// Extra tables: metrics grouped by parameters.
+    #[serde(default)]
+    pub tables: Vec<TableSpec>,
+}
+
+/// A table of metrics grouped by parameter values (e.g. a paper's results table).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// File name in the output folder, e.g. `as2008_table.csv`.
+    pub name: String,
+    /// Parameters that define a row (in this order).
+    pub group_by: Vec<String>,
+    /// Metrics reported as mean and standard deviation over the group's runs.
+    pub metrics: Vec<String>,
 }
 
 /// A loaded sweep: the file and where it lives.
@@ -237,6 +252,15 @@ fn validate(file: &SweepFile) -> Result<(), (String, String)> {
                 }
             }
             _ => {}
+        }
+    }
+    for (index, table) in file.tables.iter().enumerate() {
+        let name_ok = table.name.ends_with(".csv") && !table.name.contains('/') && !table.name.contains('\\');
+        if !name_ok || ["results.csv", "summary.csv", "pareto.csv"].contains(&table.name.as_str()) {
+            return Err((format!("tables[{index}].name"), format!("`{}` must be a new file name ending in .csv", table.name)));
+        }
+        if let Some(unknown) = table.group_by.iter().find(|name| !file.params.iter().any(|param| &param.name == *name)) {
+            return Err((format!("tables[{index}].group_by"), format!("`{unknown}` is not a swept parameter")));
         }
     }
     if file.objectives.is_empty() || file.objectives.len() > 2 {

@@ -235,6 +235,36 @@ impl MockExchange {
         self.flush_changes(out);
     }
 
+    /// The intensity fill model: the best resting order of each side, at distance δ
+    /// from `mid` (quote currency), fills one lot with probability
+    /// min(1, A·e^(−kδ)·dt), drawn from `rng`.
+    pub fn intensity_fills(&mut self, mid: f64, dt_s: f64, a_per_s: f64, k: f64, rng: &mut ChaCha8Rng, out: &mut ExchangeOutput) {
+        if self.halted {
+            return;
+        }
+        for side in [Side::Buy, Side::Sell] {
+            let best = self
+                .orders
+                .iter()
+                .filter(|(_, order)| order.side == side)
+                .max_by_key(|(order_id, order)| (side.sign() * order.price_ticks, std::cmp::Reverse(**order_id)));
+            let Some((&order_id, order)) = best else { continue };
+            let delta = (self.instrument.price(order.price_ticks) - mid).abs();
+            let probability = (a_per_s * (-k * delta).exp() * dt_s).min(1.0);
+            if rng.random::<f64>() >= probability {
+                continue;
+            }
+            let price_ticks = order.price_ticks;
+            let done = order.leaves_lots <= 1;
+            self.book.reduce_ours(side, price_ticks, order_id, order.leaves_lots - 1);
+            if done {
+                self.book.remove_ours(side, price_ticks, order_id);
+            }
+            self.on_passive_fill(&PassiveFill { order_id, price_ticks, size_lots: 1, done }, out);
+        }
+        self.flush_changes(out);
+    }
+
     /// Another participant's market order.
     pub fn others_market(&mut self, side: Side, size_lots: Lots, out: &mut ExchangeOutput) {
         if self.halted || size_lots <= 0 {

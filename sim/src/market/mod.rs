@@ -15,6 +15,7 @@
 
 pub mod hawkes;
 pub mod injections;
+pub mod random_walk;
 
 use drydock_engine::units::NANOS_PER_S;
 use drydock_engine::{Lots, Nanos, Side, Ticks};
