@@ -25,6 +25,7 @@ pub mod latency;
 pub mod market;
 pub mod perf;
 pub mod queue;
+pub mod replay;
 pub mod rng;
 pub mod runner;
 

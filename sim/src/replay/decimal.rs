@@ -1,0 +1,81 @@
+//! Exact conversion of venue decimal strings ("61737.63000000") into integer ticks
+//! and lots. No floating point: a value off the grid is an error, never a rounding.
+
+use drydock_engine::{Lots, Ticks};
+
+/// A grid step written as a decimal, e.g. 0.01, kept exactly as mantissa × 10^-scale.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Grid {
+    mantissa: i128,
+    scale: u32,
+}
+
+impl Grid {
+    /// The grid of a step given as decimal text, e.g. "0.01".
+    pub fn parse(step: &str) -> Option<Grid> {
+        let (mantissa, scale) = parse_decimal(step)?;
+        (mantissa > 0).then_some(Grid { mantissa, scale })
+    }
+
+    /// The grid of a step given as a float (from a scenario), e.g. 0.01.
+    pub fn from_f64(step: f64) -> Option<Grid> {
+        Grid::parse(&format!("{step}"))
+    }
+
+    /// `text` as a whole number of steps; `None` when it is not a non-negative
+    /// decimal on the grid.
+    pub fn count(&self, text: &str) -> Option<i64> {
+        let (mantissa, scale) = parse_decimal(text)?;
+        if mantissa < 0 {
+            return None;
+        }
+        // value / step = (m / 10^s) / (g / 10^t) = m · 10^t / (g · 10^s)
+        let numerator = mantissa.checked_mul(10i128.checked_pow(self.scale)?)?;
+        let denominator = self.mantissa.checked_mul(10i128.checked_pow(scale)?)?;
+        (numerator % denominator == 0).then(|| numerator / denominator).and_then(|steps| i64::try_from(steps).ok())
+    }
+}
+
+/// Ticks of a price string on `grid`.
+pub fn ticks(grid: &Grid, text: &str) -> Option<Ticks> {
+    grid.count(text)
+}
+
+/// Lots of a quantity string on `grid`.
+pub fn lots(grid: &Grid, text: &str) -> Option<Lots> {
+    grid.count(text)
+}
+
+/// Parses "-12.3400" into (-123400, 4); rejects anything else.
+fn parse_decimal(text: &str) -> Option<(i128, u32)> {
+    let text = text.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && fraction.is_empty() || !whole.chars().chain(fraction.chars()).all(|ch| ch.is_ascii_digit()) {
+        return None;
+    }
+    let fraction = fraction.trim_end_matches('0');
+    let mantissa: i128 = format!("{whole}{fraction}").parse().ok()?;
+    Some((if negative { -mantissa } else { mantissa }, fraction.len() as u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_on_the_grid_and_refused_off_it() {
+        let tick = Grid::parse("0.01").unwrap();
+        assert_eq!(ticks(&tick, "61737.63000000"), Some(6_173_763));
+        assert_eq!(ticks(&tick, "61737.635"), None, "off the grid");
+        assert_eq!(ticks(&tick, "-1.00"), None, "negative");
+        assert_eq!(ticks(&tick, "abc"), None);
+        let lot = Grid::from_f64(0.00001).unwrap();
+        assert_eq!(lots(&lot, "0.00000000"), Some(0));
+        assert_eq!(lots(&lot, "1.54698000"), Some(154_698));
+        assert_eq!(Grid::from_f64(0.0001).unwrap().count("1.9531"), Some(19_531));
+    }
+}
