@@ -78,3 +78,48 @@ fn a_missing_diff_is_a_gap_with_its_ids_or_a_resync() {
     assert_eq!(resync.stats().gaps, 1);
     assert!(!resync.is_synced(), "no later snapshot in this file: waiting for one");
 }
+
+#[test]
+fn bybit_chains_with_a_one_tick_spread() {
+    let Some(dir) = data_dir() else { return };
+    let path = dir.join("bybit_linear_xrpusdt_ob500_20241201.jsonl");
+    let reader = drydock_sim::replay::bybit::BybitReader::open(&path, Grid::parse("0.0001").unwrap(), Grid::parse("1").unwrap()).unwrap();
+    let events: Vec<RecordedEvent> = reader.collect::<Result<_, _>>().unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(events.len(), 50, "a snapshot and 49 deltas");
+    let mut builder = BookBuilder::new(GapPolicy::Stop);
+    for event in &events {
+        builder.apply(&path, event).unwrap_or_else(|error| panic!("{error}"));
+        let ((bid, _), (ask, _)) = builder.touch().expect("two-sided");
+        assert_eq!(ask - bid, 1, "one tick at line {}", event.line);
+    }
+    assert_eq!(builder.stats().diffs_applied, 49);
+}
+
+#[test]
+fn tdepth_csvs_parse() {
+    let Some(dir) = data_dir() else { return };
+    let (tick, lot) = (Grid::parse("0.1").unwrap(), Grid::parse("0.001").unwrap());
+    let snapshot = drydock_sim::replay::tdepth::read_tdepth(&dir.join("binance_usdm_btcusdt_tdepth_snap_20221101.csv"), tick, lot).unwrap();
+    assert_eq!(snapshot.len(), 1);
+    let Recorded::Snapshot { bids, asks, .. } = &snapshot[0].message else { panic!("a snapshot") };
+    assert!(!bids.is_empty() && asks.is_empty(), "bids only, as the data README says");
+    let update = drydock_sim::replay::tdepth::read_tdepth(&dir.join("binance_usdm_btcusdt_tdepth_update_20221101.csv"), tick, lot).unwrap();
+    assert_eq!(update.len(), 1, "one diff message");
+    let Recorded::Depth { bids, asks, previous_update_id, .. } = &update[0].message else { panic!("a diff") };
+    assert_eq!((asks.len(), bids.len()), (77, 23));
+    assert!(previous_update_id.is_some());
+}
+
+#[test]
+fn malformed_lines_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &path,
+        "1 {\"lastUpdateId\":5,\"bids\":[[\"100.00\",\"1.0\"]],\"asks\":[[\"100.01\",\"1.0\"]]}\n2 {\"stream\":\"x\",\"data\":{\"e\":\"trade\",\"E\":1,\"p\":\"-5.00\",\"q\":\"1\",\"T\":1,\"m\":true}}\n",
+    )
+    .unwrap();
+    let reader = BinanceReader::open(&path, Grid::parse("0.01").unwrap(), Grid::parse("0.1").unwrap()).unwrap();
+    let error = reader.collect::<Result<Vec<_>, _>>().unwrap_err().to_string();
+    assert!(error.contains("bad.jsonl:2:") && error.contains("-5.00"), "{error}");
+}

@@ -8,7 +8,9 @@
 
 pub mod binance;
 pub mod book;
+pub mod bybit;
 pub mod decimal;
+pub mod tdepth;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -1,0 +1,76 @@
+//! Binance `T_DEPTH` CSV files (`symbol,timestamp,first_update_id,last_update_id,
+//! side,update_type,price,qty,pu`): consecutive rows with the same update type and
+//! ids form one message — `snap` rows a snapshot, `set` rows a diff (with `pu`);
+//! quantity 0 deletes. Read whole (these files are small); errors name file:line.
+
+use std::path::Path;
+
+use drydock_engine::{Lots, Ticks};
+
+use super::decimal::Grid;
+use super::{Recorded, RecordedEvent, ReplayError};
+
+/// Parses a `T_DEPTH` CSV into messages, in file order.
+pub fn read_tdepth(path: &Path, tick: Grid, lot: Grid) -> Result<Vec<RecordedEvent>, ReplayError> {
+    let mut reader = csv::Reader::from_path(path)
+        .map_err(|error| ReplayError::at(path, 0, format!("cannot open: {error}; check the path or DRYDOCK_DATA_DIR")))?;
+    let headers = reader.headers().map_err(|error| ReplayError::at(path, 1, error))?.clone();
+    let expected = ["symbol", "timestamp", "first_update_id", "last_update_id", "side", "update_type", "price", "qty", "pu"];
+    if headers.iter().collect::<Vec<_>>() != expected {
+        return Err(ReplayError::at(path, 1, format!("header must be {}", expected.join(","))));
+    }
+    let mut events: Vec<RecordedEvent> = Vec::new();
+    let mut group: Option<(String, u64, u64, i64, i64)> = None;
+    let (mut bids, mut asks): (Vec<(Ticks, Lots)>, Vec<(Ticks, Lots)>) = (Vec::new(), Vec::new());
+    for (index, row) in reader.records().enumerate() {
+        let line = index as u64 + 2;
+        let row = row.map_err(|error| ReplayError::at(path, line, error))?;
+        let field = |position: usize| row.get(position).unwrap_or("");
+        let number = |position: usize, name: &str| {
+            field(position)
+                .parse::<i64>()
+                .map_err(|_| ReplayError::at(path, line, format!("`{name}` = `{}` is not an integer", field(position))))
+        };
+        let (timestamp, first, last, pu) =
+            (number(1, "timestamp")?, number(2, "first_update_id")? as u64, number(3, "last_update_id")? as u64, number(8, "pu")?);
+        let kind = field(5).to_string();
+        if !matches!(kind.as_str(), "snap" | "set") {
+            return Err(ReplayError::at(path, line, format!("update_type `{kind}` is neither snap nor set")));
+        }
+        let price = tick
+            .count(field(6))
+            .filter(|ticks| *ticks > 0)
+            .ok_or_else(|| ReplayError::at(path, line, format!("price `{}` is not a positive price on the tick grid", field(6))))?;
+        let qty = lot
+            .count(field(7))
+            .ok_or_else(|| ReplayError::at(path, line, format!("qty `{}` is not a non-negative quantity on the lot grid", field(7))))?;
+        let key = (kind, first, last, timestamp, pu);
+        if group.as_ref().is_some_and(|current| *current != key) {
+            events.push(message(group.take().expect("a group"), std::mem::take(&mut bids), std::mem::take(&mut asks), line - 1));
+        }
+        group = Some(key);
+        match field(4) {
+            "b" => bids.push((price, qty)),
+            "a" => asks.push((price, qty)),
+            other => return Err(ReplayError::at(path, line, format!("side `{other}` is neither b nor a"))),
+        }
+    }
+    if let Some(key) = group {
+        events.push(message(key, bids, asks, 0));
+    }
+    Ok(events)
+}
+
+fn message(
+    (kind, first, last, timestamp, pu): (String, u64, u64, i64, i64),
+    bids: Vec<(Ticks, Lots)>,
+    asks: Vec<(Ticks, Lots)>,
+    line: u64,
+) -> RecordedEvent {
+    let message = if kind == "snap" {
+        Recorded::Snapshot { last_update_id: last, bids, asks }
+    } else {
+        Recorded::Depth { first_update_id: first, last_update_id: last, previous_update_id: u64::try_from(pu).ok(), bids, asks }
+    };
+    RecordedEvent { local_ns: timestamp * 1_000_000, exchange_ns: Some(timestamp * 1_000_000), line, message }
+}
