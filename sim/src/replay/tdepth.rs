@@ -21,7 +21,8 @@ pub fn read_tdepth(path: &Path, tick: Grid, lot: Grid) -> Result<Vec<RecordedEve
     }
     let mut events: Vec<RecordedEvent> = Vec::new();
     let mut group: Option<(String, u64, u64, i64, i64)> = None;
-    let (mut bids, mut asks): (Vec<(Ticks, Lots)>, Vec<(Ticks, Lots)>) = (Vec::new(), Vec::new());
+    let mut bids: Vec<(Ticks, Lots)> = Vec::new();
+    let mut asks: Vec<(Ticks, Lots)> = Vec::new();
     for (index, row) in reader.records().enumerate() {
         let line = index as u64 + 2;
         let row = row.map_err(|error| ReplayError::at(path, line, error))?;
