@@ -15,7 +15,7 @@ use rand::Rng;
 
 use crate::accounting::{Accounting, FillRecord, Markouts, fill_record};
 use crate::book::{BookView, Touch};
-use crate::error::{EngineError, ParamError};
+use crate::error::EngineError;
 use crate::kpi::{BlockReason, BlockSet, Counters, Kpis, SignedHistogram};
 use crate::orders::{OrderPurpose, OrderRecord, OrderState, OrderTracker, ReportOutcome};
 use crate::params::{EngineParams, FairValueMode, HorizonMode, VolatilitySource};
@@ -105,11 +105,8 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Builds an engine; `jitter` is the seeded stream for back-off jitter.
     pub fn new(instrument: Instrument, params: EngineParams, profile: &str, jitter: Box<dyn Rng + Send>) -> Result<Engine, EngineError> {
-        params.validate()?;
-        instrument.validate().map_err(|error| {
-            let crate::error::InstrumentError::OutOfRange { field, value, min, max } = error;
-            EngineError::Params(ParamError::OutOfRange { name: field, value, min, max, unit: "instrument" })
-        })?;
+                params.validate()?;
+        instrument.validate()?;
         Ok(Engine {
             instrument,
             params,
