@@ -93,6 +93,11 @@ enum Command {
         /// The new one.
         b: PathBuf,
     },
+    /// Work with recorded market data.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
     /// Inspect configuration.
     Config {
         #[command(subcommand)]
@@ -115,6 +120,25 @@ enum SweepCommand {
         /// The merged output folder.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Span, events by kind, gaps, crossings, spread and depth, clock skew of a session.
+    Inspect {
+        /// Recordings, in session order (the book carries across files).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// binance, bybit or tdepth (default: detected from the first line).
+        #[arg(long)]
+        format: Option<drydock_sim::replay::inspect::Format>,
+        /// Price grid (default 0.00000001: exact for every bundled format).
+        #[arg(long, default_value = "0.00000001")]
+        tick: String,
+        /// Quantity grid.
+        #[arg(long, default_value = "0.00000001")]
+        lot: String,
     },
 }
 
@@ -236,6 +260,49 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             }
             emit(&out);
             Ok(if comparison.matches() { 0 } else { EXIT_EXPECTATION_FAILED })
+        }
+        Command::Data { command: DataCommand::Inspect { files, format, tick, lot } } => {
+            use drydock_sim::replay::decimal::Grid;
+            let grid = |text: &str, flag: &str| {
+                Grid::parse(text).with_context(|| format!("--{flag} {text}: expected a positive decimal step, e.g. 0.01"))
+            };
+            let (tick_grid, lot_grid) = (grid(&tick, "tick")?, grid(&lot, "lot")?);
+            let inspection = drydock_sim::replay::inspect::inspect(&files, format, tick_grid, lot_grid)?;
+            let tick_size: f64 = tick.parse().unwrap_or(0.0);
+            let mut out = String::new();
+            for file in &inspection.files {
+                say!(out, "file {}", file.display());
+            }
+            let kinds: Vec<String> = inspection.events.iter().map(|(kind, count)| format!("{kind} {count}")).collect();
+            say!(out, "events: {}", kinds.join(", "));
+            if let Some((first, last)) = inspection.local_span_ns {
+                say!(out, "local span: {first} .. {last} ns ({:.3} s)", (last - first) as f64 / 1e9);
+            }
+            if let Some((first, last)) = inspection.exchange_span_ns {
+                say!(out, "exchange span: {first} .. {last} ns ({:.3} s)", (last - first) as f64 / 1e9);
+            }
+            say!(out, "book: {} snapshots, {} diffs applied, {} gaps", inspection.snapshots, inspection.diffs_applied, inspection.gaps);
+            match &inspection.crossing {
+                Some(crossing) => say!(out, "CROSSED: {crossing}"),
+                None => say!(out, "crossings: none"),
+            }
+            if let Some((mean, min, max)) = inspection.spread_ticks {
+                say!(
+                    out,
+                    "spread: mean {:.8} min {:.8} max {:.8} (price units)",
+                    mean * tick_size,
+                    min as f64 * tick_size,
+                    max as f64 * tick_size
+                );
+            }
+            if let Some((bids, asks)) = inspection.mean_levels {
+                say!(out, "depth: {bids:.1} bid levels, {asks:.1} ask levels on average");
+            }
+            if let Some((mean, min, max)) = inspection.clock_skew_ms {
+                say!(out, "clock skew (local - exchange): mean {mean:.1} ms, min {min:.1} ms, max {max:.1} ms");
+            }
+            emit(&out);
+            Ok(if inspection.crossing.is_some() { EXIT_EXPECTATION_FAILED } else { 0 })
         }
         Command::Config { command: ConfigCommand::Show { scenario, profile, overrides } } => {
             let options = LoadOptions { profile, overrides, seed: None, profiles_dir: PathBuf::from("profiles") };

@@ -123,3 +123,25 @@ fn check_shows_a_readable_diff_for_a_changed_parameter() {
     assert_eq!(diff.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&diff.stdout).contains("kpis.fills"));
 }
+
+#[test]
+fn data_inspect_reports_span_gaps_and_clock_skew() {
+    use std::io::Write as _;
+    let data = std::env::var_os("DRYDOCK_DATA_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    let file = data.join("binance_spot_btcusdt_20240808.gz");
+    if !file.exists() {
+        let _ = writeln!(std::io::stderr(), "SKIPPED data inspect test: no recordings in {} (set DRYDOCK_DATA_DIR)", data.display());
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let output = drydock(&["data", "inspect", &file.display().to_string()], out.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    for needle in ["depth 3451", "3449 diffs applied, 0 gaps", "crossings: none", "clock skew (local - exchange): mean -12"] {
+        assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
+    }
+    let bad = drydock(&["data", "inspect", &file.display().to_string(), "--format", "nasdaq"], out.path());
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -105,7 +105,7 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Builds an engine; `jitter` is the seeded stream for back-off jitter.
     pub fn new(instrument: Instrument, params: EngineParams, profile: &str, jitter: Box<dyn Rng + Send>) -> Result<Engine, EngineError> {
-                params.validate()?;
+        params.validate()?;
         instrument.validate()?;
         Ok(Engine {
             instrument,

@@ -85,7 +85,7 @@ pub enum ParamError {
 /// Errors the engine returns from [`crate::Engine::handle`]: only operator controls fail.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum EngineError {
-        /// A parameter update or profile revert was refused; the old parameters stay in force.
+    /// A parameter update or profile revert was refused; the old parameters stay in force.
     #[error("parameter update refused: {0}")]
     Params(#[from] ParamError),
     /// The instrument given to the engine is invalid.

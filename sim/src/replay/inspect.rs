@@ -1,0 +1,175 @@
+//! `data inspect`: reads a session of recordings (one or more files in order, the
+//! book carried across them) and reports their span, events by kind, diffs
+//! applied, gaps (the book resynchronizes at the next snapshot and counting goes
+//! on), crossings, spread and depth statistics, and the skew between the local and
+//! the exchange clock.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::book::{BookBuilder, GapPolicy};
+use super::decimal::Grid;
+use super::{Recorded, RecordedEvent, ReplayError};
+
+/// A recording format.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// Binance combined streams (`<local ns> <json>`), spot or USD-M.
+    Binance,
+    /// Bybit `orderbook.N` JSONL.
+    Bybit,
+    /// Binance `T_DEPTH` CSV.
+    Tdepth,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "binance" => Ok(Format::Binance),
+            "bybit" => Ok(Format::Bybit),
+            "tdepth" => Ok(Format::Tdepth),
+            other => Err(format!("unknown format `{other}`; use binance, bybit or tdepth")),
+        }
+    }
+}
+
+/// Guesses a file's format from its first line.
+pub fn detect(path: &Path) -> Result<Format, ReplayError> {
+    use std::io::{BufRead, BufReader, Read};
+    let file = std::fs::File::open(path).map_err(|error| ReplayError::at(path, 0, format!("cannot open: {error}")))?;
+    let reader: Box<dyn Read> = if path.extension().is_some_and(|extension| extension == "gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut first = String::new();
+    BufReader::new(reader).read_line(&mut first).map_err(|error| ReplayError::at(path, 1, format!("cannot read: {error}")))?;
+    let first = first.trim_start();
+    if first.starts_with("symbol,timestamp,first_update_id") {
+        Ok(Format::Tdepth)
+    } else if first.starts_with('{') && first.contains("\"topic\"") {
+        Ok(Format::Bybit)
+    } else if first.split_once(' ').is_some_and(|(time, rest)| time.chars().all(|ch| ch.is_ascii_digit()) && rest.starts_with('{')) {
+        Ok(Format::Binance)
+    } else {
+        Err(ReplayError::at(path, 1, "unrecognized format; pass --format binance|bybit|tdepth"))
+    }
+}
+
+/// Reads every event of one file in `format`.
+pub fn read_file(
+    path: &Path,
+    format: Format,
+    tick: Grid,
+    lot: Grid,
+) -> Result<Box<dyn Iterator<Item = Result<RecordedEvent, ReplayError>>>, ReplayError> {
+    Ok(match format {
+        Format::Binance => Box::new(super::binance::BinanceReader::open(path, tick, lot)?),
+        Format::Bybit => Box::new(super::bybit::BybitReader::open(path, tick, lot)?),
+        Format::Tdepth => Box::new(super::tdepth::read_tdepth(path, tick, lot)?.into_iter().map(Ok)),
+    })
+}
+
+/// Statistics of a session.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    /// The files, in order.
+    pub files: Vec<PathBuf>,
+    /// Events by kind.
+    pub events: BTreeMap<String, u64>,
+    /// First and last local time, ns.
+    pub local_span_ns: Option<(i64, i64)>,
+    /// First and last exchange time, ns.
+    pub exchange_span_ns: Option<(i64, i64)>,
+    /// Diffs applied to a synchronized book.
+    pub diffs_applied: u64,
+    /// Snapshots.
+    pub snapshots: u64,
+    /// Gaps in the update ids (each followed by a resync at the next snapshot).
+    pub gaps: u64,
+    /// The first crossed book, if any (reading stops there).
+    pub crossing: Option<String>,
+    /// Spread after each book change: mean, min, max, in grid steps of the price.
+    pub spread_ticks: Option<(f64, i64, i64)>,
+    /// Mean levels per side after each book change.
+    pub mean_levels: Option<(f64, f64)>,
+    /// Local − exchange clock over events carrying both: mean, min, max, ms.
+    pub clock_skew_ms: Option<(f64, f64, f64)>,
+}
+
+/// Inspects `files` as one session (the book carries across them).
+pub fn inspect(files: &[PathBuf], format: Option<Format>, tick: Grid, lot: Grid) -> Result<Inspection, ReplayError> {
+    let mut inspection = Inspection { files: files.to_vec(), ..Inspection::default() };
+    let mut builder = BookBuilder::new(GapPolicy::Resync);
+    let (mut spread_sum, mut spread_n, mut spread_min, mut spread_max) = (0.0, 0u64, i64::MAX, i64::MIN);
+    let (mut levels_bid, mut levels_ask) = (0.0, 0.0);
+    let (mut skew_sum, mut skew_n, mut skew_min, mut skew_max) = (0.0, 0u64, f64::MAX, f64::MIN);
+    'files: for path in files {
+        let format = match format {
+            Some(format) => format,
+            None => detect(path)?,
+        };
+        for event in read_file(path, format, tick, lot)? {
+            let event = event?;
+            let kind = match &event.message {
+                Recorded::Snapshot { .. } => "snapshot",
+                Recorded::Depth { .. } => "depth",
+                Recorded::Trade { .. } => "trade",
+                Recorded::BestBidOffer { .. } => "best_bid_offer",
+            };
+            *inspection.events.entry(kind.to_string()).or_default() += 1;
+            widen(&mut inspection.local_span_ns, event.local_ns);
+            if let Some(exchange_ns) = event.exchange_ns {
+                widen(&mut inspection.exchange_span_ns, exchange_ns);
+                let skew = (event.local_ns - exchange_ns) as f64 / 1e6;
+                skew_sum += skew;
+                skew_n += 1;
+                skew_min = skew_min.min(skew);
+                skew_max = skew_max.max(skew);
+            }
+            match builder.apply(path, &event) {
+                Ok(true) => {
+                    if let Some(((bid, _), (ask, _))) = builder.touch() {
+                        let spread = ask - bid;
+                        spread_sum += spread as f64;
+                        spread_n += 1;
+                        spread_min = spread_min.min(spread);
+                        spread_max = spread_max.max(spread);
+                        let (bids, asks) = builder.depth();
+                        levels_bid += bids as f64;
+                        levels_ask += asks as f64;
+                    }
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    inspection.crossing = Some(error.to_string());
+                    break 'files;
+                }
+            }
+        }
+    }
+    let stats = builder.stats();
+    inspection.diffs_applied = stats.diffs_applied;
+    inspection.snapshots = stats.snapshots;
+    inspection.gaps = stats.gaps;
+    if spread_n > 0 {
+        inspection.spread_ticks = Some((spread_sum / spread_n as f64, spread_min, spread_max));
+        inspection.mean_levels = Some((levels_bid / spread_n as f64, levels_ask / spread_n as f64));
+    }
+    if skew_n > 0 {
+        inspection.clock_skew_ms = Some((skew_sum / skew_n as f64, skew_min, skew_max));
+    }
+    Ok(inspection)
+}
+
+fn widen(span: &mut Option<(i64, i64)>, time: i64) {
+    *span = Some(match *span {
+        Some((first, last)) => (first.min(time), last.max(time)),
+        None => (time, time),
+    });
+}
