@@ -130,7 +130,7 @@ enum DataCommand {
         /// Recordings, in session order (the book carries across files).
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// binance, bybit or tdepth (default: detected from the first line).
+        /// binance, bybit, tdepth or csv (default: detected from the first line).
         #[arg(long)]
         format: Option<drydock_sim::replay::inspect::Format>,
         /// Price grid (default 0.00000001: exact for every bundled format).

@@ -23,6 +23,8 @@ pub enum Format {
     Bybit,
     /// Binance `T_DEPTH` CSV.
     Tdepth,
+    /// The generic CSV (`time_ns,kind,side,price,quantity`).
+    Csv,
 }
 
 impl std::str::FromStr for Format {
@@ -33,7 +35,8 @@ impl std::str::FromStr for Format {
             "binance" => Ok(Format::Binance),
             "bybit" => Ok(Format::Bybit),
             "tdepth" => Ok(Format::Tdepth),
-            other => Err(format!("unknown format `{other}`; use binance, bybit or tdepth")),
+            "csv" => Ok(Format::Csv),
+            other => Err(format!("unknown format `{other}`; use binance, bybit, tdepth or csv")),
         }
     }
 }
@@ -52,12 +55,14 @@ pub fn detect(path: &Path) -> Result<Format, ReplayError> {
     let first = first.trim_start();
     if first.starts_with("symbol,timestamp,first_update_id") {
         Ok(Format::Tdepth)
+    } else if first.starts_with("time_ns,kind,side,price,quantity") {
+        Ok(Format::Csv)
     } else if first.starts_with('{') && first.contains("\"topic\"") {
         Ok(Format::Bybit)
     } else if first.split_once(' ').is_some_and(|(time, rest)| time.chars().all(|ch| ch.is_ascii_digit()) && rest.starts_with('{')) {
         Ok(Format::Binance)
     } else {
-        Err(ReplayError::at(path, 1, "unrecognized format; pass --format binance|bybit|tdepth"))
+        Err(ReplayError::at(path, 1, "unrecognized format; pass --format binance|bybit|tdepth|csv"))
     }
 }
 
@@ -72,6 +77,7 @@ pub fn read_file(
         Format::Binance => Box::new(super::binance::BinanceReader::open(path, tick, lot)?),
         Format::Bybit => Box::new(super::bybit::BybitReader::open(path, tick, lot)?),
         Format::Tdepth => Box::new(super::tdepth::read_tdepth(path, tick, lot)?.into_iter().map(Ok)),
+        Format::Csv => Box::new(super::generic_csv::read_generic_csv(path, tick, lot)?.into_iter().map(Ok)),
     })
 }
 

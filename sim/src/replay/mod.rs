@@ -10,6 +10,7 @@ pub mod binance;
 pub mod book;
 pub mod bybit;
 pub mod decimal;
+pub mod generic_csv;
 pub mod inspect;
 pub mod tdepth;
 
