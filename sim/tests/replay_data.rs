@@ -24,7 +24,7 @@ fn data_dir() -> Option<PathBuf> {
 
 fn btcusdt(dir: &Path) -> (Vec<RecordedEvent>, PathBuf) {
     let path = dir.join("binance_spot_btcusdt_20240808.gz");
-    let reader = BinanceReader::open(&path, Grid::parse("0.01").unwrap(), Grid::parse("0.00000001").unwrap()).unwrap();
+    let reader = BinanceReader::open_binance(&path, Grid::parse("0.01").unwrap(), Grid::parse("0.00000001").unwrap()).unwrap();
     (reader.collect::<Result<Vec<_>, _>>().unwrap_or_else(|error| panic!("{error}")), path)
 }
 
@@ -83,7 +83,8 @@ fn a_missing_diff_is_a_gap_with_its_ids_or_a_resync() {
 fn bybit_chains_with_a_one_tick_spread() {
     let Some(dir) = data_dir() else { return };
     let path = dir.join("bybit_linear_xrpusdt_ob500_20241201.jsonl");
-    let reader = drydock_sim::replay::bybit::BybitReader::open(&path, Grid::parse("0.0001").unwrap(), Grid::parse("1").unwrap()).unwrap();
+    let reader =
+        drydock_sim::replay::bybit::BybitReader::open_bybit(&path, Grid::parse("0.0001").unwrap(), Grid::parse("1").unwrap()).unwrap();
     let events: Vec<RecordedEvent> = reader.collect::<Result<_, _>>().unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(events.len(), 50, "a snapshot and 49 deltas");
     let mut builder = BookBuilder::new(GapPolicy::Stop);
@@ -119,7 +120,7 @@ fn malformed_lines_name_file_and_line() {
         "1 {\"lastUpdateId\":5,\"bids\":[[\"100.00\",\"1.0\"]],\"asks\":[[\"100.01\",\"1.0\"]]}\n2 {\"stream\":\"x\",\"data\":{\"e\":\"trade\",\"E\":1,\"p\":\"-5.00\",\"q\":\"1\",\"T\":1,\"m\":true}}\n",
     )
     .unwrap();
-    let reader = BinanceReader::open(&path, Grid::parse("0.01").unwrap(), Grid::parse("0.1").unwrap()).unwrap();
+    let reader = BinanceReader::open_binance(&path, Grid::parse("0.01").unwrap(), Grid::parse("0.1").unwrap()).unwrap();
     let error = reader.collect::<Result<Vec<_>, _>>().unwrap_err().to_string();
     assert!(error.contains("bad.jsonl:2:") && error.contains("-5.00"), "{error}");
 }

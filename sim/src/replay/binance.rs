@@ -4,21 +4,19 @@
 //! or, unwrapped, the REST depth snapshot (`lastUpdateId`, `bids`, `asks`). Files
 //! may be gzip-compressed (`.gz`). Streams line by line in constant memory.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use drydock_engine::{Lots, Side, Ticks};
 use serde_json::Value;
 
 use super::decimal::Grid;
-use super::{Recorded, RecordedEvent, ReplayError};
+use super::{LineParser, LineReader, Recorded, RecordedEvent, ReplayError};
 
 /// Reads one Binance recording.
-pub struct BinanceReader {
-    path: PathBuf,
-    lines: std::io::Lines<BufReader<Box<dyn Read + Send>>>,
-    line: u64,
+pub type BinanceReader = LineReader<BinanceParser>;
+
+/// Parses Binance lines, converting prices to ticks and quantities to lots.
+pub struct BinanceParser {
     tick: Grid,
     lot: Grid,
 }
@@ -26,18 +24,19 @@ pub struct BinanceReader {
 impl BinanceReader {
     /// Opens `path` (gzip when it ends in `.gz`), converting prices to `tick`s and
     /// quantities to `lot`s.
-    pub fn open(path: &Path, tick: Grid, lot: Grid) -> Result<Self, ReplayError> {
-        let file = File::open(path)
-            .map_err(|error| ReplayError::at(path, 0, format!("cannot open: {error}; check the path or DRYDOCK_DATA_DIR")))?;
-        let reader: Box<dyn Read + Send> = if path.extension().is_some_and(|extension| extension == "gz") {
-            Box::new(flate2::read::MultiGzDecoder::new(file))
-        } else {
-            Box::new(file)
-        };
-        Ok(BinanceReader { path: path.to_path_buf(), lines: BufReader::with_capacity(1 << 16, reader).lines(), line: 0, tick, lot })
+    pub fn open_binance(path: &Path, tick: Grid, lot: Grid) -> Result<Self, ReplayError> {
+        LineReader::open(path, BinanceParser { tick, lot })
     }
+}
 
-    fn parse_line(&self, text: &str) -> Result<Option<RecordedEvent>, String> {
+impl LineParser for BinanceParser {
+    fn parse(&self, text: &str, line: u64) -> Result<Option<RecordedEvent>, String> {
+        self.parse_line(text, line)
+    }
+}
+
+impl BinanceParser {
+    fn parse_line(&self, text: &str, line: u64) -> Result<Option<RecordedEvent>, String> {
         if text.trim().is_empty() {
             return Ok(None);
         }
@@ -50,7 +49,7 @@ impl BinanceReader {
             None => return Err("neither a stream message (`data`) nor a depth snapshot (`lastUpdateId`)".to_string()),
         };
         let Some(message) = message else { return Ok(None) };
-        Ok(Some(RecordedEvent { local_ns, exchange_ns: exchange_ms.map(|ms| ms * 1_000_000), line: self.line, message }))
+        Ok(Some(RecordedEvent { local_ns, exchange_ns: exchange_ms.map(|ms| ms * 1_000_000), line, message }))
     }
 
     fn stream_message(&self, data: &Value) -> Result<(Option<Recorded>, Option<i64>), String> {
@@ -120,23 +119,4 @@ fn id(value: &Value, key: &str) -> Result<u64, String> {
 
 fn field_str<'a>(value: &'a Value, key: &str) -> Result<&'a str, String> {
     value.get(key).and_then(Value::as_str).ok_or_else(|| format!("missing `{key}`"))
-}
-
-impl Iterator for BinanceReader {
-    type Item = Result<RecordedEvent, ReplayError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let text = match self.lines.next()? {
-                Ok(text) => text,
-                Err(error) => return Some(Err(ReplayError::at(&self.path, self.line + 1, format!("cannot read: {error}")))),
-            };
-            self.line += 1;
-            match self.parse_line(&text) {
-                Ok(Some(event)) => return Some(Ok(event)),
-                Ok(None) => continue,
-                Err(message) => return Some(Err(ReplayError::at(&self.path, self.line, message))),
-            }
-        }
-    }
 }

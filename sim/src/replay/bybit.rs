@@ -4,39 +4,38 @@
 //! covering exactly `u` (the book builder's chaining rule applies unchanged).
 //! `ts` is taken as the local clock and `cts` (matching engine) as the exchange clock.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use drydock_engine::{Lots, Ticks};
 use serde_json::Value;
 
 use super::decimal::Grid;
-use super::{Recorded, RecordedEvent, ReplayError};
+use super::{LineParser, LineReader, Recorded, RecordedEvent, ReplayError};
 
 /// Reads one Bybit recording (gzip when it ends in `.gz`).
-pub struct BybitReader {
-    path: PathBuf,
-    lines: std::io::Lines<BufReader<Box<dyn Read + Send>>>,
-    line: u64,
+pub type BybitReader = LineReader<BybitParser>;
+
+/// Parses Bybit lines, converting prices to ticks and sizes to lots.
+pub struct BybitParser {
     tick: Grid,
     lot: Grid,
 }
 
 impl BybitReader {
     /// Opens `path`, converting prices to `tick`s and sizes to `lot`s.
-    pub fn open(path: &Path, tick: Grid, lot: Grid) -> Result<Self, ReplayError> {
-        let file = File::open(path)
-            .map_err(|error| ReplayError::at(path, 0, format!("cannot open: {error}; check the path or DRYDOCK_DATA_DIR")))?;
-        let reader: Box<dyn Read + Send> = if path.extension().is_some_and(|extension| extension == "gz") {
-            Box::new(flate2::read::MultiGzDecoder::new(file))
-        } else {
-            Box::new(file)
-        };
-        Ok(BybitReader { path: path.to_path_buf(), lines: BufReader::new(reader).lines(), line: 0, tick, lot })
+    pub fn open_bybit(path: &Path, tick: Grid, lot: Grid) -> Result<Self, ReplayError> {
+        LineReader::open(path, BybitParser { tick, lot })
     }
+}
 
-    fn parse_line(&self, text: &str) -> Result<Option<RecordedEvent>, String> {
+impl LineParser for BybitParser {
+    fn parse(&self, text: &str, line: u64) -> Result<Option<RecordedEvent>, String> {
+        self.parse_line(text, line)
+    }
+}
+
+impl BybitParser {
+    fn parse_line(&self, text: &str, line: u64) -> Result<Option<RecordedEvent>, String> {
         if text.trim().is_empty() {
             return Ok(None);
         }
@@ -54,7 +53,7 @@ impl BybitReader {
         };
         let millis = |key: &str| value.get(key).and_then(Value::as_i64).map(|ms| ms * 1_000_000);
         let local_ns = millis("ts").ok_or("missing `ts`")?;
-        Ok(Some(RecordedEvent { local_ns, exchange_ns: millis("cts"), line: self.line, message }))
+        Ok(Some(RecordedEvent { local_ns, exchange_ns: millis("cts"), line, message }))
     }
 
     fn levels(&self, data: &Value, key: &str) -> Result<Vec<(Ticks, Lots)>, String> {
@@ -73,24 +72,5 @@ impl BybitReader {
                 Ok((price_ticks, size_lots))
             })
             .collect()
-    }
-}
-
-impl Iterator for BybitReader {
-    type Item = Result<RecordedEvent, ReplayError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let text = match self.lines.next()? {
-                Ok(text) => text,
-                Err(error) => return Some(Err(ReplayError::at(&self.path, self.line + 1, format!("cannot read: {error}")))),
-            };
-            self.line += 1;
-            match self.parse_line(&text) {
-                Ok(Some(event)) => return Some(Ok(event)),
-                Ok(None) => continue,
-                Err(message) => return Some(Err(ReplayError::at(&self.path, self.line, message))),
-            }
-        }
     }
 }

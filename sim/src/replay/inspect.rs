@@ -74,8 +74,8 @@ pub fn read_file(
     lot: Grid,
 ) -> Result<Box<dyn Iterator<Item = Result<RecordedEvent, ReplayError>>>, ReplayError> {
     Ok(match format {
-        Format::Binance => Box::new(super::binance::BinanceReader::open(path, tick, lot)?),
-        Format::Bybit => Box::new(super::bybit::BybitReader::open(path, tick, lot)?),
+        Format::Binance => Box::new(super::binance::BinanceReader::open_binance(path, tick, lot)?),
+        Format::Bybit => Box::new(super::bybit::BybitReader::open_bybit(path, tick, lot)?),
         Format::Tdepth => Box::new(super::tdepth::read_tdepth(path, tick, lot)?.into_iter().map(Ok)),
         Format::Csv => Box::new(super::generic_csv::read_generic_csv(path, tick, lot)?.into_iter().map(Ok)),
     })

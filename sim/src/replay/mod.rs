@@ -15,7 +15,9 @@ pub mod inspect;
 pub mod tdepth;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 
 use drydock_engine::{Lots, Nanos, Side, Ticks};
 
@@ -91,5 +93,62 @@ impl ReplayError {
     /// An error at `path:line`.
     pub fn at(path: &std::path::Path, line: u64, message: impl fmt::Display) -> Self {
         ReplayError { path: path.to_path_buf(), line, message: message.to_string() }
+    }
+}
+
+/// Opens a recording for reading, decompressing gzip (`.gz`) transparently.
+pub fn open_recording(path: &Path) -> Result<Box<dyn Read + Send>, ReplayError> {
+    let file =
+        File::open(path).map_err(|error| ReplayError::at(path, 0, format!("cannot open: {error}; check the path or DRYDOCK_DATA_DIR")))?;
+    Ok(if path.extension().is_some_and(|extension| extension == "gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    })
+}
+
+/// Turns one line of a line-oriented format into a record (`None` for lines that
+/// carry nothing, such as blank ones); errors are messages for file:line.
+pub trait LineParser {
+    /// Parses the text of line `line`.
+    fn parse(&self, text: &str, line: u64) -> Result<Option<RecordedEvent>, String>;
+}
+
+/// Streams the records of a line-oriented recording, numbering lines from 1.
+pub struct LineReader<P> {
+    path: PathBuf,
+    lines: std::io::Lines<BufReader<Box<dyn Read + Send>>>,
+    line: u64,
+    parser: P,
+}
+
+impl<P: LineParser> LineReader<P> {
+    /// Opens `path` (gzip-transparent) with `parser`.
+    pub fn open(path: &Path, parser: P) -> Result<Self, ReplayError> {
+        Ok(LineReader {
+            path: path.to_path_buf(),
+            lines: BufReader::with_capacity(1 << 16, open_recording(path)?).lines(),
+            line: 0,
+            parser,
+        })
+    }
+}
+
+impl<P: LineParser> Iterator for LineReader<P> {
+    type Item = Result<RecordedEvent, ReplayError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let text = match self.lines.next()? {
+                Ok(text) => text,
+                Err(error) => return Some(Err(ReplayError::at(&self.path, self.line + 1, format!("cannot read: {error}")))),
+            };
+            self.line += 1;
+            match self.parser.parse(&text, self.line) {
+                Ok(Some(event)) => return Some(Ok(event)),
+                Ok(None) => continue,
+                Err(message) => return Some(Err(ReplayError::at(&self.path, self.line, message))),
+            }
+        }
     }
 }
