@@ -43,15 +43,11 @@ impl std::str::FromStr for Format {
 
 /// Guesses a file's format from its first line.
 pub fn detect(path: &Path) -> Result<Format, ReplayError> {
-    use std::io::{BufRead, BufReader, Read};
-    let file = std::fs::File::open(path).map_err(|error| ReplayError::at(path, 0, format!("cannot open: {error}")))?;
-    let reader: Box<dyn Read> = if path.extension().is_some_and(|extension| extension == "gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
+    use std::io::{BufRead, BufReader};
     let mut first = String::new();
-    BufReader::new(reader).read_line(&mut first).map_err(|error| ReplayError::at(path, 1, format!("cannot read: {error}")))?;
+    BufReader::new(super::open_recording(path)?)
+        .read_line(&mut first)
+        .map_err(|error| ReplayError::at(path, 1, format!("cannot read: {error}")))?;
     let first = first.trim_start();
     if first.starts_with("symbol,timestamp,first_update_id") {
         Ok(Format::Tdepth)
