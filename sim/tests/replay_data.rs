@@ -124,3 +124,34 @@ fn malformed_lines_name_file_and_line() {
     let error = reader.collect::<Result<Vec<_>, _>>().unwrap_err().to_string();
     assert!(error.contains("bad.jsonl:2:") && error.contains("-5.00"), "{error}");
 }
+
+#[test]
+fn zstd_and_gzip_recordings_read_the_same_as_plain_ones() {
+    let Some(dir) = data_dir() else { return };
+    let (plain, _) = btcusdt(&dir);
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(dir.join("binance_spot_btcusdt_20240808.gz")).unwrap()),
+        &mut text,
+    )
+    .unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    // Two zstd frames, split at a line boundary: multi-frame files decode whole.
+    let middle = text[..text.len() / 2].iter().rposition(|byte| *byte == b'\n').unwrap() + 1;
+    let mut compressed = ruzstd::encoding::compress_to_vec(&text[..middle], ruzstd::encoding::CompressionLevel::Fastest);
+    compressed.extend(ruzstd::encoding::compress_to_vec(&text[middle..], ruzstd::encoding::CompressionLevel::Fastest));
+    let zstd_path = temp.path().join("btcusdt.zst");
+    std::fs::write(&zstd_path, compressed).unwrap();
+    let (tick, lot) = (Grid::parse("0.01").unwrap(), Grid::parse("0.00000001").unwrap());
+    let from_zstd = BinanceReader::open_binance(&zstd_path, tick, lot).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+    assert_eq!(from_zstd, plain);
+
+    let csv_path = dir.join("binance_usdm_btcusdt_tdepth_update_20221101.csv");
+    let gzip_path = temp.path().join("update.csv.gz");
+    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&gzip_path).unwrap(), flate2::Compression::default());
+    encoder.write_all(&std::fs::read(&csv_path).unwrap()).unwrap();
+    encoder.finish().unwrap();
+    let (tick, lot) = (Grid::parse("0.1").unwrap(), Grid::parse("0.001").unwrap());
+    let read = |path: &Path| drydock_sim::replay::tdepth::read_tdepth(path, tick, lot).unwrap();
+    assert_eq!(read(&gzip_path), read(&csv_path));
+}

@@ -26,7 +26,7 @@ pub const HEADER: [&str; 5] = ["time_ns", "kind", "side", "price", "quantity"];
 
 /// Parses a generic CSV into messages, in file order.
 pub fn read_generic_csv(path: &Path, tick: Grid, lot: Grid) -> Result<Vec<RecordedEvent>, ReplayError> {
-    let mut reader = csv::Reader::from_path(path).map_err(|error| ReplayError::at(path, 0, format!("cannot open: {error}")))?;
+    let mut reader = csv::Reader::from_reader(super::open_recording(path)?);
     let headers = reader.headers().map_err(|error| ReplayError::at(path, 1, error))?.clone();
     if headers.iter().collect::<Vec<_>>() != HEADER {
         return Err(ReplayError::at(path, 1, format!("header must be {}", HEADER.join(","))));

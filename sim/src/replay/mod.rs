@@ -2,7 +2,7 @@
 //! records (prices in ticks and sizes in lots, exactly), and the book builder that
 //! reconstructs the L2 book from them with the venue's sequencing rules.
 //!
-//! Readers stream (constant memory, gzip transparent). Bad lines are errors naming
+//! Readers stream (constant memory, gzip and zstd transparent). Bad lines are errors naming
 //! file:line; nothing is silently skipped. This module does not yet drive the
 //! engine: replay as a market source is the next step.
 
@@ -13,6 +13,7 @@ pub mod decimal;
 pub mod generic_csv;
 pub mod inspect;
 pub mod tdepth;
+pub mod zstd_frames;
 
 use std::fmt;
 use std::fs::File;
@@ -96,14 +97,15 @@ impl ReplayError {
     }
 }
 
-/// Opens a recording for reading, decompressing gzip (`.gz`) transparently.
+/// Opens a recording for reading, decompressing gzip (`.gz`) and zstd (`.zst`)
+/// transparently, by the file's extension.
 pub fn open_recording(path: &Path) -> Result<Box<dyn Read + Send>, ReplayError> {
     let file =
         File::open(path).map_err(|error| ReplayError::at(path, 0, format!("cannot open: {error}; check the path or DRYDOCK_DATA_DIR")))?;
-    Ok(if path.extension().is_some_and(|extension| extension == "gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(file))
-    } else {
-        Box::new(file)
+    Ok(match path.extension().and_then(|extension| extension.to_str()) {
+        Some("gz") => Box::new(flate2::read::MultiGzDecoder::new(file)),
+        Some("zst") => Box::new(zstd_frames::ZstdFrames::new(file)),
+        _ => Box::new(file),
     })
 }
 
@@ -123,7 +125,7 @@ pub struct LineReader<P> {
 }
 
 impl<P: LineParser> LineReader<P> {
-    /// Opens `path` (gzip-transparent) with `parser`.
+    /// Opens `path` (gzip- and zstd-transparent) with `parser`.
     pub fn open(path: &Path, parser: P) -> Result<Self, ReplayError> {
         Ok(LineReader {
             path: path.to_path_buf(),

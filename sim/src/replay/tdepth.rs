@@ -12,8 +12,7 @@ use super::{Recorded, RecordedEvent, ReplayError};
 
 /// Parses a `T_DEPTH` CSV into messages, in file order.
 pub fn read_tdepth(path: &Path, tick: Grid, lot: Grid) -> Result<Vec<RecordedEvent>, ReplayError> {
-    let mut reader = csv::Reader::from_path(path)
-        .map_err(|error| ReplayError::at(path, 0, format!("cannot open: {error}; check the path or DRYDOCK_DATA_DIR")))?;
+    let mut reader = csv::Reader::from_reader(super::open_recording(path)?);
     let headers = reader.headers().map_err(|error| ReplayError::at(path, 1, error))?.clone();
     let expected = ["symbol", "timestamp", "first_update_id", "last_update_id", "side", "update_type", "price", "qty", "pu"];
     if headers.iter().collect::<Vec<_>>() != expected {
