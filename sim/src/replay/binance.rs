@@ -22,7 +22,7 @@ pub struct BinanceParser {
 }
 
 impl BinanceReader {
-    /// Opens `path` (gzip when it ends in `.gz`), converting prices to `tick`s and
+    /// Opens `path` (`.gz` and `.zst` decompressed), converting prices to `tick`s and
     /// quantities to `lot`s.
     pub fn open_binance(path: &Path, tick: Grid, lot: Grid) -> Result<Self, ReplayError> {
         LineReader::open(path, BinanceParser { tick, lot })
@@ -31,15 +31,6 @@ impl BinanceReader {
 
 impl LineParser for BinanceParser {
     fn parse(&self, text: &str, line: u64) -> Result<Option<RecordedEvent>, String> {
-        self.parse_line(text, line)
-    }
-}
-
-impl BinanceParser {
-    fn parse_line(&self, text: &str, line: u64) -> Result<Option<RecordedEvent>, String> {
-        if text.trim().is_empty() {
-            return Ok(None);
-        }
         let (local, json) = text.split_once(' ').ok_or("expected `<local ns> <json>`")?;
         let local_ns: i64 = local.parse().map_err(|_| format!("local time `{local}` is not an integer of nanoseconds"))?;
         let value: Value = serde_json::from_str(json).map_err(|error| format!("bad JSON: {error}"))?;
@@ -51,7 +42,9 @@ impl BinanceParser {
         let Some(message) = message else { return Ok(None) };
         Ok(Some(RecordedEvent { local_ns, exchange_ns: exchange_ms.map(|ms| ms * 1_000_000), line, message }))
     }
+}
 
+impl BinanceParser {
     fn stream_message(&self, data: &Value) -> Result<(Option<Recorded>, Option<i64>), String> {
         let event_ms = data.get("E").and_then(Value::as_i64);
         match data.get("e").and_then(Value::as_str) {

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::decimal::Grid;
 use super::{LineParser, LineReader, Recorded, RecordedEvent, ReplayError};
 
-/// Reads one Bybit recording (gzip when it ends in `.gz`).
+/// Reads one Bybit recording (`.gz` and `.zst` decompressed).
 pub type BybitReader = LineReader<BybitParser>;
 
 /// Parses Bybit lines, converting prices to ticks and sizes to lots.
@@ -30,15 +30,6 @@ impl BybitReader {
 
 impl LineParser for BybitParser {
     fn parse(&self, text: &str, line: u64) -> Result<Option<RecordedEvent>, String> {
-        self.parse_line(text, line)
-    }
-}
-
-impl BybitParser {
-    fn parse_line(&self, text: &str, line: u64) -> Result<Option<RecordedEvent>, String> {
-        if text.trim().is_empty() {
-            return Ok(None);
-        }
         let value: Value = serde_json::from_str(text).map_err(|error| format!("bad JSON: {error}"))?;
         let data = value.get("data").ok_or("missing `data`")?;
         let update_id = data.get("u").and_then(Value::as_u64).ok_or("missing or non-integer `u`")?;
@@ -55,7 +46,9 @@ impl BybitParser {
         let local_ns = millis("ts").ok_or("missing `ts`")?;
         Ok(Some(RecordedEvent { local_ns, exchange_ns: millis("cts"), line, message }))
     }
+}
 
+impl BybitParser {
     fn levels(&self, data: &Value, key: &str) -> Result<Vec<(Ticks, Lots)>, String> {
         let array = data.get(key).and_then(Value::as_array).ok_or_else(|| format!("missing `{key}` levels"))?;
         array

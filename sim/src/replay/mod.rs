@@ -109,14 +109,15 @@ pub fn open_recording(path: &Path) -> Result<Box<dyn Read + Send>, ReplayError> 
     })
 }
 
-/// Turns one line of a line-oriented format into a record (`None` for lines that
-/// carry nothing, such as blank ones); errors are messages for file:line.
+/// Turns one non-blank line of a line-oriented format into a record (`None` for
+/// lines that carry nothing the replay uses); errors are messages for file:line.
 pub trait LineParser {
     /// Parses the text of line `line`.
     fn parse(&self, text: &str, line: u64) -> Result<Option<RecordedEvent>, String>;
 }
 
-/// Streams the records of a line-oriented recording, numbering lines from 1.
+/// Streams the records of a line-oriented recording, numbering lines from 1 and
+/// passing over blank lines.
 pub struct LineReader<P> {
     path: PathBuf,
     lines: std::io::Lines<BufReader<Box<dyn Read + Send>>>,
@@ -146,6 +147,9 @@ impl<P: LineParser> Iterator for LineReader<P> {
                 Err(error) => return Some(Err(ReplayError::at(&self.path, self.line + 1, format!("cannot read: {error}")))),
             };
             self.line += 1;
+            if text.trim().is_empty() {
+                continue;
+            }
             match self.parser.parse(&text, self.line) {
                 Ok(Some(event)) => return Some(Ok(event)),
                 Ok(None) => continue,
