@@ -227,6 +227,7 @@ mod tests {
                 InjectedEvent::FeedOutage { start_s: 50.0, duration_s: 5.0 },
             ],
             reaction: ReactionConfig::default(),
+            tape: None,
         }
     }
 

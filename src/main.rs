@@ -140,6 +140,34 @@ enum DataCommand {
         #[arg(long, default_value = "0.00000001")]
         lot: String,
     },
+    /// Convert a session to Drydock's compact tape (.ddtape) for fast repeated replay;
+    /// replaying the tape gives the identical fingerprint.
+    Convert {
+        /// Recordings, in session order (the book carries across files).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The tape to write.
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+        /// binance, bybit, tdepth, csv or tape (default: detected per file).
+        #[arg(long)]
+        format: Option<drydock_sim::replay::inspect::Format>,
+        /// Price grid: the scenario's market.instrument.tick_size.
+        #[arg(long)]
+        tick: String,
+        /// Quantity grid: the scenario's market.instrument.lot_size.
+        #[arg(long)]
+        lot: String,
+        /// exchange or local: the recorded clock that becomes virtual time.
+        #[arg(long, default_value = "exchange")]
+        clock: drydock_sim::replay::tape::ReplayClock,
+        /// Added to the clock, milliseconds.
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+        offset_ms: i64,
+        /// stop or resync at a gap in the update ids.
+        #[arg(long, default_value = "stop")]
+        gap_policy: drydock_sim::replay::book::GapPolicy,
+    },
 }
 
 #[derive(Subcommand)]
@@ -209,7 +237,7 @@ fn main() -> ExitCode {
 fn execute(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Run { scenario, seed, overrides, profile, out, verify, perf } => {
-            let options = LoadOptions { profile, overrides, seed, profiles_dir: PathBuf::from("profiles") };
+            let options = LoadOptions { profile, overrides, seed, profiles_dir: PathBuf::from("profiles"), tapes: Default::default() };
             let scenario = Scenario::load(&scenario, &options)?;
             let out_dir = out.unwrap_or_else(|| default_out_dir(&scenario));
             let result =
@@ -304,8 +332,46 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             emit(&out);
             Ok(if inspection.crossing.is_some() { EXIT_EXPECTATION_FAILED } else { 0 })
         }
+        Command::Data { command: DataCommand::Convert { files, out, format, tick, lot, clock, offset_ms, gap_policy } } => {
+            use drydock_sim::replay::decimal::Grid;
+            use drydock_sim::replay::tape::{ReplayTape, TapeOptions};
+            let grid = |text: &str, flag: &str| {
+                Grid::parse(text).with_context(|| format!("--{flag} {text}: expected a positive decimal step, e.g. 0.01"))
+            };
+            let (tick_grid, lot_grid) = (grid(&tick, "tick")?, grid(&lot, "lot")?);
+            let options = TapeOptions { format, clock, offset_ns: offset_ms * 1_000_000, gap_policy };
+            let tape = ReplayTape::load(&files, &options, tick_grid, lot_grid)?;
+            let mut bytes = Vec::new();
+            tape.write_to(&mut bytes).context("encoding the tape")?;
+            drydock::report::write_atomic(&out, &bytes)?;
+            let stats = &tape.header().stats;
+            let mut text = String::new();
+            say!(
+                text,
+                "wrote {} ({} bytes): {} books, {} diffs, {} trades, {} level updates over {:.3} s; tape {}",
+                out.display(),
+                bytes.len(),
+                stats.books,
+                stats.diffs,
+                stats.trades,
+                stats.level_updates,
+                tape.span_ns() as f64 / 1e9,
+                &tape.hash()[..16]
+            );
+            say!(
+                text,
+                "clock {}: {} trades placed before the diff recorded ahead of them, {} book changes raised to the previous time, {} gaps resynchronized",
+                serde_json::to_string(&clock).unwrap_or_default().trim_matches('"'),
+                stats.trades_reordered,
+                stats.clock_inversions,
+                stats.gaps
+            );
+            emit(&text);
+            Ok(0)
+        }
         Command::Config { command: ConfigCommand::Show { scenario, profile, overrides } } => {
-            let options = LoadOptions { profile, overrides, seed: None, profiles_dir: PathBuf::from("profiles") };
+            let options =
+                LoadOptions { profile, overrides, seed: None, profiles_dir: PathBuf::from("profiles"), tapes: Default::default() };
             let scenario = Scenario::load(&scenario, &options)?;
             let mut out = String::new();
             print_config(&mut out, &scenario);

@@ -14,7 +14,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use drydock_engine::EngineParams;
-use drydock_sim::config::{ExchangeConfig, InjectedEvent, MarketConfig, ReactionConfig, SimConfig};
+use std::sync::{Arc, Mutex};
+
+use drydock_sim::config::{ExchangeConfig, InjectedEvent, InstrumentConfig, MarketConfig, ReactionConfig, ReplaySourceConfig, SimConfig};
+use drydock_sim::replay::decimal::Grid;
+use drydock_sim::replay::tape::{ReplayTape, SharedTape, TapeOptions};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -169,6 +173,60 @@ pub struct LoadOptions {
     pub seed: Option<u64>,
     /// Where named profiles live.
     pub profiles_dir: PathBuf,
+    /// Recordings already loaded, shared by every scenario loaded with these options.
+    pub tapes: TapeCache,
+}
+
+/// Replay tapes loaded once and shared read-only (between sweep points, checked
+/// scenarios and threads), keyed by what made them: files, reading options, grid.
+#[derive(Clone, Debug, Default)]
+pub struct TapeCache(Arc<Mutex<BTreeMap<String, Arc<ReplayTape>>>>);
+
+impl TapeCache {
+    /// The tape of `source` on `instrument`'s grid, loading it on first use; `base`
+    /// is the scenario file's folder. Errors are messages for `market.source`.
+    pub fn get(&self, source: &ReplaySourceConfig, instrument: &InstrumentConfig, base: &Path) -> Result<Arc<ReplayTape>, String> {
+        let files = source.replay.iter().map(|file| resolve_data_file(file, base)).collect::<Result<Vec<_>, _>>()?;
+        let grid =
+            |step: f64, name: &str| Grid::from_f64(step).ok_or_else(|| format!("market.instrument.{name} = {step} is not a decimal step"));
+        let (tick, lot) = (grid(instrument.tick_size, "tick_size")?, grid(instrument.lot_size, "lot_size")?);
+        let key = serde_json::to_string(&(&files, source, tick.to_string(), lot.to_string())).expect("tape key serializes");
+        let mut tapes = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(tape) = tapes.get(&key) {
+            return Ok(Arc::clone(tape));
+        }
+        let options = TapeOptions {
+            format: source.format,
+            clock: source.clock,
+            offset_ns: source.offset_ms * 1_000_000,
+            gap_policy: source.gap_policy,
+        };
+        let tape = Arc::new(ReplayTape::load(&files, &options, tick, lot).map_err(|error| error.to_string())?);
+        tapes.insert(key, Arc::clone(&tape));
+        Ok(tape)
+    }
+}
+
+/// The folder relative recording paths are looked up in first: `DRYDOCK_DATA_DIR`,
+/// else `../shared/data`.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("DRYDOCK_DATA_DIR").map_or_else(|| PathBuf::from("../shared/data"), PathBuf::from)
+}
+
+/// An absolute path as is; a relative one in the data folder, else next to the scenario.
+fn resolve_data_file(file: &str, base: &Path) -> Result<PathBuf, String> {
+    let path = Path::new(file);
+    if path.is_absolute() {
+        return if path.exists() { Ok(path.to_path_buf()) } else { Err(format!("recording {file} does not exist")) };
+    }
+    let candidates = [data_dir().join(path), base.join(path)];
+    candidates.iter().find(|candidate| candidate.exists()).cloned().ok_or_else(|| {
+        format!(
+            "recording {file} is in neither {} nor {}; set DRYDOCK_DATA_DIR to the folder that holds it",
+            candidates[0].display(),
+            candidates[1].display()
+        )
+    })
 }
 
 impl Scenario {
@@ -213,13 +271,14 @@ impl Scenario {
             options.overrides.iter().filter_map(|assignment| assignment.split('=').next()).map(str::trim).collect();
         let (params, param_sources) = layer_engine_params(&document.engine, profile_table.as_ref(), &profile, &override_keys)
             .map_err(|message| override_error(&options.overrides, &message))?;
-        let sim = SimConfig {
+        let mut sim = SimConfig {
             seed: document.scenario.seed,
             duration_s: document.scenario.duration_s,
             market: document.market,
             exchange: document.exchange,
             events: document.events,
             reaction: document.reaction,
+            tape: None,
         };
         sim.validate().map_err(|error| {
             if override_keys.contains(&error.field.as_str()) {
@@ -228,6 +287,12 @@ impl Scenario {
                 source.at(&error.field, &error.message)
             }
         })?;
+        if let Some(replay) = &sim.market.source {
+            let base = path.parent().unwrap_or(Path::new("."));
+            let tape = options.tapes.get(replay, &sim.market.instrument, base).map_err(|message| source.at("market.source", &message))?;
+            sim.tape = Some(SharedTape(tape));
+            sim.validate_tape().map_err(|error| source.at(&error.field, &error.message))?;
+        }
         for (index, expectation) in document.expect.iter().enumerate() {
             expectation.validate(&sim).map_err(|message| source.at(&format!("expect[{index}].metric"), &message))?;
         }

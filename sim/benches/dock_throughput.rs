@@ -19,6 +19,7 @@ fn calm(duration_s: f64) -> SimConfig {
         exchange: ExchangeConfig::default(),
         events: Vec::new(),
         reaction: ReactionConfig::default(),
+        tape: None,
     }
 }
 

@@ -9,7 +9,11 @@ use drydock_engine::Instrument;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
+use crate::exchange::queue::{CancelsFromBack, ProbabilisticQueue, ProbabilityFunction, ProportionalCancels, QueueModel};
 use crate::latency::LatencyModel;
+use crate::replay::book::GapPolicy;
+use crate::replay::inspect::Format;
+use crate::replay::tape::ReplayClock;
 
 /// Everything the dock needs besides the engine.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -26,6 +30,9 @@ pub struct SimConfig {
     pub events: Vec<InjectedEvent>,
     /// The reaction budget behind modelled deadline misses.
     pub reaction: ReactionConfig,
+    /// The loaded recording of `market.source` (loaded once by the caller, shared).
+    #[serde(skip)]
+    pub tape: Option<crate::replay::tape::SharedTape>,
 }
 
 /// How fast the engine's host must react to market data. A message's reaction
@@ -109,6 +116,11 @@ impl Default for RandomWalkConfig {
 pub struct MarketConfig {
     /// Which market: the order-flow generator or a random-walk mid.
     pub model: MarketModel,
+    /// A recorded session replaces the generator: `source = { replay = ["a.gz"] }`.
+    /// (Left out of the serialized configuration when absent, so configuration
+    /// hashes of generated scenarios do not change.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<ReplaySourceConfig>,
     /// The random walk's parameters (for `model = "random_walk"`).
     pub random_walk: RandomWalkConfig,
     /// The instrument.
@@ -168,6 +180,7 @@ impl Default for MarketConfig {
     fn default() -> Self {
         MarketConfig {
             model: MarketModel::Generated,
+            source: None,
             random_walk: RandomWalkConfig::default(),
             instrument: InstrumentConfig::default(),
             initial_price: 60_000.0,
@@ -194,6 +207,80 @@ impl Default for MarketConfig {
             flow_bias_per_tick: 0.15,
             buy_flow_share: 0.5,
             stale_slack_ticks: 4,
+        }
+    }
+}
+
+/// A recorded session as the market (`[market] source = { replay = [...], ... }`).
+/// Relative paths are looked up in the data folder (`DRYDOCK_DATA_DIR`, default
+/// `../shared/data`), then next to the scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaySourceConfig {
+    /// The recording files, in order: one session, the book carried across them.
+    pub replay: Vec<String>,
+    /// The files' format; detected from each file when absent.
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// Which recorded clock drives virtual time.
+    #[serde(default)]
+    pub clock: ReplayClock,
+    /// Added to the chosen clock, milliseconds (e.g. 1270 to move Binance local
+    /// time onto exchange time).
+    #[serde(default)]
+    pub offset_ms: i64,
+    /// What a gap in the update ids does.
+    #[serde(default = "default_gap_policy")]
+    pub gap_policy: GapPolicy,
+}
+
+fn default_gap_policy() -> GapPolicy {
+    GapPolicy::Stop
+}
+
+/// Which queue model moves our queue position when others' size shrinks.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueModelKind {
+    /// Cancels fall evenly across the queue.
+    #[default]
+    Proportional,
+    /// We advance only on trades at our price (cancels come from behind us).
+    Conservative,
+    /// Decreases come from ahead with a probability from f(ahead) and f(behind).
+    Probabilistic,
+}
+
+/// `[exchange.queue]`: the queue model of our resting orders.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// The model.
+    pub model: QueueModelKind,
+    /// f of the probabilistic model.
+    pub function: ProbabilityFunction,
+    /// n of f(x) = x^n.
+    pub power: f64,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig { model: QueueModelKind::Proportional, function: ProbabilityFunction::Power, power: 2.0 }
+    }
+}
+
+impl QueueConfig {
+    /// True for the default model.
+    pub fn is_default(&self) -> bool {
+        *self == QueueConfig::default()
+    }
+
+    /// The model, ready for the exchange.
+    pub fn build(&self) -> Box<dyn QueueModel + Send> {
+        match self.model {
+            QueueModelKind::Proportional => Box::new(ProportionalCancels),
+            QueueModelKind::Conservative => Box::new(CancelsFromBack),
+            QueueModelKind::Probabilistic => Box::new(ProbabilisticQueue { function: self.function, power: self.power }),
         }
     }
 }
@@ -270,6 +357,10 @@ pub struct ExchangeConfig {
     pub fill_model: FillModel,
     /// λ(δ) of the intensity fill model.
     pub intensity: IntensityConfig,
+    /// The queue model of our resting orders (left out of the serialized
+    /// configuration when default, so existing configuration hashes hold).
+    #[serde(skip_serializing_if = "QueueConfig::is_default")]
+    pub queue: QueueConfig,
 }
 
 impl Default for ExchangeConfig {
@@ -284,6 +375,7 @@ impl Default for ExchangeConfig {
             feed_batch_ms: 10,
             fill_model: FillModel::Queue,
             intensity: IntensityConfig::default(),
+            queue: QueueConfig::default(),
         }
     }
 }
@@ -359,6 +451,24 @@ pub enum InjectedEvent {
         /// Time from the trough (after any halt) to recovery, seconds.
         recovery_s: f64,
     },
+    /// A recorded session bent along a crash path: every recorded price is shifted
+    /// down by a share of the mid at the start that grows linearly to `drop_pct` over
+    /// `fall_s`, holds for `trough_s`, then shrinks by `recovery_fraction` of the
+    /// drop over `recovery_s` (what is not recovered stays). Replay only.
+    PriceShock {
+        /// Start, seconds.
+        start_s: f64,
+        /// Depth of the trough, percent of the mid at the start.
+        drop_pct: f64,
+        /// Time to reach the trough, seconds.
+        fall_s: f64,
+        /// Time at the trough, seconds.
+        trough_s: f64,
+        /// Fraction of the drop recovered, 0..1.
+        recovery_fraction: f64,
+        /// Time of the recovery, seconds.
+        recovery_s: f64,
+    },
     /// No market data reaches the engine; a snapshot follows.
     FeedOutage {
         /// Start, seconds.
@@ -417,6 +527,7 @@ impl InjectedEvent {
             InjectedEvent::VolatilitySpike { .. } => "volatility_spike",
             InjectedEvent::LiquidityGap { .. } => "liquidity_gap",
             InjectedEvent::FlashCrash { .. } => "flash_crash",
+            InjectedEvent::PriceShock { .. } => "price_shock",
             InjectedEvent::FeedOutage { .. } => "feed_outage",
             InjectedEvent::RejectStorm { .. } => "reject_storm",
             InjectedEvent::ExchangeHalt { .. } => "exchange_halt",
@@ -432,6 +543,7 @@ impl InjectedEvent {
             InjectedEvent::VolatilitySpike { start_s, .. }
             | InjectedEvent::LiquidityGap { start_s, .. }
             | InjectedEvent::FlashCrash { start_s, .. }
+            | InjectedEvent::PriceShock { start_s, .. }
             | InjectedEvent::FeedOutage { start_s, .. }
             | InjectedEvent::RejectStorm { start_s, .. }
             | InjectedEvent::ExchangeHalt { start_s, .. }
@@ -452,6 +564,7 @@ impl InjectedEvent {
             | InjectedEvent::LatencySpike { duration_s, .. }
             | InjectedEvent::Disconnect { duration_s, .. } => duration_s,
             InjectedEvent::FlashCrash { fall_duration_s, halt_s, recovery_s, .. } => fall_duration_s + halt_s + recovery_s,
+            InjectedEvent::PriceShock { fall_s, trough_s, recovery_s, .. } => fall_s + trough_s + recovery_s,
             InjectedEvent::FeeChange { .. } => 0.0,
         }
     }
@@ -483,6 +596,13 @@ impl InjectedEvent {
                     ("recovery_fraction", recovery_fraction, 0.0, 1.0),
                     ("recovery_s", recovery_s, 0.001, 1e7),
                 ]),
+            InjectedEvent::PriceShock { drop_pct, fall_s, trough_s, recovery_fraction, recovery_s, .. } => checks.extend([
+                ("drop_pct", drop_pct, 0.01, 90.0),
+                ("fall_s", fall_s, 0.001, 1e6),
+                ("trough_s", trough_s, 0.0, 1e6),
+                ("recovery_fraction", recovery_fraction, 0.0, 1.0),
+                ("recovery_s", recovery_s, 0.001, 1e7),
+            ]),
             InjectedEvent::FeedOutage { duration_s, .. }
             | InjectedEvent::ExchangeHalt { duration_s, .. }
             | InjectedEvent::Disconnect { duration_s, .. } => checks.push(("duration_s", duration_s, 0.001, 1e7)),
@@ -539,12 +659,70 @@ impl SimConfig {
             check("exchange.intensity.a_per_s", self.exchange.intensity.a_per_s, 0.0, 1e9)?;
             check("exchange.intensity.k", self.exchange.intensity.k, 0.0, 1e9)?;
         }
+        self.validate_replay()?;
         check("reaction.budget_ms", self.reaction.budget_ms, 0.001, 3_600_000.0)?;
         check("reaction.compute_us", self.reaction.compute_us, 0.0, 1e9)?;
         for (index, event) in self.events.iter().enumerate() {
             event.validate(&format!("events[{index}]"), self.duration_s)?;
         }
         self.check_overlaps()
+    }
+
+    /// With `market.source`, the tape must be loaded and at least as long as the run.
+    pub fn validate_tape(&self) -> Result<(), ConfigError> {
+        if self.market.source.is_none() {
+            return Ok(());
+        }
+        let Some(tape) = &self.tape else {
+            return Err(ConfigError::invalid(
+                "market.source",
+                "the recording is not loaded; load it with ReplayTape::load and set SimConfig::tape",
+            ));
+        };
+        let span_s = tape.0.span_ns() as f64 / 1e9;
+        if self.duration_s > span_s.ceil() {
+            return Err(ConfigError::invalid(
+                "scenario.duration_s",
+                &format!(
+                    "{} s is longer than the recording ({span_s:.3} s from its first synchronized book); shorten duration_s",
+                    self.duration_s
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A replayed market takes no generator events (and only it takes price shocks).
+    fn validate_replay(&self) -> Result<(), ConfigError> {
+        check("exchange.queue.power", self.exchange.queue.power, 0.01, 10.0)?;
+        let Some(source) = &self.market.source else {
+            return match self.events.iter().position(|event| matches!(event, InjectedEvent::PriceShock { .. })) {
+                Some(index) => Err(ConfigError::invalid(
+                    &format!("events[{index}].kind"),
+                    "price_shock bends a recorded session; give [market] source = { replay = [...] }, or use flash_crash on a generated market",
+                )),
+                None => Ok(()),
+            };
+        };
+        if source.replay.is_empty() {
+            return Err(ConfigError::invalid("market.source.replay", "list at least one recording file"));
+        }
+        if self.market.model != MarketModel::Generated {
+            return Err(ConfigError::invalid("market.model", "a replayed market has no model; remove `model` or the `source`"));
+        }
+        check("market.source.offset_ms", source.offset_ms as f64, -86_400_000.0, 86_400_000.0)?;
+        match self.events.iter().position(|event| {
+            matches!(event, InjectedEvent::VolatilitySpike { .. } | InjectedEvent::LiquidityGap { .. } | InjectedEvent::FlashCrash { .. })
+        }) {
+            Some(index) => Err(ConfigError::invalid(
+                &format!("events[{index}].kind"),
+                &format!(
+                    "{} acts on the market generator, which a replay does not run; use price_shock to stress a recorded session",
+                    self.events[index].kind()
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Two crashes, or two halts, may not overlap: their price paths would fight.
@@ -652,6 +830,7 @@ mod tests {
             exchange: ExchangeConfig::default(),
             events,
             reaction: ReactionConfig::default(),
+            tape: None,
         }
     }
 

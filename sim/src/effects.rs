@@ -30,7 +30,7 @@ pub fn measure_names(kind: &str) -> &'static [&'static str] {
     match kind {
         "volatility_spike" => &["realized_vol_ratio", "engine_orders_during", "engine_rejects_during"],
         "liquidity_gap" => &["depth_fraction", "engine_orders_during", "engine_rejects_during"],
-        "flash_crash" => &[
+        "flash_crash" | "price_shock" => &[
             "drawdown_pct",
             "peak_price",
             "trough_price",
@@ -165,6 +165,9 @@ impl EffectMeter {
                 InjectedEvent::FlashCrash { side, recovery_fraction, fall_duration_s, .. } => {
                     track_crash(tracker, sample, side, recovery_fraction, to_ns(fall_duration_s));
                 }
+                InjectedEvent::PriceShock { recovery_fraction, fall_s, .. } => {
+                    track_crash(tracker, sample, Side::Sell, recovery_fraction, to_ns(fall_s));
+                }
                 _ => {}
             }
         }
@@ -176,7 +179,12 @@ impl EffectMeter {
     /// back resets it).
     pub fn our_resting_orders(&mut self, now_ns: Nanos, resting: usize) {
         for (event, tracker) in self.events.iter().zip(&mut self.trackers) {
-            if let InjectedEvent::FlashCrash { fall_duration_s, .. } = *event
+            let fall_s = match *event {
+                InjectedEvent::FlashCrash { fall_duration_s, .. } => Some(fall_duration_s),
+                InjectedEvent::PriceShock { fall_s, .. } => Some(fall_s),
+                _ => None,
+            };
+            if let Some(fall_duration_s) = fall_s
                 && now_ns >= tracker.start_ns
                 && now_ns <= tracker.start_ns + to_ns(fall_duration_s)
             {
@@ -305,7 +313,7 @@ fn measured(event: &InjectedEvent, tracker: &Tracker, tick_size: f64) -> BTreeMa
                 measured.insert("depth_fraction".to_string(), during / before);
             }
         }
-        InjectedEvent::FlashCrash { .. } => {
+        InjectedEvent::FlashCrash { .. } | InjectedEvent::PriceShock { .. } => {
             if let (Some(peak), Some((trough_ns, trough))) = (tracker.peak, tracker.trough) {
                 measured.insert("drawdown_pct".to_string(), ((peak - trough) / peak * 100.0).abs());
                 measured.insert("peak_price".to_string(), peak * tick_size);

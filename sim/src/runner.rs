@@ -33,6 +33,7 @@ use crate::market::MarketGenerator;
 use crate::market::random_walk::RandomWalkMarket;
 use crate::perf::{PerfReport, Stage, StageTimer};
 use crate::queue::EventQueue;
+use crate::replay::driver::ReplayDriver;
 use crate::rng::SeedRoot;
 
 /// Options that change what a run records, never what it does.
@@ -170,7 +171,8 @@ const SLOT_CANCEL: usize = 2;
 const SLOT_MARKET: usize = 3;
 const SLOT_FEED_FLUSH: usize = 4;
 const SLOT_DECISION_TIMER: usize = 5;
-const SLOTS: usize = 6;
+const SLOT_REPLAY: usize = 6;
+const SLOTS: usize = 7;
 
 #[derive(Debug)]
 enum SimEvent {
@@ -179,6 +181,7 @@ enum SimEvent {
     LimitArrival,
     CancelArrival,
     MarketArrival,
+    ReplayNext,
     ToEngine { sent_ns: Nanos, event: Event },
     ToExchange(Command),
     EngineTimer { timer_id: TimerId, generation: u64 },
@@ -233,6 +236,8 @@ pub struct Simulation {
     update_pool: Vec<Vec<LevelUpdate>>,
     /// The random-walk market, when the scenario uses it (then the generator idles).
     walk: Option<RandomWalkMarket>,
+    /// The recorded market, when the scenario replays one (then the generator idles).
+    replay: Option<ReplayDriver>,
     intensity_rng: ChaCha8Rng,
     spread_sum: f64,
     spread_samples: u64,
@@ -256,7 +261,9 @@ impl Simulation {
         let stale_grace_ns = params.md_stale_ms * NANOS_PER_MS;
         let engine = Engine::new(instrument.clone(), params, profile, Box::new(root.stream("engine.jitter")))?;
         let fees = BpsFees { maker_bps: config.exchange.maker_fee_bps, taker_bps: config.exchange.taker_fee_bps };
-        let exchange = MockExchange::new(instrument, fees, config.exchange.max_orders_per_s, root.stream("exchange.rejects"));
+        let mut exchange = MockExchange::new(instrument, fees, config.exchange.max_orders_per_s, root.stream("exchange.rejects"));
+        exchange.set_queue_model(config.exchange.queue.build());
+        let replay = replay_driver(config)?;
         let latency = &config.exchange.latency;
         let links = Links {
             market_data_latency: latency.market_data.prepare(),
@@ -291,6 +298,7 @@ impl Simulation {
             update_pool: Vec::new(),
             walk: (config.market.model == MarketModel::RandomWalk)
                 .then(|| RandomWalkMarket::new(&config.market, root.stream("market.random_walk"))),
+            replay,
             intensity_rng: root.stream("exchange.intensity"),
             spread_sum: 0.0,
             spread_samples: 0,
@@ -365,6 +373,21 @@ impl Simulation {
     }
 
     fn start(&mut self) {
+        if self.replay.is_some() {
+            let mut output = std::mem::take(&mut self.output);
+            if let Some(driver) = &mut self.replay {
+                self.metrics.market_actions += driver.apply_due(0, &mut self.exchange, &mut output);
+            }
+            output.trades.clear();
+            output.updates.clear();
+            self.output = output;
+            let snapshot = self.exchange.snapshot(self.config.exchange.snapshot_levels);
+            self.send_market_data(0, snapshot);
+            self.queue.set_slot(SLOT_STEP, 0, SimEvent::Step);
+            self.schedule_replay();
+            self.schedule_injections();
+            return;
+        }
         if let Some(walk) = &self.walk {
             let touch = walk.best_bid_offer();
             self.send_market_data(0, touch);
@@ -407,6 +430,20 @@ impl Simulation {
     fn dispatch(&mut self, now_ns: Nanos, event: SimEvent, observer: &mut dyn RunObserver) {
         match event {
             SimEvent::Step if self.walk.is_some() => self.walk_step(now_ns, observer),
+            SimEvent::Step if self.replay.is_some() => {
+                let step_ns = self.config.market.step_ms * NANOS_PER_MS;
+                self.with_replay(now_ns, |driver, exchange, out| driver.update_shift(now_ns, exchange, out));
+                self.sample(now_ns, observer);
+                self.queue.set_slot(SLOT_STEP, now_ns + step_ns, SimEvent::Step);
+            }
+            SimEvent::ReplayNext => {
+                let applied = self.with_replay(now_ns, |driver, exchange, out| {
+                    driver.update_shift(now_ns, exchange, out);
+                    driver.apply_due(now_ns, exchange, out)
+                });
+                self.metrics.market_actions += applied;
+                self.schedule_replay();
+            }
             SimEvent::Step => {
                 let step_ns = self.config.market.step_ms * NANOS_PER_MS;
                 self.with_output(now_ns, |generator, exchange, out| generator.step(now_ns, exchange, out));
@@ -461,6 +498,25 @@ impl Simulation {
         self.ship(now_ns, &mut output);
         self.output = output;
         result
+    }
+
+    /// Runs a replay action against the exchange and ships what it produced.
+    fn with_replay<T>(&mut self, now_ns: Nanos, action: impl FnOnce(&mut ReplayDriver, &mut MockExchange, &mut ExchangeOutput) -> T) -> T {
+        let mut output = std::mem::take(&mut self.output);
+        let (driver, exchange) = (self.replay.as_mut().expect("a replay scenario"), &mut self.exchange);
+        let result = match &mut self.stage_timer {
+            Some(timer) => timer.time(Stage::Market, || action(driver, exchange, &mut output)),
+            None => action(driver, exchange, &mut output),
+        };
+        self.ship(now_ns, &mut output);
+        self.output = output;
+        result
+    }
+
+    fn schedule_replay(&mut self) {
+        if let Some(next_ns) = self.replay.as_ref().and_then(ReplayDriver::next_time_ns) {
+            self.queue.set_slot(SLOT_REPLAY, next_ns, SimEvent::ReplayNext);
+        }
     }
 
     fn ship(&mut self, now_ns: Nanos, output: &mut ExchangeOutput) {
@@ -664,6 +720,14 @@ impl Simulation {
                     self.exchange.set_fees(BpsFees { maker_bps: maker_fee_bps, taker_bps: taker_fee_bps });
                 }
             }
+            InjectedEvent::PriceShock { .. } => {
+                if starting {
+                    let mid_ticks = self.exchange.book().mid_ticks();
+                    if let Some(driver) = &mut self.replay {
+                        driver.start_shock(index, mid_ticks);
+                    }
+                }
+            }
             InjectedEvent::VolatilitySpike { .. } | InjectedEvent::LiquidityGap { .. } | InjectedEvent::FlashCrash { .. } => {
                 if starting {
                     self.with_output(now_ns, |generator, exchange, out| generator.on_event_start(&event, exchange, out));
@@ -749,6 +813,16 @@ pub fn run(
     let mut simulation = Simulation::new(config, params, profile, options)?;
     simulation.run_until(end_ns, observer);
     Ok(simulation.finish(observer))
+}
+
+/// The replay driver of a scenario with `market.source`, checked against its tape.
+fn replay_driver(config: &SimConfig) -> Result<Option<ReplayDriver>, SimError> {
+    if config.market.source.is_none() {
+        return Ok(None);
+    }
+    config.validate_tape()?;
+    let tape = config.tape.as_ref().expect("validate_tape checked the tape is loaded");
+    Ok(Some(ReplayDriver::new(Arc::clone(&tape.0), &config.events)))
 }
 
 fn fingerprinter(options: &RunOptions) -> Fingerprinter {

@@ -14,6 +14,7 @@ fn config(seed: u64, duration_s: f64, events: Vec<InjectedEvent>) -> SimConfig {
         exchange: ExchangeConfig::default(),
         events,
         reaction: ReactionConfig::default(),
+        tape: None,
     }
 }
 

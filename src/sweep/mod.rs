@@ -201,9 +201,15 @@ fn plan(sweep: &Sweep, profiles_dir: &Path) -> Result<Vec<PlannedRun>, SweepErro
     let points = sweep.points();
     let seeds = sweep.file.sweep.seeds_per_point as u64;
     let mut runs = Vec::new();
+    let tapes = crate::scenario::TapeCache::default();
     for (point_index, point) in points.iter().enumerate() {
         for (scenario_index, path) in sweep.scenario_paths.iter().enumerate() {
-            let options = LoadOptions { overrides: assignments(point), profiles_dir: profiles_dir.to_path_buf(), ..LoadOptions::default() };
+            let options = LoadOptions {
+                overrides: assignments(point),
+                profiles_dir: profiles_dir.to_path_buf(),
+                tapes: tapes.clone(),
+                ..LoadOptions::default()
+            };
             let base = Scenario::load(path, &options)?;
             if base.soak.is_some() {
                 return Err(SweepError::Merge(format!(

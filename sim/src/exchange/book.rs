@@ -264,6 +264,42 @@ impl ExchangeBook {
         sweep
     }
 
+    /// Others' size at a price.
+    pub fn others_at(&self, side: Side, price_ticks: Ticks) -> Lots {
+        self.levels(side).get(&price_ticks).map_or(0, |level| level.others_lots)
+    }
+
+    /// Prices on `side` where others have size.
+    pub fn others_prices(&self, side: Side) -> Vec<Ticks> {
+        self.levels(side).iter().filter(|(_, level)| level.others_lots > 0).map(|(price, _)| *price).collect()
+    }
+
+    /// Our orders resting on `side` that aggressive flow from the other side limited
+    /// at `limit_ticks` reaches (at the limit too when `inclusive`): (id, price, open size).
+    pub fn ours_reached(&self, side: Side, limit_ticks: Ticks, inclusive: bool) -> Vec<(ClientOrderId, Ticks, Lots)> {
+        let reached = |price: Ticks| match (side, inclusive) {
+            (Side::Buy, true) => price >= limit_ticks,
+            (Side::Buy, false) => price > limit_ticks,
+            (Side::Sell, true) => price <= limit_ticks,
+            (Side::Sell, false) => price < limit_ticks,
+        };
+        self.iter_best_first(side)
+            .take_while(|(price, _)| reached(*price))
+            .flat_map(|(price, level)| level.ours.iter().map(move |order| (order.order_id, price, order.leaves_lots)))
+            .collect()
+    }
+
+    /// A trade of `size_lots` against the queue of one level of `resting` side, in
+    /// queue order (others ahead of our orders first); other levels are untouched.
+    pub fn trade_at(&mut self, resting: Side, price_ticks: Ticks, size_lots: Lots) -> Vec<PassiveFill> {
+        let mut fills = Vec::new();
+        if let Some(level) = self.levels_mut(resting).get_mut(&price_ticks) {
+            take_from_level(level, price_ticks, size_lots, &mut fills);
+            self.prune_and_record(resting, price_ticks);
+        }
+        fills
+    }
+
     /// Our resting orders, with their prices, on both sides.
     pub fn our_orders(&self) -> impl Iterator<Item = (Side, Ticks, &QueuedOrder)> {
         let bids = self.bids.iter().flat_map(|(price, level)| level.ours.iter().map(move |order| (Side::Buy, *price, order)));

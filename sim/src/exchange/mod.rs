@@ -8,6 +8,7 @@
 
 pub mod book;
 pub mod queue;
+mod replay;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -155,6 +156,11 @@ impl MockExchange {
     /// Sets the share of new orders and replaces rejected (a reject storm).
     pub fn set_reject_fraction(&mut self, reject_fraction: f64) {
         self.reject_fraction = reject_fraction;
+    }
+
+    /// Replaces the queue model of our resting orders.
+    pub fn set_queue_model(&mut self, queue_model: Box<dyn QueueModel + Send>) {
+        self.queue_model = queue_model;
     }
 
     /// Changes the fee schedule.

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use drydock_engine::{Lots, Nanos, Ticks};
+use drydock_engine::{Lots, Nanos, Side, Ticks};
 
 use super::{Recorded, RecordedEvent, ReplayError};
 
@@ -22,6 +22,18 @@ pub enum GapPolicy {
     Stop,
     /// Drop the book and wait for the next snapshot.
     Resync,
+}
+
+impl std::str::FromStr for GapPolicy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "stop" => Ok(GapPolicy::Stop),
+            "resync" => Ok(GapPolicy::Resync),
+            other => Err(format!("unknown gap policy `{other}`; use stop or resync")),
+        }
+    }
 }
 
 /// Counters of a reconstruction.
@@ -89,6 +101,12 @@ impl BookBuilder {
     /// Mid in fractional ticks.
     pub fn mid_ticks(&self) -> Option<f64> {
         self.touch().map(|((bid, _), (ask, _))| (bid + ask) as f64 / 2.0)
+    }
+
+    /// Every level, bids then asks, each best price first.
+    pub fn levels(&self) -> impl Iterator<Item = (Side, Ticks, Lots)> + '_ {
+        let bids = self.bids.iter().rev().map(|(price, size)| (Side::Buy, *price, *size));
+        bids.chain(self.asks.iter().map(|(price, size)| (Side::Sell, *price, *size)))
     }
 
     /// Levels per side.

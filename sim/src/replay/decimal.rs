@@ -36,6 +36,15 @@ impl Grid {
     }
 }
 
+impl std::fmt::Display for Grid {
+    /// The step as decimal text, e.g. `0.01`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits = format!("{:0>width$}", self.mantissa, width = self.scale as usize + 1);
+        let (whole, fraction) = digits.split_at(digits.len() - self.scale as usize);
+        if fraction.is_empty() { write!(f, "{whole}") } else { write!(f, "{whole}.{fraction}") }
+    }
+}
+
 /// Ticks of a price string on `grid`.
 pub fn ticks(grid: &Grid, text: &str) -> Option<Ticks> {
     grid.count(text)
@@ -77,5 +86,8 @@ mod tests {
         assert_eq!(lots(&lot, "0.00000000"), Some(0));
         assert_eq!(lots(&lot, "1.54698000"), Some(154_698));
         assert_eq!(Grid::from_f64(0.0001).unwrap().count("1.9531"), Some(19_531));
+        for step in ["0.00001", "0.01", "2.5", "10", "0.5"] {
+            assert_eq!(Grid::parse(step).unwrap().to_string(), step);
+        }
     }
 }

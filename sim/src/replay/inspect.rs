@@ -25,6 +25,8 @@ pub enum Format {
     Tdepth,
     /// The generic CSV (`time_ns,kind,side,price,quantity`).
     Csv,
+    /// Drydock's converted tape (`.ddtape`, from `drydock data convert`).
+    Tape,
 }
 
 impl std::str::FromStr for Format {
@@ -36,7 +38,8 @@ impl std::str::FromStr for Format {
             "bybit" => Ok(Format::Bybit),
             "tdepth" => Ok(Format::Tdepth),
             "csv" => Ok(Format::Csv),
-            other => Err(format!("unknown format `{other}`; use binance, bybit, tdepth or csv")),
+            "tape" => Ok(Format::Tape),
+            other => Err(format!("unknown format `{other}`; use binance, bybit, tdepth, csv or tape")),
         }
     }
 }
@@ -44,6 +47,9 @@ impl std::str::FromStr for Format {
 /// Guesses a file's format from its first line.
 pub fn detect(path: &Path) -> Result<Format, ReplayError> {
     use std::io::{BufRead, BufReader};
+    if super::tape::is_tape(path)? {
+        return Ok(Format::Tape);
+    }
     let mut first = String::new();
     BufReader::new(super::open_recording(path)?)
         .read_line(&mut first)
@@ -58,7 +64,7 @@ pub fn detect(path: &Path) -> Result<Format, ReplayError> {
     } else if first.split_once(' ').is_some_and(|(time, rest)| time.chars().all(|ch| ch.is_ascii_digit()) && rest.starts_with('{')) {
         Ok(Format::Binance)
     } else {
-        Err(ReplayError::at(path, 1, "unrecognized format; pass --format binance|bybit|tdepth|csv"))
+        Err(ReplayError::at(path, 1, "unrecognized format; pass --format binance|bybit|tdepth|csv|tape"))
     }
 }
 
@@ -74,6 +80,11 @@ pub fn read_file(
         Format::Bybit => Box::new(super::bybit::BybitReader::open_bybit(path, tick, lot)?),
         Format::Tdepth => Box::new(super::tdepth::read_tdepth(path, tick, lot)?.into_iter().map(Ok)),
         Format::Csv => Box::new(super::generic_csv::read_generic_csv(path, tick, lot)?.into_iter().map(Ok)),
+        Format::Tape => {
+            let tape = super::tape::ReplayTape::read(path)?;
+            tape.check_grid(path, tick, lot)?;
+            Box::new(tape.recorded_events().into_iter().map(Ok))
+        }
     })
 }
 

@@ -3,15 +3,18 @@
 //! reconstructs the L2 book from them with the venue's sequencing rules.
 //!
 //! Readers stream (constant memory, gzip and zstd transparent). Bad lines are errors naming
-//! file:line; nothing is silently skipped. This module does not yet drive the
-//! engine: replay as a market source is the next step.
+//! file:line; nothing is silently skipped. [`tape`] turns a session into the
+//! sequenced events the dock replays (and their compact binary form); the mock
+//! exchange follows them (`exchange/replay.rs`) and the runner schedules them.
 
 pub mod binance;
 pub mod book;
 pub mod bybit;
 pub mod decimal;
+pub mod driver;
 pub mod generic_csv;
 pub mod inspect;
+pub mod tape;
 pub mod tdepth;
 pub mod zstd_frames;
 
