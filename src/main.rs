@@ -527,6 +527,17 @@ fn print_summary(out: &mut String, result: &RunResult) {
         speedup
     );
     say!(out, "  fingerprint {}", report.fingerprint);
+    if let Some(replay) = &report.replay {
+        say!(
+            out,
+            "  replay {} on {} time: {} diffs, {} trades; tape {}",
+            replay.sources.join(" + "),
+            serde_json::to_string(&replay.clock).unwrap_or_default().trim_matches('"'),
+            replay.stats.diffs,
+            replay.stats.trades,
+            &replay.tape_hash[..16]
+        );
+    }
     say!(
         out,
         "  kpis: net_bps {:.2}  pnl {:.2}  fills {}  maker/taker lots {}/{}  taker_share {:.1}%  max_inventory {} lots  max_drawdown {:.2}",

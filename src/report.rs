@@ -67,8 +67,41 @@ pub struct Report {
     /// The soak's summary, for scenarios with a `[soak]` section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soak: Option<SoakSummary>,
+    /// The recording replayed, for scenarios with `market.source`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplaySummary>,
     /// `pass` when every expectation holds and a soak was not stopped, else `fail`.
     pub verdict: String,
+}
+
+/// What a replay scenario replayed: the tape's identity, clock and counters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplaySummary {
+    /// File names, in session order.
+    pub sources: Vec<String>,
+    /// The recorded clock that drove virtual time.
+    pub clock: drydock_sim::replay::tape::ReplayClock,
+    /// Absolute time of virtual time 0, ns since the epoch (clock + offset).
+    pub start_ns: i64,
+    /// BLAKE3 of the tape (changes when the data or the grid does).
+    pub tape_hash: String,
+    /// Counters of the tape.
+    pub stats: drydock_sim::replay::tape::TapeStats,
+}
+
+impl ReplaySummary {
+    /// The summary of `scenario`'s tape, if it replays one.
+    pub fn of(scenario: &Scenario) -> Option<ReplaySummary> {
+        let tape = &scenario.sim.tape.as_ref()?.0;
+        let header = tape.header();
+        Some(ReplaySummary {
+            sources: header.sources.clone(),
+            clock: header.clock,
+            start_ns: header.start_ns,
+            tape_hash: tape.hash().to_string(),
+            stats: header.stats.clone(),
+        })
+    }
 }
 
 impl Report {
@@ -95,6 +128,7 @@ impl Report {
             expectations,
             csv,
             soak,
+            replay: ReplaySummary::of(scenario),
             verdict: verdict.to_string(),
         }
     }
