@@ -130,7 +130,7 @@ enum DataCommand {
         /// Recordings, in session order (the book carries across files).
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// binance, bybit, tdepth or csv (default: detected from the first line).
+        /// binance, bybit, tdepth, csv, tape or hftbacktest (default: detected per file).
         #[arg(long)]
         format: Option<drydock_sim::replay::inspect::Format>,
         /// Price grid (default 0.00000001: exact for every bundled format).
@@ -149,7 +149,7 @@ enum DataCommand {
         /// The tape to write.
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
-        /// binance, bybit, tdepth, csv or tape (default: detected per file).
+        /// binance, bybit, tdepth, csv, tape or hftbacktest (default: detected per file).
         #[arg(long)]
         format: Option<drydock_sim::replay::inspect::Format>,
         /// Price grid: the scenario's market.instrument.tick_size.

@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use drydock_engine::Side;
 use drydock_sim::replay::binance::BinanceReader;
 use drydock_sim::replay::book::{BookBuilder, GapPolicy};
 use drydock_sim::replay::decimal::Grid;
@@ -154,4 +155,65 @@ fn zstd_and_gzip_recordings_read_the_same_as_plain_ones() {
     let (tick, lot) = (Grid::parse("0.1").unwrap(), Grid::parse("0.001").unwrap());
     let read = |path: &Path| drydock_sim::replay::tdepth::read_tdepth(path, tick, lot).unwrap();
     assert_eq!(read(&gzip_path), read(&csv_path));
+}
+
+/// The BTCUSDT session written in hftbacktest's layout (`.npy`, and `.npz` holding
+/// `data.npy`) reads back to the same book and trades.
+#[test]
+fn hftbacktest_npy_and_npz_replay_the_same_session() {
+    use drydock_sim::replay::hftbacktest::{BUY_EVENT, EXCH_EVENT, HftEvent, LOCAL_EVENT, SELL_EVENT, write_npy};
+    use drydock_sim::replay::tape::{ReplayClock, ReplayTape, TapeEvent, TapeOptions};
+    let Some(dir) = data_dir() else { return };
+    let (tick, lot) = (Grid::parse("0.01").unwrap(), Grid::parse("0.00000001").unwrap());
+    let options = TapeOptions { format: None, clock: ReplayClock::Exchange, offset_ns: 0, gap_policy: GapPolicy::Stop };
+    let tape = ReplayTape::load(&[dir.join("binance_spot_btcusdt_20240808.gz")], &options, tick, lot).unwrap();
+    let flags = |side: Side| EXCH_EVENT | LOCAL_EVENT | if side == Side::Buy { BUY_EVENT } else { SELL_EVENT };
+    let mut records = Vec::new();
+    for event in tape.events() {
+        let exch_ts = tape.header().start_ns + event.time_ns();
+        let record =
+            |ev: u64, price: i64, size: i64| HftEvent { ev, exch_ts, local_ts: exch_ts, px: price as f64 * 0.01, qty: size as f64 * 1e-8 };
+        match event {
+            TapeEvent::Book { levels, .. } => {
+                records.push(record(EXCH_EVENT | LOCAL_EVENT | BUY_EVENT | 3, 0, 0));
+                records.extend(tape.levels(levels).iter().map(|level| record(flags(level.side) | 4, level.price_ticks, level.size_lots)));
+            }
+            TapeEvent::Depth { levels, .. } => {
+                records.extend(tape.levels(levels).iter().map(|level| record(flags(level.side) | 1, level.price_ticks, level.size_lots)))
+            }
+            TapeEvent::Trade { price_ticks, size_lots, aggressor, .. } => {
+                records.push(record(flags(*aggressor) | 2, *price_ticks, *size_lots))
+            }
+        }
+    }
+    let out = tempfile::tempdir().unwrap();
+    let npy = out.path().join("btcusdt.npy");
+    std::fs::write(&npy, write_npy(&records)).unwrap();
+    let npz = out.path().join("btcusdt.npz");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&npz).unwrap());
+    zip.start_file("data.npy", zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated)).unwrap();
+    zip.write_all(&write_npy(&records)).unwrap();
+    zip.finish().unwrap();
+    for path in [npy, npz] {
+        assert_eq!(drydock_sim::replay::inspect::detect(&path).unwrap(), drydock_sim::replay::inspect::Format::Hftbacktest);
+        let replayed = ReplayTape::load(std::slice::from_ref(&path), &options, tick, lot).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(replayed.header().stats.trades, tape.header().stats.trades, "{}", path.display());
+        assert_eq!(replayed.header().stats.level_updates, tape.header().stats.level_updates);
+        let final_book = |tape: &ReplayTape| {
+            let mut book = std::collections::BTreeMap::new();
+            for event in tape.events() {
+                if let TapeEvent::Book { levels, .. } | TapeEvent::Depth { levels, .. } = event {
+                    for level in tape.levels(levels) {
+                        if level.size_lots > 0 {
+                            book.insert((level.side, level.price_ticks), level.size_lots);
+                        } else {
+                            book.remove(&(level.side, level.price_ticks));
+                        }
+                    }
+                }
+            }
+            book
+        };
+        assert!(final_book(&replayed) == final_book(&tape), "{}: the final book differs", path.display());
+    }
 }

@@ -22,6 +22,11 @@ impl Grid {
         Grid::parse(&format!("{step}"))
     }
 
+    /// The step as a float (for formats that carry floats).
+    pub fn step_f64(&self) -> f64 {
+        self.mantissa as f64 / 10f64.powi(self.scale as i32)
+    }
+
     /// `text` as a whole number of steps; `None` when it is not a non-negative
     /// decimal on the grid.
     pub fn count(&self, text: &str) -> Option<i64> {

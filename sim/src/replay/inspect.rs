@@ -27,6 +27,8 @@ pub enum Format {
     Csv,
     /// Drydock's converted tape (`.ddtape`, from `drydock data convert`).
     Tape,
+    /// hftbacktest's normalized events (`.npy`, or `.npz` holding `data.npy`).
+    Hftbacktest,
 }
 
 impl std::str::FromStr for Format {
@@ -39,7 +41,8 @@ impl std::str::FromStr for Format {
             "tdepth" => Ok(Format::Tdepth),
             "csv" => Ok(Format::Csv),
             "tape" => Ok(Format::Tape),
-            other => Err(format!("unknown format `{other}`; use binance, bybit, tdepth, csv or tape")),
+            "hftbacktest" => Ok(Format::Hftbacktest),
+            other => Err(format!("unknown format `{other}`; use binance, bybit, tdepth, csv, tape or hftbacktest")),
         }
     }
 }
@@ -49,6 +52,13 @@ pub fn detect(path: &Path) -> Result<Format, ReplayError> {
     use std::io::{BufRead, BufReader};
     if super::tape::is_tape(path)? {
         return Ok(Format::Tape);
+    }
+    let mut magic = [0u8; 6];
+    let mut file = std::fs::File::open(path).map_err(|error| ReplayError::at(path, 0, format!("cannot open: {error}")))?;
+    if std::io::Read::read_exact(&mut file, &mut magic).is_ok()
+        && (&magic == b"\x93NUMPY" || (magic.starts_with(b"PK\x03\x04") && path.extension().is_some_and(|extension| extension == "npz")))
+    {
+        return Ok(Format::Hftbacktest);
     }
     let mut first = String::new();
     BufReader::new(super::open_recording(path)?)
@@ -64,7 +74,7 @@ pub fn detect(path: &Path) -> Result<Format, ReplayError> {
     } else if first.split_once(' ').is_some_and(|(time, rest)| time.chars().all(|ch| ch.is_ascii_digit()) && rest.starts_with('{')) {
         Ok(Format::Binance)
     } else {
-        Err(ReplayError::at(path, 1, "unrecognized format; pass --format binance|bybit|tdepth|csv|tape"))
+        Err(ReplayError::at(path, 1, "unrecognized format; pass --format binance|bybit|tdepth|csv|tape|hftbacktest"))
     }
 }
 
@@ -80,6 +90,7 @@ pub fn read_file(
         Format::Bybit => Box::new(super::bybit::BybitReader::open_bybit(path, tick, lot)?),
         Format::Tdepth => Box::new(super::tdepth::read_tdepth(path, tick, lot)?.into_iter().map(Ok)),
         Format::Csv => Box::new(super::generic_csv::read_generic_csv(path, tick, lot)?.into_iter().map(Ok)),
+        Format::Hftbacktest => Box::new(super::hftbacktest::read_hftbacktest(path, tick, lot)?.into_iter().map(Ok)),
         Format::Tape => {
             let tape = super::tape::ReplayTape::read(path)?;
             tape.check_grid(path, tick, lot)?;

@@ -13,6 +13,7 @@ pub mod bybit;
 pub mod decimal;
 pub mod driver;
 pub mod generic_csv;
+pub mod hftbacktest;
 pub mod inspect;
 pub mod tape;
 pub mod tdepth;
