@@ -139,6 +139,9 @@ enum DataCommand {
         /// Quantity grid.
         #[arg(long, default_value = "0.00000001")]
         lot: String,
+        /// Count and pass over malformed lines instead of stopping at the first.
+        #[arg(long)]
+        skip_bad_lines: bool,
     },
     /// Convert a session to Drydock's compact tape (.ddtape) for fast repeated replay;
     /// replaying the tape gives the identical fingerprint.
@@ -167,6 +170,9 @@ enum DataCommand {
         /// stop or resync at a gap in the update ids.
         #[arg(long, default_value = "stop")]
         gap_policy: drydock_sim::replay::book::GapPolicy,
+        /// Count and pass over malformed lines instead of stopping at the first.
+        #[arg(long)]
+        skip_bad_lines: bool,
     },
 }
 
@@ -289,13 +295,13 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             emit(&out);
             Ok(if comparison.matches() { 0 } else { EXIT_EXPECTATION_FAILED })
         }
-        Command::Data { command: DataCommand::Inspect { files, format, tick, lot } } => {
+        Command::Data { command: DataCommand::Inspect { files, format, tick, lot, skip_bad_lines } } => {
             use drydock_sim::replay::decimal::Grid;
             let grid = |text: &str, flag: &str| {
                 Grid::parse(text).with_context(|| format!("--{flag} {text}: expected a positive decimal step, e.g. 0.01"))
             };
             let (tick_grid, lot_grid) = (grid(&tick, "tick")?, grid(&lot, "lot")?);
-            let inspection = drydock_sim::replay::inspect::inspect(&files, format, tick_grid, lot_grid)?;
+            let inspection = drydock_sim::replay::inspect::inspect(&files, format, tick_grid, lot_grid, skip_bad_lines)?;
             let tick_size: f64 = tick.parse().unwrap_or(0.0);
             let mut out = String::new();
             for file in &inspection.files {
@@ -329,17 +335,23 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             if let Some((mean, min, max)) = inspection.clock_skew_ms {
                 say!(out, "clock skew (local - exchange): mean {mean:.1} ms, min {min:.1} ms, max {max:.1} ms");
             }
+            if skip_bad_lines {
+                say!(out, "malformed lines skipped: {}", inspection.bad_lines.skipped);
+                for example in &inspection.bad_lines.examples {
+                    say!(out, "  {example}");
+                }
+            }
             emit(&out);
             Ok(if inspection.crossing.is_some() { EXIT_EXPECTATION_FAILED } else { 0 })
         }
-        Command::Data { command: DataCommand::Convert { files, out, format, tick, lot, clock, offset_ms, gap_policy } } => {
+        Command::Data { command: DataCommand::Convert { files, out, format, tick, lot, clock, offset_ms, gap_policy, skip_bad_lines } } => {
             use drydock_sim::replay::decimal::Grid;
             use drydock_sim::replay::tape::{ReplayTape, TapeOptions};
             let grid = |text: &str, flag: &str| {
                 Grid::parse(text).with_context(|| format!("--{flag} {text}: expected a positive decimal step, e.g. 0.01"))
             };
             let (tick_grid, lot_grid) = (grid(&tick, "tick")?, grid(&lot, "lot")?);
-            let options = TapeOptions { format, clock, offset_ns: offset_ms * 1_000_000, gap_policy };
+            let options = TapeOptions { format, clock, offset_ns: offset_ms * 1_000_000, gap_policy, skip_bad_lines };
             let tape = ReplayTape::load(&files, &options, tick_grid, lot_grid)?;
             let mut bytes = Vec::new();
             tape.write_to(&mut bytes).context("encoding the tape")?;
@@ -366,6 +378,12 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
                 stats.clock_inversions,
                 stats.gaps
             );
+            if skip_bad_lines {
+                say!(text, "malformed lines skipped: {}", stats.bad_lines_skipped);
+                for example in &tape.header().bad_line_examples {
+                    say!(text, "  {example}");
+                }
+            }
             emit(&text);
             Ok(0)
         }
@@ -537,6 +555,9 @@ fn print_summary(out: &mut String, result: &RunResult) {
             replay.stats.trades,
             &replay.tape_hash[..16]
         );
+        if replay.stats.bad_lines_skipped > 0 {
+            say!(out, "  replay skipped {} malformed lines (skip_bad_lines); see report.json", replay.stats.bad_lines_skipped);
+        }
     }
     say!(
         out,

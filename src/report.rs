@@ -87,6 +87,9 @@ pub struct ReplaySummary {
     pub tape_hash: String,
     /// Counters of the tape.
     pub stats: drydock_sim::replay::tape::TapeStats,
+    /// The first malformed lines skipped (with `skip_bad_lines`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bad_line_examples: Vec<String>,
 }
 
 impl ReplaySummary {
@@ -100,6 +103,7 @@ impl ReplaySummary {
             start_ns: header.start_ns,
             tape_hash: tape.hash().to_string(),
             stats: header.stats.clone(),
+            bad_line_examples: header.bad_line_examples.clone(),
         })
     }
 }

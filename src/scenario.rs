@@ -200,6 +200,7 @@ impl TapeCache {
             clock: source.clock,
             offset_ns: source.offset_ms * 1_000_000,
             gap_policy: source.gap_policy,
+            skip_bad_lines: source.skip_bad_lines,
         };
         let tape = Arc::new(ReplayTape::load(&files, &options, tick, lot).map_err(|error| error.to_string())?);
         tapes.insert(key, Arc::clone(&tape));

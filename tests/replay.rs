@@ -83,7 +83,8 @@ fn the_btcusdt_replay_runs_with_each_queue_model_deterministically() {
 fn a_converted_tape_replays_to_the_identical_fingerprint() {
     let Some(dir) = data_dir() else { return };
     let out = tempfile::tempdir().unwrap();
-    let options = TapeOptions { format: None, clock: ReplayClock::Exchange, offset_ns: 0, gap_policy: GapPolicy::Stop };
+    let options =
+        TapeOptions { format: None, clock: ReplayClock::Exchange, offset_ns: 0, gap_policy: GapPolicy::Stop, skip_bad_lines: false };
     let (tick, lot) = (Grid::parse("0.01").unwrap(), Grid::parse("0.00000001").unwrap());
     let raw = ReplayTape::load(&[dir.join(RECORDING)], &options, tick, lot).unwrap_or_else(|error| panic!("{error}"));
     let stats = &raw.header().stats;
@@ -152,4 +153,29 @@ fn bad_replay_settings_name_the_file_line_and_field() {
         let error = load(&path, &["market.instrument.lot_size=0.001"]).unwrap_err().to_string();
         assert!(error.contains("btcusdt_20240808.toml:") && error.contains("lot grid"), "{error}");
     }
+}
+
+#[test]
+fn malformed_lines_stop_the_replay_or_are_counted_under_skip_bad_lines() {
+    let Some(dir) = data_dir() else { return };
+    let out = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(std::fs::File::open(dir.join(RECORDING)).unwrap()), &mut text).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let bad_trade = r#"1723161300000000000 {"stream":"btcusdt@trade","data":{"e":"trade","E":1723161300000,"p":"-5.00","q":"0.1","T":1723161300000,"m":true}}"#;
+    lines.insert(5_000, "1723161300000000000 {not json");
+    lines.insert(9_000, bad_trade);
+    let corrupted = out.path().join("corrupted.txt");
+    std::fs::write(&corrupted, lines.join("\n")).unwrap();
+    let path = replay_scenario("btcusdt_20240808.toml");
+    let set_file = format!("market.source.replay=[{:?}]", corrupted.display().to_string());
+    let error = load(&path, &[&set_file]).unwrap_err().to_string();
+    assert!(error.contains("corrupted.txt:5001:") && error.contains("bad JSON"), "{error}");
+    let scenario = load(&path, &[&set_file, "market.source.skip_bad_lines=true"]).unwrap_or_else(|error| panic!("{error}"));
+    let (_, report, failed) = run(&scenario, &out.path().join("skipped"));
+    assert!(failed.is_empty(), "{failed:?}");
+    let report: serde_json::Value = serde_json::from_slice(&report).unwrap();
+    assert_eq!(report["replay"]["stats"]["bad_lines_skipped"], 2);
+    let examples = report["replay"]["bad_line_examples"].as_array().unwrap();
+    assert!(examples[1].as_str().unwrap().contains("corrupted.txt:9001:"), "{examples:?}");
 }

@@ -41,7 +41,8 @@ fn book_events(tape: &ReplayTape) -> u64 {
 
 fn replay(c: &mut Criterion) {
     let Some(path) = recording() else { return };
-    let options = TapeOptions { format: None, clock: ReplayClock::Exchange, offset_ns: 0, gap_policy: GapPolicy::Stop };
+    let options =
+        TapeOptions { format: None, clock: ReplayClock::Exchange, offset_ns: 0, gap_policy: GapPolicy::Stop, skip_bad_lines: false };
     let (tick, lot) = (Grid::parse("0.01").unwrap(), Grid::parse("0.00000001").unwrap());
     let load = || ReplayTape::load(std::slice::from_ref(&path), &options, tick, lot).expect("the recording loads");
     let tape = load();

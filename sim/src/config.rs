@@ -232,6 +232,10 @@ pub struct ReplaySourceConfig {
     /// What a gap in the update ids does.
     #[serde(default = "default_gap_policy")]
     pub gap_policy: GapPolicy,
+    /// Count and pass over malformed lines (reported in `report.json`'s `replay`)
+    /// instead of stopping at the first.
+    #[serde(default)]
+    pub skip_bad_lines: bool,
 }
 
 fn default_gap_policy() -> GapPolicy {

@@ -165,7 +165,8 @@ fn hftbacktest_npy_and_npz_replay_the_same_session() {
     use drydock_sim::replay::tape::{ReplayClock, ReplayTape, TapeEvent, TapeOptions};
     let Some(dir) = data_dir() else { return };
     let (tick, lot) = (Grid::parse("0.01").unwrap(), Grid::parse("0.00000001").unwrap());
-    let options = TapeOptions { format: None, clock: ReplayClock::Exchange, offset_ns: 0, gap_policy: GapPolicy::Stop };
+    let options =
+        TapeOptions { format: None, clock: ReplayClock::Exchange, offset_ns: 0, gap_policy: GapPolicy::Stop, skip_bad_lines: false };
     let tape = ReplayTape::load(&[dir.join("binance_spot_btcusdt_20240808.gz")], &options, tick, lot).unwrap();
     let flags = |side: Side| EXCH_EVENT | LOCAL_EVENT | if side == Side::Buy { BUY_EVENT } else { SELL_EVENT };
     let mut records = Vec::new();

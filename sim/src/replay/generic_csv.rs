@@ -19,13 +19,18 @@ use std::path::Path;
 use drydock_engine::{Lots, Side, Ticks};
 
 use super::decimal::Grid;
-use super::{Recorded, RecordedEvent, ReplayError};
+use super::{BadLines, Recorded, RecordedEvent, ReplayError};
 
 /// The header the format requires.
 pub const HEADER: [&str; 5] = ["time_ns", "kind", "side", "price", "quantity"];
 
-/// Parses a generic CSV into messages, in file order.
+/// Parses a generic CSV into messages, in file order, stopping at a malformed row.
 pub fn read_generic_csv(path: &Path, tick: Grid, lot: Grid) -> Result<Vec<RecordedEvent>, ReplayError> {
+    read_generic_csv_with(path, tick, lot, &BadLines::default())
+}
+
+/// [`read_generic_csv`] with a policy for malformed rows.
+pub fn read_generic_csv_with(path: &Path, tick: Grid, lot: Grid, bad_lines: &BadLines) -> Result<Vec<RecordedEvent>, ReplayError> {
     let mut reader = csv::Reader::from_reader(super::open_recording(path)?);
     let headers = reader.headers().map_err(|error| ReplayError::at(path, 1, error))?.clone();
     if headers.iter().collect::<Vec<_>>() != HEADER {
@@ -38,49 +43,75 @@ pub fn read_generic_csv(path: &Path, tick: Grid, lot: Grid) -> Result<Vec<Record
     let mut next_id = 1u64;
     for (index, row) in reader.records().enumerate() {
         let line = index as u64 + 2;
-        let row = row.map_err(|error| ReplayError::at(path, line, error))?;
-        let field = |position: usize| row.get(position).unwrap_or("").trim();
-        let time_ns: i64 = field(0)
-            .parse()
-            .map_err(|_| ReplayError::at(path, line, format!("time_ns `{}` is not an integer of nanoseconds", field(0))))?;
-        let price = tick
-            .count(field(3))
-            .filter(|ticks| *ticks > 0)
-            .ok_or_else(|| ReplayError::at(path, line, format!("price `{}` is not a positive price on the tick grid", field(3))))?;
-        let quantity = lot.count(field(4)).ok_or_else(|| {
-            ReplayError::at(path, line, format!("quantity `{}` is not a non-negative quantity on the lot grid", field(4)))
-        })?;
-        let kind = field(1).to_string();
-        if kind == "trade" {
-            flush(&mut events, &mut pending, &mut bids, &mut asks, &mut next_id);
-            let aggressor = match field(2) {
-                "buy" => Side::Buy,
-                "sell" => Side::Sell,
-                other => return Err(ReplayError::at(path, line, format!("trade side `{other}` must be buy or sell (the aggressor)"))),
-            };
-            events.push(RecordedEvent {
-                local_ns: time_ns,
-                exchange_ns: Some(time_ns),
-                line,
-                message: Recorded::Trade { price_ticks: price, size_lots: quantity, aggressor },
-            });
-            continue;
-        }
-        if !matches!(kind.as_str(), "snapshot" | "depth") {
-            return Err(ReplayError::at(path, line, format!("kind `{kind}` must be snapshot, depth or trade")));
-        }
-        if pending.as_ref().is_some_and(|(current, time, _)| *current != kind || *time != time_ns) {
-            flush(&mut events, &mut pending, &mut bids, &mut asks, &mut next_id);
-        }
-        pending.get_or_insert((kind, time_ns, line));
-        match field(2) {
-            "bid" => bids.push((price, quantity)),
-            "ask" => asks.push((price, quantity)),
-            other => return Err(ReplayError::at(path, line, format!("book side `{other}` must be bid or ask"))),
+        let row = match parse_row(path, line, row, tick, lot) {
+            Ok(row) => row,
+            Err(error) => {
+                bad_lines.handle(error)?;
+                continue;
+            }
+        };
+        match row {
+            Row::Trade { time_ns, price, quantity, aggressor } => {
+                flush(&mut events, &mut pending, &mut bids, &mut asks, &mut next_id);
+                events.push(RecordedEvent {
+                    local_ns: time_ns,
+                    exchange_ns: Some(time_ns),
+                    line,
+                    message: Recorded::Trade { price_ticks: price, size_lots: quantity, aggressor },
+                });
+            }
+            Row::Book { kind, time_ns, side, price, quantity } => {
+                if pending.as_ref().is_some_and(|(current, time, _)| *current != kind || *time != time_ns) {
+                    flush(&mut events, &mut pending, &mut bids, &mut asks, &mut next_id);
+                }
+                pending.get_or_insert((kind, time_ns, line));
+                match side {
+                    Side::Buy => bids.push((price, quantity)),
+                    Side::Sell => asks.push((price, quantity)),
+                }
+            }
         }
     }
     flush(&mut events, &mut pending, &mut bids, &mut asks, &mut next_id);
     Ok(events)
+}
+
+/// One parsed row.
+enum Row {
+    Trade { time_ns: i64, price: Ticks, quantity: Lots, aggressor: Side },
+    Book { kind: String, time_ns: i64, side: Side, price: Ticks, quantity: Lots },
+}
+
+fn parse_row(path: &Path, line: u64, row: Result<csv::StringRecord, csv::Error>, tick: Grid, lot: Grid) -> Result<Row, ReplayError> {
+    let row = row.map_err(|error| ReplayError::at(path, line, error))?;
+    let field = |position: usize| row.get(position).unwrap_or("").trim();
+    let time_ns: i64 =
+        field(0).parse().map_err(|_| ReplayError::at(path, line, format!("time_ns `{}` is not an integer of nanoseconds", field(0))))?;
+    let price = tick
+        .count(field(3))
+        .filter(|ticks| *ticks > 0)
+        .ok_or_else(|| ReplayError::at(path, line, format!("price `{}` is not a positive price on the tick grid", field(3))))?;
+    let quantity = lot
+        .count(field(4))
+        .ok_or_else(|| ReplayError::at(path, line, format!("quantity `{}` is not a non-negative quantity on the lot grid", field(4))))?;
+    let kind = field(1).to_string();
+    if kind == "trade" {
+        let aggressor = match field(2) {
+            "buy" => Side::Buy,
+            "sell" => Side::Sell,
+            other => return Err(ReplayError::at(path, line, format!("trade side `{other}` must be buy or sell (the aggressor)"))),
+        };
+        return Ok(Row::Trade { time_ns, price, quantity, aggressor });
+    }
+    if !matches!(kind.as_str(), "snapshot" | "depth") {
+        return Err(ReplayError::at(path, line, format!("kind `{kind}` must be snapshot, depth or trade")));
+    }
+    let side = match field(2) {
+        "bid" => Side::Buy,
+        "ask" => Side::Sell,
+        other => return Err(ReplayError::at(path, line, format!("book side `{other}` must be bid or ask"))),
+    };
+    Ok(Row::Book { kind, time_ns, side, price, quantity })
 }
 
 fn flush(

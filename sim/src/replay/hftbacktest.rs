@@ -21,7 +21,7 @@ use std::path::Path;
 use drydock_engine::{Lots, Side, Ticks};
 
 use super::decimal::Grid;
-use super::{Recorded, RecordedEvent, ReplayError};
+use super::{BadLines, Recorded, RecordedEvent, ReplayError};
 
 /// Flag of events the exchange saw.
 pub const EXCH_EVENT: u64 = 1 << 31;
@@ -65,11 +65,12 @@ pub struct HftEvent {
     pub qty: f64,
 }
 
-/// Reads a `.npy` or `.npz` file of hftbacktest events into messages.
-pub fn read_hftbacktest(path: &Path, tick: Grid, lot: Grid) -> Result<Vec<RecordedEvent>, ReplayError> {
+/// Reads a `.npy` or `.npz` file of hftbacktest events into messages; a malformed
+/// record (its number stands in for the line) goes to `bad_lines`.
+pub fn read_hftbacktest(path: &Path, tick: Grid, lot: Grid, bad_lines: &BadLines) -> Result<Vec<RecordedEvent>, ReplayError> {
     let bytes = read_array_bytes(path)?;
     let records = parse_npy(&bytes).map_err(|message| ReplayError::at(path, 0, message))?;
-    group(path, &records, tick, lot)
+    group(path, &records, tick, lot, bad_lines)
 }
 
 /// Writes `events` as a `.npy` array in hftbacktest's layout (for tests and tools).
@@ -126,7 +127,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Vec<HftEvent>, String> {
     let header = std::str::from_utf8(header).map_err(|_| "the .npy header is not text")?;
     check_header(header)?;
     let body = &bytes[header_start + header_len..];
-    if body.len() % 64 != 0 {
+    if !body.len().is_multiple_of(64) {
         return Err(format!("{} bytes of records is not a whole number of 64-byte events", body.len()));
     }
     let word = |record: &[u8], index: usize| u64::from_le_bytes(record[index * 8..index * 8 + 8].try_into().expect("eight bytes"));
@@ -158,7 +159,7 @@ fn check_header(header: &str) -> Result<(), String> {
 }
 
 /// Turns records into messages (see the module docs).
-fn group(path: &Path, records: &[HftEvent], tick: Grid, lot: Grid) -> Result<Vec<RecordedEvent>, ReplayError> {
+fn group(path: &Path, records: &[HftEvent], tick: Grid, lot: Grid, bad_lines: &BadLines) -> Result<Vec<RecordedEvent>, ReplayError> {
     let (tick_step, lot_step) = (tick.step_f64(), lot.step_f64());
     let mut events: Vec<RecordedEvent> = Vec::new();
     let mut pending: Option<Pending> = None;
@@ -168,6 +169,10 @@ fn group(path: &Path, records: &[HftEvent], tick: Grid, lot: Grid) -> Result<Vec
         let number = index as u64 + 1;
         let kind = record.ev & 0xff;
         let at = |message: String| ReplayError::at(path, number, format!("event {number}: {message}"));
+        if let Err(error) = validate(record, tick, lot).map_err(at) {
+            bad_lines.handle(error)?;
+            continue;
+        }
         let side = if record.ev & BUY_EVENT != 0 {
             Side::Buy
         } else if record.ev & SELL_EVENT != 0 {
@@ -233,6 +238,22 @@ fn group(path: &Path, records: &[HftEvent], tick: Grid, lot: Grid) -> Result<Vec
         events.push(group.finish(update_id));
     }
     Ok(events)
+}
+
+/// Checks one record's kind, flags, price and size.
+fn validate(record: &HftEvent, tick: Grid, lot: Grid) -> Result<(), String> {
+    let kind = record.ev & 0xff;
+    let sided = record.ev & (BUY_EVENT | SELL_EVENT) != 0;
+    match kind {
+        DEPTH_CLEAR => return Ok(()),
+        DEPTH | DEPTH_BBO | DEPTH_SNAPSHOT if !sided => return Err("a depth event without the BUY or SELL flag".to_string()),
+        TRADE if !sided => return Err("a trade without the BUY or SELL flag (its aggressor)".to_string()),
+        DEPTH | DEPTH_BBO | DEPTH_SNAPSHOT | TRADE => {}
+        other => return Err(format!("unknown event kind {other} (1 depth, 2 trade, 3 clear, 4 snapshot, 5 bbo)")),
+    }
+    on_grid(record.px, tick.step_f64()).ok_or_else(|| format!("price {} is not on the {tick} grid", record.px))?;
+    on_grid(record.qty, lot.step_f64()).ok_or_else(|| format!("quantity {} is not on the {lot} grid", record.qty))?;
+    Ok(())
 }
 
 /// A message being gathered from consecutive records.
@@ -311,7 +332,7 @@ mod tests {
         let bytes = write_npy(&records);
         assert_eq!(parse_npy(&bytes).unwrap(), records.to_vec());
         let (tick, lot) = grids();
-        let events = group(Path::new("t.npy"), &records, tick, lot).unwrap();
+        let events = group(Path::new("t.npy"), &records, tick, lot, &BadLines::default()).unwrap();
         let messages: Vec<&Recorded> = events.iter().map(|event| &event.message).collect();
         assert_eq!(
             messages,
@@ -335,12 +356,17 @@ mod tests {
     fn a_book_without_a_snapshot_starts_empty_and_bad_records_are_named() {
         let (tick, lot) = grids();
         let records = [event(DEPTH, BUY_EVENT, 1, 100.0, 1.0)];
-        let events = group(Path::new("t.npy"), &records, tick, lot).unwrap();
+        let events = group(Path::new("t.npy"), &records, tick, lot, &BadLines::default()).unwrap();
         assert!(matches!(&events[0].message, Recorded::Snapshot { bids, asks, .. } if bids.is_empty() && asks.is_empty()));
-        let error = group(Path::new("t.npy"), &[event(DEPTH, BUY_EVENT, 1, 100.05, 1.0)], tick, lot).unwrap_err();
+        let error = group(Path::new("t.npy"), &[event(DEPTH, BUY_EVENT, 1, 100.05, 1.0)], tick, lot, &BadLines::default()).unwrap_err();
         assert!(error.to_string().contains("t.npy:1: event 1: price 100.05 is not on the 0.1 grid"), "{error}");
-        let error = group(Path::new("t.npy"), &[event(9, BUY_EVENT, 1, 100.0, 1.0)], tick, lot).unwrap_err();
+        let error = group(Path::new("t.npy"), &[event(9, BUY_EVENT, 1, 100.0, 1.0)], tick, lot, &BadLines::default()).unwrap_err();
         assert!(error.to_string().contains("unknown event kind 9"), "{error}");
+        let skip = BadLines::new(true);
+        let records = [event(DEPTH, BUY_EVENT, 1, 100.05, 1.0), event(DEPTH, BUY_EVENT, 2, 100.0, 1.0)];
+        let events = group(Path::new("t.npy"), &records, tick, lot, &skip).unwrap();
+        assert_eq!(events.len(), 2, "the empty start and the good diff");
+        assert_eq!(skip.log().skipped, 1);
         assert!(parse_npy(b"\x93NUMPY\x01\x00\x10\x00{'descr': '<f8'}").unwrap_err().contains("dtype"));
     }
 }

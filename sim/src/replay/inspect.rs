@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::book::{BookBuilder, GapPolicy};
 use super::decimal::Grid;
-use super::{Recorded, RecordedEvent, ReplayError};
+use super::{BadLineLog, BadLines, Recorded, RecordedEvent, ReplayError};
 
 /// A recording format.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,19 +78,21 @@ pub fn detect(path: &Path) -> Result<Format, ReplayError> {
     }
 }
 
-/// Reads every event of one file in `format`.
+/// Reads every event of one file in `format`; malformed lines go to `bad_lines`.
 pub fn read_file(
     path: &Path,
     format: Format,
     tick: Grid,
     lot: Grid,
+    bad_lines: &BadLines,
 ) -> Result<Box<dyn Iterator<Item = Result<RecordedEvent, ReplayError>>>, ReplayError> {
+    let bad = bad_lines.clone();
     Ok(match format {
-        Format::Binance => Box::new(super::binance::BinanceReader::open_binance(path, tick, lot)?),
-        Format::Bybit => Box::new(super::bybit::BybitReader::open_bybit(path, tick, lot)?),
-        Format::Tdepth => Box::new(super::tdepth::read_tdepth(path, tick, lot)?.into_iter().map(Ok)),
-        Format::Csv => Box::new(super::generic_csv::read_generic_csv(path, tick, lot)?.into_iter().map(Ok)),
-        Format::Hftbacktest => Box::new(super::hftbacktest::read_hftbacktest(path, tick, lot)?.into_iter().map(Ok)),
+        Format::Binance => Box::new(super::binance::BinanceReader::open_binance(path, tick, lot)?.with_bad_lines(bad)),
+        Format::Bybit => Box::new(super::bybit::BybitReader::open_bybit(path, tick, lot)?.with_bad_lines(bad)),
+        Format::Tdepth => Box::new(super::tdepth::read_tdepth_with(path, tick, lot, &bad)?.into_iter().map(Ok)),
+        Format::Csv => Box::new(super::generic_csv::read_generic_csv_with(path, tick, lot, &bad)?.into_iter().map(Ok)),
+        Format::Hftbacktest => Box::new(super::hftbacktest::read_hftbacktest(path, tick, lot, &bad)?.into_iter().map(Ok)),
         Format::Tape => {
             let tape = super::tape::ReplayTape::read(path)?;
             tape.check_grid(path, tick, lot)?;
@@ -124,10 +126,14 @@ pub struct Inspection {
     pub mean_levels: Option<(f64, f64)>,
     /// Local − exchange clock over events carrying both: mean, min, max, ms.
     pub clock_skew_ms: Option<(f64, f64, f64)>,
+    /// Malformed lines skipped (under the skip policy).
+    pub bad_lines: BadLineLog,
 }
 
 /// Inspects `files` as one session (the book carries across them).
-pub fn inspect(files: &[PathBuf], format: Option<Format>, tick: Grid, lot: Grid) -> Result<Inspection, ReplayError> {
+/// With `skip_bad_lines`, malformed lines are counted and passed over, else the first is an error.
+pub fn inspect(files: &[PathBuf], format: Option<Format>, tick: Grid, lot: Grid, skip_bad_lines: bool) -> Result<Inspection, ReplayError> {
+    let bad_lines = BadLines::new(skip_bad_lines);
     let mut inspection = Inspection { files: files.to_vec(), ..Inspection::default() };
     let mut builder = BookBuilder::new(GapPolicy::Resync);
     let (mut spread_sum, mut spread_n, mut spread_min, mut spread_max) = (0.0, 0u64, i64::MAX, i64::MIN);
@@ -138,7 +144,7 @@ pub fn inspect(files: &[PathBuf], format: Option<Format>, tick: Grid, lot: Grid)
             Some(format) => format,
             None => detect(path)?,
         };
-        for event in read_file(path, format, tick, lot)? {
+        for event in read_file(path, format, tick, lot, &bad_lines)? {
             let event = event?;
             let kind = match &event.message {
                 Recorded::Snapshot { .. } => "snapshot",
@@ -177,6 +183,7 @@ pub fn inspect(files: &[PathBuf], format: Option<Format>, tick: Grid, lot: Grid)
             }
         }
     }
+    inspection.bad_lines = bad_lines.log();
     let stats = builder.stats();
     inspection.diffs_applied = stats.diffs_applied;
     inspection.snapshots = stats.snapshots;

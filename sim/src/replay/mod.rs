@@ -3,7 +3,8 @@
 //! reconstructs the L2 book from them with the venue's sequencing rules.
 //!
 //! Readers stream (constant memory, gzip and zstd transparent). Bad lines are errors naming
-//! file:line; nothing is silently skipped. [`tape`] turns a session into the
+//! file:line, or, under the [`BadLines`] skip policy, counted and reported; nothing
+//! is silently skipped. [`tape`] turns a session into the
 //! sequenced events the dock replays (and their compact binary form); the mock
 //! exchange follows them (`exchange/replay.rs`) and the runner schedules them.
 
@@ -101,6 +102,55 @@ impl ReplayError {
     }
 }
 
+/// Most malformed-line messages a [`BadLines`] log keeps as examples.
+pub const BAD_LINE_EXAMPLES: usize = 10;
+
+/// What readers do with a malformed line (bad JSON or CSV, a missing field, a
+/// non-numeric, negative or off-grid price or size): stop with its file:line error
+/// (the default), or — the `skip_bad_lines` policy — count it, keep the first
+/// [`BAD_LINE_EXAMPLES`] messages, and go on. Errors that are not about one line
+/// (a file that cannot be read or decompressed, a sequencing gap, a crossed book)
+/// always stop. Clones share one log.
+#[derive(Clone, Debug, Default)]
+pub struct BadLines {
+    skip: bool,
+    log: std::sync::Arc<std::sync::Mutex<BadLineLog>>,
+}
+
+/// The malformed lines a skipping reader passed over.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BadLineLog {
+    /// Lines skipped.
+    pub skipped: u64,
+    /// The first few, as `file:line: message`.
+    pub examples: Vec<String>,
+}
+
+impl BadLines {
+    /// Skip (and count) malformed lines when `skip`, else stop at the first.
+    pub fn new(skip: bool) -> Self {
+        BadLines { skip, log: Default::default() }
+    }
+
+    /// Under the skip policy, records `error` and returns `Ok`; else returns it.
+    pub fn handle(&self, error: ReplayError) -> Result<(), ReplayError> {
+        if !self.skip {
+            return Err(error);
+        }
+        let mut log = self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        log.skipped += 1;
+        if log.examples.len() < BAD_LINE_EXAMPLES {
+            log.examples.push(error.to_string());
+        }
+        Ok(())
+    }
+
+    /// What was skipped so far.
+    pub fn log(&self) -> BadLineLog {
+        self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
 /// Opens a recording for reading, decompressing gzip (`.gz`) and zstd (`.zst`)
 /// transparently, by the file's extension.
 pub fn open_recording(path: &Path) -> Result<Box<dyn Read + Send>, ReplayError> {
@@ -121,12 +171,13 @@ pub trait LineParser {
 }
 
 /// Streams the records of a line-oriented recording, numbering lines from 1 and
-/// passing over blank lines.
+/// passing over blank lines; malformed lines go to its [`BadLines`] policy.
 pub struct LineReader<P> {
     path: PathBuf,
     lines: std::io::Lines<BufReader<Box<dyn Read + Send>>>,
     line: u64,
     parser: P,
+    bad_lines: BadLines,
 }
 
 impl<P: LineParser> LineReader<P> {
@@ -137,7 +188,14 @@ impl<P: LineParser> LineReader<P> {
             lines: BufReader::with_capacity(1 << 16, open_recording(path)?).lines(),
             line: 0,
             parser,
+            bad_lines: BadLines::default(),
         })
+    }
+
+    /// Uses `bad_lines` for malformed lines (the default stops at the first).
+    pub fn with_bad_lines(mut self, bad_lines: BadLines) -> Self {
+        self.bad_lines = bad_lines;
+        self
     }
 }
 
@@ -157,7 +215,11 @@ impl<P: LineParser> Iterator for LineReader<P> {
             match self.parser.parse(&text, self.line) {
                 Ok(Some(event)) => return Some(Ok(event)),
                 Ok(None) => continue,
-                Err(message) => return Some(Err(ReplayError::at(&self.path, self.line, message))),
+                Err(message) => {
+                    if let Err(error) = self.bad_lines.handle(ReplayError::at(&self.path, self.line, message)) {
+                        return Some(Err(error));
+                    }
+                }
             }
         }
     }

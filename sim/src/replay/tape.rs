@@ -72,6 +72,8 @@ pub struct TapeOptions {
     pub offset_ns: Nanos,
     /// Gap policy of the book builder.
     pub gap_policy: GapPolicy,
+    /// Count and pass over malformed lines instead of stopping at the first.
+    pub skip_bad_lines: bool,
 }
 
 /// One level of a book or a diff; size 0 deletes the level.
@@ -144,6 +146,8 @@ pub struct TapeStats {
     pub trades_reordered: u64,
     /// Trades before the first book, dropped.
     pub trades_before_book: u64,
+    /// Malformed lines skipped (under the skip policy).
+    pub bad_lines_skipped: u64,
 }
 
 /// The tape's descriptive header (also the binary form's header).
@@ -161,6 +165,9 @@ pub struct TapeHeader {
     pub sources: Vec<String>,
     /// Counters.
     pub stats: TapeStats,
+    /// The first malformed lines skipped, as `file:line: message`.
+    #[serde(default)]
+    pub bad_line_examples: Vec<String>,
 }
 
 /// A recorded session, ready to replay.
@@ -194,16 +201,20 @@ impl ReplayTape {
             return Ok(tape);
         }
         let mut recorder = Recorder::new(options, tick, lot);
+        let bad_lines = super::BadLines::new(options.skip_bad_lines);
         for path in files {
             let format = match options.format {
                 Some(format) => format,
                 None => detect(path)?,
             };
-            for event in read_file(path, format, tick, lot)? {
+            for event in read_file(path, format, tick, lot, &bad_lines)? {
                 recorder.push(path, &event?)?;
             }
             recorder.header.sources.push(file_name(path));
         }
+        let log = bad_lines.log();
+        recorder.header.stats.bad_lines_skipped = log.skipped;
+        recorder.header.bad_line_examples = log.examples;
         recorder.finish(files)
     }
 
@@ -407,6 +418,7 @@ impl Recorder {
                 start_ns: 0,
                 sources: Vec::new(),
                 stats: TapeStats::default(),
+                bad_line_examples: Vec::new(),
             },
             events: Vec::new(),
             levels: Vec::new(),
@@ -615,7 +627,7 @@ mod tests {
     }
 
     fn options(clock: ReplayClock) -> TapeOptions {
-        TapeOptions { format: None, clock, offset_ns: 0, gap_policy: GapPolicy::Stop }
+        TapeOptions { format: None, clock, offset_ns: 0, gap_policy: GapPolicy::Stop, skip_bad_lines: false }
     }
 
     fn recorded(clock: ReplayClock) -> ReplayTape {

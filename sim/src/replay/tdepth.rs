@@ -5,13 +5,18 @@
 
 use std::path::Path;
 
-use drydock_engine::{Lots, Ticks};
+use drydock_engine::{Lots, Side, Ticks};
 
 use super::decimal::Grid;
-use super::{Recorded, RecordedEvent, ReplayError};
+use super::{BadLines, Recorded, RecordedEvent, ReplayError};
 
-/// Parses a `T_DEPTH` CSV into messages, in file order.
+/// Parses a `T_DEPTH` CSV into messages, in file order, stopping at a malformed row.
 pub fn read_tdepth(path: &Path, tick: Grid, lot: Grid) -> Result<Vec<RecordedEvent>, ReplayError> {
+    read_tdepth_with(path, tick, lot, &BadLines::default())
+}
+
+/// [`read_tdepth`] with a policy for malformed rows.
+pub fn read_tdepth_with(path: &Path, tick: Grid, lot: Grid, bad_lines: &BadLines) -> Result<Vec<RecordedEvent>, ReplayError> {
     let mut reader = csv::Reader::from_reader(super::open_recording(path)?);
     let headers = reader.headers().map_err(|error| ReplayError::at(path, 1, error))?.clone();
     let expected = ["symbol", "timestamp", "first_update_id", "last_update_id", "side", "update_type", "price", "qty", "pu"];
@@ -19,40 +24,25 @@ pub fn read_tdepth(path: &Path, tick: Grid, lot: Grid) -> Result<Vec<RecordedEve
         return Err(ReplayError::at(path, 1, format!("header must be {}", expected.join(","))));
     }
     let mut events: Vec<RecordedEvent> = Vec::new();
-    let mut group: Option<(String, u64, u64, i64, i64)> = None;
+    let mut group: Option<GroupKey> = None;
     let mut bids: Vec<(Ticks, Lots)> = Vec::new();
     let mut asks: Vec<(Ticks, Lots)> = Vec::new();
     for (index, row) in reader.records().enumerate() {
         let line = index as u64 + 2;
-        let row = row.map_err(|error| ReplayError::at(path, line, error))?;
-        let field = |position: usize| row.get(position).unwrap_or("");
-        let number = |position: usize, name: &str| {
-            field(position)
-                .parse::<i64>()
-                .map_err(|_| ReplayError::at(path, line, format!("`{name}` = `{}` is not an integer", field(position))))
+        let (key, side, price, qty) = match parse_row(path, line, row, tick, lot) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                bad_lines.handle(error)?;
+                continue;
+            }
         };
-        let (timestamp, first, last, pu) =
-            (number(1, "timestamp")?, number(2, "first_update_id")? as u64, number(3, "last_update_id")? as u64, number(8, "pu")?);
-        let kind = field(5).to_string();
-        if !matches!(kind.as_str(), "snap" | "set") {
-            return Err(ReplayError::at(path, line, format!("update_type `{kind}` is neither snap nor set")));
-        }
-        let price = tick
-            .count(field(6))
-            .filter(|ticks| *ticks > 0)
-            .ok_or_else(|| ReplayError::at(path, line, format!("price `{}` is not a positive price on the tick grid", field(6))))?;
-        let qty = lot
-            .count(field(7))
-            .ok_or_else(|| ReplayError::at(path, line, format!("qty `{}` is not a non-negative quantity on the lot grid", field(7))))?;
-        let key = (kind, first, last, timestamp, pu);
         if group.as_ref().is_some_and(|current| *current != key) {
             events.push(message(group.take().expect("a group"), std::mem::take(&mut bids), std::mem::take(&mut asks), line - 1));
         }
         group = Some(key);
-        match field(4) {
-            "b" => bids.push((price, qty)),
-            "a" => asks.push((price, qty)),
-            other => return Err(ReplayError::at(path, line, format!("side `{other}` is neither b nor a"))),
+        match side {
+            Side::Buy => bids.push((price, qty)),
+            Side::Sell => asks.push((price, qty)),
         }
     }
     if let Some(key) = group {
@@ -61,12 +51,45 @@ pub fn read_tdepth(path: &Path, tick: Grid, lot: Grid) -> Result<Vec<RecordedEve
     Ok(events)
 }
 
-fn message(
-    (kind, first, last, timestamp, pu): (String, u64, u64, i64, i64),
-    bids: Vec<(Ticks, Lots)>,
-    asks: Vec<(Ticks, Lots)>,
+type GroupKey = (String, u64, u64, i64, i64);
+
+/// One row: its message key, side, price and size.
+fn parse_row(
+    path: &Path,
     line: u64,
-) -> RecordedEvent {
+    row: Result<csv::StringRecord, csv::Error>,
+    tick: Grid,
+    lot: Grid,
+) -> Result<(GroupKey, Side, Ticks, Lots), ReplayError> {
+    let row = row.map_err(|error| ReplayError::at(path, line, error))?;
+    let field = |position: usize| row.get(position).unwrap_or("");
+    let number = |position: usize, name: &str| {
+        field(position)
+            .parse::<i64>()
+            .map_err(|_| ReplayError::at(path, line, format!("`{name}` = `{}` is not an integer", field(position))))
+    };
+    let (timestamp, first, last, pu) =
+        (number(1, "timestamp")?, number(2, "first_update_id")? as u64, number(3, "last_update_id")? as u64, number(8, "pu")?);
+    let kind = field(5).to_string();
+    if !matches!(kind.as_str(), "snap" | "set") {
+        return Err(ReplayError::at(path, line, format!("update_type `{kind}` is neither snap nor set")));
+    }
+    let price = tick
+        .count(field(6))
+        .filter(|ticks| *ticks > 0)
+        .ok_or_else(|| ReplayError::at(path, line, format!("price `{}` is not a positive price on the tick grid", field(6))))?;
+    let qty = lot
+        .count(field(7))
+        .ok_or_else(|| ReplayError::at(path, line, format!("qty `{}` is not a non-negative quantity on the lot grid", field(7))))?;
+    let side = match field(4) {
+        "b" => Side::Buy,
+        "a" => Side::Sell,
+        other => return Err(ReplayError::at(path, line, format!("side `{other}` is neither b nor a"))),
+    };
+    Ok(((kind, first, last, timestamp, pu), side, price, qty))
+}
+
+fn message((kind, first, last, timestamp, pu): GroupKey, bids: Vec<(Ticks, Lots)>, asks: Vec<(Ticks, Lots)>, line: u64) -> RecordedEvent {
     let message = if kind == "snap" {
         Recorded::Snapshot { last_update_id: last, bids, asks }
     } else {
