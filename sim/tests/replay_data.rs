@@ -218,3 +218,30 @@ fn hftbacktest_npy_and_npz_replay_the_same_session() {
         assert!(final_book(&replayed) == final_book(&tape), "{}: the final book differs", path.display());
     }
 }
+
+/// A session split into two daily files (the second with no snapshot of its own)
+/// makes the same tape as the whole file: the book carries across files.
+#[test]
+fn a_session_split_across_files_makes_the_same_tape() {
+    use std::io::Read;
+
+    use drydock_sim::replay::tape::{ReplayClock, ReplayTape, TapeOptions};
+    let Some(dir) = data_dir() else { return };
+    let whole = dir.join("binance_spot_btcusdt_20240808.gz");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&whole).unwrap()).read_to_string(&mut text).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let out = tempfile::tempdir().unwrap();
+    let (first, second) = (out.path().join("day1.txt"), out.path().join("day2.txt"));
+    let middle = lines.len() / 2;
+    std::fs::write(&first, lines[..middle].join("\n")).unwrap();
+    std::fs::write(&second, lines[middle..].join("\n")).unwrap();
+    assert!(!lines[middle..].iter().any(|line| line.contains("lastUpdateId")), "the second file has no snapshot");
+    let (tick, lot) = (Grid::parse("0.01").unwrap(), Grid::parse("0.00000001").unwrap());
+    let options =
+        TapeOptions { format: None, clock: ReplayClock::Exchange, offset_ns: 0, gap_policy: GapPolicy::Stop, skip_bad_lines: false };
+    let one = ReplayTape::load(&[whole], &options, tick, lot).unwrap();
+    let two = ReplayTape::load(&[first, second], &options, tick, lot).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(two.header().sources, vec!["day1.txt", "day2.txt"]);
+    assert_eq!(one.hash(), two.hash(), "the same events on the same grid");
+}
