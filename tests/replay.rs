@@ -179,3 +179,17 @@ fn malformed_lines_stop_the_replay_or_are_counted_under_skip_bad_lines() {
     let examples = report["replay"]["bad_line_examples"].as_array().unwrap();
     assert!(examples[1].as_str().unwrap().contains("corrupted.txt:9001:"), "{examples:?}");
 }
+
+#[test]
+fn a_recording_is_loaded_once_and_shared_between_scenarios_and_sweep_points() {
+    let Some(_) = data_dir() else { return };
+    let path = replay_scenario("btcusdt_20240808.toml");
+    let options = LoadOptions { profiles_dir: root().join("profiles"), ..LoadOptions::default() };
+    let first = Scenario::load(&path, &options).unwrap();
+    let second =
+        Scenario::load(&path, &LoadOptions { overrides: vec!["engine.base_spread_bps=0.8".to_string()], ..options.clone() }).unwrap();
+    let (first_tape, second_tape) = (&first.sim.tape.as_ref().unwrap().0, &second.sim.tape.as_ref().unwrap().0);
+    assert!(std::sync::Arc::ptr_eq(first_tape, second_tape), "one tape in memory for both");
+    let fresh = Scenario::load(&path, &LoadOptions { profiles_dir: root().join("profiles"), ..LoadOptions::default() }).unwrap();
+    assert!(!std::sync::Arc::ptr_eq(first_tape, &fresh.sim.tape.as_ref().unwrap().0), "another cache loads its own");
+}

@@ -277,16 +277,16 @@ impl ExchangeBook {
     /// Our orders resting on `side` that aggressive flow from the other side limited
     /// at `limit_ticks` reaches (at the limit too when `inclusive`): (id, price, open size).
     pub fn ours_reached(&self, side: Side, limit_ticks: Ticks, inclusive: bool) -> Vec<(ClientOrderId, Ticks, Lots)> {
-        let reached = |price: Ticks| match (side, inclusive) {
-            (Side::Buy, true) => price >= limit_ticks,
-            (Side::Buy, false) => price > limit_ticks,
-            (Side::Sell, true) => price <= limit_ticks,
-            (Side::Sell, false) => price < limit_ticks,
+        let range = match (side, inclusive) {
+            (Side::Buy, true) => self.bids.range(limit_ticks..),
+            (Side::Buy, false) => self.bids.range(limit_ticks.saturating_add(1)..),
+            (Side::Sell, true) => self.asks.range(..=limit_ticks),
+            (Side::Sell, false) => self.asks.range(..limit_ticks),
         };
-        self.iter_best_first(side)
-            .take_while(|(price, _)| reached(*price))
-            .flat_map(|(price, level)| level.ours.iter().map(move |order| (order.order_id, price, order.leaves_lots)))
-            .collect()
+        // Best price first, as aggressive flow would reach them; queue order within a level.
+        let levels: Box<dyn Iterator<Item = (&Ticks, &PriceLevel)>> =
+            if side == Side::Buy { Box::new(range.rev()) } else { Box::new(range) };
+        levels.flat_map(|(price, level)| level.ours.iter().map(move |order| (order.order_id, *price, order.leaves_lots))).collect()
     }
 
     /// A trade of `size_lots` against the queue of one level of `resting` side, in
