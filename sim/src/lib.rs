@@ -6,12 +6,14 @@
 //! one root seed; a mock exchange with an L2 book, FIFO queue positions, latency,
 //! fees and faults; a market generator with regime-switching jump-diffusion,
 //! Hawkes order flow and injected volatility spikes, liquidity gaps and flash
-//! crashes; measured effects of each injected event; and a BLAKE3 fingerprint of
-//! every event the engine saw and every command it emitted.
+//! crashes; replay of recorded sessions (readers, book reconstruction, a tape the
+//! exchange follows, queue models, price shocks); measured effects of each injected
+//! event; and a BLAKE3 fingerprint of every event the engine saw and every command
+//! it emitted.
 //!
 //! Deliberately not here: wall clocks (stage timings use a clock the harness hands
-//! in), threads, file IO, scenario files and the CLI (those are the harness's), and
-//! anything the engine decides.
+//! in), threads, scenario files and the CLI (those are the harness's), file IO other
+//! than reading recordings, and anything the engine decides.
 
 #![deny(missing_docs)]
 

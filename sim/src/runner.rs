@@ -1,5 +1,6 @@
 //! The simulation loop. One event queue, ordered by (time, insertion sequence),
-//! drives everything: the market generator's arrivals, the fundamental's steps,
+//! drives everything: the market generator's arrivals, the fundamental's steps (or
+//! a replayed recording's events, or the random walk's steps),
 //! messages travelling the three links (market data and reports to the engine,
 //! commands to the exchange, each an order-preserving [`Channel`] with its own
 //! latency stream), the engine's timers, and the injected events' starts and ends.

@@ -140,11 +140,6 @@ impl ReplayDriver {
         }
     }
 
-    /// True while some shock may still move the price.
-    pub fn shock_pending(&self, now_ns: Nanos) -> bool {
-        self.shocks.iter().any(|shock| now_ns <= shock.start_ns + shock.fall_ns + shock.trough_ns + shock.recovery_ns)
-    }
-
     /// Recomputes the shocks' shift at `now_ns`; when it changed, moves the whole
     /// recorded book to it.
     pub fn update_shift(&mut self, now_ns: Nanos, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
