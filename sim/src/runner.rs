@@ -492,10 +492,7 @@ impl Simulation {
     ) -> T {
         let mut output = std::mem::take(&mut self.output);
         let (generator, exchange) = (&mut self.generator, &mut self.exchange);
-        let result = match &mut self.stage_timer {
-            Some(timer) => timer.time(Stage::Market, || action(generator, exchange, &mut output)),
-            None => action(generator, exchange, &mut output),
-        };
+        let result = timed(&mut self.stage_timer, Stage::Market, || action(generator, exchange, &mut output));
         self.ship(now_ns, &mut output);
         self.output = output;
         result
@@ -505,10 +502,7 @@ impl Simulation {
     fn with_replay<T>(&mut self, now_ns: Nanos, action: impl FnOnce(&mut ReplayDriver, &mut MockExchange, &mut ExchangeOutput) -> T) -> T {
         let mut output = std::mem::take(&mut self.output);
         let (driver, exchange) = (self.replay.as_mut().expect("a replay scenario"), &mut self.exchange);
-        let result = match &mut self.stage_timer {
-            Some(timer) => timer.time(Stage::Market, || action(driver, exchange, &mut output)),
-            None => action(driver, exchange, &mut output),
-        };
+        let result = timed(&mut self.stage_timer, Stage::Market, || action(driver, exchange, &mut output));
         self.ship(now_ns, &mut output);
         self.output = output;
         result
@@ -624,10 +618,7 @@ impl Simulation {
         }
         let mut output = std::mem::take(&mut self.output);
         let exchange = &mut self.exchange;
-        match &mut self.stage_timer {
-            Some(timer) => timer.time(Stage::Exchange, || exchange.on_command(now_ns, &command, &mut output)),
-            None => exchange.on_command(now_ns, &command, &mut output),
-        }
+        timed(&mut self.stage_timer, Stage::Exchange, || exchange.on_command(now_ns, &command, &mut output));
         self.ship(now_ns, &mut output);
         self.output = output;
     }
@@ -639,10 +630,7 @@ impl Simulation {
         self.fingerprint.event(now_ns, &event);
         let mut commands = std::mem::take(&mut self.commands);
         let engine = &mut self.engine;
-        let result = match &mut self.stage_timer {
-            Some(timer) => timer.time(Stage::Engine, || engine.handle(now_ns, &event, &mut commands)),
-            None => engine.handle(now_ns, &event, &mut commands),
-        };
+        let result = timed(&mut self.stage_timer, Stage::Engine, || engine.handle(now_ns, &event, &mut commands));
         for command in commands.drain(..) {
             self.metrics.engine_commands += 1;
             self.fingerprint.command(now_ns, &command);
@@ -824,6 +812,14 @@ fn replay_driver(config: &SimConfig) -> Result<Option<ReplayDriver>, SimError> {
     config.validate_tape()?;
     let tape = config.tape.as_ref().expect("validate_tape checked the tape is loaded");
     Ok(Some(ReplayDriver::new(Arc::clone(&tape.0), &config.events)))
+}
+
+/// Runs `action`, timing it as `stage` when a stage timer is on.
+fn timed<T>(timer: &mut Option<StageTimer>, stage: Stage, action: impl FnOnce() -> T) -> T {
+    match timer {
+        Some(timer) => timer.time(stage, action),
+        None => action(),
+    }
 }
 
 fn fingerprinter(options: &RunOptions) -> Fingerprinter {
