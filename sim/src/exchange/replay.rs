@@ -63,15 +63,35 @@ impl MockExchange {
                 self.book.cancel_others(side, price_ticks, others - size_lots, self.queue_model.as_ref());
             }
         }
+        let mut ours = self.our_touch();
         for &(side, price_ticks, size_lots) in updates {
             let others = self.book.others_at(side, price_ticks);
             if size_lots > others && price_ticks > 0 {
-                self.fill_reached(side.opposite(), price_ticks, true, out);
+                let reaches_ours = match side {
+                    Side::Buy => ours.1.is_some_and(|our_ask| price_ticks >= our_ask),
+                    Side::Sell => ours.0.is_some_and(|our_bid| price_ticks <= our_bid),
+                };
+                if reaches_ours {
+                    self.fill_reached(side.opposite(), price_ticks, true, out);
+                    ours = self.our_touch();
+                }
                 let added = self.book.add_others(side, price_ticks, size_lots - others);
                 debug_assert!(added, "a recorded level crossed others' book at {side:?} {price_ticks}");
             }
         }
         self.flush_changes(out);
+    }
+
+    /// Our highest resting bid and lowest resting ask.
+    fn our_touch(&self) -> (Option<Ticks>, Option<Ticks>) {
+        let (mut bid, mut ask): (Option<Ticks>, Option<Ticks>) = (None, None);
+        for order in self.orders.values() {
+            match order.side {
+                Side::Buy => bid = Some(bid.map_or(order.price_ticks, |best| best.max(order.price_ticks))),
+                Side::Sell => ask = Some(ask.map_or(order.price_ticks, |best| best.min(order.price_ticks))),
+            }
+        }
+        (bid, ask)
     }
 
     /// Fills in full, at their own prices, our orders on `side` that flow limited at
