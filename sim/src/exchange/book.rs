@@ -274,6 +274,46 @@ impl ExchangeBook {
         self.levels(side).iter().filter(|(_, level)| level.others_lots > 0).map(|(price, _)| *price).collect()
     }
 
+    /// Shrinks others' size at a level to `size_lots` if it is larger (a recorded
+    /// decrease); our queue positions move as the queue model says. One lookup.
+    pub fn shrink_others_to(&mut self, side: Side, price_ticks: Ticks, size_lots: Lots, queue_model: &dyn QueueModel) {
+        let levels = self.levels_mut(side);
+        let Some(level) = levels.get_mut(&price_ticks) else { return };
+        if size_lots >= level.others_lots {
+            return;
+        }
+        let (others_before, removed) = (level.others_lots, level.others_lots - size_lots.max(0));
+        for order in &mut level.ours {
+            order.ahead_lots = queue_model.ahead_after_cancel(order.ahead_lots, others_before, removed).clamp(0, order.ahead_lots);
+        }
+        level.others_lots -= removed;
+        let total_lots = level.total_lots();
+        if total_lots <= 0 {
+            levels.remove(&price_ticks);
+        }
+        self.changes.push(LevelUpdate { side, price_ticks, size_lots: total_lots.max(0) });
+    }
+
+    /// Grows others' size at a level to `size_lots` if it is smaller (a recorded
+    /// increase joins the back of the queue). Refused (false) when a new level would
+    /// cross the book.
+    pub fn grow_others_to(&mut self, side: Side, price_ticks: Ticks, size_lots: Lots) -> bool {
+        if price_ticks <= 0 || size_lots <= 0 {
+            return true;
+        }
+        if !self.levels(side).contains_key(&price_ticks) && self.would_cross(side, price_ticks) {
+            return false;
+        }
+        let level = self.levels_mut(side).entry(price_ticks).or_default();
+        if size_lots <= level.others_lots {
+            return true;
+        }
+        level.others_lots = size_lots;
+        let total_lots = level.total_lots();
+        self.changes.push(LevelUpdate { side, price_ticks, size_lots: total_lots });
+        true
+    }
+
     /// Our orders resting on `side` that aggressive flow from the other side limited
     /// at `limit_ticks` reaches (at the limit too when `inclusive`): (id, price, open size).
     pub fn ours_reached(&self, side: Side, limit_ticks: Ticks, inclusive: bool) -> Vec<(ClientOrderId, Ticks, Lots)> {

@@ -58,26 +58,23 @@ impl MockExchange {
     /// on the way), then increases, each after filling our orders it reaches.
     fn replay_levels(&mut self, updates: &[(Side, Ticks, Lots)], out: &mut ExchangeOutput) {
         for &(side, price_ticks, size_lots) in updates {
-            let others = self.book.others_at(side, price_ticks);
-            if size_lots < others {
-                self.book.cancel_others(side, price_ticks, others - size_lots, self.queue_model.as_ref());
-            }
+            self.book.shrink_others_to(side, price_ticks, size_lots, self.queue_model.as_ref());
         }
         let mut ours = self.our_touch();
         for &(side, price_ticks, size_lots) in updates {
-            let others = self.book.others_at(side, price_ticks);
-            if size_lots > others && price_ticks > 0 {
-                let reaches_ours = match side {
+            // A level that reaches our resting order is new (the book was uncrossed),
+            // so any size there is an increase.
+            let reaches_ours = size_lots > 0
+                && match side {
                     Side::Buy => ours.1.is_some_and(|our_ask| price_ticks >= our_ask),
                     Side::Sell => ours.0.is_some_and(|our_bid| price_ticks <= our_bid),
                 };
-                if reaches_ours {
-                    self.fill_reached(side.opposite(), price_ticks, true, out);
-                    ours = self.our_touch();
-                }
-                let added = self.book.add_others(side, price_ticks, size_lots - others);
-                debug_assert!(added, "a recorded level crossed others' book at {side:?} {price_ticks}");
+            if reaches_ours {
+                self.fill_reached(side.opposite(), price_ticks, true, out);
+                ours = self.our_touch();
             }
+            let added = self.book.grow_others_to(side, price_ticks, size_lots);
+            debug_assert!(added, "a recorded level crossed others' book at {side:?} {price_ticks}");
         }
         self.flush_changes(out);
     }
