@@ -174,8 +174,10 @@ impl ExchangeBook {
         if size_lots <= 0 || price_ticks <= 0 || self.would_cross(side, price_ticks) {
             return false;
         }
-        self.levels_mut(side).entry(price_ticks).or_default().others_lots += size_lots;
-        self.record(side, price_ticks);
+        let level = self.levels_mut(side).entry(price_ticks).or_default();
+        level.others_lots += size_lots;
+        let total_lots = level.total_lots();
+        self.changes.push(LevelUpdate { side, price_ticks, size_lots: total_lots });
         true
     }
 
@@ -373,12 +375,18 @@ impl ExchangeBook {
         self.changes.push(LevelUpdate { side, price_ticks, size_lots });
     }
 
+    /// Drops the level if it is empty and records its total (one lookup when it stays).
     fn prune_and_record(&mut self, side: Side, price_ticks: Ticks) {
         let levels = self.levels_mut(side);
-        if levels.get(&price_ticks).is_some_and(|level| level.total_lots() <= 0) {
-            levels.remove(&price_ticks);
-        }
-        self.record(side, price_ticks);
+        let total_lots = match levels.get(&price_ticks) {
+            Some(level) if level.total_lots() > 0 => level.total_lots(),
+            Some(_) => {
+                levels.remove(&price_ticks);
+                0
+            }
+            None => 0,
+        };
+        self.changes.push(LevelUpdate { side, price_ticks, size_lots: total_lots });
     }
 }
 
