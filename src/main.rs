@@ -296,11 +296,7 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             Ok(if comparison.matches() { 0 } else { EXIT_EXPECTATION_FAILED })
         }
         Command::Data { command: DataCommand::Inspect { files, format, tick, lot, skip_bad_lines } } => {
-            use drydock_sim::replay::decimal::Grid;
-            let grid = |text: &str, flag: &str| {
-                Grid::parse(text).with_context(|| format!("--{flag} {text}: expected a positive decimal step, e.g. 0.01"))
-            };
-            let (tick_grid, lot_grid) = (grid(&tick, "tick")?, grid(&lot, "lot")?);
+            let (tick_grid, lot_grid) = (parse_grid(&tick, "tick")?, parse_grid(&lot, "lot")?);
             let inspection = drydock_sim::replay::inspect::inspect(&files, format, tick_grid, lot_grid, skip_bad_lines)?;
             let tick_size: f64 = tick.parse().unwrap_or(0.0);
             let mut out = String::new();
@@ -345,12 +341,8 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             Ok(if inspection.crossing.is_some() { EXIT_EXPECTATION_FAILED } else { 0 })
         }
         Command::Data { command: DataCommand::Convert { files, out, format, tick, lot, clock, offset_ms, gap_policy, skip_bad_lines } } => {
-            use drydock_sim::replay::decimal::Grid;
             use drydock_sim::replay::tape::{ReplayTape, TapeOptions};
-            let grid = |text: &str, flag: &str| {
-                Grid::parse(text).with_context(|| format!("--{flag} {text}: expected a positive decimal step, e.g. 0.01"))
-            };
-            let (tick_grid, lot_grid) = (grid(&tick, "tick")?, grid(&lot, "lot")?);
+            let (tick_grid, lot_grid) = (parse_grid(&tick, "tick")?, parse_grid(&lot, "lot")?);
             let options = TapeOptions { format, clock, offset_ns: offset_ms * 1_000_000, gap_policy, skip_bad_lines };
             let tape = ReplayTape::load(&files, &options, tick_grid, lot_grid)?;
             let mut bytes = Vec::new();
@@ -373,7 +365,7 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             say!(
                 text,
                 "clock {}: {} trades placed before the diff recorded ahead of them, {} book changes raised to the previous time, {} gaps resynchronized",
-                serde_json::to_string(&clock).unwrap_or_default().trim_matches('"'),
+                clock.name(),
                 stats.trades_reordered,
                 stats.clock_inversions,
                 stats.gaps
@@ -550,7 +542,7 @@ fn print_summary(out: &mut String, result: &RunResult) {
             out,
             "  replay {} on {} time: {} diffs, {} trades; tape {}",
             replay.sources.join(" + "),
-            serde_json::to_string(&replay.clock).unwrap_or_default().trim_matches('"'),
+            replay.clock.name(),
             replay.stats.diffs,
             replay.stats.trades,
             &replay.tape_hash[..16]
@@ -643,4 +635,9 @@ fn print_summary(out: &mut String, result: &RunResult) {
         None => {}
     }
     say!(out, "  verdict: {}  artifacts: {}", report.verdict, result.out_dir.display());
+}
+
+/// A `--tick` / `--lot` grid step.
+fn parse_grid(text: &str, flag: &str) -> anyhow::Result<drydock_sim::replay::decimal::Grid> {
+    drydock_sim::replay::decimal::Grid::parse(text).with_context(|| format!("--{flag} {text}: expected a positive decimal step, e.g. 0.01"))
 }

@@ -28,11 +28,7 @@ impl std::str::FromStr for GapPolicy {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "stop" => Ok(GapPolicy::Stop),
-            "resync" => Ok(GapPolicy::Resync),
-            other => Err(format!("unknown gap policy `{other}`; use stop or resync")),
-        }
+        super::parse_name(text, "gap policy")
     }
 }
 

@@ -160,43 +160,38 @@ fn check_header(header: &str) -> Result<(), String> {
 
 /// Turns records into messages (see the module docs).
 fn group(path: &Path, records: &[HftEvent], tick: Grid, lot: Grid, bad_lines: &BadLines) -> Result<Vec<RecordedEvent>, ReplayError> {
-    let (tick_step, lot_step) = (tick.step_f64(), lot.step_f64());
     let mut events: Vec<RecordedEvent> = Vec::new();
     let mut pending: Option<Pending> = None;
     let mut update_id = 0u64;
     let mut synced = false;
     for (index, record) in records.iter().enumerate() {
         let number = index as u64 + 1;
-        let kind = record.ev & 0xff;
-        let at = |message: String| ReplayError::at(path, number, format!("event {number}: {message}"));
-        if let Err(error) = validate(record, tick, lot).map_err(at) {
-            bad_lines.handle(error)?;
-            continue;
-        }
-        let side = if record.ev & BUY_EVENT != 0 {
-            Side::Buy
-        } else if record.ev & SELL_EVENT != 0 {
-            Side::Sell
-        } else {
-            Side::Buy
+        let parsed = match parse_record(record, tick, lot) {
+            Ok(parsed) => parsed,
+            Err(message) => {
+                bad_lines.handle(ReplayError::at(path, number, format!("event {number}: {message}")))?;
+                continue;
+            }
         };
-        let sided = record.ev & (BUY_EVENT | SELL_EVENT) != 0;
-        let is_snapshot = matches!(kind, DEPTH_CLEAR | DEPTH_SNAPSHOT);
-        let is_depth = matches!(kind, DEPTH | DEPTH_BBO);
-        let continues = match &pending {
-            Some(group) => (group.snapshot && is_snapshot) || (!group.snapshot && is_depth && group.exch_ts == record.exch_ts),
-            None => false,
+        let continues = match (&pending, &parsed) {
+            (Some(group), Parsed::Clear | Parsed::Level { snapshot: true, .. }) => group.snapshot,
+            (Some(group), Parsed::Level { snapshot: false, .. }) => !group.snapshot && group.exch_ts == record.exch_ts,
+            _ => false,
         };
         if !continues && let Some(group) = pending.take() {
             update_id += 1;
             events.push(group.finish(update_id));
         }
-        match kind {
-            DEPTH | DEPTH_BBO | DEPTH_SNAPSHOT | DEPTH_CLEAR => {
-                if !sided && kind != DEPTH_CLEAR {
-                    return Err(at("a depth event without the BUY or SELL flag".to_string()));
-                }
-                if !synced && is_depth {
+        match parsed {
+            Parsed::Trade { aggressor, price_ticks, size_lots } => events.push(RecordedEvent {
+                local_ns: record.local_ts,
+                exchange_ns: Some(record.exch_ts),
+                line: number,
+                message: Recorded::Trade { price_ticks, size_lots, aggressor },
+            }),
+            Parsed::Clear | Parsed::Level { .. } => {
+                let snapshot = !matches!(parsed, Parsed::Level { snapshot: false, .. });
+                if !synced && !snapshot {
                     events.push(RecordedEvent {
                         local_ns: record.local_ts,
                         exchange_ns: Some(record.exch_ts),
@@ -205,32 +200,12 @@ fn group(path: &Path, records: &[HftEvent], tick: Grid, lot: Grid, bad_lines: &B
                     });
                 }
                 synced = true;
-                let group = pending.get_or_insert_with(|| Pending::new(record, number, is_snapshot));
+                let group = pending.get_or_insert_with(|| Pending::new(record, number, snapshot));
                 group.local_ts = record.local_ts;
-                if kind != DEPTH_CLEAR {
-                    let price =
-                        on_grid(record.px, tick_step).ok_or_else(|| at(format!("price {} is not on the {tick} grid", record.px)))?;
-                    let size =
-                        on_grid(record.qty, lot_step).ok_or_else(|| at(format!("quantity {} is not on the {lot} grid", record.qty)))?;
-                    group.push(side, price, size);
+                if let Parsed::Level { side, price_ticks, size_lots, .. } = parsed {
+                    group.push(side, price_ticks, size_lots);
                 }
             }
-            TRADE => {
-                if !sided {
-                    return Err(at("a trade without the BUY or SELL flag (its aggressor)".to_string()));
-                }
-                let price_ticks =
-                    on_grid(record.px, tick_step).ok_or_else(|| at(format!("price {} is not on the {tick} grid", record.px)))?;
-                let size_lots =
-                    on_grid(record.qty, lot_step).ok_or_else(|| at(format!("quantity {} is not on the {lot} grid", record.qty)))?;
-                events.push(RecordedEvent {
-                    local_ns: record.local_ts,
-                    exchange_ns: Some(record.exch_ts),
-                    line: number,
-                    message: Recorded::Trade { price_ticks, size_lots, aggressor: side },
-                });
-            }
-            other => return Err(at(format!("unknown event kind {other} (1 depth, 2 trade, 3 clear, 4 snapshot, 5 bbo)"))),
         }
     }
     if let Some(group) = pending.take() {
@@ -240,20 +215,38 @@ fn group(path: &Path, records: &[HftEvent], tick: Grid, lot: Grid, bad_lines: &B
     Ok(events)
 }
 
+/// One record, checked and on the grid.
+enum Parsed {
+    /// A depth clear (starts or continues a snapshot).
+    Clear,
+    /// A level of a snapshot or of a diff.
+    Level { snapshot: bool, side: Side, price_ticks: Ticks, size_lots: Lots },
+    /// A trade.
+    Trade { aggressor: Side, price_ticks: Ticks, size_lots: Lots },
+}
+
 /// Checks one record's kind, flags, price and size.
-fn validate(record: &HftEvent, tick: Grid, lot: Grid) -> Result<(), String> {
+fn parse_record(record: &HftEvent, tick: Grid, lot: Grid) -> Result<Parsed, String> {
     let kind = record.ev & 0xff;
-    let sided = record.ev & (BUY_EVENT | SELL_EVENT) != 0;
+    let side = match (record.ev & BUY_EVENT != 0, record.ev & SELL_EVENT != 0) {
+        (true, _) => Some(Side::Buy),
+        (false, true) => Some(Side::Sell),
+        (false, false) => None,
+    };
     match kind {
-        DEPTH_CLEAR => return Ok(()),
-        DEPTH | DEPTH_BBO | DEPTH_SNAPSHOT if !sided => return Err("a depth event without the BUY or SELL flag".to_string()),
-        TRADE if !sided => return Err("a trade without the BUY or SELL flag (its aggressor)".to_string()),
+        DEPTH_CLEAR => return Ok(Parsed::Clear),
+        DEPTH | DEPTH_BBO | DEPTH_SNAPSHOT if side.is_none() => return Err("a depth event without the BUY or SELL flag".to_string()),
+        TRADE if side.is_none() => return Err("a trade without the BUY or SELL flag (its aggressor)".to_string()),
         DEPTH | DEPTH_BBO | DEPTH_SNAPSHOT | TRADE => {}
         other => return Err(format!("unknown event kind {other} (1 depth, 2 trade, 3 clear, 4 snapshot, 5 bbo)")),
     }
-    on_grid(record.px, tick.step_f64()).ok_or_else(|| format!("price {} is not on the {tick} grid", record.px))?;
-    on_grid(record.qty, lot.step_f64()).ok_or_else(|| format!("quantity {} is not on the {lot} grid", record.qty))?;
-    Ok(())
+    let price_ticks = on_grid(record.px, tick.step_f64()).ok_or_else(|| format!("price {} is not on the {tick} grid", record.px))?;
+    let size_lots = on_grid(record.qty, lot.step_f64()).ok_or_else(|| format!("quantity {} is not on the {lot} grid", record.qty))?;
+    let side = side.expect("checked above");
+    Ok(match kind {
+        TRADE => Parsed::Trade { aggressor: side, price_ticks, size_lots },
+        _ => Parsed::Level { snapshot: kind == DEPTH_SNAPSHOT, side, price_ticks, size_lots },
+    })
 }
 
 /// A message being gathered from consecutive records.

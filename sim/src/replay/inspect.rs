@@ -35,15 +35,7 @@ impl std::str::FromStr for Format {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "binance" => Ok(Format::Binance),
-            "bybit" => Ok(Format::Bybit),
-            "tdepth" => Ok(Format::Tdepth),
-            "csv" => Ok(Format::Csv),
-            "tape" => Ok(Format::Tape),
-            "hftbacktest" => Ok(Format::Hftbacktest),
-            other => Err(format!("unknown format `{other}`; use binance, bybit, tdepth, csv, tape or hftbacktest")),
-        }
+        super::parse_name(text, "format")
     }
 }
 

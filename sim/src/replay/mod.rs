@@ -102,6 +102,13 @@ impl ReplayError {
     }
 }
 
+/// Parses one of the snake_case names a scenario file uses for a replay setting
+/// (format, clock, gap policy) from a command-line flag; the error lists the names.
+pub(crate) fn parse_name<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, String> {
+    use serde::de::IntoDeserializer;
+    T::deserialize(text.into_deserializer()).map_err(|error: serde::de::value::Error| format!("{what} `{text}`: {error}"))
+}
+
 /// Most malformed-line messages a [`BadLines`] log keeps as examples.
 pub const BAD_LINE_EXAMPLES: usize = 10;
 

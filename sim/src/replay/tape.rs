@@ -49,15 +49,21 @@ pub enum ReplayClock {
     Local,
 }
 
+impl ReplayClock {
+    /// The name scenario files use: `exchange` or `local`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReplayClock::Exchange => "exchange",
+            ReplayClock::Local => "local",
+        }
+    }
+}
+
 impl std::str::FromStr for ReplayClock {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "exchange" => Ok(ReplayClock::Exchange),
-            "local" => Ok(ReplayClock::Local),
-            other => Err(format!("unknown clock `{other}`; use exchange or local")),
-        }
+        super::parse_name(text, "clock")
     }
 }
 
