@@ -307,12 +307,9 @@ impl Engine {
         self.orders.state_of(order_id)
     }
 
-    /// Our best resting quote prices (bid, ask), if any.
+    /// Our best resting quote prices (bid, ask), if any, as of the last event handled.
     pub fn best_quotes(&self) -> (Option<Ticks>, Option<Ticks>) {
-        let resting = |side: Side| {
-            self.orders.live().filter(move |order| order.purpose == OrderPurpose::Quote && order.side == side && order.is_resting())
-        };
-        (resting(Side::Buy).map(|order| order.price_ticks).max(), resting(Side::Sell).map(|order| order.price_ticks).min())
+        self.best_resting_quotes
     }
 
     // ----- event handlers -------------------------------------------------------
@@ -721,7 +718,7 @@ impl Engine {
             return true;
         }
         // A quote the market has run through must move even if fair value lags.
-        let (best_bid, best_ask) = self.best_quotes();
+        let (best_bid, best_ask) = self.resting_quote_prices();
         best_bid.is_some_and(|bid| bid >= touch.ask_ticks) || best_ask.is_some_and(|ask| ask <= touch.bid_ticks)
     }
 
@@ -836,6 +833,13 @@ impl Engine {
     /// One pass over live orders: our best resting quote each side, and whether both
     /// sides are quoted (for uptime).
     fn refresh_resting_quotes(&mut self) {
+        let (best_bid, best_ask) = self.resting_quote_prices();
+        self.best_resting_quotes = (best_bid, best_ask);
+        self.both_sides_quoted = best_bid.is_some() && best_ask.is_some();
+    }
+
+    /// Best prices of our resting quotes now (bid, ask).
+    fn resting_quote_prices(&self) -> (Option<Ticks>, Option<Ticks>) {
         let (mut best_bid, mut best_ask): (Option<Ticks>, Option<Ticks>) = (None, None);
         for order in self.orders.live().filter(|order| order.purpose == OrderPurpose::Quote && order.is_resting()) {
             match order.side {
@@ -843,8 +847,7 @@ impl Engine {
                 Side::Sell => best_ask = Some(best_ask.map_or(order.price_ticks, |ask| ask.min(order.price_ticks))),
             }
         }
-        self.best_resting_quotes = (best_bid, best_ask);
-        self.both_sides_quoted = best_bid.is_some() && best_ask.is_some();
+        (best_bid, best_ask)
     }
 
     // ----- sending ----------------------------------------------------------------
