@@ -67,6 +67,10 @@ impl BookView {
     pub fn apply(&mut self, market_data: &MarketData) {
         match market_data {
             MarketData::Snapshot { bids, asks } => self.replace(bids, asks),
+            MarketData::Delta { updates } if updates.len() > BULK_UPDATES => {
+                self.bids.merge(Side::Buy, updates);
+                self.asks.merge(Side::Sell, updates);
+            }
             MarketData::Delta { updates } => {
                 for update in updates {
                     self.apply_update(update);
@@ -135,11 +139,17 @@ impl BookView {
     }
 }
 
+/// Deltas with more updates than this are merged in one pass (a whole book moving
+/// at once) instead of inserted one by one.
+const BULK_UPDATES: usize = 32;
+
 /// A side's levels as (rank, size), ascending by rank, so the best is last. The
 /// rank is the price for bids and minus the price for asks (see [`rank`]).
 #[derive(Clone, Debug, Default)]
 struct SideLevels {
     levels: Vec<(Ticks, Lots)>,
+    /// Scratch space for [`SideLevels::merge`], kept to avoid allocating.
+    scratch: Vec<(Ticks, Lots)>,
 }
 
 /// Orders a side's prices worst to best: higher bids and lower asks are better.
@@ -180,6 +190,42 @@ impl SideLevels {
             Err(index) if size_lots > 0 => self.levels.insert(index, (rank, size_lots)),
             Err(_) => {}
         }
+    }
+
+    /// Applies `side`'s updates among `updates` as if one by one (the last update of
+    /// a price wins), in one merge pass.
+    fn merge(&mut self, side: Side, updates: &[LevelUpdate]) {
+        let mut changes = std::mem::take(&mut self.scratch);
+        changes.clear();
+        changes
+            .extend(updates.iter().filter(|update| update.side == side).map(|update| (rank(side, update.price_ticks), update.size_lots)));
+        if changes.is_empty() {
+            self.scratch = changes;
+            return;
+        }
+        // Stable, so among updates of one price the last listed stays last.
+        changes.sort_by_key(|&(rank, _)| rank);
+        let mut merged = Vec::with_capacity(self.levels.len() + changes.len());
+        let mut old = self.levels.iter().copied().peekable();
+        let mut index = 0;
+        while index < changes.len() {
+            let rank = changes[index].0;
+            while index + 1 < changes.len() && changes[index + 1].0 == rank {
+                index += 1;
+            }
+            let size_lots = changes[index].1;
+            while let Some(level) = old.next_if(|&(old_rank, _)| old_rank < rank) {
+                merged.push(level);
+            }
+            old.next_if(|&(old_rank, _)| old_rank == rank);
+            if size_lots > 0 {
+                merged.push((rank, size_lots));
+            }
+            index += 1;
+        }
+        merged.extend(old);
+        self.levels = merged;
+        self.scratch = changes;
     }
 
     /// Sets the best level: every better level goes.
@@ -327,7 +373,8 @@ mod tests {
         prop_oneof![
             1 => (prop::collection::vec(any_level(), 0..8), prop::collection::vec(any_level(), 0..8))
                 .prop_map(|(bids, asks)| MarketData::Snapshot { bids, asks }),
-            6 => prop::collection::vec(update, 0..4).prop_map(|updates| MarketData::Delta { updates }),
+            6 => prop::collection::vec(update.clone(), 0..4).prop_map(|updates| MarketData::Delta { updates }),
+            1 => prop::collection::vec(update, BULK_UPDATES..BULK_UPDATES + 40).prop_map(|updates| MarketData::Delta { updates }),
             1 => (any_level(), any_level()).prop_map(|(bid, ask)| MarketData::BestBidOffer { bid, ask }),
         ]
     }

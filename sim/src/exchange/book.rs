@@ -9,8 +9,6 @@
 //! refused (callers sweep first). Matching rules that involve order types, fees or
 //! reports live in `exchange/mod.rs`, not here.
 
-use std::collections::BTreeMap;
-
 use drydock_engine::port::{Level as PortLevel, LevelUpdate};
 use drydock_engine::{ClientOrderId, Lots, Side, Ticks};
 
@@ -64,28 +62,28 @@ pub struct Sweep {
 }
 
 /// The simulated market's book.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ExchangeBook {
-    bids: BTreeMap<Ticks, PriceLevel>,
-    asks: BTreeMap<Ticks, PriceLevel>,
+    bids: BookSide,
+    asks: BookSide,
     changes: Vec<LevelUpdate>,
+}
+
+impl Default for ExchangeBook {
+    fn default() -> Self {
+        ExchangeBook { bids: BookSide::new(Side::Buy), asks: BookSide::new(Side::Sell), changes: Vec::new() }
+    }
 }
 
 impl ExchangeBook {
     /// Best price on `side` (highest bid, lowest ask).
     pub fn best(&self, side: Side) -> Option<Ticks> {
-        match side {
-            Side::Buy => self.bids.last_key_value().map(|(price, _)| *price),
-            Side::Sell => self.asks.first_key_value().map(|(price, _)| *price),
-        }
+        self.side(side).best()
     }
 
     /// Worst (farthest from the touch) price on `side`.
     pub fn worst(&self, side: Side) -> Option<Ticks> {
-        match side {
-            Side::Buy => self.bids.first_key_value().map(|(price, _)| *price),
-            Side::Sell => self.asks.last_key_value().map(|(price, _)| *price),
-        }
+        self.side(side).worst()
     }
 
     /// Midpoint in fractional ticks, when both sides have depth.
@@ -95,52 +93,45 @@ impl ExchangeBook {
 
     /// Total size (others and ours) at a price.
     pub fn total_at(&self, side: Side, price_ticks: Ticks) -> Lots {
-        self.levels(side).get(&price_ticks).map_or(0, PriceLevel::total_lots)
+        self.side(side).get(price_ticks).map_or(0, PriceLevel::total_lots)
     }
 
     /// Total size of the best `levels` levels on `side`.
     pub fn depth_lots(&self, side: Side, levels: usize) -> Lots {
-        match side {
-            Side::Buy => self.bids.values().rev().take(levels).map(PriceLevel::total_lots).sum(),
-            Side::Sell => self.asks.values().take(levels).map(PriceLevel::total_lots).sum(),
-        }
+        self.side(side).best_first().take(levels).map(|(_, level)| level.total_lots()).sum()
     }
 
     /// Total size within `ticks` ticks behind (and at) the best price on `side`.
     pub fn depth_within_ticks(&self, side: Side, ticks: i64) -> Lots {
-        let Some(best) = self.best(side) else { return 0 };
-        match side {
-            Side::Buy => self.bids.range(best - ticks + 1..=best).map(|(_, level)| level.total_lots()).sum(),
-            Side::Sell => self.asks.range(best..best + ticks).map(|(_, level)| level.total_lots()).sum(),
-        }
+        self.side(side).within_ticks(ticks).map(|(_, level)| level.total_lots()).sum()
     }
 
-    /// Prices within `ticks` ticks behind (and at) the best price on `side`.
+    /// Prices within `ticks` ticks behind (and at) the best price on `side`, lowest first.
     pub fn prices_within_ticks(&self, side: Side, ticks: i64) -> Vec<Ticks> {
-        let Some(best) = self.best(side) else { return Vec::new() };
-        match side {
-            Side::Buy => self.bids.range(best - ticks + 1..=best).map(|(price, _)| *price).collect(),
-            Side::Sell => self.asks.range(best..best + ticks).map(|(price, _)| *price).collect(),
+        let mut prices: Vec<Ticks> = self.side(side).within_ticks(ticks).map(|(price, _)| price).collect();
+        if side == Side::Buy {
+            prices.reverse();
         }
+        prices
     }
 
     /// Number of price levels on `side`.
     pub fn level_count(&self, side: Side) -> usize {
-        self.levels(side).len()
+        self.side(side).levels.len()
     }
 
     /// Price of the `index`-th level from the touch (0 is the touch).
     pub fn price_at_index(&self, side: Side, index: usize) -> Option<Ticks> {
-        match side {
-            Side::Buy => self.bids.keys().rev().nth(index).copied(),
-            Side::Sell => self.asks.keys().nth(index).copied(),
-        }
+        let book_side = self.side(side);
+        let position = book_side.levels.len().checked_sub(index.checked_add(1)?)?;
+        Some(book_side.price(position))
     }
 
     /// The best `levels` levels per side, as the feed's snapshot.
     pub fn snapshot(&self, levels: usize) -> (Vec<PortLevel>, Vec<PortLevel>) {
         let side_levels = |side| {
-            self.iter_best_first(side)
+            self.side(side)
+                .best_first()
                 .take(levels)
                 .map(|(price_ticks, level)| PortLevel { price_ticks, size_lots: level.total_lots() })
                 .collect()
@@ -174,7 +165,7 @@ impl ExchangeBook {
         if size_lots <= 0 || price_ticks <= 0 || self.would_cross(side, price_ticks) {
             return false;
         }
-        let level = self.levels_mut(side).entry(price_ticks).or_default();
+        let level = self.side_mut(side).entry(price_ticks);
         level.others_lots += size_lots;
         let total_lots = level.total_lots();
         self.changes.push(LevelUpdate { side, price_ticks, size_lots: total_lots });
@@ -184,9 +175,10 @@ impl ExchangeBook {
     /// Removes up to `size_lots` of others' size at a price; our queue positions
     /// improve as the queue model says. Returns the size removed.
     pub fn cancel_others(&mut self, side: Side, price_ticks: Ticks, size_lots: Lots, queue_model: &dyn QueueModel) -> Lots {
-        let Some(level) = self.levels_mut(side).get_mut(&price_ticks) else {
+        let Ok(index) = self.side(side).find(price_ticks) else {
             return 0;
         };
+        let level = &mut self.side_mut(side).levels[index].1;
         let removed = size_lots.min(level.others_lots);
         if removed <= 0 {
             return 0;
@@ -196,45 +188,47 @@ impl ExchangeBook {
             order.ahead_lots = queue_model.ahead_after_cancel(order.ahead_lots, others_before, removed).clamp(0, order.ahead_lots);
         }
         level.others_lots -= removed;
-        self.prune_and_record(side, price_ticks);
+        self.prune_and_record_at(side, index);
         removed
     }
 
     /// Rests one of our orders at the back of the queue at its price.
     pub fn add_ours(&mut self, side: Side, price_ticks: Ticks, order_id: ClientOrderId, size_lots: Lots) {
-        let level = self.levels_mut(side).entry(price_ticks).or_default();
+        let level = self.side_mut(side).entry(price_ticks);
         let ahead_lots = level.others_lots;
         level.ours.push(QueuedOrder { order_id, leaves_lots: size_lots, ahead_lots });
-        self.record(side, price_ticks);
+        let total_lots = level.total_lots();
+        self.changes.push(LevelUpdate { side, price_ticks, size_lots: total_lots });
     }
 
     /// Removes one of our orders; returns its open size if it was there.
     pub fn remove_ours(&mut self, side: Side, price_ticks: Ticks, order_id: ClientOrderId) -> Option<Lots> {
-        let level = self.levels_mut(side).get_mut(&price_ticks)?;
-        let index = level.ours.iter().position(|order| order.order_id == order_id)?;
-        let order = level.ours.remove(index);
-        self.prune_and_record(side, price_ticks);
+        let index = self.side(side).find(price_ticks).ok()?;
+        let level = &mut self.side_mut(side).levels[index].1;
+        let position = level.ours.iter().position(|order| order.order_id == order_id)?;
+        let order = level.ours.remove(position);
+        self.prune_and_record_at(side, index);
         Some(order.leaves_lots)
     }
 
     /// Shrinks one of our orders in place (keeps its queue position).
     pub fn reduce_ours(&mut self, side: Side, price_ticks: Ticks, order_id: ClientOrderId, leaves_lots: Lots) {
-        if let Some(order) =
-            self.levels_mut(side).get_mut(&price_ticks).and_then(|level| level.ours.iter_mut().find(|order| order.order_id == order_id))
-        {
+        let Ok(index) = self.side(side).find(price_ticks) else {
+            self.changes.push(LevelUpdate { side, price_ticks, size_lots: 0 });
+            return;
+        };
+        if let Some(order) = self.side_mut(side).levels[index].1.ours.iter_mut().find(|order| order.order_id == order_id) {
             order.leaves_lots = leaves_lots;
         }
-        self.prune_and_record(side, price_ticks);
+        self.prune_and_record_at(side, index);
     }
 
     /// True when one of our orders rests on `side` at a price an aggressive order on
     /// the other side limited at `limit_ticks` would reach.
     pub fn ours_within(&self, side: Side, limit_ticks: Ticks) -> bool {
-        self.iter_best_first(side)
-            .take_while(|(price, _)| match side {
-                Side::Buy => *price >= limit_ticks,
-                Side::Sell => *price <= limit_ticks,
-            })
+        self.side(side)
+            .best_first()
+            .take_while(|(price, _)| reaches(side, *price, limit_ticks, true))
             .any(|(_, level)| !level.ours.is_empty())
     }
 
@@ -246,67 +240,108 @@ impl ExchangeBook {
         let mut remaining = size_lots;
         while remaining > 0 {
             let Some(price_ticks) = self.best(resting) else { break };
-            let beyond_limit = limit_ticks.is_some_and(|limit| match aggressor {
-                Side::Buy => price_ticks > limit,
-                Side::Sell => price_ticks < limit,
-            });
-            if beyond_limit {
+            if limit_ticks.is_some_and(|limit| !reaches(resting, price_ticks, limit, true)) {
                 break;
             }
-            let level = self.levels_mut(resting).get_mut(&price_ticks).expect("best level exists");
-            let taken = take_from_level(level, price_ticks, remaining, &mut sweep.passive_fills);
+            let book_side = self.side_mut(resting);
+            let index = book_side.levels.len() - 1;
+            let taken = take_from_level(&mut book_side.levels[index].1, price_ticks, remaining, &mut sweep.passive_fills);
             if taken == 0 {
                 break;
             }
             remaining -= taken;
             sweep.traded_lots += taken;
             sweep.prints.push((price_ticks, taken));
-            self.prune_and_record(resting, price_ticks);
+            self.prune_and_record_at(resting, index);
         }
         sweep
     }
 
     /// Others' size at a price.
     pub fn others_at(&self, side: Side, price_ticks: Ticks) -> Lots {
-        self.levels(side).get(&price_ticks).map_or(0, |level| level.others_lots)
+        self.side(side).get(price_ticks).map_or(0, |level| level.others_lots)
     }
 
-    /// Prices on `side` where others have size.
+    /// Prices on `side` where others have size, lowest first.
     pub fn others_prices(&self, side: Side) -> Vec<Ticks> {
-        self.levels(side).iter().filter(|(_, level)| level.others_lots > 0).map(|(price, _)| *price).collect()
+        self.side(side).lowest_first().filter(|(_, level)| level.others_lots > 0).map(|(price, _)| price).collect()
     }
 
     /// Shrinks others' size at a level to `size_lots` if it is larger (a recorded
     /// decrease); our queue positions move as the queue model says. One lookup.
     pub fn shrink_others_to(&mut self, side: Side, price_ticks: Ticks, size_lots: Lots, queue_model: &dyn QueueModel) {
-        let levels = self.levels_mut(side);
-        let Some(level) = levels.get_mut(&price_ticks) else { return };
+        if let Some(index) = self.shrink_in_place(side, price_ticks, size_lots, queue_model) {
+            self.prune_and_record_at(side, index);
+        }
+    }
+
+    /// As [`ExchangeBook::shrink_others_to`], but an emptied level stays (empty, and
+    /// invisible to nothing but lookups of its own price) until
+    /// [`ExchangeBook::purge_empty_levels`]: replacing a whole book this way moves
+    /// each side's vector once instead of once per level.
+    pub fn shrink_others_to_in_bulk(&mut self, side: Side, price_ticks: Ticks, size_lots: Lots, queue_model: &dyn QueueModel) {
+        if let Some(index) = self.shrink_in_place(side, price_ticks, size_lots, queue_model) {
+            let total_lots = self.side(side).levels[index].1.total_lots();
+            self.changes.push(LevelUpdate { side, price_ticks, size_lots: total_lots.max(0) });
+        }
+    }
+
+    /// Drops the levels [`ExchangeBook::shrink_others_to_in_bulk`] emptied.
+    pub fn purge_empty_levels(&mut self) {
+        for book_side in [&mut self.bids, &mut self.asks] {
+            book_side.levels.retain(|(_, level)| level.total_lots() > 0);
+        }
+    }
+
+    /// Shrinks others' size at a level; the index of the level when it changed.
+    fn shrink_in_place(&mut self, side: Side, price_ticks: Ticks, size_lots: Lots, queue_model: &dyn QueueModel) -> Option<usize> {
+        let index = self.side(side).find(price_ticks).ok()?;
+        let level = &mut self.side_mut(side).levels[index].1;
         if size_lots >= level.others_lots {
-            return;
+            return None;
         }
         let (others_before, removed) = (level.others_lots, level.others_lots - size_lots.max(0));
         for order in &mut level.ours {
             order.ahead_lots = queue_model.ahead_after_cancel(order.ahead_lots, others_before, removed).clamp(0, order.ahead_lots);
         }
         level.others_lots -= removed;
-        let total_lots = level.total_lots();
-        if total_lots <= 0 {
-            levels.remove(&price_ticks);
-        }
-        self.changes.push(LevelUpdate { side, price_ticks, size_lots: total_lots.max(0) });
+        Some(index)
     }
 
     /// Grows others' size at a level to `size_lots` if it is smaller (a recorded
     /// increase joins the back of the queue). Refused (false) when a new level would
     /// cross the book.
     pub fn grow_others_to(&mut self, side: Side, price_ticks: Ticks, size_lots: Lots) -> bool {
+        self.grow(side, price_ticks, size_lots, false)
+    }
+
+    /// As [`ExchangeBook::grow_others_to`], but a new level waits, unseen, until
+    /// [`ExchangeBook::merge_deferred_levels`] merges all of `side`'s at once. Until
+    /// then nothing may read `side`, and each price may be grown once.
+    pub fn grow_others_to_in_bulk(&mut self, side: Side, price_ticks: Ticks, size_lots: Lots) -> bool {
+        self.grow(side, price_ticks, size_lots, true)
+    }
+
+    /// Merges the levels [`ExchangeBook::grow_others_to_in_bulk`] deferred on `side`.
+    pub fn merge_deferred_levels(&mut self, side: Side) {
+        self.side_mut(side).merge_deferred();
+    }
+
+    fn grow(&mut self, side: Side, price_ticks: Ticks, size_lots: Lots, defer_new_levels: bool) -> bool {
         if price_ticks <= 0 || size_lots <= 0 {
             return true;
         }
-        if !self.levels(side).contains_key(&price_ticks) && self.would_cross(side, price_ticks) {
-            return false;
-        }
-        let level = self.levels_mut(side).entry(price_ticks).or_default();
+        let index = match self.side(side).find(price_ticks) {
+            Ok(index) => index,
+            Err(_) if self.would_cross(side, price_ticks) => return false,
+            Err(_) if defer_new_levels => {
+                self.side_mut(side).defer(price_ticks, size_lots);
+                self.changes.push(LevelUpdate { side, price_ticks, size_lots });
+                return true;
+            }
+            Err(index) => self.side_mut(side).insert_at(index, price_ticks),
+        };
+        let level = &mut self.side_mut(side).levels[index].1;
         if size_lots <= level.others_lots {
             return true;
         }
@@ -319,74 +354,165 @@ impl ExchangeBook {
     /// Our orders resting on `side` that aggressive flow from the other side limited
     /// at `limit_ticks` reaches (at the limit too when `inclusive`): (id, price, open size).
     pub fn ours_reached(&self, side: Side, limit_ticks: Ticks, inclusive: bool) -> Vec<(ClientOrderId, Ticks, Lots)> {
-        let range = match (side, inclusive) {
-            (Side::Buy, true) => self.bids.range(limit_ticks..),
-            (Side::Buy, false) => self.bids.range(limit_ticks.saturating_add(1)..),
-            (Side::Sell, true) => self.asks.range(..=limit_ticks),
-            (Side::Sell, false) => self.asks.range(..limit_ticks),
-        };
         // Best price first, as aggressive flow would reach them; queue order within a level.
-        let levels: Box<dyn Iterator<Item = (&Ticks, &PriceLevel)>> =
-            if side == Side::Buy { Box::new(range.rev()) } else { Box::new(range) };
-        levels.flat_map(|(price, level)| level.ours.iter().map(move |order| (order.order_id, *price, order.leaves_lots))).collect()
+        self.side(side)
+            .best_first()
+            .take_while(|(price, _)| reaches(side, *price, limit_ticks, inclusive))
+            .flat_map(|(price, level)| level.ours.iter().map(move |order| (order.order_id, price, order.leaves_lots)))
+            .collect()
     }
 
     /// A trade of `size_lots` against the queue of one level of `resting` side, in
     /// queue order (others ahead of our orders first); other levels are untouched.
     pub fn trade_at(&mut self, resting: Side, price_ticks: Ticks, size_lots: Lots) -> Vec<PassiveFill> {
         let mut fills = Vec::new();
-        if let Some(level) = self.levels_mut(resting).get_mut(&price_ticks) {
-            take_from_level(level, price_ticks, size_lots, &mut fills);
-            self.prune_and_record(resting, price_ticks);
+        if let Ok(index) = self.side(resting).find(price_ticks) {
+            take_from_level(&mut self.side_mut(resting).levels[index].1, price_ticks, size_lots, &mut fills);
+            self.prune_and_record_at(resting, index);
         }
         fills
     }
 
-    /// Our resting orders, with their prices, on both sides.
+    /// Our resting orders, with their prices, on both sides (bids then asks, each
+    /// lowest price first).
     pub fn our_orders(&self) -> impl Iterator<Item = (Side, Ticks, &QueuedOrder)> {
-        let bids = self.bids.iter().flat_map(|(price, level)| level.ours.iter().map(move |order| (Side::Buy, *price, order)));
-        let asks = self.asks.iter().flat_map(|(price, level)| level.ours.iter().map(move |order| (Side::Sell, *price, order)));
+        let bids = self.bids.lowest_first().flat_map(|(price, level)| level.ours.iter().map(move |order| (Side::Buy, price, order)));
+        let asks = self.asks.lowest_first().flat_map(|(price, level)| level.ours.iter().map(move |order| (Side::Sell, price, order)));
         bids.chain(asks)
     }
 
-    fn levels(&self, side: Side) -> &BTreeMap<Ticks, PriceLevel> {
+    fn side(&self, side: Side) -> &BookSide {
         match side {
             Side::Buy => &self.bids,
             Side::Sell => &self.asks,
         }
     }
 
-    fn levels_mut(&mut self, side: Side) -> &mut BTreeMap<Ticks, PriceLevel> {
+    fn side_mut(&mut self, side: Side) -> &mut BookSide {
         match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         }
     }
 
-    fn iter_best_first(&self, side: Side) -> Box<dyn Iterator<Item = (Ticks, &PriceLevel)> + '_> {
-        match side {
-            Side::Buy => Box::new(self.bids.iter().rev().map(|(price, level)| (*price, level))),
-            Side::Sell => Box::new(self.asks.iter().map(|(price, level)| (*price, level))),
+    /// Drops the level at `index` if it is empty and records its total.
+    fn prune_and_record_at(&mut self, side: Side, index: usize) {
+        let book_side = self.side_mut(side);
+        let price_ticks = book_side.price(index);
+        let total_lots = book_side.levels[index].1.total_lots();
+        if total_lots <= 0 {
+            book_side.levels.remove(index);
+        }
+        self.changes.push(LevelUpdate { side, price_ticks, size_lots: total_lots.max(0) });
+    }
+}
+
+/// True when a resting price on `side` is reached by aggressive flow limited at
+/// `limit_ticks` (at the limit too when `inclusive`).
+fn reaches(side: Side, price_ticks: Ticks, limit_ticks: Ticks, inclusive: bool) -> bool {
+    match side {
+        Side::Buy => price_ticks > limit_ticks || (inclusive && price_ticks == limit_ticks),
+        Side::Sell => price_ticks < limit_ticks || (inclusive && price_ticks == limit_ticks),
+    }
+}
+
+/// One side's levels in a vector sorted worst to best, so the touch is the last
+/// element and the changes near it (most of them) move few elements. Levels are
+/// kept by rank: the price for bids, minus the price for asks.
+#[derive(Clone, Debug)]
+struct BookSide {
+    side: Side,
+    levels: Vec<(Ticks, PriceLevel)>,
+    /// New levels of a bulk update, not yet merged into `levels`.
+    deferred: Vec<(Ticks, PriceLevel)>,
+}
+
+impl BookSide {
+    fn new(side: Side) -> Self {
+        BookSide { side, levels: Vec::new(), deferred: Vec::new() }
+    }
+
+    fn defer(&mut self, price_ticks: Ticks, others_lots: Lots) {
+        self.deferred.push((self.rank(price_ticks), PriceLevel { others_lots, ours: Vec::new() }));
+    }
+
+    /// Merges the deferred levels (all at prices `levels` lacks) in one pass.
+    fn merge_deferred(&mut self) {
+        if self.deferred.is_empty() {
+            return;
+        }
+        self.deferred.sort_unstable_by_key(|(rank, _)| *rank);
+        let mut merged = Vec::with_capacity(self.levels.len() + self.deferred.len());
+        let mut existing = std::mem::take(&mut self.levels).into_iter().peekable();
+        for (rank, level) in self.deferred.drain(..) {
+            while let Some(earlier) = existing.next_if(|(existing_rank, _)| *existing_rank < rank) {
+                merged.push(earlier);
+            }
+            merged.push((rank, level));
+        }
+        merged.extend(existing);
+        self.levels = merged;
+    }
+
+    /// Rank of a price, and price of a rank (the map is its own inverse).
+    fn rank(&self, ticks: Ticks) -> Ticks {
+        match self.side {
+            Side::Buy => ticks,
+            Side::Sell => -ticks,
         }
     }
 
-    fn record(&mut self, side: Side, price_ticks: Ticks) {
-        let size_lots = self.total_at(side, price_ticks);
-        self.changes.push(LevelUpdate { side, price_ticks, size_lots });
+    fn price(&self, index: usize) -> Ticks {
+        self.rank(self.levels[index].0)
     }
 
-    /// Drops the level if it is empty and records its total (one lookup when it stays).
-    fn prune_and_record(&mut self, side: Side, price_ticks: Ticks) {
-        let levels = self.levels_mut(side);
-        let total_lots = match levels.get(&price_ticks) {
-            Some(level) if level.total_lots() > 0 => level.total_lots(),
-            Some(_) => {
-                levels.remove(&price_ticks);
-                0
-            }
-            None => 0,
+    fn find(&self, price_ticks: Ticks) -> Result<usize, usize> {
+        let rank = self.rank(price_ticks);
+        self.levels.binary_search_by_key(&rank, |(rank, _)| *rank)
+    }
+
+    fn get(&self, price_ticks: Ticks) -> Option<&PriceLevel> {
+        self.find(price_ticks).ok().map(|index| &self.levels[index].1)
+    }
+
+    /// The level at a price, created empty if absent.
+    fn entry(&mut self, price_ticks: Ticks) -> &mut PriceLevel {
+        let index = match self.find(price_ticks) {
+            Ok(index) => index,
+            Err(index) => self.insert_at(index, price_ticks),
         };
-        self.changes.push(LevelUpdate { side, price_ticks, size_lots: total_lots });
+        &mut self.levels[index].1
+    }
+
+    fn insert_at(&mut self, index: usize, price_ticks: Ticks) -> usize {
+        self.levels.insert(index, (self.rank(price_ticks), PriceLevel::default()));
+        index
+    }
+
+    fn best(&self) -> Option<Ticks> {
+        self.levels.last().map(|(rank, _)| self.rank(*rank))
+    }
+
+    fn worst(&self) -> Option<Ticks> {
+        self.levels.first().map(|(rank, _)| self.rank(*rank))
+    }
+
+    fn best_first(&self) -> impl Iterator<Item = (Ticks, &PriceLevel)> {
+        self.levels.iter().rev().map(|(rank, level)| (self.rank(*rank), level))
+    }
+
+    /// Levels within `ticks` of the best (the best included), best first.
+    fn within_ticks(&self, ticks: i64) -> impl Iterator<Item = (Ticks, &PriceLevel)> {
+        let best_rank = self.levels.last().map_or(0, |(rank, _)| *rank);
+        self.levels.iter().rev().take_while(move |(rank, _)| best_rank - rank < ticks).map(|(rank, level)| (self.rank(*rank), level))
+    }
+
+    fn lowest_first(&self) -> Box<dyn Iterator<Item = (Ticks, &PriceLevel)> + '_> {
+        let levels = self.levels.iter().map(|(rank, level)| (self.rank(*rank), level));
+        match self.side {
+            Side::Buy => Box::new(levels),
+            Side::Sell => Box::new(levels.rev()),
+        }
     }
 }
 
@@ -425,6 +551,7 @@ fn take_from_level(level: &mut PriceLevel, price_ticks: Ticks, wanted: Lots, fil
 mod tests {
     use super::*;
     use crate::exchange::queue::ProportionalCancels;
+    use proptest::prelude::*;
 
     fn book() -> ExchangeBook {
         let mut book = ExchangeBook::default();
@@ -495,5 +622,61 @@ mod tests {
                 LevelUpdate { side: Side::Buy, price_ticks: 99, size_lots: 15 }
             ]
         );
+    }
+
+    /// A book with others' size at `levels` (bids below 100, asks above) and one of
+    /// our orders at each side's third level.
+    fn seeded(levels: &[(Side, Ticks, Lots)]) -> ExchangeBook {
+        let mut book = ExchangeBook::default();
+        for &(side, price_ticks, size_lots) in levels {
+            book.add_others(side, price_ticks, size_lots);
+        }
+        for (side, order_id) in [(Side::Buy, 1), (Side::Sell, 2)] {
+            if let Some(price_ticks) = book.price_at_index(side, 2) {
+                book.add_ours(side, price_ticks, ClientOrderId(order_id), 3);
+            }
+        }
+        book.take_changes(&mut Vec::new());
+        book
+    }
+
+    fn side_levels() -> impl Strategy<Value = Vec<(Side, Ticks, Lots)>> {
+        let bids = prop::collection::vec((60i64..100, 0i64..9), 0..30)
+            .prop_map(|levels| levels.into_iter().map(|(price, size)| (Side::Buy, price, size)).collect::<Vec<_>>());
+        let asks = prop::collection::vec((101i64..140, 0i64..9), 0..30)
+            .prop_map(|levels| levels.into_iter().map(|(price, size)| (Side::Sell, price, size)).collect::<Vec<_>>());
+        (bids, asks).prop_map(|(bids, asks)| bids.into_iter().chain(asks).collect())
+    }
+
+    proptest! {
+        #[test]
+        fn bulk_replacement_matches_level_by_level(start in side_levels(), target in side_levels()) {
+            let mut updates: std::collections::BTreeMap<(Side, Ticks), Lots> = std::collections::BTreeMap::new();
+            for &(side, price, size) in &target {
+                updates.insert((side, price), size);
+            }
+            let (mut one_by_one, mut bulk) = (seeded(&start), seeded(&start));
+            for (&(side, price), &size) in &updates {
+                one_by_one.shrink_others_to(side, price, size, &ProportionalCancels);
+                bulk.shrink_others_to_in_bulk(side, price, size, &ProportionalCancels);
+            }
+            bulk.purge_empty_levels();
+            for (&(side, price), &size) in &updates {
+                if side == Side::Sell {
+                    // The bids' new levels are merged before anything reads the bids.
+                    bulk.merge_deferred_levels(Side::Buy);
+                }
+                prop_assert_eq!(one_by_one.grow_others_to(side, price, size), bulk.grow_others_to_in_bulk(side, price, size));
+            }
+            bulk.merge_deferred_levels(Side::Buy);
+            bulk.merge_deferred_levels(Side::Sell);
+            prop_assert_eq!(one_by_one.snapshot(usize::MAX), bulk.snapshot(usize::MAX));
+            let (mut left, mut right) = (Vec::new(), Vec::new());
+            one_by_one.take_changes(&mut left);
+            bulk.take_changes(&mut right);
+            prop_assert_eq!(left, right);
+            let ours = |book: &ExchangeBook| book.our_orders().map(|(side, price, order)| (side, price, order.clone())).collect::<Vec<_>>();
+            prop_assert_eq!(ours(&one_by_one), ours(&bulk));
+        }
     }
 }

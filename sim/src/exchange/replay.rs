@@ -17,6 +17,14 @@ use super::book::PassiveFill;
 use super::{ExchangeOutput, MockExchange};
 use crate::replay::tape::TapeLevel;
 
+/// Whether a batch of level updates is a whole book (each level once, sides in
+/// order), applied in bulk.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Bulk {
+    Yes,
+    No,
+}
+
 impl MockExchange {
     /// Replaces others' whole book with `levels`, shifted by `shift_ticks`.
     pub fn replay_book(&mut self, levels: &[TapeLevel], shift_ticks: Ticks, out: &mut ExchangeOutput) {
@@ -30,14 +38,14 @@ impl MockExchange {
             target.insert((level.side, level.price_ticks + shift_ticks), level.size_lots);
         }
         let updates: Vec<(Side, Ticks, Lots)> = target.into_iter().map(|((side, price), size)| (side, price, size)).collect();
-        self.replay_levels(&updates, out);
+        self.replay_levels(&updates, Bulk::Yes, out);
     }
 
     /// Applies a recorded diff, shifted by `shift_ticks`.
     pub fn replay_depth(&mut self, levels: &[TapeLevel], shift_ticks: Ticks, out: &mut ExchangeOutput) {
         let updates: Vec<(Side, Ticks, Lots)> =
             levels.iter().map(|level| (level.side, level.price_ticks + shift_ticks, level.size_lots)).collect();
-        self.replay_levels(&updates, out);
+        self.replay_levels(&updates, Bulk::No, out);
     }
 
     /// A recorded trade (already shifted): printed to the feed; it fills our orders
@@ -55,13 +63,25 @@ impl MockExchange {
     }
 
     /// Sets others' size at each level: decreases first (so the book never crosses
-    /// on the way), then increases, each after filling our orders it reaches.
-    fn replay_levels(&mut self, updates: &[(Side, Ticks, Lots)], out: &mut ExchangeOutput) {
+    /// on the way), then increases, each after filling our orders it reaches. In
+    /// bulk (a whole book, each level once) emptied and new levels are removed and
+    /// merged per side at once, with the same outcome and the same feed.
+    fn replay_levels(&mut self, updates: &[(Side, Ticks, Lots)], bulk: Bulk, out: &mut ExchangeOutput) {
         for &(side, price_ticks, size_lots) in updates {
-            self.book.shrink_others_to(side, price_ticks, size_lots, self.queue_model.as_ref());
+            match bulk {
+                Bulk::Yes => self.book.shrink_others_to_in_bulk(side, price_ticks, size_lots, self.queue_model.as_ref()),
+                Bulk::No => self.book.shrink_others_to(side, price_ticks, size_lots, self.queue_model.as_ref()),
+            }
         }
+        self.book.purge_empty_levels();
         let mut ours = self.our_touch();
+        let mut deferred_side: Option<Side> = None;
         for &(side, price_ticks, size_lots) in updates {
+            // Whatever reads a side next must see its new levels.
+            if let Some(deferred) = deferred_side.filter(|&deferred| deferred != side) {
+                self.book.merge_deferred_levels(deferred);
+                deferred_side = None;
+            }
             // A level that reaches our resting order is new (the book was uncrossed),
             // so any size there is an increase.
             let reaches_ours = size_lots > 0
@@ -73,8 +93,17 @@ impl MockExchange {
                 self.fill_reached(side.opposite(), price_ticks, true, out);
                 ours = self.our_touch();
             }
-            let added = self.book.grow_others_to(side, price_ticks, size_lots);
+            let added = match bulk {
+                Bulk::Yes => {
+                    deferred_side = Some(side);
+                    self.book.grow_others_to_in_bulk(side, price_ticks, size_lots)
+                }
+                Bulk::No => self.book.grow_others_to(side, price_ticks, size_lots),
+            };
             debug_assert!(added, "a recorded level crossed others' book at {side:?} {price_ticks}");
+        }
+        if let Some(deferred) = deferred_side {
+            self.book.merge_deferred_levels(deferred);
         }
         self.flush_changes(out);
     }
