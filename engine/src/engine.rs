@@ -84,6 +84,8 @@ pub struct Engine {
     both_sides_quoted: bool,
     both_sides_quoted_ns: Nanos,
     best_resting_quotes: (Option<Ticks>, Option<Ticks>),
+    /// The order-tracker version `best_resting_quotes` was computed at.
+    resting_quotes_version: Option<u64>,
     pnl_peak: f64,
     max_drawdown: f64,
     max_inventory_abs: Lots,
@@ -139,6 +141,7 @@ impl Engine {
             both_sides_quoted: false,
             both_sides_quoted_ns: 0,
             best_resting_quotes: (None, None),
+            resting_quotes_version: None,
             pnl_peak: 0.0,
             max_drawdown: 0.0,
             max_inventory_abs: 0,
@@ -718,7 +721,8 @@ impl Engine {
             return true;
         }
         // A quote the market has run through must move even if fair value lags.
-        let (best_bid, best_ask) = self.resting_quote_prices();
+        let (best_bid, best_ask) =
+            if self.resting_quotes_version == Some(self.orders.version()) { self.best_resting_quotes } else { self.resting_quote_prices() };
         best_bid.is_some_and(|bid| bid >= touch.ask_ticks) || best_ask.is_some_and(|ask| ask <= touch.bid_ticks)
     }
 
@@ -833,6 +837,10 @@ impl Engine {
     /// One pass over live orders: our best resting quote each side, and whether both
     /// sides are quoted (for uptime).
     fn refresh_resting_quotes(&mut self) {
+        if self.resting_quotes_version == Some(self.orders.version()) {
+            return;
+        }
+        self.resting_quotes_version = Some(self.orders.version());
         let (best_bid, best_ask) = self.resting_quote_prices();
         self.best_resting_quotes = (best_bid, best_ask);
         self.both_sides_quoted = best_bid.is_some() && best_ask.is_some();

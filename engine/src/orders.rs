@@ -122,12 +122,25 @@ pub struct OrderTracker {
     finished_order: VecDeque<ClientOrderId>,
     seen_fill_ids: BTreeSet<u64>,
     seen_fill_order: VecDeque<u64>,
+    /// Counts changes to `live` (any mutable access), so callers can cache what
+    /// they derive from the live orders.
+    version: u64,
 }
 
 /// How many finished orders and fill ids are remembered for late and duplicate reports.
 pub const MEMORY_CAPACITY: usize = 65_536;
 
 impl OrderTracker {
+    /// Changes when the live orders may have changed.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn live_mut(&mut self) -> &mut BTreeMap<ClientOrderId, OrderRecord> {
+        self.version += 1;
+        &mut self.live
+    }
+
     /// Live (non-terminal) orders by id.
     pub fn live(&self) -> impl Iterator<Item = &OrderRecord> {
         self.live.values()
@@ -150,12 +163,12 @@ impl OrderTracker {
 
     /// Records a new order that was just sent.
     pub fn insert_new(&mut self, order: OrderRecord) {
-        self.live.insert(order.order_id, order);
+        self.live_mut().insert(order.order_id, order);
     }
 
     /// Marks a cancel as sent; false when the order is not live or already pending cancel.
     pub fn mark_cancel_sent(&mut self, order_id: ClientOrderId, now_ns: Nanos) -> bool {
-        match self.live.get_mut(&order_id) {
+        match self.live_mut().get_mut(&order_id) {
             Some(order) if order.state != OrderState::PendingCancel => {
                 order.state = OrderState::PendingCancel;
                 order.last_request_ns = now_ns;
@@ -168,7 +181,7 @@ impl OrderTracker {
 
     /// Restarts the timeout clock of a request that timed out and is being repeated.
     pub fn mark_timeout(&mut self, order_id: ClientOrderId, now_ns: Nanos) {
-        if let Some(order) = self.live.get_mut(&order_id) {
+        if let Some(order) = self.live_mut().get_mut(&order_id) {
             order.last_request_ns = now_ns;
             order.timeout_counted = false;
         }
@@ -176,7 +189,7 @@ impl OrderTracker {
 
     /// Marks a replace to `total_size_lots` (filled + open) as sent.
     pub fn mark_replace_sent(&mut self, order_id: ClientOrderId, price_ticks: Ticks, total_size_lots: Lots, now_ns: Nanos) {
-        if let Some(order) = self.live.get_mut(&order_id) {
+        if let Some(order) = self.live_mut().get_mut(&order_id) {
             order.pending_replace = Some((price_ticks, total_size_lots));
             order.last_request_ns = now_ns;
             order.timeout_counted = false;
@@ -185,7 +198,7 @@ impl OrderTracker {
 
     /// Applies an acknowledgement of a new order.
     pub fn on_accepted(&mut self, order_id: ClientOrderId) -> ReportOutcome {
-        let Some(order) = self.live.get_mut(&order_id) else {
+        let Some(order) = self.live_mut().get_mut(&order_id) else {
             return self.absent(order_id);
         };
         order.acknowledged = true;
@@ -224,7 +237,7 @@ impl OrderTracker {
 
     /// Applies a (deduplicated) fill to the order's state.
     pub fn on_fill(&mut self, order_id: ClientOrderId, size_lots: Lots) -> ReportOutcome {
-        let Some(order) = self.live.get_mut(&order_id) else {
+        let Some(order) = self.live_mut().get_mut(&order_id) else {
             return self.absent(order_id);
         };
         order.acknowledged = true;
@@ -251,7 +264,7 @@ impl OrderTracker {
 
     /// Applies a cancel reject: the order goes back to where it was.
     pub fn on_cancel_rejected(&mut self, order_id: ClientOrderId) -> ReportOutcome {
-        let Some(order) = self.live.get_mut(&order_id) else {
+        let Some(order) = self.live_mut().get_mut(&order_id) else {
             return self.absent(order_id);
         };
         if order.state == OrderState::PendingCancel {
@@ -266,7 +279,7 @@ impl OrderTracker {
 
     /// Applies a replace acknowledgement: new price, open size as the venue says.
     pub fn on_replaced(&mut self, order_id: ClientOrderId, price_ticks: Ticks, leaves_lots: Lots) -> ReportOutcome {
-        let Some(order) = self.live.get_mut(&order_id) else {
+        let Some(order) = self.live_mut().get_mut(&order_id) else {
             return self.absent(order_id);
         };
         order.acknowledged = true;
@@ -281,7 +294,7 @@ impl OrderTracker {
 
     /// Applies a replace reject: the order keeps its old price and size.
     pub fn on_replace_rejected(&mut self, order_id: ClientOrderId) -> ReportOutcome {
-        let Some(order) = self.live.get_mut(&order_id) else {
+        let Some(order) = self.live_mut().get_mut(&order_id) else {
             return self.absent(order_id);
         };
         order.pending_replace = None;
@@ -293,7 +306,7 @@ impl OrderTracker {
 
     /// Overwrites a live order's price and open size with the venue's (reconciliation).
     pub fn adopt_venue_view(&mut self, order_id: ClientOrderId, price_ticks: Ticks, leaves_lots: Lots) {
-        if let Some(order) = self.live.get_mut(&order_id) {
+        if let Some(order) = self.live_mut().get_mut(&order_id) {
             order.price_ticks = price_ticks;
             order.leaves_lots = leaves_lots;
             order.pending_replace = None;
@@ -307,7 +320,7 @@ impl OrderTracker {
     /// Ends a live order with a terminal state.
     pub fn finish(&mut self, order_id: ClientOrderId, state: OrderState) {
         debug_assert!(state.is_terminal());
-        if self.live.remove(&order_id).is_none() {
+        if self.live_mut().remove(&order_id).is_none() {
             return;
         }
         self.finished.insert(order_id, state);

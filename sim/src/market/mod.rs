@@ -40,6 +40,8 @@ pub struct MarketGenerator {
     config: MarketConfig,
     injections: Injections,
     log_base_price: f64,
+    /// `exp(log_base_price) / tick_size`, kept in step with `log_base_price`.
+    base_fundamental_ticks: f64,
     stressed: bool,
     hawkes: Hawkes,
     price_rng: ChaCha8Rng,
@@ -74,6 +76,7 @@ impl MarketGenerator {
             config: config.clone(),
             injections: Injections::new(events),
             log_base_price: config.initial_price.ln(),
+            base_fundamental_ticks: config.initial_price.ln().exp() / config.instrument.tick_size,
             stressed: false,
             hawkes: Hawkes::default(),
             price_rng: root.stream("market.price"),
@@ -98,7 +101,12 @@ impl MarketGenerator {
 
     /// Fundamental price at `now_ns` in fractional ticks.
     pub fn fundamental_ticks(&self, now_ns: Nanos) -> f64 {
-        (self.log_base_price + self.injections.crash_log_offset(now_ns)).exp() / self.config.instrument.tick_size
+        let crash_log_offset = self.injections.crash_log_offset(now_ns);
+        if crash_log_offset == 0.0 {
+            // exp(x + 0) is exp(x): the same value without the exponential.
+            return self.base_fundamental_ticks;
+        }
+        (self.log_base_price + crash_log_offset).exp() / self.config.instrument.tick_size
     }
 
     /// Builds the starting book: `initial_levels` a side, depth decaying from the touch.
@@ -127,6 +135,7 @@ impl MarketGenerator {
             log_return += jump * self.config.jump_std_bps / 10_000.0;
         }
         self.log_base_price += log_return;
+        self.base_fundamental_ticks = self.log_base_price.exp() / self.config.instrument.tick_size;
         let fundamental = self.fundamental_ticks(now_ns);
         if let Some(swept) = self.injections.crash_swept_side(now_ns) {
             // Panic flow keeps pace with the collapse: everything resting beyond the
