@@ -21,7 +21,7 @@ use drydock_engine::units::NANOS_PER_S;
 use drydock_engine::{Lots, Nanos, Side, Ticks};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Exp1, Geometric, StandardNormal};
+use rand_distr::{Distribution, Exp1, StandardNormal};
 
 use crate::config::{InjectedEvent, MarketConfig};
 use crate::exchange::{ExchangeOutput, MockExchange};
@@ -48,8 +48,8 @@ pub struct MarketGenerator {
     limit_rng: ChaCha8Rng,
     cancel_rng: ChaCha8Rng,
     flow_rng: ChaCha8Rng,
-    distance_draw: Geometric,
-    size_draw: Geometric,
+    distance_draw: GeometricDraw,
+    size_draw: GeometricDraw,
     stats: GeneratorStats,
 }
 
@@ -298,14 +298,28 @@ fn thin_levels(exchange: &mut MockExchange, side: Side, prices: &[Ticks], fracti
     }
 }
 
+/// The geometric distribution on {0, 1, 2, …} (failures before a success), drawn
+/// by inverting its distribution function: one uniform and one logarithm per draw,
+/// where rejection samplers take several of each.
+#[derive(Copy, Clone, Debug)]
+struct GeometricDraw {
+    /// ln(1 − p), ≤ 0 (−∞ when p = 1: every draw is 0).
+    ln_failure: f64,
+}
+
 /// A geometric draw on {0, 1, 2, …} (failures before a success).
-fn geometric(rng: &mut ChaCha8Rng, distribution: &Geometric) -> i64 {
-    distribution.sample(rng).min(i64::MAX as u64) as i64
+fn geometric(rng: &mut ChaCha8Rng, distribution: &GeometricDraw) -> i64 {
+    // P(K ≥ k) = (1 − p)^k, so K = ⌊ln U / ln(1 − p)⌋ for U uniform on (0, 1].
+    let uniform = 1.0 - rng.random::<f64>();
+    let draw = (uniform.ln() / distribution.ln_failure).floor();
+    // `as` saturates: an astronomically rare huge draw becomes i64::MAX.
+    if draw > 0.0 { draw as i64 } else { 0 }
 }
 
 /// The geometric distribution on {0, 1, 2, …} with mean `mean` (0 when the mean is 0).
-fn geometric_with_mean(mean: f64) -> Geometric {
-    Geometric::new(1.0 / (1.0 + mean.max(0.0))).expect("a probability in (0, 1]")
+fn geometric_with_mean(mean: f64) -> GeometricDraw {
+    let success = 1.0 / (1.0 + mean.max(0.0));
+    GeometricDraw { ln_failure: (1.0 - success).ln() }
 }
 
 /// An exponential waiting time for a Poisson process of `rate_per_s`, in ns (≥ 1).
@@ -336,6 +350,26 @@ mod tests {
         let mid = exchange.book().mid_ticks().unwrap() * config.instrument.tick_size;
         assert!((mid - config.initial_price).abs() < 1.0, "{mid}");
         assert_eq!(exchange.book().level_count(Side::Buy), config.initial_levels as usize);
+    }
+
+    #[test]
+    fn geometric_draws_follow_the_distribution() {
+        let mut rng = SeedRoot::new(2).stream("test");
+        let draw = geometric_with_mean(3.0);
+        let mut counts = [0u32; 4];
+        for _ in 0..100_000 {
+            let value = geometric(&mut rng, &draw) as usize;
+            if value < counts.len() {
+                counts[value] += 1;
+            }
+        }
+        // p = 1/4: P(K = k) = (3/4)^k / 4.
+        for (k, count) in counts.iter().enumerate() {
+            let expected = 0.75f64.powi(k as i32) * 0.25 * 100_000.0;
+            assert!((*count as f64 - expected).abs() < 4.0 * expected.sqrt() + 50.0, "k={k}: {count} vs {expected}");
+        }
+        let never = geometric_with_mean(0.0);
+        assert!((0..1_000).all(|_| geometric(&mut rng, &never) == 0));
     }
 
     #[test]
