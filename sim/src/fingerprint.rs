@@ -17,7 +17,6 @@ pub struct Fingerprinter {
     /// Encoded records not yet hashed: BLAKE3 is fastest on large inputs and its
     /// result does not depend on how the input is split.
     pending: Vec<u8>,
-    buffer: Vec<u8>,
     records: u64,
     trail: Option<Vec<u64>>,
     describe_record: Option<u64>,
@@ -30,7 +29,6 @@ impl Fingerprinter {
         Fingerprinter {
             hasher: blake3::Hasher::new(),
             pending: Vec::with_capacity(PENDING_BYTES + 1_024),
-            buffer: Vec::with_capacity(256),
             records: 0,
             trail: keep_trail.then(Vec::new),
             describe_record: None,
@@ -53,11 +51,11 @@ impl Fingerprinter {
         if self.describe_record == Some(self.records) {
             self.description = Some(format!("t={now_ns} ns: engine received {event:?}"));
         }
-        self.buffer.clear();
-        self.buffer.push(b'E');
-        put_i64(&mut self.buffer, now_ns);
-        encode_event(&mut self.buffer, event);
-        self.commit();
+        let start = self.pending.len();
+        self.pending.push(b'E');
+        put_i64(&mut self.pending, now_ns);
+        encode_event(&mut self.pending, event);
+        self.commit(start);
     }
 
     /// Adds a command the engine emitted at `now_ns`.
@@ -65,11 +63,11 @@ impl Fingerprinter {
         if self.describe_record == Some(self.records) {
             self.description = Some(format!("t={now_ns} ns: engine emitted {command:?}"));
         }
-        self.buffer.clear();
-        self.buffer.push(b'C');
-        put_i64(&mut self.buffer, now_ns);
-        encode_command(&mut self.buffer, command);
-        self.commit();
+        let start = self.pending.len();
+        self.pending.push(b'C');
+        put_i64(&mut self.pending, now_ns);
+        encode_command(&mut self.pending, command);
+        self.commit(start);
     }
 
     /// Records hashed so far.
@@ -89,15 +87,15 @@ impl Fingerprinter {
         hasher.finalize().to_hex().to_string()
     }
 
-    fn commit(&mut self) {
-        self.pending.extend_from_slice(&self.buffer);
+    /// Ends the record encoded into `pending` from `start` on.
+    fn commit(&mut self, start: usize) {
+        self.records += 1;
+        if let Some(trail) = &mut self.trail {
+            trail.push(fnv1a(&self.pending[start..]));
+        }
         if self.pending.len() >= PENDING_BYTES {
             self.hasher.update(&self.pending);
             self.pending.clear();
-        }
-        self.records += 1;
-        if let Some(trail) = &mut self.trail {
-            trail.push(fnv1a(&self.buffer));
         }
     }
 }

@@ -548,15 +548,21 @@ impl Simulation {
     /// each changed level.
     fn flush_feed(&mut self, now_ns: Nanos) {
         self.feed.flush_scheduled = false;
-        for trade in std::mem::take(&mut self.feed.trades) {
+        // Buffers are taken and put back, keeping their capacity.
+        let mut trades = std::mem::take(&mut self.feed.trades);
+        for trade in trades.drain(..) {
             self.send_market_data(now_ns, trade);
         }
+        self.feed.trades = trades;
         let mut updates = std::mem::take(&mut self.feed.updates);
         if updates.is_empty() {
+            self.feed.updates = updates;
             return;
         }
         // Stable sort by level keeps venue order within a level; keep the last.
-        updates.sort_by_key(|update| (update.side, update.price_ticks));
+        if updates.len() > 1 {
+            updates.sort_by_key(|update| (update.side, update.price_ticks));
+        }
         let mut conflated = self.update_pool.pop().unwrap_or_default();
         for update in updates.drain(..) {
             match conflated.last_mut() {

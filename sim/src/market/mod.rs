@@ -50,7 +50,30 @@ pub struct MarketGenerator {
     flow_rng: ChaCha8Rng,
     distance_draw: GeometricDraw,
     size_draw: GeometricDraw,
+    step_chances: StepChances,
     stats: GeneratorStats,
+}
+
+/// Per-step probabilities, fixed by the configuration (computed once, not per step).
+#[derive(Copy, Clone, Debug)]
+struct StepChances {
+    /// A jump in one step.
+    jump: f64,
+    /// Calm → stressed in one step.
+    stress_starts: f64,
+    /// Stressed → calm in one step.
+    stress_ends: f64,
+}
+
+impl StepChances {
+    fn new(config: &MarketConfig) -> Self {
+        let dt_s = config.step_ms as f64 / 1_000.0;
+        StepChances {
+            jump: 1.0 - (-config.jumps_per_hour * dt_s / 3_600.0).exp(),
+            stress_starts: 1.0 - (-config.stress_per_hour * dt_s / 3_600.0).exp(),
+            stress_ends: 1.0 - (-dt_s / (config.stress_mean_minutes * 60.0)).exp(),
+        }
+    }
 }
 
 /// Counts of what the generator did.
@@ -85,6 +108,7 @@ impl MarketGenerator {
             flow_rng: root.stream("market.flow"),
             distance_draw: geometric_with_mean(config.depth_decay_ticks),
             size_draw: geometric_with_mean(config.limit_size_lots - 1.0),
+            step_chances: StepChances::new(config),
             stats: GeneratorStats::default(),
         }
     }
@@ -124,13 +148,13 @@ impl MarketGenerator {
     pub fn step(&mut self, now_ns: Nanos, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
         self.stats.steps += 1;
         let dt_s = self.config.step_ms as f64 / 1_000.0;
-        self.switch_regime(dt_s);
+        self.switch_regime();
         let regime_mult = if self.stressed { self.config.stressed_volatility_mult } else { 1.0 };
         let sigma = self.config.volatility_annual / SECONDS_PER_YEAR.sqrt() * regime_mult * self.injections.volatility_multiplier(now_ns);
         let drift = self.config.drift_annual / SECONDS_PER_YEAR;
         let normal: f64 = StandardNormal.sample(&mut self.price_rng);
         let mut log_return = (drift - sigma * sigma / 2.0) * dt_s + sigma * dt_s.sqrt() * normal;
-        if self.price_rng.random::<f64>() < 1.0 - (-self.config.jumps_per_hour * dt_s / 3_600.0).exp() {
+        if self.price_rng.random::<f64>() < self.step_chances.jump {
             let jump: f64 = StandardNormal.sample(&mut self.price_rng);
             log_return += jump * self.config.jump_std_bps / 10_000.0;
         }
@@ -234,13 +258,9 @@ impl MarketGenerator {
         }
     }
 
-    fn switch_regime(&mut self, dt_s: f64) {
+    fn switch_regime(&mut self) {
         let draw: f64 = self.price_rng.random();
-        let switch_probability = if self.stressed {
-            1.0 - (-dt_s / (self.config.stress_mean_minutes * 60.0)).exp()
-        } else {
-            1.0 - (-self.config.stress_per_hour * dt_s / 3_600.0).exp()
-        };
+        let switch_probability = if self.stressed { self.step_chances.stress_ends } else { self.step_chances.stress_starts };
         if draw < switch_probability {
             self.stressed = !self.stressed;
         }
