@@ -50,7 +50,11 @@ impl VolatilityEstimator {
 /// Mid samples over a trailing window, with their range.
 #[derive(Clone, Debug, Default)]
 pub struct MoveWindow {
-    samples: VecDeque<(Nanos, f64)>,
+    /// Samples in the window whose mid no later sample undercuts, oldest first
+    /// (mids ascending): the front is the window's minimum.
+    lows: VecDeque<(Nanos, f64)>,
+    /// Likewise for the maximum (mids descending).
+    highs: VecDeque<(Nanos, f64)>,
     min: f64,
     max: f64,
 }
@@ -58,19 +62,24 @@ pub struct MoveWindow {
 impl MoveWindow {
     /// Adds the mid at `now_ns` and forgets samples older than `window_ns`.
     pub fn sample(&mut self, now_ns: Nanos, mid: f64, window_ns: Nanos) {
-        self.samples.push_back((now_ns, mid));
-        while let Some(&(time_ns, _)) = self.samples.front() {
-            if now_ns - time_ns <= window_ns {
-                break;
+        // Monotonic queues: O(1) amortized per sample instead of a scan of the window.
+        if !mid.is_nan() {
+            while self.lows.back().is_some_and(|&(_, low)| low >= mid) {
+                self.lows.pop_back();
             }
-            self.samples.pop_front();
+            self.lows.push_back((now_ns, mid));
+            while self.highs.back().is_some_and(|&(_, high)| high <= mid) {
+                self.highs.pop_back();
+            }
+            self.highs.push_back((now_ns, mid));
         }
-        self.min = f64::INFINITY;
-        self.max = f64::NEG_INFINITY;
-        for &(_, sample) in &self.samples {
-            self.min = self.min.min(sample);
-            self.max = self.max.max(sample);
+        for extremes in [&mut self.lows, &mut self.highs] {
+            while extremes.front().is_some_and(|&(time_ns, _)| now_ns - time_ns > window_ns) {
+                extremes.pop_front();
+            }
         }
+        self.min = self.lows.front().map_or(f64::INFINITY, |&(_, low)| low);
+        self.max = self.highs.front().map_or(f64::NEG_INFINITY, |&(_, high)| high);
     }
 
     /// Range of the window and `mid_now`, in basis points of the window's low.
@@ -119,5 +128,27 @@ mod tests {
         window.sample(2_000, 101.0, 1_000);
         assert_eq!(window.range_bps(101.0), 0.0);
         assert!(window.range_bps(99.99) > 0.0, "the current mid counts");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn window_extremes_match_a_scan_of_the_window(
+            steps in proptest::collection::vec((0i64..400, 95u32..106), 1..200),
+            window_ns in 0i64..1_500,
+        ) {
+            let mut window = MoveWindow::default();
+            let mut all: Vec<(Nanos, f64)> = Vec::new();
+            let mut now_ns = 0;
+            for (step_ns, mid) in steps {
+                now_ns += step_ns;
+                let mid = f64::from(mid);
+                window.sample(now_ns, mid, window_ns);
+                all.push((now_ns, mid));
+                let inside: Vec<f64> = all.iter().filter(|(time_ns, _)| now_ns - time_ns <= window_ns).map(|(_, mid)| *mid).collect();
+                let low = inside.iter().copied().fold(f64::INFINITY, f64::min);
+                let high = inside.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                proptest::prop_assert_eq!((window.min, window.max), (low, high));
+            }
+        }
     }
 }
