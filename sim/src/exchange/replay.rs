@@ -73,7 +73,9 @@ impl MockExchange {
                 Bulk::No => self.book.shrink_others_to(side, price_ticks, size_lots, self.queue_model.as_ref()),
             }
         }
-        self.book.purge_empty_levels();
+        if bulk == Bulk::Yes {
+            self.book.purge_empty_levels();
+        }
         let mut ours = self.our_touch();
         let mut deferred_side: Option<Side> = None;
         for &(side, price_ticks, size_lots) in updates {
