@@ -9,7 +9,7 @@
 //! refused (callers sweep first). Matching rules that involve order types, fees or
 //! reports live in `exchange/mod.rs`, not here.
 //!
-//! Each side is a vector sorted worst to best (see [`BookSide`]): the touch, the
+//! Each side is a vector sorted worst to best (`BookSide`): the touch, the
 //! worst level and the n-th level from the touch are O(1), and the changes a market
 //! makes most (near the touch) move few elements. Replacing a whole book goes
 //! through the bulk methods, which remove and insert once per side.
