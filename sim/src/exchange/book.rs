@@ -16,6 +16,7 @@
 
 use drydock_engine::port::{Level as PortLevel, LevelUpdate};
 use drydock_engine::{ClientOrderId, Lots, Side, Ticks};
+use thin_vec::ThinVec;
 
 use super::queue::QueueModel;
 
@@ -33,7 +34,10 @@ pub struct QueuedOrder {
 #[derive(Clone, Debug, Default)]
 struct PriceLevel {
     others_lots: Lots,
-    ours: Vec<QueuedOrder>,
+    /// Our orders here, in queue order. A thin vector (one pointer, nothing
+    /// allocated while empty) keeps levels small, so a side's sorted vector moves
+    /// less memory when a level comes or goes.
+    ours: ThinVec<QueuedOrder>,
 }
 
 impl PriceLevel {
@@ -438,7 +442,7 @@ impl BookSide {
     }
 
     fn defer(&mut self, price_ticks: Ticks, others_lots: Lots) {
-        self.deferred.push((self.rank(price_ticks), PriceLevel { others_lots, ours: Vec::new() }));
+        self.deferred.push((self.rank(price_ticks), PriceLevel { others_lots, ours: ThinVec::new() }));
     }
 
     /// Merges the deferred levels (all at prices `levels` lacks) in one pass.
