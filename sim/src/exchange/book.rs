@@ -284,10 +284,10 @@ impl ExchangeBook {
         }
     }
 
-    /// As [`ExchangeBook::shrink_others_to`], but an emptied level stays (empty, and
-    /// invisible to nothing but lookups of its own price) until
-    /// [`ExchangeBook::purge_empty_levels`]: replacing a whole book this way moves
-    /// each side's vector once instead of once per level.
+    /// As [`ExchangeBook::shrink_others_to`], but an emptied level stays in place,
+    /// empty, until [`ExchangeBook::purge_empty_levels`] (until then nothing may read
+    /// the touch or depth: the empty level would show). Replacing a whole book this
+    /// way moves each side's vector once instead of once per level.
     pub fn shrink_others_to_in_bulk(&mut self, side: Side, price_ticks: Ticks, size_lots: Lots, queue_model: &dyn QueueModel) {
         if let Some(index) = self.shrink_in_place(side, price_ticks, size_lots, queue_model) {
             let total_lots = self.side(side).levels[index].1.total_lots();
