@@ -86,6 +86,9 @@ pub struct Engine {
     best_resting_quotes: (Option<Ticks>, Option<Ticks>),
     /// The order-tracker version `best_resting_quotes` was computed at.
     resting_quotes_version: Option<u64>,
+    /// Our live quotes on one side (id, price, open, settled, exposure), reused by
+    /// each decision.
+    quote_scratch: Vec<(ClientOrderId, Ticks, Lots, bool, Lots)>,
     pnl_peak: f64,
     max_drawdown: f64,
     max_inventory_abs: Lots,
@@ -142,6 +145,7 @@ impl Engine {
             both_sides_quoted_ns: 0,
             best_resting_quotes: (None, None),
             resting_quotes_version: None,
+            quote_scratch: Vec::new(),
             pnl_peak: 0.0,
             max_drawdown: 0.0,
             max_inventory_abs: 0,
@@ -576,12 +580,15 @@ impl Engine {
     /// exposure of all live orders on this side stays within the hard limit and the
     /// notional limit.
     fn move_quotes(&mut self, now_ns: Nanos, side: Side, levels: &[QuoteLevel], blocked: &mut BlockSet, out: &mut Vec<Command>) {
-        let mut quotes: Vec<(ClientOrderId, Ticks, Lots, bool, Lots)> = self
-            .orders
-            .live()
-            .filter(|order| order.side == side && order.purpose == OrderPurpose::Quote && order.state != OrderState::PendingCancel)
-            .map(|order| (order.order_id, order.price_ticks, order.leaves_lots, order.is_settled(), order.exposure_lots()))
-            .collect();
+        // A reused buffer: decisions run every few milliseconds.
+        let mut quotes = std::mem::take(&mut self.quote_scratch);
+        quotes.clear();
+        quotes.extend(
+            self.orders
+                .live()
+                .filter(|order| order.side == side && order.purpose == OrderPurpose::Quote && order.state != OrderState::PendingCancel)
+                .map(|order| (order.order_id, order.price_ticks, order.leaves_lots, order.is_settled(), order.exposure_lots())),
+        );
         // Best first: highest bid, lowest ask.
         quotes.sort_by_key(|&(order_id, price_ticks, ..)| (-side.sign() * price_ticks, order_id));
         let directional = side.sign() * self.accounting.position_lots;
@@ -617,6 +624,7 @@ impl Engine {
                 (None, None) => {}
             }
         }
+        self.quote_scratch = quotes;
     }
 
     /// The level's size reduced to fit the position and notional limits, given `used`
