@@ -729,8 +729,7 @@ impl Engine {
             return true;
         }
         // A quote the market has run through must move even if fair value lags.
-        let (best_bid, best_ask) =
-            if self.resting_quotes_version == Some(self.orders.version()) { self.best_resting_quotes } else { self.resting_quote_prices() };
+        let (best_bid, best_ask) = self.resting_quote_prices();
         best_bid.is_some_and(|bid| bid >= touch.ask_ticks) || best_ask.is_some_and(|ask| ask <= touch.bid_ticks)
     }
 
@@ -848,14 +847,18 @@ impl Engine {
         if self.resting_quotes_version == Some(self.orders.version()) {
             return;
         }
-        self.resting_quotes_version = Some(self.orders.version());
         let (best_bid, best_ask) = self.resting_quote_prices();
+        self.resting_quotes_version = Some(self.orders.version());
         self.best_resting_quotes = (best_bid, best_ask);
         self.both_sides_quoted = best_bid.is_some() && best_ask.is_some();
     }
 
-    /// Best prices of our resting quotes now (bid, ask).
+    /// Best prices of our resting quotes now (bid, ask): the cached pair while the
+    /// orders are unchanged since it was computed.
     fn resting_quote_prices(&self) -> (Option<Ticks>, Option<Ticks>) {
+        if self.resting_quotes_version == Some(self.orders.version()) {
+            return self.best_resting_quotes;
+        }
         let (mut best_bid, mut best_ask): (Option<Ticks>, Option<Ticks>) = (None, None);
         for order in self.orders.live().filter(|order| order.purpose == OrderPurpose::Quote && order.is_resting()) {
             match order.side {

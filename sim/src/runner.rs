@@ -375,39 +375,37 @@ impl Simulation {
 
     fn start(&mut self) {
         if self.replay.is_some() {
-            let mut output = std::mem::take(&mut self.output);
-            if let Some(driver) = &mut self.replay {
-                self.metrics.market_actions += driver.apply_due(0, &mut self.exchange, &mut output);
-            }
-            output.trades.clear();
-            output.updates.clear();
-            self.output = output;
-            let snapshot = self.exchange.snapshot(self.config.exchange.snapshot_levels);
-            self.send_market_data(0, snapshot);
+            self.open_book(|simulation, output| {
+                if let Some(driver) = &mut simulation.replay {
+                    simulation.metrics.market_actions += driver.apply_due(0, &mut simulation.exchange, output);
+                }
+            });
             self.queue.set_slot(SLOT_STEP, 0, SimEvent::Step);
             self.schedule_replay();
-            self.schedule_injections();
-            return;
-        }
-        if let Some(walk) = &self.walk {
+        } else if let Some(walk) = &self.walk {
             let touch = walk.best_bid_offer();
             self.send_market_data(0, touch);
             self.queue.set_slot(SLOT_STEP, 0, SimEvent::Step);
-            self.schedule_injections();
-            return;
+        } else {
+            self.open_book(|simulation, output| simulation.generator.seed_book(&mut simulation.exchange, output));
+            self.queue.set_slot(SLOT_STEP, 0, SimEvent::Step);
+            self.queue.set_slot(SLOT_LIMIT, 0, SimEvent::LimitArrival);
+            self.queue.set_slot(SLOT_CANCEL, 0, SimEvent::CancelArrival);
+            self.schedule_market_arrival(0);
         }
+        self.schedule_injections();
+    }
+
+    /// Builds the opening book with `seed` (its feed changes are not published: the
+    /// engine gets one snapshot of the result instead).
+    fn open_book(&mut self, seed: impl FnOnce(&mut Self, &mut ExchangeOutput)) {
         let mut output = std::mem::take(&mut self.output);
-        self.generator.seed_book(&mut self.exchange, &mut output);
+        seed(self, &mut output);
         output.trades.clear();
         output.updates.clear();
         self.output = output;
         let snapshot = self.exchange.snapshot(self.config.exchange.snapshot_levels);
         self.send_market_data(0, snapshot);
-        self.queue.set_slot(SLOT_STEP, 0, SimEvent::Step);
-        self.queue.set_slot(SLOT_LIMIT, 0, SimEvent::LimitArrival);
-        self.queue.set_slot(SLOT_CANCEL, 0, SimEvent::CancelArrival);
-        self.schedule_market_arrival(0);
-        self.schedule_injections();
     }
 
     fn schedule_injections(&mut self) {

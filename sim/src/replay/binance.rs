@@ -98,11 +98,11 @@ impl BinanceParser {
     }
 
     fn price(&self, text: &str) -> Result<Ticks, String> {
-        self.tick.count(text).filter(|ticks| *ticks > 0).ok_or_else(|| format!("price `{text}` is not a positive price on the tick grid"))
+        self.tick.price_ticks("price", text)
     }
 
     fn size(&self, text: &str) -> Result<Lots, String> {
-        self.lot.count(text).ok_or_else(|| format!("quantity `{text}` is not a non-negative quantity on the lot grid"))
+        self.lot.size_lots("quantity", text)
     }
 }
 

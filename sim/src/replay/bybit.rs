@@ -56,13 +56,7 @@ impl BybitParser {
             .map(|level| {
                 let pair = level.as_array().filter(|pair| pair.len() >= 2).ok_or_else(|| format!("`{key}` level is not [price, size]"))?;
                 let (price, size) = (pair[0].as_str().unwrap_or(""), pair[1].as_str().unwrap_or(""));
-                let price_ticks = self
-                    .tick
-                    .count(price)
-                    .filter(|ticks| *ticks > 0)
-                    .ok_or_else(|| format!("price `{price}` is not a positive price on the tick grid"))?;
-                let size_lots = self.lot.count(size).ok_or_else(|| format!("size `{size}` is not a non-negative size on the lot grid"))?;
-                Ok((price_ticks, size_lots))
+                Ok((self.tick.price_ticks("price", price)?, self.lot.size_lots("size", size)?))
             })
             .collect()
     }

@@ -39,6 +39,17 @@ impl Grid {
         let denominator = self.mantissa.checked_mul(10i128.checked_pow(scale)?)?;
         (numerator % denominator == 0).then(|| numerator / denominator).and_then(|steps| i64::try_from(steps).ok())
     }
+
+    /// `text` as a price on this (tick) grid, which must be positive; the error
+    /// names the recording's `field`.
+    pub fn price_ticks(&self, field: &str, text: &str) -> Result<i64, String> {
+        self.count(text).filter(|ticks| *ticks > 0).ok_or_else(|| format!("{field} `{text}` is not a positive price on the tick grid"))
+    }
+
+    /// `text` as a size on this (lot) grid; the error names the recording's `field`.
+    pub fn size_lots(&self, field: &str, text: &str) -> Result<i64, String> {
+        self.count(text).ok_or_else(|| format!("{field} `{text}` is not a non-negative size on the lot grid"))
+    }
 }
 
 impl std::fmt::Display for Grid {

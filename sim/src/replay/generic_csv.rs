@@ -87,13 +87,8 @@ fn parse_row(path: &Path, line: u64, row: Result<csv::StringRecord, csv::Error>,
     let field = |position: usize| row.get(position).unwrap_or("").trim();
     let time_ns: i64 =
         field(0).parse().map_err(|_| ReplayError::at(path, line, format!("time_ns `{}` is not an integer of nanoseconds", field(0))))?;
-    let price = tick
-        .count(field(3))
-        .filter(|ticks| *ticks > 0)
-        .ok_or_else(|| ReplayError::at(path, line, format!("price `{}` is not a positive price on the tick grid", field(3))))?;
-    let quantity = lot
-        .count(field(4))
-        .ok_or_else(|| ReplayError::at(path, line, format!("quantity `{}` is not a non-negative quantity on the lot grid", field(4))))?;
+    let price = tick.price_ticks("price", field(3)).map_err(|message| ReplayError::at(path, line, message))?;
+    let quantity = lot.size_lots("quantity", field(4)).map_err(|message| ReplayError::at(path, line, message))?;
     let kind = field(1).to_string();
     if kind == "trade" {
         let aggressor = match field(2) {

@@ -74,13 +74,8 @@ fn parse_row(
     if !matches!(kind.as_str(), "snap" | "set") {
         return Err(ReplayError::at(path, line, format!("update_type `{kind}` is neither snap nor set")));
     }
-    let price = tick
-        .count(field(6))
-        .filter(|ticks| *ticks > 0)
-        .ok_or_else(|| ReplayError::at(path, line, format!("price `{}` is not a positive price on the tick grid", field(6))))?;
-    let qty = lot
-        .count(field(7))
-        .ok_or_else(|| ReplayError::at(path, line, format!("qty `{}` is not a non-negative quantity on the lot grid", field(7))))?;
+    let price = tick.price_ticks("price", field(6)).map_err(|message| ReplayError::at(path, line, message))?;
+    let qty = lot.size_lots("qty", field(7)).map_err(|message| ReplayError::at(path, line, message))?;
     let side = match field(4) {
         "b" => Side::Buy,
         "a" => Side::Sell,
