@@ -5,33 +5,43 @@
 //! sequence counter, so popping the smallest (time, sequence) across heap and lanes
 //! gives exactly the order one heap would, for less work. Slots hold the single
 //! pending event of a recurring source (the next arrival of a process, the next tick
-//! of a timer): setting a slot replaces, and so cancels, its previous entry. It does
-//! not know what its payloads mean.
+//! of a timer): setting a slot replaces, and so cancels, its previous entry.
+//!
+//! Each source's earliest (time, sequence) is kept packed in one `u128` in a small
+//! fixed array, so finding the next event is a branch-free scan of a few integers
+//! rather than a walk over the sources' containers. It does not know what its
+//! payloads mean.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
 use drydock_engine::Nanos;
 
+/// Most sources (the heap, lanes and slots together) a queue can have: what the
+/// runner uses, since every pop compares them all.
+pub const SOURCES_MAX: usize = 10;
+
 /// A min-queue of payloads by (time, insertion sequence).
 #[derive(Debug)]
 pub struct EventQueue<T> {
     heap: BinaryHeap<Entry<T>>,
     lanes: Vec<VecDeque<Entry<T>>>,
-    slots: Vec<Option<Entry<T>>>,
+    slots: Vec<Option<T>>,
+    /// The earliest key of each source: the heap, then the lanes, then the slots;
+    /// [`EMPTY`] for a source with nothing pending (and for unused entries).
+    keys: [u128; SOURCES_MAX],
     next_sequence: u64,
 }
 
 #[derive(Debug)]
 struct Entry<T> {
-    time_ns: Nanos,
-    sequence: u64,
+    key: u128,
     payload: T,
 }
 
 impl<T> PartialEq for Entry<T> {
     fn eq(&self, other: &Self) -> bool {
-        (self.time_ns, self.sequence) == (other.time_ns, other.sequence)
+        self.key == other.key
     }
 }
 
@@ -46,49 +56,54 @@ impl<T> PartialOrd for Entry<T> {
 impl<T> Ord for Entry<T> {
     /// Reversed, so the std max-heap pops the earliest (time, sequence) first.
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time_ns, other.sequence).cmp(&(self.time_ns, self.sequence))
+        other.key.cmp(&self.key)
     }
 }
 
 impl<T> Default for EventQueue<T> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), lanes: Vec::new(), slots: Vec::new(), next_sequence: 0 }
+        Self::with_sources(0, 0)
     }
 }
 
 impl<T> EventQueue<T> {
-    /// Schedules `payload` at `time_ns`.
-    pub fn push(&mut self, time_ns: Nanos, payload: T) {
-        let sequence = self.next_sequence;
-        self.next_sequence += 1;
-        self.heap.push(Entry { time_ns, sequence, payload });
-    }
-
-    /// A queue with `lanes` FIFO lanes and `slots` single-entry slots.
+    /// A queue with `lanes` FIFO lanes and `slots` single-entry slots; together with
+    /// the heap at most [`SOURCES_MAX`] sources.
     pub fn with_sources(lanes: usize, slots: usize) -> Self {
+        assert!(1 + lanes + slots <= SOURCES_MAX, "an event queue has at most {SOURCES_MAX} sources");
         EventQueue {
             heap: BinaryHeap::new(),
             lanes: (0..lanes).map(|_| VecDeque::new()).collect(),
             slots: (0..slots).map(|_| None).collect(),
+            keys: [EMPTY; SOURCES_MAX],
             next_sequence: 0,
         }
     }
 
+    /// Schedules `payload` at `time_ns`.
+    pub fn push(&mut self, time_ns: Nanos, payload: T) {
+        let key = self.next_key(time_ns);
+        self.heap.push(Entry { key, payload });
+        self.keys[HEAP] = self.keys[HEAP].min(key);
+    }
+
     /// Schedules `payload` at `time_ns` in slot `slot`, replacing what was there.
     pub fn set_slot(&mut self, slot: usize, time_ns: Nanos, payload: T) {
-        let sequence = self.next_sequence;
-        self.next_sequence += 1;
-        self.slots[slot] = Some(Entry { time_ns, sequence, payload });
+        let key = self.next_key(time_ns);
+        self.slots[slot] = Some(payload);
+        self.keys[1 + self.lanes.len() + slot] = key;
     }
 
     /// Schedules `payload` at `time_ns` on FIFO lane `lane`; times on one lane must
     /// not decrease (an order-preserving link guarantees it).
     pub fn push_lane(&mut self, lane: usize, time_ns: Nanos, payload: T) {
-        let sequence = self.next_sequence;
-        self.next_sequence += 1;
+        let key = self.next_key(time_ns);
         let queue = &mut self.lanes[lane];
-        debug_assert!(queue.back().is_none_or(|last| last.time_ns <= time_ns), "lane {lane} scheduled out of order");
-        queue.push_back(Entry { time_ns, sequence, payload });
+        debug_assert!(queue.back().is_none_or(|last| last.key <= key), "lane {lane} scheduled out of order");
+        if queue.is_empty() {
+            self.keys[1 + lane] = key;
+        }
+        queue.push_back(Entry { key, payload });
     }
 
     /// Removes and returns the earliest entry across the heap and the lanes.
@@ -98,30 +113,32 @@ impl<T> EventQueue<T> {
 
     /// Removes and returns the earliest entry if its time is at most `end_ns`.
     pub fn pop_until(&mut self, end_ns: Nanos) -> Option<(Nanos, T)> {
-        let source = self.earliest()?;
-        let time_ns = match source {
-            Source::Heap => self.heap.peek()?.time_ns,
-            Source::Lane(lane) => self.lanes[lane].front()?.time_ns,
-            Source::Slot(slot) => self.slots[slot].as_ref()?.time_ns,
-        };
-        if time_ns > end_ns {
+        let (source, key) = self.earliest();
+        let time_ns = time_of(key);
+        if key == EMPTY || time_ns > end_ns {
             return None;
         }
-        let entry = match source {
-            Source::Heap => self.heap.pop(),
-            Source::Lane(lane) => self.lanes[lane].pop_front(),
-            Source::Slot(slot) => self.slots[slot].take(),
+        let lanes = self.lanes.len();
+        let payload = if source == HEAP {
+            let entry = self.heap.pop().expect("a heap key has its entry");
+            self.keys[HEAP] = self.heap.peek().map_or(EMPTY, |next| next.key);
+            entry.payload
+        } else if source <= lanes {
+            let queue = &mut self.lanes[source - 1];
+            let entry = queue.pop_front().expect("a lane key has its entry");
+            self.keys[source] = queue.front().map_or(EMPTY, |next| next.key);
+            entry.payload
+        } else {
+            self.keys[source] = EMPTY;
+            self.slots[source - 1 - lanes].take().expect("a slot key has its payload")
         };
-        entry.map(|entry| (entry.time_ns, entry.payload))
+        Some((time_ns, payload))
     }
 
     /// Time of the earliest entry.
     pub fn peek_time(&self) -> Option<Nanos> {
-        match self.earliest()? {
-            Source::Heap => self.heap.peek().map(|entry| entry.time_ns),
-            Source::Lane(lane) => self.lanes[lane].front().map(|entry| entry.time_ns),
-            Source::Slot(slot) => self.slots[slot].as_ref().map(|entry| entry.time_ns),
-        }
+        let (_, key) = self.earliest();
+        (key != EMPTY).then(|| time_of(key))
     }
 
     /// Number of entries.
@@ -134,44 +151,35 @@ impl<T> EventQueue<T> {
         self.len() == 0
     }
 
-    /// The source holding the smallest (time, sequence).
-    fn earliest(&self) -> Option<Source> {
-        let mut best = Source::Heap;
-        let mut best_key = self.heap.peek().map_or(NONE, key);
-        for index in 0..self.lanes.len() {
-            if let Some(front) = self.lanes[index].front() {
-                let candidate = key(front);
-                if candidate < best_key {
-                    best = Source::Lane(index);
-                    best_key = candidate;
-                }
-            }
+    fn next_key(&mut self, time_ns: Nanos) -> u128 {
+        assert!(time_ns >= 0, "event scheduled before time zero ({time_ns} ns)");
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        ((time_ns as u128) << 64) | sequence as u128
+    }
+
+    /// The source holding the smallest key, and that key ([`EMPTY`] when none).
+    /// A fixed number of selects, no data-dependent branches.
+    fn earliest(&self) -> (usize, u128) {
+        let (mut best, mut best_key) = (HEAP, self.keys[HEAP]);
+        for source in 1..SOURCES_MAX {
+            let key = self.keys[source];
+            let earlier = key < best_key;
+            best = if earlier { source } else { best };
+            best_key = if earlier { key } else { best_key };
         }
-        for index in 0..self.slots.len() {
-            if let Some(entry) = &self.slots[index] {
-                let candidate = key(entry);
-                if candidate < best_key {
-                    best = Source::Slot(index);
-                    best_key = candidate;
-                }
-            }
-        }
-        (best_key != NONE).then_some(best)
+        (best, best_key)
     }
 }
 
-/// Key of no entry: larger than any real (time, sequence).
-const NONE: (Nanos, u64) = (Nanos::MAX, u64::MAX);
+/// Index of the heap's key.
+const HEAP: usize = 0;
 
-#[derive(Copy, Clone, Debug)]
-enum Source {
-    Heap,
-    Lane(usize),
-    Slot(usize),
-}
+/// Key of a source with nothing pending: larger than any real (time, sequence).
+const EMPTY: u128 = u128::MAX;
 
-fn key<T>(entry: &Entry<T>) -> (Nanos, u64) {
-    (entry.time_ns, entry.sequence)
+fn time_of(key: u128) -> Nanos {
+    (key >> 64) as Nanos
 }
 
 #[cfg(test)]
