@@ -22,6 +22,7 @@ pub mod config;
 pub mod effects;
 pub mod error;
 pub mod exchange;
+pub mod feed;
 pub mod fingerprint;
 pub mod latency;
 pub mod market;

@@ -28,6 +28,7 @@ use crate::config::{InjectedEvent, SimConfig};
 use crate::effects::{EffectMeter, EventEffect, Sample};
 use crate::error::SimError;
 use crate::exchange::{BpsFees, ExchangeOutput, MockExchange};
+use crate::feed::{FeedFrame, FrameFeed, conflate};
 use crate::fingerprint::Fingerprinter;
 use crate::latency::{Channel, Latency, PreparedLatency};
 use crate::market::MarketGenerator;
@@ -170,22 +171,28 @@ const SLOT_STEP: usize = 0;
 const SLOT_LIMIT: usize = 1;
 const SLOT_CANCEL: usize = 2;
 const SLOT_MARKET: usize = 3;
-const SLOT_FEED_FLUSH: usize = 4;
-const SLOT_DECISION_TIMER: usize = 5;
-const SLOT_REPLAY: usize = 6;
-const SLOTS: usize = 7;
+const SLOT_DECISION_TIMER: usize = 4;
+const SLOT_REPLAY: usize = 5;
+const SLOTS: usize = 6;
 
 #[derive(Debug)]
 enum SimEvent {
     Step,
-    FeedFlush,
+    /// The oldest feed frame reaches the engine.
+    FeedFrame,
     LimitArrival,
     CancelArrival,
     MarketArrival,
     ReplayNext,
-    ToEngine { sent_ns: Nanos, event: Event },
+    ToEngine {
+        sent_ns: Nanos,
+        event: Event,
+    },
     ToExchange(Command),
-    EngineTimer { timer_id: TimerId, generation: u64 },
+    EngineTimer {
+        timer_id: TimerId,
+        generation: u64,
+    },
     InjectionStart(usize),
     InjectionEnd(usize),
     FlowChange,
@@ -232,7 +239,10 @@ pub struct Simulation {
     metrics: RunMetrics,
     options: RunOptions,
     next_timeline_ns: Nanos,
-    feed: FeedBatch,
+    /// The feed's frames, when it publishes in frames (`feed_batch_ms` > 0).
+    feed: Option<FrameFeed>,
+    /// The frame being delivered (its buffers swap with the feed's).
+    frame_scratch: FeedFrame,
     /// Emptied update vectors of delivered deltas, reused for new ones.
     update_pool: Vec<Vec<LevelUpdate>>,
     /// The random-walk market, when the scenario uses it (then the generator idles).
@@ -243,14 +253,6 @@ pub struct Simulation {
     spread_sum: f64,
     spread_samples: u64,
     stage_timer: Option<StageTimer>,
-}
-
-/// Book changes and trades waiting for the feed's next batch.
-#[derive(Default)]
-struct FeedBatch {
-    updates: Vec<LevelUpdate>,
-    trades: Vec<MarketData>,
-    flush_scheduled: bool,
 }
 
 impl Simulation {
@@ -295,7 +297,8 @@ impl Simulation {
             commands: Vec::new(),
             metrics: RunMetrics::default(),
             next_timeline_ns: 0,
-            feed: FeedBatch::default(),
+            feed: (config.exchange.feed_batch_ms > 0).then(|| FrameFeed::new(config.exchange.feed_batch_ms * NANOS_PER_MS)),
+            frame_scratch: FeedFrame::default(),
             update_pool: Vec::new(),
             walk: (config.market.model == MarketModel::RandomWalk)
                 .then(|| RandomWalkMarket::new(&config.market, root.stream("market.random_walk"))),
@@ -449,7 +452,7 @@ impl Simulation {
                 self.sample(now_ns, observer);
                 self.queue.set_slot(SLOT_STEP, now_ns + step_ns, SimEvent::Step);
             }
-            SimEvent::FeedFlush => self.flush_feed(now_ns),
+            SimEvent::FeedFrame => self.deliver_frame(now_ns, observer),
             SimEvent::LimitArrival => {
                 self.metrics.market_actions += 1;
                 let next = self.with_output(now_ns, |generator, exchange, out| generator.limit_arrival(now_ns, exchange, out));
@@ -519,7 +522,15 @@ impl Simulation {
         if !output.reports.is_empty() {
             self.effects.our_resting_orders(now_ns, self.exchange.our_resting_count());
         }
-        if self.config.exchange.feed_batch_ms == 0 {
+        if let Some(feed) = &mut self.feed {
+            if !(output.trades.is_empty() && output.updates.is_empty())
+                && let Some(publish_ns) = feed.add(now_ns, &mut output.trades, &mut output.updates)
+            {
+                // The frame takes its place on the link now; it leaves at publish_ns.
+                let arrival = self.market_data_arrival_ns(publish_ns);
+                self.queue.push_lane(LANE_MARKET_DATA, arrival, SimEvent::FeedFrame);
+            }
+        } else {
             for trade in output.trades.drain(..) {
                 self.send_market_data(now_ns, trade);
             }
@@ -528,53 +539,43 @@ impl Simulation {
                 updates.append(&mut output.updates);
                 self.send_market_data(now_ns, MarketData::Delta { updates });
             }
-        } else if !(output.trades.is_empty() && output.updates.is_empty()) {
-            self.feed.trades.append(&mut output.trades);
-            self.feed.updates.append(&mut output.updates);
-            if !self.feed.flush_scheduled {
-                self.feed.flush_scheduled = true;
-                let batch_ns = self.config.exchange.feed_batch_ms * NANOS_PER_MS;
-                self.queue.set_slot(SLOT_FEED_FLUSH, (now_ns / batch_ns + 1) * batch_ns, SimEvent::FeedFlush);
-            }
         }
         for report in output.reports.drain(..) {
             self.send_report(now_ns, report);
         }
     }
 
-    /// Publishes the batch: trades in order, then one delta with the last size of
-    /// each changed level.
-    fn flush_feed(&mut self, now_ns: Nanos) {
-        self.feed.flush_scheduled = false;
-        // Buffers are taken and put back, keeping their capacity.
-        let mut trades = std::mem::take(&mut self.feed.trades);
-        for trade in trades.drain(..) {
-            self.send_market_data(now_ns, trade);
+    /// The oldest frame reaches the engine: its trades, its snapshot, then one
+    /// delta with the last size of each changed level, each a message of its own.
+    fn deliver_frame(&mut self, now_ns: Nanos, observer: &mut dyn RunObserver) {
+        let mut frame = std::mem::take(&mut self.frame_scratch);
+        let feed = self.feed.as_mut().expect("frames are scheduled only by a frame feed");
+        let taken = feed.take_oldest(&mut frame);
+        debug_assert!(taken, "every scheduled frame is queued");
+        let sent_ns = frame.publish_ns;
+        for trade in frame.trades.drain(..) {
+            self.arrive_at_engine(now_ns, sent_ns, Event::Market(trade), observer);
         }
-        self.feed.trades = trades;
-        let mut updates = std::mem::take(&mut self.feed.updates);
-        if updates.is_empty() {
-            self.feed.updates = updates;
-            return;
+        if let Some(snapshot) = frame.snapshot.take() {
+            self.arrive_at_engine(now_ns, sent_ns, Event::Market(snapshot), observer);
         }
-        // Stable sort by level keeps venue order within a level; keep the last.
-        if updates.len() > 1 {
-            updates.sort_by_key(|update| (update.side, update.price_ticks));
+        if !frame.updates.is_empty() {
+            let mut updates = self.update_pool.pop().unwrap_or_default();
+            conflate(&mut frame.updates, &mut updates);
+            self.arrive_at_engine(now_ns, sent_ns, Event::Market(MarketData::Delta { updates }), observer);
         }
-        let mut conflated = self.update_pool.pop().unwrap_or_default();
-        for update in updates.drain(..) {
-            match conflated.last_mut() {
-                Some(last) if (last.side, last.price_ticks) == (update.side, update.price_ticks) => *last = update,
-                _ => conflated.push(update),
-            }
-        }
-        self.feed.updates = updates;
-        self.send_market_data(now_ns, MarketData::Delta { updates: conflated });
+        self.frame_scratch = frame;
+    }
+
+    /// When a market-data message sent at `sent_ns` reaches the engine (one latency
+    /// draw, in the link's order).
+    fn market_data_arrival_ns(&mut self, sent_ns: Nanos) -> Nanos {
+        let delay = delay_ns(&self.links.market_data_latency, &mut self.links.market_data_rng, self.links.latency_multiplier);
+        self.links.market_data.arrival_ns(sent_ns, delay)
     }
 
     fn send_market_data(&mut self, now_ns: Nanos, message: MarketData) {
-        let delay = delay_ns(&self.links.market_data_latency, &mut self.links.market_data_rng, self.links.latency_multiplier);
-        let arrival = self.links.market_data.arrival_ns(now_ns, delay);
+        let arrival = self.market_data_arrival_ns(now_ns);
         self.queue.push_lane(LANE_MARKET_DATA, arrival, SimEvent::ToEngine { sent_ns: now_ns, event: Event::Market(message) });
     }
 
@@ -736,10 +737,16 @@ impl Simulation {
 
     fn resync_feed(&mut self, now_ns: Nanos) {
         if self.faults.feed_outages == 0 && self.faults.disconnects == 0 {
-            // The snapshot supersedes whatever the batch held.
-            self.feed.updates.clear();
             let snapshot = self.exchange.snapshot(self.config.exchange.snapshot_levels);
-            self.send_market_data(now_ns, snapshot);
+            // An open frame carries the snapshot (it supersedes the frame's changes so
+            // far), so the link keeps the order in which things were published.
+            match self.feed.as_mut().and_then(|feed| feed.open_frame(now_ns)) {
+                Some(frame) => {
+                    frame.updates.clear();
+                    frame.snapshot = Some(snapshot);
+                }
+                None => self.send_market_data(now_ns, snapshot),
+            }
         }
     }
 
