@@ -353,9 +353,10 @@ pub struct ExchangeConfig {
     pub max_orders_per_s: u32,
     /// Levels per side in book snapshots sent after a resync.
     pub snapshot_levels: usize,
-    /// The feed publishes book changes and trades in batches this long, milliseconds
-    /// (level updates within a batch are conflated: the last size of a level wins);
-    /// 0 publishes every change as it happens.
+    /// The feed publishes book changes and trades in frames this long, milliseconds:
+    /// a frame's trades, then one delta in which the last size of each changed level
+    /// wins, all on one delay draw of the market-data link; 0 publishes every change
+    /// as it happens.
     pub feed_batch_ms: i64,
     /// How our resting orders get filled.
     pub fill_model: FillModel,
