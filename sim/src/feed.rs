@@ -110,19 +110,21 @@ impl FeedFrame {
     }
 }
 
-/// Moves `updates` into `into`, one per level (the last in venue order wins),
-/// sorted by side and price. Leaves `updates` empty.
-pub fn conflate(updates: &mut Vec<LevelUpdate>, into: &mut Vec<LevelUpdate>) {
+/// Conflates `updates` in place: one per level (the last in venue order wins),
+/// sorted by side and price.
+pub fn conflate(updates: &mut Vec<LevelUpdate>) {
+    if updates.len() < 2 {
+        return;
+    }
     // A stable sort by level keeps venue order within a level.
-    if updates.len() > 1 {
-        updates.sort_by_key(|update| (update.side, update.price_ticks));
-    }
-    for update in updates.drain(..) {
-        match into.last_mut() {
-            Some(last) if (last.side, last.price_ticks) == (update.side, update.price_ticks) => *last = update,
-            _ => into.push(update),
+    updates.sort_by_key(|update| (update.side, update.price_ticks));
+    updates.dedup_by(|later, kept| {
+        let same_level = (later.side, later.price_ticks) == (kept.side, kept.price_ticks);
+        if same_level {
+            *kept = *later;
         }
-    }
+        same_level
+    });
 }
 
 #[cfg(test)]
@@ -193,9 +195,7 @@ mod tests {
             update(Side::Buy, 99, 7),
             update(Side::Buy, 100, 3),
         ];
-        let mut conflated = Vec::new();
-        conflate(&mut updates, &mut conflated);
-        assert!(updates.is_empty());
-        assert_eq!(conflated, vec![update(Side::Buy, 99, 7), update(Side::Buy, 100, 3), update(Side::Sell, 102, 0)]);
+        conflate(&mut updates);
+        assert_eq!(updates, vec![update(Side::Buy, 99, 7), update(Side::Buy, 100, 3), update(Side::Sell, 102, 0)]);
     }
 }

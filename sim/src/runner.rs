@@ -540,8 +540,10 @@ impl Simulation {
                 self.send_market_data(now_ns, MarketData::Delta { updates });
             }
         }
-        for report in output.reports.drain(..) {
-            self.send_report(now_ns, report);
+        if !output.reports.is_empty() {
+            for report in output.reports.drain(..) {
+                self.send_report(now_ns, report);
+            }
         }
     }
 
@@ -560,8 +562,9 @@ impl Simulation {
             self.arrive_at_engine(now_ns, sent_ns, Event::Market(snapshot), observer);
         }
         if !frame.updates.is_empty() {
-            let mut updates = self.update_pool.pop().unwrap_or_default();
-            conflate(&mut frame.updates, &mut updates);
+            // The frame's buffer goes to the engine; an emptied one from the pool replaces it.
+            let mut updates = std::mem::replace(&mut frame.updates, self.update_pool.pop().unwrap_or_default());
+            conflate(&mut updates);
             self.arrive_at_engine(now_ns, sent_ns, Event::Market(MarketData::Delta { updates }), observer);
         }
         self.frame_scratch = frame;
