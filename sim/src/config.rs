@@ -663,6 +663,12 @@ impl SimConfig {
             check("market.random_walk.step_s", self.market.random_walk.step_s, 1e-6, 3_600.0)?;
             check("exchange.intensity.a_per_s", self.exchange.intensity.a_per_s, 0.0, 1e9)?;
             check("exchange.intensity.k", self.exchange.intensity.k, 0.0, 1e9)?;
+            if self.exchange.feed_batch_ms != 0 {
+                return Err(ConfigError::invalid(
+                    "exchange.feed_batch_ms",
+                    "the random-walk market publishes its touch at every step, not in frames: set exchange.feed_batch_ms = 0",
+                ));
+            }
         }
         self.validate_replay()?;
         check("reaction.budget_ms", self.reaction.budget_ms, 0.001, 3_600_000.0)?;
@@ -866,6 +872,18 @@ mod tests {
         let error = config(vec![crash(100.0), crash(120.0)]).validate().unwrap_err();
         assert_eq!(error.field, "events[1].start_s");
         config(vec![crash(100.0), crash(200.0)]).validate().unwrap();
+    }
+
+    #[test]
+    fn the_random_walk_market_is_not_framed() {
+        let mut walk = config(Vec::new());
+        walk.market.model = MarketModel::RandomWalk;
+        walk.exchange.fill_model = FillModel::Intensity;
+        let error = walk.validate().unwrap_err();
+        assert_eq!(error.field, "exchange.feed_batch_ms");
+        assert!(error.message.contains("set exchange.feed_batch_ms = 0"), "{error}");
+        walk.exchange.feed_batch_ms = 0;
+        walk.validate().unwrap();
     }
 
     #[test]

@@ -567,6 +567,7 @@ impl Simulation {
             conflate(&mut updates);
             self.arrive_at_engine(now_ns, sent_ns, Event::Market(MarketData::Delta { updates }), observer);
         }
+        frame.clear();
         self.frame_scratch = frame;
     }
 
