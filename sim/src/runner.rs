@@ -555,8 +555,10 @@ impl Simulation {
         let taken = feed.take_oldest(&mut frame);
         debug_assert!(taken, "every scheduled frame is queued");
         let sent_ns = frame.publish_ns;
-        for trade in frame.trades.drain(..) {
-            self.arrive_at_engine(now_ns, sent_ns, Event::Market(trade), observer);
+        if !frame.trades.is_empty() {
+            for trade in frame.trades.drain(..) {
+                self.arrive_at_engine(now_ns, sent_ns, Event::Market(trade), observer);
+            }
         }
         if let Some(snapshot) = frame.snapshot.take() {
             self.arrive_at_engine(now_ns, sent_ns, Event::Market(snapshot), observer);
@@ -640,10 +642,12 @@ impl Simulation {
         let mut commands = std::mem::take(&mut self.commands);
         let engine = &mut self.engine;
         let result = timed(&mut self.stage_timer, Stage::Engine, || engine.handle(now_ns, &event, &mut commands));
-        for command in commands.drain(..) {
-            self.metrics.engine_commands += 1;
-            self.fingerprint.command(now_ns, &command);
-            self.route(now_ns, command);
+        if !commands.is_empty() {
+            for command in commands.drain(..) {
+                self.metrics.engine_commands += 1;
+                self.fingerprint.command(now_ns, &command);
+                self.route(now_ns, command);
+            }
         }
         self.commands = commands;
         self.drain_fills(observer);

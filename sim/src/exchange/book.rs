@@ -150,7 +150,9 @@ impl ExchangeBook {
 
     /// Level changes recorded since the last call, in order.
     pub fn take_changes(&mut self, into: &mut Vec<LevelUpdate>) {
-        into.append(&mut self.changes);
+        if !self.changes.is_empty() {
+            into.append(&mut self.changes);
+        }
     }
 
     /// True when best bid < best ask (or a side is empty).
