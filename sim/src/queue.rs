@@ -243,5 +243,53 @@ mod tests {
             expected.sort();
             prop_assert_eq!(popped, expected);
         }
+
+        #[test]
+        fn heap_lanes_and_slots_interleaved_with_pops_match_an_ordered_model(
+            operations in prop::collection::vec((0usize..7, 0i64..6), 0..400),
+        ) {
+            // Kinds 0..=1: the heap; 2..=3: lanes 0 and 1 (times never decrease);
+            // 4..=5: slots 0 and 1 (replacing); 6: a pop, checked against the model.
+            let mut queue = EventQueue::with_sources(2, 2);
+            let mut model = std::collections::BTreeMap::new();
+            let mut slot_keys: [Option<(i64, u64)>; 2] = [None, None];
+            let (mut now, mut lane_clock, mut sequence) = (0i64, [0i64; 2], 0u64);
+            for (index, &(kind, step)) in operations.iter().enumerate() {
+                match kind {
+                    0 | 1 => {
+                        queue.push(now + step, index);
+                        model.insert((now + step, sequence), index);
+                    }
+                    2 | 3 => {
+                        let lane = kind - 2;
+                        lane_clock[lane] = lane_clock[lane].max(now) + step;
+                        queue.push_lane(lane, lane_clock[lane], index);
+                        model.insert((lane_clock[lane], sequence), index);
+                    }
+                    4 | 5 => {
+                        let slot = kind - 4;
+                        queue.set_slot(slot, now + step, index);
+                        if let Some(replaced) = slot_keys[slot].replace((now + step, sequence)) {
+                            model.remove(&replaced);
+                        }
+                        model.insert((now + step, sequence), index);
+                    }
+                    _ => {
+                        let expected = model.pop_first().map(|((time, popped_sequence), payload)| {
+                            slot_keys.iter_mut().filter(|key| **key == Some((time, popped_sequence))).for_each(|key| *key = None);
+                            (time, payload)
+                        });
+                        prop_assert_eq!(queue.pop(), expected);
+                        now = expected.map_or(now, |(time, _)| time);
+                        continue;
+                    }
+                }
+                sequence += 1;
+            }
+            prop_assert_eq!(queue.len(), model.len());
+            let rest: Vec<(i64, usize)> = std::iter::from_fn(|| queue.pop()).collect();
+            let expected: Vec<(i64, usize)> = model.into_iter().map(|((time, _), payload)| (time, payload)).collect();
+            prop_assert_eq!(rest, expected);
+        }
     }
 }
