@@ -31,6 +31,9 @@ pub struct QueuedOrder {
     pub ahead_lots: Lots,
 }
 
+/// Emptied queues of ours kept for reuse, at most (we quote a few levels a side).
+const SPARE_OURS_MAX: usize = 64;
+
 #[derive(Clone, Debug, Default)]
 struct PriceLevel {
     others_lots: Lots,
@@ -76,11 +79,15 @@ pub struct ExchangeBook {
     bids: BookSide,
     asks: BookSide,
     changes: Vec<LevelUpdate>,
+    /// Emptied queues of our orders from removed levels, reused when our next order
+    /// opens a queue at a level (each replace moves an order to another level:
+    /// without them, an allocation and a free per replace).
+    spare_ours: Vec<ThinVec<QueuedOrder>>,
 }
 
 impl Default for ExchangeBook {
     fn default() -> Self {
-        ExchangeBook { bids: BookSide::new(Side::Buy), asks: BookSide::new(Side::Sell), changes: Vec::new() }
+        ExchangeBook { bids: BookSide::new(Side::Buy), asks: BookSide::new(Side::Sell), changes: Vec::new(), spare_ours: Vec::new() }
     }
 }
 
@@ -205,7 +212,16 @@ impl ExchangeBook {
 
     /// Rests one of our orders at the back of the queue at its price.
     pub fn add_ours(&mut self, side: Side, price_ticks: Ticks, order_id: ClientOrderId, size_lots: Lots) {
-        let level = self.side_mut(side).entry(price_ticks);
+        let book_side = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        let level = book_side.entry(price_ticks);
+        if level.ours.capacity() == 0
+            && let Some(spare) = self.spare_ours.pop()
+        {
+            level.ours = spare;
+        }
         let ahead_lots = level.others_lots;
         level.ours.push(QueuedOrder { order_id, leaves_lots: size_lots, ahead_lots });
         let total_lots = level.total_lots();
@@ -412,7 +428,12 @@ impl ExchangeBook {
         let price_ticks = book_side.price(index);
         let total_lots = book_side.levels[index].1.total_lots();
         if total_lots <= 0 {
-            book_side.levels.remove(index);
+            let (_, level) = book_side.levels.remove(index);
+            if level.ours.capacity() > 0 && self.spare_ours.len() < SPARE_OURS_MAX {
+                let mut ours = level.ours;
+                ours.clear();
+                self.spare_ours.push(ours);
+            }
         }
         self.changes.push(LevelUpdate { side, price_ticks, size_lots: total_lots.max(0) });
     }
