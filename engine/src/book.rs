@@ -154,10 +154,7 @@ struct SideLevels {
 
 /// Orders a side's prices worst to best: higher bids and lower asks are better.
 fn rank(side: Side, price_ticks: Ticks) -> Ticks {
-    match side {
-        Side::Buy => price_ticks,
-        Side::Sell => -price_ticks,
-    }
+    side.sign() * price_ticks
 }
 
 impl SideLevels {

@@ -81,7 +81,6 @@ pub struct Engine {
     start_ns: Option<Nanos>,
     last_ns: Nanos,
     timer_armed: bool,
-    both_sides_quoted: bool,
     both_sides_quoted_ns: Nanos,
     best_resting_quotes: (Option<Ticks>, Option<Ticks>),
     /// The order-tracker version `best_resting_quotes` was computed at.
@@ -141,7 +140,6 @@ impl Engine {
             start_ns: None,
             last_ns: 0,
             timer_armed: false,
-            both_sides_quoted: false,
             both_sides_quoted_ns: 0,
             best_resting_quotes: (None, None),
             resting_quotes_version: None,
@@ -324,7 +322,7 @@ impl Engine {
     fn advance_clock(&mut self, now_ns: Nanos) {
         let start = *self.start_ns.get_or_insert(now_ns);
         let now_ns = now_ns.max(self.last_ns).max(start);
-        if self.both_sides_quoted {
+        if self.both_sides_quoted() {
             self.both_sides_quoted_ns += now_ns - self.last_ns.max(start);
         }
         self.last_ns = now_ns;
@@ -841,16 +839,16 @@ impl Engine {
         self.orders.live().filter(|order| order.side == side).map(OrderRecord::exposure_lots).sum()
     }
 
-    /// One pass over live orders: our best resting quote each side, and whether both
-    /// sides are quoted (for uptime).
+    /// Caches our best resting quote each side as of this event (a pass over the live
+    /// orders only when they changed).
     fn refresh_resting_quotes(&mut self) {
-        if self.resting_quotes_version == Some(self.orders.version()) {
-            return;
-        }
-        let (best_bid, best_ask) = self.resting_quote_prices();
+        self.best_resting_quotes = self.resting_quote_prices();
         self.resting_quotes_version = Some(self.orders.version());
-        self.best_resting_quotes = (best_bid, best_ask);
-        self.both_sides_quoted = best_bid.is_some() && best_ask.is_some();
+    }
+
+    /// Both sides quoted as of the last event (for uptime).
+    fn both_sides_quoted(&self) -> bool {
+        matches!(self.best_resting_quotes, (Some(_), Some(_)))
     }
 
     /// Best prices of our resting quotes now (bid, ask): the cached pair while the

@@ -488,10 +488,7 @@ impl BookSide {
 
     /// Rank of a price, and price of a rank (the map is its own inverse).
     fn rank(&self, ticks: Ticks) -> Ticks {
-        match self.side {
-            Side::Buy => ticks,
-            Side::Sell => -ticks,
-        }
+        self.side.sign() * ticks
     }
 
     fn price(&self, index: usize) -> Ticks {
