@@ -25,7 +25,10 @@ pub struct Accounting {
     /// Position, lots (positive long).
     pub position_lots: Lots,
     /// Cash in tick×lot units: −Σ side·price·size over fills and adjustments.
-    pub cash_tick_lots: i128,
+    cash_tick_lots: i128,
+    /// `cash_tick_lots` as a float, kept beside it: the PnL is marked on every
+    /// market-data message and the conversion from 128 bits is a library call.
+    cash_tick_lots_f64: f64,
     /// Fees paid, quote currency (negative when rebates dominate).
     pub fees_quote: f64,
     /// Realized PnL before fees on the average-cost method, quote currency.
@@ -75,9 +78,14 @@ impl Accounting {
         self.adjustment_lots += delta_lots;
     }
 
+    /// Cash in tick×lot units: −Σ side·price·size over fills and adjustments.
+    pub fn cash_tick_lots(&self) -> i128 {
+        self.cash_tick_lots
+    }
+
     /// Total PnL in quote currency, marking the position at `mark_ticks`.
     pub fn pnl_quote(&self, mark_ticks: f64, instrument: &Instrument) -> f64 {
-        (self.cash_tick_lots as f64 + self.position_lots as f64 * mark_ticks) * instrument.quote_per_tick_lot() - self.fees_quote
+        (self.cash_tick_lots_f64 + self.position_lots as f64 * mark_ticks) * instrument.quote_per_tick_lot() - self.fees_quote
     }
 
     /// Unrealized PnL (before fees) of the open position at `mark_ticks`, quote currency.
@@ -93,6 +101,7 @@ impl Accounting {
     fn book_trade(&mut self, side: Side, price_ticks: Ticks, size_lots: Lots, instrument: &Instrument) {
         let signed = side.sign() * size_lots;
         self.cash_tick_lots -= signed as i128 * price_ticks as i128;
+        self.cash_tick_lots_f64 = self.cash_tick_lots as f64;
         let old = self.position_lots;
         let new = old + signed;
         if old == 0 || old.signum() == signed.signum() {

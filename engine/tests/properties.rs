@@ -199,7 +199,7 @@ fn check_books(engine: &Engine, ledger: &Ledger) -> Result<(), TestCaseError> {
     let accounting = engine.accounting();
     let counters = engine.counters();
     prop_assert_eq!(accounting.position_lots, ledger.position_lots, "double-counted or lost fill");
-    prop_assert_eq!(accounting.cash_tick_lots, ledger.cash_tick_lots);
+    prop_assert_eq!(accounting.cash_tick_lots(), ledger.cash_tick_lots);
     prop_assert_eq!(accounting.fills, ledger.fill_ids.len() as u64);
     prop_assert!((accounting.fees_quote - ledger.fees_quote).abs() < 1e-9);
     let bound = engine.params().inventory_hard_lots + counters.untracked_fill_lots;

@@ -491,21 +491,17 @@ impl Simulation {
         now_ns: Nanos,
         action: impl FnOnce(&mut MarketGenerator, &mut MockExchange, &mut ExchangeOutput) -> T,
     ) -> T {
-        let mut output = std::mem::take(&mut self.output);
-        let (generator, exchange) = (&mut self.generator, &mut self.exchange);
-        let result = timed(&mut self.stage_timer, Stage::Market, || action(generator, exchange, &mut output));
-        self.ship(now_ns, &mut output);
-        self.output = output;
+        let (generator, exchange, output) = (&mut self.generator, &mut self.exchange, &mut self.output);
+        let result = timed(&mut self.stage_timer, Stage::Market, || action(generator, exchange, output));
+        self.ship(now_ns);
         result
     }
 
     /// Runs a replay action against the exchange and ships what it produced.
     fn with_replay<T>(&mut self, now_ns: Nanos, action: impl FnOnce(&mut ReplayDriver, &mut MockExchange, &mut ExchangeOutput) -> T) -> T {
-        let mut output = std::mem::take(&mut self.output);
-        let (driver, exchange) = (self.replay.as_mut().expect("a replay scenario"), &mut self.exchange);
-        let result = timed(&mut self.stage_timer, Stage::Market, || action(driver, exchange, &mut output));
-        self.ship(now_ns, &mut output);
-        self.output = output;
+        let (driver, exchange, output) = (self.replay.as_mut().expect("a replay scenario"), &mut self.exchange, &mut self.output);
+        let result = timed(&mut self.stage_timer, Stage::Market, || action(driver, exchange, output));
+        self.ship(now_ns);
         result
     }
 
@@ -515,10 +511,12 @@ impl Simulation {
         }
     }
 
-    fn ship(&mut self, now_ns: Nanos, output: &mut ExchangeOutput) {
+    /// Sends what the exchange put in `self.output` on its links, leaving it empty.
+    fn ship(&mut self, now_ns: Nanos) {
         if !self.exchange.book().is_uncrossed() {
             self.metrics.book_crossings += 1;
         }
+        let output = &mut self.output;
         if !output.reports.is_empty() {
             self.effects.our_resting_orders(now_ns, self.exchange.our_resting_count());
         }
@@ -531,19 +529,25 @@ impl Simulation {
                 self.queue.push_lane(LANE_MARKET_DATA, arrival, SimEvent::FeedFrame);
             }
         } else {
-            for trade in output.trades.drain(..) {
-                self.send_market_data(now_ns, trade);
+            if !output.trades.is_empty() {
+                let mut trades = std::mem::take(&mut output.trades);
+                for trade in trades.drain(..) {
+                    self.send_market_data(now_ns, trade);
+                }
+                self.output.trades = trades;
             }
-            if !output.updates.is_empty() {
+            if !self.output.updates.is_empty() {
                 let mut updates = self.update_pool.pop().unwrap_or_default();
-                updates.append(&mut output.updates);
+                updates.append(&mut self.output.updates);
                 self.send_market_data(now_ns, MarketData::Delta { updates });
             }
         }
-        if !output.reports.is_empty() {
-            for report in output.reports.drain(..) {
+        if !self.output.reports.is_empty() {
+            let mut reports = std::mem::take(&mut self.output.reports);
+            for report in reports.drain(..) {
                 self.send_report(now_ns, report);
             }
+            self.output.reports = reports;
         }
     }
 
@@ -627,11 +631,9 @@ impl Simulation {
             self.metrics.messages_dropped += 1;
             return;
         }
-        let mut output = std::mem::take(&mut self.output);
-        let exchange = &mut self.exchange;
-        timed(&mut self.stage_timer, Stage::Exchange, || exchange.on_command(now_ns, &command, &mut output));
-        self.ship(now_ns, &mut output);
-        self.output = output;
+        let (exchange, output) = (&mut self.exchange, &mut self.output);
+        timed(&mut self.stage_timer, Stage::Exchange, || exchange.on_command(now_ns, &command, output));
+        self.ship(now_ns);
     }
 
     /// Hands one event to the engine, fingerprints both directions and routes the
@@ -763,15 +765,13 @@ impl Simulation {
     fn walk_step(&mut self, now_ns: Nanos, observer: &mut dyn RunObserver) {
         let walk = self.walk.as_mut().expect("a random-walk scenario");
         let (step_s, intensity) = (self.config.market.random_walk.step_s, &self.config.exchange.intensity);
-        let mut output = std::mem::take(&mut self.output);
         if now_ns > 0 {
-            self.exchange.intensity_fills(walk.mid(), step_s, intensity.a_per_s, intensity.k, &mut self.intensity_rng, &mut output);
+            self.exchange.intensity_fills(walk.mid(), step_s, intensity.a_per_s, intensity.k, &mut self.intensity_rng, &mut self.output);
             walk.step();
         }
         let touch = walk.best_bid_offer();
-        output.updates.clear();
-        self.ship(now_ns, &mut output);
-        self.output = output;
+        self.output.updates.clear();
+        self.ship(now_ns);
         self.send_market_data(now_ns, touch);
         self.sample(now_ns, observer);
         self.queue.set_slot(SLOT_STEP, now_ns + (step_s * NANOS_PER_S as f64).round() as Nanos, SimEvent::Step);
