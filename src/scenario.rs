@@ -245,7 +245,8 @@ impl Scenario {
     pub fn parse(path: &Path, text: &str, options: &LoadOptions) -> Result<Scenario, ScenarioError> {
         let source = SourceMap::new(path, text);
         // The file on its own first, so its errors keep the parser's exact spans.
-        let file_document: ScenarioDocument = toml::from_str(text).map_err(|error: toml::de::Error| source.toml_error(&error))?;
+        let file_document: ScenarioDocument =
+            toml::from_str(text).map_err(|error: toml::de::Error| with_kinds_allowed(text, source.toml_error(&error)))?;
         parse_engine_params(&source, &file_document.engine)?;
         let document = if options.overrides.is_empty() && options.seed.is_none() {
             file_document
@@ -502,22 +503,55 @@ impl SourceMap {
         }
     }
 
-    /// Converts a TOML parse error (with its span) into a located error.
+    /// Converts a TOML parse error (with its span) into a located error whose field
+    /// is the full dotted path (`events[1].kind`, `exchange.latency.ack.sigma`).
     pub fn toml_error(&self, error: &toml::de::Error) -> ScenarioError {
         let (line, column) = error.span().map_or((1, 1), |span| self.position(span.start));
-        let named = error.message().split('`').nth(1).map(str::to_string);
-        let field = named.unwrap_or_else(|| self.key_at_line(line).unwrap_or_else(|| "toml".to_string()));
-        ScenarioError {
-            location: Location::File { path: self.path.clone(), line, column },
-            field,
-            message: error.message().trim().to_string(),
-        }
+        let message = error.message().trim();
+        // A missing or unknown field is reported at its table; any other error at its value.
+        let field = match field_named_by(message) {
+            Some(key) => join_field(&self.table_spanning(line), key),
+            None => self.key_at_line(line).map_or_else(|| "toml".to_string(), |key| join_field(&self.table_at(line), &key)),
+        };
+        ScenarioError { location: Location::File { path: self.path.clone(), line, column }, field, message: message.to_string() }
     }
 
     fn key_at_line(&self, line: usize) -> Option<String> {
         let text = self.lines.get(line.checked_sub(1)?)?;
+        if text.trim_start().starts_with('[') {
+            return None;
+        }
         let (key, _) = text.split_once('=')?;
         Some(key.trim().to_string()).filter(|key| !key.is_empty())
+    }
+
+    /// The table whose header is the last one at or above `line` (1-based), with an
+    /// array table's index (`events[2]`); empty for the top level.
+    fn table_at(&self, line: usize) -> String {
+        let mut current = String::new();
+        let mut array_counts: BTreeMap<String, usize> = BTreeMap::new();
+        for raw in self.lines.iter().take(line) {
+            let text = raw.trim_start();
+            if let Some(name) = text.strip_prefix("[[").and_then(|rest| rest.split("]]").next()) {
+                let name = name.trim();
+                let count = array_counts.entry(name.to_string()).or_default();
+                current = format!("{name}[{count}]");
+                *count += 1;
+            } else if let Some(name) = text.strip_prefix('[').and_then(|rest| rest.split(']').next()) {
+                current = name.trim().to_string();
+            }
+        }
+        current
+    }
+
+    /// The table an error at `line` is about: the table opened there by a header or
+    /// an inline table (`market_data = { ... }`), else the enclosing one.
+    fn table_spanning(&self, line: usize) -> String {
+        let table = self.table_at(line);
+        match self.key_at_line(line) {
+            Some(key) if self.lines[line - 1].contains('{') => join_field(&table, &key),
+            _ => table,
+        }
     }
 
     fn position(&self, offset: usize) -> (usize, usize) {
@@ -573,6 +607,51 @@ impl SourceMap {
             (line.split(['=', ' ']).next() == Some(last)).then(|| (number + 1, raw.len() - line.len() + 1))
         })
     }
+}
+
+/// A tagged table (a latency model, an injected event) without its `kind` gets the
+/// kinds it may have, learnt by asking the parser about a kind none has, so the list
+/// never drifts from the types.
+fn with_kinds_allowed(text: &str, mut error: ScenarioError) -> ScenarioError {
+    if error.message == "missing field `kind`"
+        && let Some(table_path) = error.field.strip_suffix(".kind")
+        && let Some(kinds) = kinds_allowed(text, table_path)
+    {
+        error.message = format!("missing field `kind`: add kind = \"...\" with one of {kinds}");
+    }
+    error
+}
+
+fn kinds_allowed(text: &str, table_path: &str) -> Option<String> {
+    let mut document: toml::Table = text.parse().ok()?;
+    let mut table = &mut document;
+    for part in table_path.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((name, rest)) => (name, Some(rest.trim_end_matches(']').parse::<usize>().ok()?)),
+            None => (part, None),
+        };
+        let value = table.get_mut(name)?;
+        let value = match index {
+            Some(index) => value.as_array_mut()?.get_mut(index)?,
+            None => value,
+        };
+        table = value.as_table_mut()?;
+    }
+    table.insert("kind".to_string(), toml::Value::String("?".to_string()));
+    let error = toml::Value::Table(document).try_into::<ScenarioDocument>().err()?;
+    let (_, kinds) = error.message().split_once("unknown variant `?`, expected one of ")?;
+    Some(kinds.trim().to_string())
+}
+
+/// The field a serde message names: `x` in "missing field `x`" or "unknown field `x`, …".
+fn field_named_by(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `").or_else(|| message.strip_prefix("unknown field `"))?;
+    rest.split('`').next()
+}
+
+/// `table.key`, or `key` at the top level.
+fn join_field(table: &str, key: &str) -> String {
+    if table.is_empty() { key.to_string() } else { format!("{table}.{key}") }
 }
 
 /// Splits `events[2].start_s` into (`events`, `start_s`, Some(2)) and
@@ -672,6 +751,33 @@ reject_fraction = 0.5
         let text = BASE.replace("min_interval_ms = 150", "min_interval_ms = \"fast\"");
         let error = parse(&text, &LoadOptions::default()).unwrap_err();
         assert!(error.to_string().contains("s.toml:11"), "{error}");
+    }
+
+    #[test]
+    fn parser_errors_name_the_full_path_of_the_field() {
+        let text = BASE.replace("min_interval_ms = 150", "min_interval_ms = \"fast\"");
+        assert_eq!(parse(&text, &LoadOptions::default()).unwrap_err().field, "engine.min_interval_ms");
+        let text = BASE.replace("kind = \"reject_storm\"", "kind = \"storm\"");
+        let error = parse(&text, &LoadOptions::default()).unwrap_err();
+        assert_eq!(error.field, "events[1].kind", "{error}");
+        assert!(error.message.contains("expected one of `volatility_spike`"), "{error}");
+        let text = BASE.replace("volatility_annual = 0.3", "volatility_annual = 0.3\nspeed = 2");
+        assert_eq!(parse(&text, &LoadOptions::default()).unwrap_err().field, "market.speed");
+    }
+
+    #[test]
+    fn a_table_without_its_kind_is_told_the_kinds_it_may_have() {
+        let text = BASE.replace("kind = \"reject_storm\"", "");
+        let error = parse(&text, &LoadOptions::default()).unwrap_err();
+        assert_eq!(error.field, "events[1].kind", "{error}");
+        assert!(error.message.contains("one of `volatility_spike`, `liquidity_gap`"), "{error}");
+        let text = format!("{BASE}\n[exchange.latency]\nack = {{ median_us = 300 }}\n");
+        let error = parse(&text, &LoadOptions::default()).unwrap_err();
+        assert_eq!(error.field, "exchange.latency.ack.kind", "{error}");
+        assert!(error.message.ends_with("one of `constant`, `uniform`, `normal`, `lognormal`"), "{error}");
+        let text = format!("{BASE}\n[exchange.latency.market_data]\nkind = \"lognormal\"\nmedian_us = 300\n");
+        let error = parse(&text, &LoadOptions::default()).unwrap_err();
+        assert_eq!((error.field.as_str(), error.message.as_str()), ("exchange.latency.market_data.sigma", "missing field `sigma`"));
     }
 
     #[test]

@@ -6,11 +6,24 @@
 
 use thiserror::Error;
 
+/// `value` as a person would write it in a message: plain for everyday magnitudes,
+/// scientific beyond them (`1e300`, not three hundred digits; `1e-9`, not
+/// `0.000000001`).
+pub fn readable_number(value: f64) -> String {
+    let magnitude = value.abs();
+    if value.is_finite() && magnitude != 0.0 && !(1e-6..1e15).contains(&magnitude) { format!("{value:e}") } else { format!("{value}") }
+}
+
 /// An [`crate::Instrument`] field outside its allowed range.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum InstrumentError {
     /// A numeric field is not finite or outside `[min, max]`.
-    #[error("instrument field `{field}` = {value} is outside [{min}, {max}]; set it within that range")]
+    #[error(
+        "instrument field `{field}` = {} is outside [{}, {}]; set it within that range",
+        readable_number(*.value),
+        readable_number(*.min),
+        readable_number(*.max)
+    )]
     OutOfRange {
         /// Field name.
         field: &'static str,
@@ -27,7 +40,12 @@ pub enum InstrumentError {
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ParamError {
     /// A numeric parameter is not finite or outside its bounds.
-    #[error("parameter `{name}` = {value} is outside [{min}, {max}] ({unit}); set it within that range")]
+    #[error(
+        "parameter `{name}` = {} is outside [{}, {}] ({unit}); set it within that range",
+        readable_number(*.value),
+        readable_number(*.min),
+        readable_number(*.max)
+    )]
     OutOfRange {
         /// Parameter name.
         name: &'static str,
@@ -41,7 +59,7 @@ pub enum ParamError {
         unit: &'static str,
     },
     /// An integer parameter was given a fractional value.
-    #[error("parameter `{name}` = {value} must be a whole number ({unit})")]
+    #[error("parameter `{name}` = {} must be a whole number ({unit})", readable_number(*.value))]
     NotInteger {
         /// Parameter name.
         name: &'static str,
@@ -51,7 +69,11 @@ pub enum ParamError {
         unit: &'static str,
     },
     /// Two parameters that must be ordered are not.
-    #[error("parameter `{lower}` = {lower_value} must not exceed `{upper}` = {upper_value}; lower the first or raise the second")]
+    #[error(
+        "parameter `{lower}` = {} must not exceed `{upper}` = {}; lower the first or raise the second",
+        readable_number(*.lower_value),
+        readable_number(*.upper_value)
+    )]
     Ordering {
         /// The parameter that must be the smaller.
         lower: &'static str,
@@ -91,4 +113,23 @@ pub enum EngineError {
     /// The instrument given to the engine is invalid.
     #[error("invalid instrument: {0}")]
     Instrument(#[from] InstrumentError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_messages_stay_short() {
+        assert_eq!(readable_number(1e300), "1e300");
+        assert_eq!(readable_number(-2.5e-300), "-2.5e-300");
+        assert_eq!(readable_number(0.25), "0.25");
+        assert_eq!(readable_number(60_000.0), "60000");
+        assert_eq!(readable_number(0.0), "0");
+        assert_eq!(readable_number(f64::NAN), "NaN");
+        let error = ParamError::OutOfRange { name: "gamma", value: 1e300, min: 0.0, max: 10.0, unit: "1/quote" };
+        assert_eq!(error.to_string(), "parameter `gamma` = 1e300 is outside [0, 10] (1/quote); set it within that range");
+        let error = ParamError::OutOfRange { name: "gamma", value: -1.0, min: 1e-9, max: 1_000.0, unit: "1/quote" };
+        assert_eq!(error.to_string(), "parameter `gamma` = -1 is outside [1e-9, 1000] (1/quote); set it within that range");
+    }
 }

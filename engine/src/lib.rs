@@ -39,7 +39,7 @@ pub mod signals;
 pub mod units;
 
 pub use engine::{Engine, EngineStatus};
-pub use error::{EngineError, InstrumentError, ParamError};
+pub use error::{EngineError, InstrumentError, ParamError, readable_number};
 pub use kpi::{BlockReason, Kpis};
 pub use params::{EngineParams, PARAM_SPECS, ParamValue};
 pub use port::{Command, Control, Event, MarketData, PORT_VERSION, VenueReport};

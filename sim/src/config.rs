@@ -5,7 +5,7 @@
 //! timeline, naming each setting by its dotted path. Reading files is the harness's
 //! job, not this module's.
 
-use drydock_engine::Instrument;
+use drydock_engine::{Instrument, readable_number};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
@@ -642,7 +642,10 @@ pub fn check(field: &str, value: f64, min: f64, max: f64) -> Result<(), ConfigEr
     if value.is_finite() && value >= min && value <= max {
         Ok(())
     } else {
-        Err(ConfigError::invalid(field, &format!("{value} is outside [{min}, {max}]")))
+        Err(ConfigError::invalid(
+            field,
+            &format!("{} is outside [{}, {}]", readable_number(value), readable_number(min), readable_number(max)),
+        ))
     }
 }
 
