@@ -104,49 +104,18 @@ pub struct ExpectationResult {
 }
 
 impl Expectation {
-    /// Checks the metric names something that exists for this scenario.
+    /// Checks the value is a number and the metric names something that exists for
+    /// this scenario.
     pub fn validate(&self, sim: &SimConfig) -> Result<(), String> {
         if !self.value.is_finite() {
             return Err(format!("value {} must be a finite number", self.value));
         }
-        let parts: Vec<&str> = self.metric.split('.').collect();
-        let known = match parts.as_slice() {
-            ["kpis", "block_reasons", reason] => BlockReason::ALL.iter().any(|known| known.as_str() == *reason),
-            ["kpis", name] => kpi_names().iter().any(|known| known == name),
-            ["run", name] => run_metric_names().iter().any(|known| known == name),
-            ["soak", "verdicts", verdict] => ["PASS", "WARN", "FAIL"].contains(verdict),
-            ["soak", "guards_fired", guard] => SOAK_GUARDS.contains(guard),
-            ["soak", name] => SOAK_METRICS.contains(name),
-            ["events", event, measure] => {
-                let meter = EffectMeter::new(&sim.events, 0);
-                let position = meter.names().iter().position(|name| name == event);
-                return match position {
-                    None => Err(format!("no event named `{event}` in this scenario; events are: {}", meter.names().join(", "))),
-                    Some(index) if !measure_names(sim.events[index].kind()).contains(measure) => {
-                        Err(format!("`{event}` measures: {}", measure_names(sim.events[index].kind()).join(", ")))
-                    }
-                    Some(_) => Ok(()),
-                };
-            }
-            _ => false,
-        };
-        if known {
-            Ok(())
-        } else {
-            Err(format!(
-                "unknown metric `{}`; use kpis.<kpi> ({}), kpis.block_reasons.<reason>, run.<metric> ({}), events.<event>.<measure>, or for soaks soak.iterations_run, soak.panic_reverts, soak.verdicts.<PASS|WARN|FAIL>, soak.guards_fired.<guard>",
-                self.metric,
-                kpi_names().join(", "),
-                run_metric_names().join(", ")
-            ))
-        }
+        validate_metric(&self.metric, sim)
     }
 
     /// Evaluates against a finished run.
     pub fn evaluate(&self, metrics: &BTreeMap<String, f64>) -> ExpectationResult {
-        // Counters absent from a map (a reason never blocked, a guard never fired) are 0.
-        let counted = ["kpis.block_reasons.", "soak.verdicts.", "soak.guards_fired."].iter().any(|prefix| self.metric.starts_with(prefix));
-        let actual = metrics.get(&self.metric).copied().or_else(|| counted.then_some(0.0));
+        let actual = metric_value(metrics, &self.metric);
         ExpectationResult {
             metric: self.metric.clone(),
             op: self.op.as_str().to_string(),
@@ -156,6 +125,50 @@ impl Expectation {
             why: self.why.clone(),
         }
     }
+}
+
+/// Checks `metric` names something a run of `sim` reports (for expectations, and for
+/// sweeps' objectives, constraints and tables); the error lists what exists.
+pub fn validate_metric(metric: &str, sim: &SimConfig) -> Result<(), String> {
+    let parts: Vec<&str> = metric.split('.').collect();
+    let known = match parts.as_slice() {
+        ["kpis", "block_reasons", reason] => BlockReason::ALL.iter().any(|known| known.as_str() == *reason),
+        ["kpis", name] => kpi_names().iter().any(|known| known == name),
+        ["run", name] => run_metric_names().iter().any(|known| known == name),
+        ["soak", "verdicts", verdict] => ["PASS", "WARN", "FAIL"].contains(verdict),
+        ["soak", "guards_fired", guard] => SOAK_GUARDS.contains(guard),
+        ["soak", name] => SOAK_METRICS.contains(name),
+        ["events", event, measure] => {
+            let meter = EffectMeter::new(&sim.events, 0);
+            let position = meter.names().iter().position(|name| name == event);
+            return match position {
+                None => Err(format!("no event named `{event}` in this scenario; events are: {}", meter.names().join(", "))),
+                Some(index) if !measure_names(sim.events[index].kind()).contains(measure) => {
+                    Err(format!("`{event}` measures: {}", measure_names(sim.events[index].kind()).join(", ")))
+                }
+                Some(_) => Ok(()),
+            };
+        }
+        _ => false,
+    };
+    if known {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown metric `{}`; use kpis.<kpi> ({}), kpis.block_reasons.<reason>, run.<metric> ({}), events.<event>.<measure>, or for soaks soak.iterations_run, soak.panic_reverts, soak.verdicts.<PASS|WARN|FAIL>, soak.guards_fired.<guard>",
+            metric,
+            kpi_names().join(", "),
+            run_metric_names().join(", ")
+        ))
+    }
+}
+
+/// The value of `metric` among a run's flattened metrics. Counters absent from a
+/// map (a reason never blocked, a guard never fired) are 0; anything else absent is
+/// `None`.
+pub fn metric_value(metrics: &BTreeMap<String, f64>, metric: &str) -> Option<f64> {
+    let counted = ["kpis.block_reasons.", "soak.verdicts.", "soak.guards_fired."].iter().any(|prefix| metric.starts_with(prefix));
+    metrics.get(metric).copied().or_else(|| counted.then_some(0.0))
 }
 
 /// Every numeric metric of a run (and of its soak, if any), by path.

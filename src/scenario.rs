@@ -481,7 +481,7 @@ fn offending_key(table: &toml::Table, message: &str) -> String {
 }
 
 /// Finds where dotted settings are written in a TOML source.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceMap {
     path: PathBuf,
     lines: Vec<String>,

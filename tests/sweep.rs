@@ -143,7 +143,31 @@ fn bad_sweep_files_are_clear_errors() {
     let output = drydock(&["sweep", "typo.toml"], dir.path());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("base_sprad_bps"), "{stderr}");
+    assert!(stderr.contains("typo.toml:8:1") && stderr.contains("`params[0].name`: engine.base_sprad_bps is not a setting"), "{stderr}");
+    let cases = [
+        // A value out of range is blamed on its parameter's values, before anything runs.
+        ("values = [0.2, 0.6]", "values = [0.2, -0.6]", "range.toml:9:1: `params[0].values`: engine.base_spread_bps = -0.6 does not suit"),
+        ("values = [0.2, 0.6]", "values = [0.2, \"wide\"]", "type.toml:9:1: `params[0].values`: engine.base_spread_bps = \"wide\""),
+        // Each value fine on its own, not together: the point is named.
+        (
+            "name = \"engine.base_spread_bps\"\nvalues = [0.2, 0.6]",
+            "name = \"engine.inventory_soft_lots\"\nvalues = [150]\n\n[[params]]\nname = \"engine.inventory_hard_lots\"\nvalues = [120]",
+            "clash.toml:7:1: `params`: the point engine.inventory_soft_lots=150, engine.inventory_hard_lots=120, engine.min_interval_ms=50",
+        ),
+        // An objective on a metric no run reports would rank on nothing.
+        ("kpis.max_drawdown\"\ngoal", "kpis.max_draw\"\ngoal", "metric.toml:23:1: `objectives[1].metric`: unknown metric `kpis.max_draw`"),
+        ("kpis.max_inventory_abs", "soak.panic_reverts", "soak.toml:27:1: `constraints[0].metric`: sweeps run plain scenarios"),
+    ];
+    for (from, to, expected) in cases {
+        let name = expected.split(':').next().unwrap();
+        assert!(text.contains(from), "{from}");
+        std::fs::write(dir.path().join(name), text.replace(from, to)).unwrap();
+        let output = drydock(&["sweep", name, "--out", "out"], dir.path());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "expected {expected:?} in {stderr}");
+        assert!(!dir.path().join("out").exists(), "nothing runs before the sweep is checked");
+    }
     let output = drydock(&["sweep", "tiny.toml", "--shard", "4/3"], dir.path());
     assert_eq!(output.status.code(), Some(2));
 }

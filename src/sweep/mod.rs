@@ -23,9 +23,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::expect::flatten_metrics;
+use crate::expect::{flatten_metrics, validate_metric};
 use crate::report::{ArtifactError, write_atomic};
-use crate::scenario::{LoadOptions, Scenario, ScenarioError};
+use crate::scenario::{LoadOptions, Location, Scenario, ScenarioError};
 use spec::{Point, Sweep, assignments};
 
 /// One finished run, as recorded in a line of `runs.jsonl`.
@@ -210,12 +210,18 @@ fn plan(sweep: &Sweep, profiles_dir: &Path) -> Result<Vec<PlannedRun>, SweepErro
                 tapes: tapes.clone(),
                 ..LoadOptions::default()
             };
-            let base = Scenario::load(path, &options)?;
+            if point_index == 0 {
+                check_swept_values(sweep, path, &options)?;
+            }
+            let base = Scenario::load(path, &options).map_err(|error| blame_the_sweep(sweep, path, point, error))?;
             if base.soak.is_some() {
                 return Err(SweepError::Merge(format!(
                     "{}: sweeps run plain scenarios; remove its [soak] section or use a copy",
                     path.display()
                 )));
+            }
+            if point_index == 0 {
+                check_tracked_metrics(sweep, path, &base)?;
             }
             for seed_index in 0..seeds {
                 let mut scenario = base.clone();
@@ -232,6 +238,54 @@ fn plan(sweep: &Sweep, profiles_dir: &Path) -> Result<Vec<PlannedRun>, SweepErro
         }
     }
     Ok(runs)
+}
+
+/// Each value of each swept parameter on its own against the base scenario at
+/// `path`, so a bad one is blamed on its line of the sweep file.
+fn check_swept_values(sweep: &Sweep, path: &Path, options: &LoadOptions) -> Result<(), ScenarioError> {
+    for (index, param) in sweep.file.params.iter().enumerate() {
+        let field = if param.values.is_empty() { format!("params[{index}].min") } else { format!("params[{index}].values") };
+        for value in Sweep::values_to_check(param) {
+            let single = LoadOptions { overrides: vec![format!("{}={value}", param.name)], ..options.clone() };
+            match Scenario::load(path, &single) {
+                Err(error) if matches!(error.location, Location::Flag(_)) && error.message.starts_with("unknown field") => {
+                    let message = format!("{} is not a setting of {}: {}", param.name, path.display(), error.message);
+                    return Err(sweep.error_at(&format!("params[{index}].name"), &message));
+                }
+                Err(error) if matches!(error.location, Location::Flag(_)) => {
+                    let message = format!("{} = {value} does not suit {}: {}", param.name, path.display(), error.message);
+                    return Err(sweep.error_at(&field, &message));
+                }
+                Err(error) => return Err(error),
+                Ok(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A point whose values are each fine but clash together (e.g. two parameters that
+/// must be ordered): blamed on the sweep's `params`, naming the point.
+fn blame_the_sweep(sweep: &Sweep, path: &Path, point: &Point, error: ScenarioError) -> SweepError {
+    if !matches!(error.location, Location::Flag(_)) {
+        return SweepError::Input(error);
+    }
+    let message = format!("the point {} does not suit {}: {}", assignments(point).join(", "), path.display(), error.message);
+    SweepError::Input(sweep.error_at("params", &message))
+}
+
+/// Objectives, constraints and tables must name metrics the base scenario reports;
+/// an unknown one would rank on nothing.
+fn check_tracked_metrics(sweep: &Sweep, path: &Path, base: &Scenario) -> Result<(), ScenarioError> {
+    for (field, metric) in sweep.tracked_metrics() {
+        let known = if metric.starts_with("soak.") {
+            Err("sweeps run plain scenarios, which report no soak.* metrics".to_string())
+        } else {
+            validate_metric(metric, &base.sim)
+        };
+        known.map_err(|message| sweep.error_at(&field, &format!("{message} (checked against {})", path.display())))?;
+    }
+    Ok(())
 }
 
 /// The run log of a sweep folder.

@@ -12,6 +12,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::RunRecord;
 use super::spec::{Goal, SweepFile};
+use crate::expect::metric_value;
 use crate::report::{ArtifactError, write_atomic};
 
 /// Reads every record of `dir/runs.jsonl`, sorted by run id (the last line of a
@@ -66,7 +67,7 @@ fn table_csv(records: &[RunRecord], table: &super::spec::TableSpec) -> String {
         let mut row = key;
         row.push(members.len().to_string());
         for metric in &table.metrics {
-            let values: Vec<f64> = members.iter().filter_map(|record| record.metrics.get(metric).copied()).collect();
+            let values: Vec<f64> = members.iter().filter_map(|record| metric_value(&record.metrics, metric)).collect();
             let stats = stats(&values);
             row.extend([number(stats.mean), number(stats.std)]);
         }
@@ -142,7 +143,7 @@ pub fn summarize(records: &[RunRecord], file: &SweepFile) -> Vec<PointSummary> {
         .into_iter()
         .map(|(point, runs)| {
             let stats_of = |metric: &String| {
-                let values: Vec<f64> = runs.iter().filter_map(|run| run.metrics.get(metric).copied()).collect();
+                let values: Vec<f64> = runs.iter().filter_map(|run| metric_value(&run.metrics, metric)).collect();
                 (metric.clone(), stats(&values))
             };
             let metrics: BTreeMap<String, Stats> = metrics.iter().map(stats_of).collect();
@@ -317,6 +318,31 @@ fn best_profile(summaries: &[PointSummary], file: &SweepFile) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_counter_a_run_never_incremented_counts_as_zero() {
+        let file: SweepFile = toml::from_str(
+            "[sweep]\nname = \"t\"\nscenarios = [\"calm.toml\"]\nseeds_per_point = 2\n\n[[params]]\nname = \"engine.a\"\nvalues = [1]\n\n\
+             [[objectives]]\nmetric = \"kpis.net_bps\"\ngoal = \"maximize\"\n\n\
+             [[constraints]]\nmetric = \"kpis.block_reasons.rate_limit\"\nop = \"<=\"\nvalue = 0\n",
+        )
+        .unwrap();
+        let record = |seed: u64| RunRecord {
+            run_id: format!("p00000-x00-s{seed:04}"),
+            point: 0,
+            scenario: "t".into(),
+            seed,
+            params: BTreeMap::new(),
+            config_hash: String::new(),
+            fingerprint: String::new(),
+            metrics: BTreeMap::from([("kpis.net_bps".to_string(), seed as f64)]),
+        };
+        let summaries = summarize(&[record(0), record(1)], &file);
+        let blocked = &summaries[0].metrics["kpis.block_reasons.rate_limit"];
+        assert_eq!((blocked.n, blocked.mean), (2, 0.0));
+        assert!(summaries[0].feasible);
+        assert_eq!(summaries[0].rank, Some(1));
+    }
 
     #[test]
     fn student_t_interval_widens_for_few_samples() {

@@ -156,6 +156,8 @@ pub struct Sweep {
     pub file: SweepFile,
     /// Base scenario paths, resolved against the sweep file's folder.
     pub scenario_paths: Vec<PathBuf>,
+    /// Where the sweep file's settings are written, to locate errors found later.
+    pub source: SourceMap,
 }
 
 /// One point: a value per swept parameter, in declaration order.
@@ -174,7 +176,34 @@ impl Sweep {
         validate(&file).map_err(|(field, message)| source.at(&field, &message))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let scenario_paths = file.sweep.scenarios.iter().map(|scenario| base.join(scenario)).collect();
-        Ok(Sweep { path: path.to_path_buf(), file, scenario_paths })
+        Ok(Sweep { path: path.to_path_buf(), file, scenario_paths, source })
+    }
+
+    /// An error about the sweep file's setting `field`, located in the file.
+    pub fn error_at(&self, field: &str, message: &str) -> ScenarioError {
+        self.source.at(field, message)
+    }
+
+    /// The metrics the sweep reads, each with the setting that names it: objectives,
+    /// constraints, then tables.
+    pub fn tracked_metrics(&self) -> Vec<(String, &str)> {
+        let file = &self.file;
+        let objectives =
+            file.objectives.iter().enumerate().map(|(index, objective)| (format!("objectives[{index}].metric"), &*objective.metric));
+        let constraints =
+            file.constraints.iter().enumerate().map(|(index, constraint)| (format!("constraints[{index}].metric"), &*constraint.metric));
+        let tables = file
+            .tables
+            .iter()
+            .enumerate()
+            .flat_map(|(index, table)| table.metrics.iter().map(move |metric| (format!("tables[{index}].metrics"), &**metric)));
+        objectives.chain(constraints).chain(tables).collect()
+    }
+
+    /// The values a swept parameter can take, to check before anything runs: its
+    /// listed values, or the ends of its range.
+    pub fn values_to_check(param: &SweptParam) -> Vec<toml::Value> {
+        if param.values.is_empty() { vec![from_unit(param, 0.0), from_unit(param, 1.0)] } else { param.values.clone() }
     }
 
     /// The points of the plan, in a fixed order.
