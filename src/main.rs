@@ -234,10 +234,26 @@ fn main() -> ExitCode {
     match execute(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", error_chain(&error));
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
+}
+
+/// The error and its causes joined by ": ", leaving out a cause whose text an outer
+/// message already quotes (our typed errors name their cause and say how to fix it).
+fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 fn execute(cli: Cli) -> anyhow::Result<u8> {

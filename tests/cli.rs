@@ -60,6 +60,13 @@ fn bad_input_exits_two_with_file_line_and_field() {
     let stderr = String::from_utf8_lossy(&bad_flag.stderr);
     assert_eq!(bad_flag.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no_such_param"), "{stderr}");
+    // An output folder that cannot be made: the cause once, and how to fix it.
+    std::fs::write(out.path().join("a_file"), "").unwrap();
+    let unwritable = drydock(&["run", &scenario("calm.toml"), "--set", "scenario.duration_s=5", "--out", "a_file/run"], out.path());
+    let stderr = String::from_utf8_lossy(&unwritable.stderr);
+    assert_eq!(unwritable.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot write a_file/run") && stderr.contains("check the output folder is writable"), "{stderr}");
+    assert_eq!(stderr.matches("(os error").count(), 1, "the cause is said once: {stderr}");
 }
 
 #[test]
