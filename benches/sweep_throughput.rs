@@ -26,7 +26,7 @@ fn bench(c: &mut Criterion) {
             bencher.iter(|| {
                 let out = scratch.path().join(format!("run-{jobs}"));
                 let _ = std::fs::remove_dir_all(&out);
-                run_sweep(&sweep, &out, jobs, None, &root.join("profiles")).expect("the sweep runs")
+                run_sweep(&sweep, &out, jobs, None, Some(&root.join("profiles"))).expect("the sweep runs")
             })
         });
     }

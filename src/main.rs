@@ -31,7 +31,7 @@ enum Command {
         /// Override a setting: section.key=value (repeatable), e.g. engine.min_interval_ms=200.
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
         overrides: Vec<String>,
-        /// Engine profile: a name in profiles/ or a path.
+        /// Engine profile: a name in the nearest profiles/ folder above the scenario, or a path
         #[arg(long)]
         profile: Option<String>,
         /// Artifact folder (default artifacts/<scenario>-<seed>/).
@@ -182,7 +182,7 @@ enum ConfigCommand {
     Show {
         /// The scenario file.
         scenario: PathBuf,
-        /// Engine profile: a name in profiles/ or a path.
+        /// Engine profile: a name in the nearest profiles/ folder above the scenario, or a path
         #[arg(long)]
         profile: Option<String>,
         /// Override a setting: section.key=value (repeatable).
@@ -259,7 +259,7 @@ fn error_chain(error: &anyhow::Error) -> String {
 fn execute(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Run { scenario, seed, overrides, profile, out, verify, perf } => {
-            let options = LoadOptions { profile, overrides, seed, profiles_dir: PathBuf::from("profiles"), tapes: Default::default() };
+            let options = LoadOptions { profile, overrides, seed, profiles_dir: None, tapes: Default::default() };
             let scenario = Scenario::load(&scenario, &options)?;
             let out_dir = out.unwrap_or_else(|| default_out_dir(&scenario));
             let result =
@@ -280,7 +280,7 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             let sweep = drydock::sweep::spec::Sweep::load(&path)?;
             let out = out.unwrap_or_else(|| PathBuf::from("artifacts/sweeps").join(&sweep.file.sweep.name));
             let started = std::time::Instant::now();
-            let summary = drydock::sweep::run_sweep(&sweep, &out, jobs_or_cores(jobs), shard, std::path::Path::new("profiles"))?;
+            let summary = drydock::sweep::run_sweep(&sweep, &out, jobs_or_cores(jobs), shard, None)?;
             let wall_s = started.elapsed().as_secs_f64();
             let mut text = String::new();
             say!(
@@ -396,8 +396,7 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Config { command: ConfigCommand::Show { scenario, profile, overrides } } => {
-            let options =
-                LoadOptions { profile, overrides, seed: None, profiles_dir: PathBuf::from("profiles"), tapes: Default::default() };
+            let options = LoadOptions { profile, overrides, seed: None, profiles_dir: None, tapes: Default::default() };
             let scenario = Scenario::load(&scenario, &options)?;
             let mut out = String::new();
             print_config(&mut out, &scenario);
@@ -438,7 +437,7 @@ fn jobs_or_cores(jobs: Option<usize>) -> usize {
 fn check_command(scenarios: Vec<PathBuf>, jobs: Option<usize>, golden: &std::path::Path) -> anyhow::Result<u8> {
     use drydock::check::CheckStatus;
     let paths = scenario_paths(scenarios)?;
-    let options = LoadOptions { profiles_dir: PathBuf::from("profiles"), ..LoadOptions::default() };
+    let options = LoadOptions::default();
     let started = std::time::Instant::now();
     let results = drydock::check::check(&paths, golden, &options, jobs_or_cores(jobs));
     let mut out = String::new();
@@ -487,7 +486,7 @@ fn bless_command(scenarios: Vec<PathBuf>, all: bool, jobs: Option<usize>, golden
         anyhow::bail!("name the scenarios to bless, or pass --all");
     }
     let paths = scenario_paths(scenarios)?;
-    let options = LoadOptions { profiles_dir: PathBuf::from("profiles"), ..LoadOptions::default() };
+    let options = LoadOptions::default();
     let results = drydock::check::bless(&paths, golden, &options, jobs_or_cores(jobs));
     let mut out = String::new();
     let mut errors = 0;

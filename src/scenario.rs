@@ -165,14 +165,16 @@ pub struct Scenario {
 /// Options that layer on top of the file.
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
-    /// A profile name (looked up in `profiles_dir`) or a path to a profile file.
+    /// A profile name (looked up in the profiles folder) or a path to a profile file.
     pub profile: Option<String>,
     /// `--set section.key=value` overrides, in order.
     pub overrides: Vec<String>,
     /// Replaces `[scenario].seed`.
     pub seed: Option<u64>,
-    /// Where named profiles live.
-    pub profiles_dir: PathBuf,
+    /// Where named profiles live; `None` finds the nearest `profiles/` folder at or
+    /// above the scenario's folder (so a repository's scenarios find its profiles
+    /// from any working directory), else `profiles` in the working directory.
+    pub profiles_dir: Option<PathBuf>,
     /// Recordings already loaded, shared by every scenario loaded with these options.
     pub tapes: TapeCache,
 }
@@ -264,7 +266,8 @@ impl Scenario {
         };
         let (profile, profile_table) = match &options.profile {
             Some(name) => {
-                let (profile, table) = read_profile(name, &options.profiles_dir, Location::Flag(format!("--profile {name}")))?;
+                let location = Location::Flag(format!("--profile {name}"));
+                let (profile, table) = read_profile(name, &profiles_dir(path, options), location, "profile")?;
                 (profile, Some(table))
             }
             None => ("default".to_string(), None),
@@ -312,9 +315,19 @@ impl Scenario {
                         source.at(&field, &message)
                     }
                 })?;
-                let (file_line, _) = source.locate("soak.safe_profile");
-                let location = Location::File { path: path.to_path_buf(), line: file_line, column: 1 };
-                let (safe_name, safe_table) = read_profile(&soak.safe_profile, &options.profiles_dir, location)?;
+                let location = match options
+                    .overrides
+                    .iter()
+                    .find(|assignment| assignment.split('=').next().map(str::trim) == Some("soak.safe_profile"))
+                {
+                    Some(assignment) => Location::Flag(format!("--set {assignment}")),
+                    None => {
+                        let (line, column) = source.locate("soak.safe_profile");
+                        Location::File { path: path.to_path_buf(), line, column }
+                    }
+                };
+                let (safe_name, safe_table) =
+                    read_profile(&soak.safe_profile, &profiles_dir(path, options), location, "soak.safe_profile")?;
                 let (safe, _) = layer_engine_params(&document.engine, Some(&safe_table), &safe_name, &override_keys)
                     .map_err(|message| override_error(&options.overrides, &message))?;
                 Some(safe)
@@ -392,14 +405,29 @@ fn parse_value(raw: &str) -> toml::Value {
         .unwrap_or_else(|| toml::Value::String(raw.to_string()))
 }
 
+/// The folder named profiles are read from for the scenario at `scenario_path`.
+pub fn profiles_dir(scenario_path: &Path, options: &LoadOptions) -> PathBuf {
+    if let Some(dir) = &options.profiles_dir {
+        return dir.clone();
+    }
+    scenario_path.ancestors().skip(1).map(|dir| dir.join("profiles")).find(|dir| dir.is_dir()).unwrap_or_else(|| PathBuf::from("profiles"))
+}
+
 /// Reads a profile by name (in `profiles_dir`) or path; errors are located at
-/// `location` when the file is missing, inside the profile file otherwise.
-fn read_profile(name: &str, profiles_dir: &Path, location: Location) -> Result<(String, toml::Table), ScenarioError> {
-    let path = if name.ends_with(".toml") || name.contains('/') { PathBuf::from(name) } else { profiles_dir.join(format!("{name}.toml")) };
-    let text = std::fs::read_to_string(&path).map_err(|error| ScenarioError {
-        location,
-        field: "profile".to_string(),
-        message: format!("cannot read {}: {error}; profiles live in {}", path.display(), profiles_dir.display()),
+/// `location` (naming `field`) when the file is missing, inside the profile file otherwise.
+fn read_profile(name: &str, profiles_dir: &Path, location: Location, field: &str) -> Result<(String, toml::Table), ScenarioError> {
+    let named = !(name.ends_with(".toml") || name.contains('/'));
+    let path = if named { profiles_dir.join(format!("{name}.toml")) } else { PathBuf::from(name) };
+    let text = std::fs::read_to_string(&path).map_err(|error| {
+        let fix = if named {
+            format!(
+                "put {name}.toml in {} (the nearest profiles/ folder above the scenario) or give a profile file's path",
+                profiles_dir.display()
+            )
+        } else {
+            "check the path".to_string()
+        };
+        ScenarioError { location, field: field.to_string(), message: format!("cannot read profile {}: {error}; {fix}", path.display()) }
     })?;
     let source = SourceMap::new(&path, &text);
     let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| source.toml_error(&error))?;

@@ -152,3 +152,21 @@ fn data_inspect_reports_span_gaps_and_clock_skew() {
     let bad = drydock(&["data", "inspect", &file.display().to_string(), "--format", "nasdaq"], out.path());
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn profiles_are_found_beside_the_scenarios_from_any_folder() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    // The soak's safe profile and a --profile name resolve in the repository's profiles/.
+    let soak = drydock(&["run", &scenario("soak_smoke.toml"), "--out", "soak"], elsewhere.path());
+    assert_eq!(soak.status.code(), Some(0), "{}", String::from_utf8_lossy(&soak.stderr));
+    let profiled = drydock(
+        &["run", &scenario("calm.toml"), "--profile", "ultra_safe", "--set", "scenario.duration_s=60", "--out", "calm"],
+        elsewhere.path(),
+    );
+    let stdout = String::from_utf8_lossy(&profiled.stdout);
+    assert!(stdout.contains("profile ultra_safe"), "{stdout}{}", String::from_utf8_lossy(&profiled.stderr));
+    let missing = drydock(&["run", &scenario("calm.toml"), "--profile", "no_such_profile"], elsewhere.path());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(missing.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("put no_such_profile.toml in") && stderr.contains("profiles"), "{stderr}");
+}

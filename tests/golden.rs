@@ -21,7 +21,7 @@ fn scenarios() -> Vec<PathBuf> {
 }
 
 fn load(path: &Path) -> Scenario {
-    let options = LoadOptions { profiles_dir: root().join("profiles"), ..LoadOptions::default() };
+    let options = LoadOptions { profiles_dir: Some(root().join("profiles")), ..LoadOptions::default() };
     Scenario::load(path, &options).unwrap_or_else(|error| panic!("{error}"))
 }
 

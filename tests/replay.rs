@@ -32,7 +32,7 @@ fn data_dir() -> Option<PathBuf> {
 fn load(path: &Path, overrides: &[&str]) -> Result<Scenario, drydock::ScenarioError> {
     let options = LoadOptions {
         overrides: overrides.iter().map(|text| text.to_string()).collect(),
-        profiles_dir: root().join("profiles"),
+        profiles_dir: Some(root().join("profiles")),
         ..LoadOptions::default()
     };
     Scenario::load(path, &options)
@@ -184,12 +184,12 @@ fn malformed_lines_stop_the_replay_or_are_counted_under_skip_bad_lines() {
 fn a_recording_is_loaded_once_and_shared_between_scenarios_and_sweep_points() {
     let Some(_) = data_dir() else { return };
     let path = replay_scenario("btcusdt_20240808.toml");
-    let options = LoadOptions { profiles_dir: root().join("profiles"), ..LoadOptions::default() };
+    let options = LoadOptions { profiles_dir: Some(root().join("profiles")), ..LoadOptions::default() };
     let first = Scenario::load(&path, &options).unwrap();
     let second =
         Scenario::load(&path, &LoadOptions { overrides: vec!["engine.base_spread_bps=0.8".to_string()], ..options.clone() }).unwrap();
     let (first_tape, second_tape) = (&first.sim.tape.as_ref().unwrap().0, &second.sim.tape.as_ref().unwrap().0);
     assert!(std::sync::Arc::ptr_eq(first_tape, second_tape), "one tape in memory for both");
-    let fresh = Scenario::load(&path, &LoadOptions { profiles_dir: root().join("profiles"), ..LoadOptions::default() }).unwrap();
+    let fresh = Scenario::load(&path, &LoadOptions { profiles_dir: Some(root().join("profiles")), ..LoadOptions::default() }).unwrap();
     assert!(!std::sync::Arc::ptr_eq(first_tape, &fresh.sim.tape.as_ref().unwrap().0), "another cache loads its own");
 }

@@ -16,7 +16,8 @@ fn bundled() -> Vec<PathBuf> {
 }
 
 fn load(path: &Path, seed: Option<u64>) -> Scenario {
-    let options = LoadOptions { seed, profiles_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles"), ..LoadOptions::default() };
+    let options =
+        LoadOptions { seed, profiles_dir: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles")), ..LoadOptions::default() };
     Scenario::load(path, &options).unwrap_or_else(|error| panic!("{error}"))
 }
 

@@ -14,7 +14,7 @@ fn load(path: &Path, overrides: &[&str], profile: Option<&str>) -> Scenario {
     let options = LoadOptions {
         overrides: overrides.iter().map(|text| text.to_string()).collect(),
         profile: profile.map(str::to_string),
-        profiles_dir: root().join("profiles"),
+        profiles_dir: Some(root().join("profiles")),
         ..LoadOptions::default()
     };
     Scenario::load(path, &options).unwrap_or_else(|error| panic!("{error}"))

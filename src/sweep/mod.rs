@@ -122,7 +122,7 @@ pub fn run_sweep(
     out_dir: &Path,
     jobs: usize,
     shard: Option<Shard>,
-    profiles_dir: &Path,
+    profiles_dir: Option<&Path>,
 ) -> Result<SweepSummary, SweepError> {
     let runs = plan(sweep, profiles_dir)?;
     let runs: Vec<PlannedRun> = match shard {
@@ -197,7 +197,7 @@ fn spec_json(sweep: &Sweep) -> String {
 
 /// Every run of the plan, with its scenario loaded (bad parameters fail here,
 /// before anything runs).
-fn plan(sweep: &Sweep, profiles_dir: &Path) -> Result<Vec<PlannedRun>, SweepError> {
+fn plan(sweep: &Sweep, profiles_dir: Option<&Path>) -> Result<Vec<PlannedRun>, SweepError> {
     let points = sweep.points();
     let seeds = sweep.file.sweep.seeds_per_point as u64;
     let mut runs = Vec::new();
@@ -206,7 +206,7 @@ fn plan(sweep: &Sweep, profiles_dir: &Path) -> Result<Vec<PlannedRun>, SweepErro
         for (scenario_index, path) in sweep.scenario_paths.iter().enumerate() {
             let options = LoadOptions {
                 overrides: assignments(point),
-                profiles_dir: profiles_dir.to_path_buf(),
+                profiles_dir: profiles_dir.map(Path::to_path_buf),
                 tapes: tapes.clone(),
                 ..LoadOptions::default()
             };
