@@ -51,9 +51,9 @@ enum Command {
         /// Parallel runs (default: the number of cores).
         #[arg(long)]
         jobs: Option<usize>,
-        /// Golden folder.
-        #[arg(long, default_value = "golden")]
-        golden: PathBuf,
+        /// Golden folder (default: the nearest golden/ at or above the first scenario's folder).
+        #[arg(long)]
+        golden: Option<PathBuf>,
     },
     /// Accept scenarios' current outputs as their golden snapshots.
     Bless {
@@ -65,9 +65,9 @@ enum Command {
         /// Parallel runs (default: the number of cores).
         #[arg(long)]
         jobs: Option<usize>,
-        /// Golden folder.
-        #[arg(long, default_value = "golden")]
-        golden: PathBuf,
+        /// Golden folder (default: the nearest golden/ at or above the first scenario's folder).
+        #[arg(long)]
+        golden: Option<PathBuf>,
     },
     /// Run a parameter sweep in parallel (or `sweep merge` shard folders).
     #[command(args_conflicts_with_subcommands = true)]
@@ -269,7 +269,7 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             emit(&out);
             Ok(exit_code(&result))
         }
-        Command::Check { scenarios, jobs, golden } => check_command(scenarios, jobs, &golden),
+        Command::Check { scenarios, jobs, golden } => check_command(scenarios, jobs, golden),
         Command::Sweep { merge: Some(SweepCommand::Merge { dirs, out }), .. } => {
             let runs = drydock::sweep::merge(&dirs, &out)?;
             emit(&format!("merged {runs} runs from {} folders into {}\n", dirs.len(), out.display()));
@@ -297,7 +297,7 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             emit(&text);
             Ok(0)
         }
-        Command::Bless { scenarios, all, jobs, golden } => bless_command(scenarios, all, jobs, &golden),
+        Command::Bless { scenarios, all, jobs, golden } => bless_command(scenarios, all, jobs, golden),
         Command::Diff { a, b } => {
             let (left, right) = (read_json_or_golden(&a)?, read_json_or_golden(&b)?);
             let comparison = drydock::golden::compare(&left, &right, &Default::default());
@@ -434,9 +434,10 @@ fn jobs_or_cores(jobs: Option<usize>) -> usize {
     jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
-fn check_command(scenarios: Vec<PathBuf>, jobs: Option<usize>, golden: &std::path::Path) -> anyhow::Result<u8> {
+fn check_command(scenarios: Vec<PathBuf>, jobs: Option<usize>, golden: Option<PathBuf>) -> anyhow::Result<u8> {
     use drydock::check::CheckStatus;
     let paths = scenario_paths(scenarios)?;
+    let golden = &golden_dir(golden, &paths);
     let options = LoadOptions::default();
     let started = std::time::Instant::now();
     let results = drydock::check::check(&paths, golden, &options, jobs_or_cores(jobs));
@@ -480,12 +481,13 @@ fn check_command(scenarios: Vec<PathBuf>, jobs: Option<usize>, golden: &std::pat
     })
 }
 
-fn bless_command(scenarios: Vec<PathBuf>, all: bool, jobs: Option<usize>, golden: &std::path::Path) -> anyhow::Result<u8> {
+fn bless_command(scenarios: Vec<PathBuf>, all: bool, jobs: Option<usize>, golden: Option<PathBuf>) -> anyhow::Result<u8> {
     use drydock::check::CheckStatus;
     if scenarios.is_empty() && !all {
         anyhow::bail!("name the scenarios to bless, or pass --all");
     }
     let paths = scenario_paths(scenarios)?;
+    let golden = &golden_dir(golden, &paths);
     let options = LoadOptions::default();
     let results = drydock::check::bless(&paths, golden, &options, jobs_or_cores(jobs));
     let mut out = String::new();
@@ -502,6 +504,15 @@ fn bless_command(scenarios: Vec<PathBuf>, all: bool, jobs: Option<usize>, golden
     }
     emit(&out);
     Ok(if errors > 0 { EXIT_BAD_INPUT } else { 0 })
+}
+
+/// The golden folder: as given, else the nearest `golden/` at or above the first
+/// scenario's folder (a repository's goldens, from any working directory), else
+/// `golden` here.
+fn golden_dir(given: Option<PathBuf>, scenarios: &[PathBuf]) -> PathBuf {
+    given
+        .or_else(|| scenarios.first().and_then(|path| drydock::scenario::nearest_folder(path, "golden")))
+        .unwrap_or_else(|| PathBuf::from("golden"))
 }
 
 /// A report.json, or the snapshot inside a golden .snap file.

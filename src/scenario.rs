@@ -410,7 +410,12 @@ pub fn profiles_dir(scenario_path: &Path, options: &LoadOptions) -> PathBuf {
     if let Some(dir) = &options.profiles_dir {
         return dir.clone();
     }
-    scenario_path.ancestors().skip(1).map(|dir| dir.join("profiles")).find(|dir| dir.is_dir()).unwrap_or_else(|| PathBuf::from("profiles"))
+    nearest_folder(scenario_path, "profiles").unwrap_or_else(|| PathBuf::from("profiles"))
+}
+
+/// The nearest folder called `name` at or above the folder of `file`.
+pub fn nearest_folder(file: &Path, name: &str) -> Option<PathBuf> {
+    file.ancestors().skip(1).map(|dir| dir.join(name)).find(|dir| dir.is_dir())
 }
 
 /// Reads a profile by name (in `profiles_dir`) or path; errors are located at

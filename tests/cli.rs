@@ -170,3 +170,13 @@ fn profiles_are_found_beside_the_scenarios_from_any_folder() {
     assert_eq!(missing.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("put no_such_profile.toml in") && stderr.contains("profiles"), "{stderr}");
 }
+
+#[test]
+fn check_finds_the_repository_goldens_from_any_folder() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let output = drydock(&["check", &scenario("feed_outage.toml"), "--jobs", "1"], elsewhere.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("1 match"), "{stdout}");
+    assert!(!elsewhere.path().join("golden").exists());
+}
