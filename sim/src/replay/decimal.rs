@@ -43,12 +43,22 @@ impl Grid {
     /// `text` as a price on this (tick) grid, which must be positive; the error
     /// names the recording's `field`.
     pub fn price_ticks(&self, field: &str, text: &str) -> Result<i64, String> {
-        self.count(text).filter(|ticks| *ticks > 0).ok_or_else(|| format!("{field} `{text}` is not a positive price on the tick grid"))
+        self.count(text).filter(|ticks| *ticks > 0).ok_or_else(|| {
+            format!(
+                "{field} `{text}` is not a positive price on the tick grid of {self}; use the venue's tick size \
+                 (`--tick` in data commands, `market.instrument.tick_size` in a scenario)"
+            )
+        })
     }
 
     /// `text` as a size on this (lot) grid; the error names the recording's `field`.
     pub fn size_lots(&self, field: &str, text: &str) -> Result<i64, String> {
-        self.count(text).ok_or_else(|| format!("{field} `{text}` is not a non-negative size on the lot grid"))
+        self.count(text).ok_or_else(|| {
+            format!(
+                "{field} `{text}` is not a non-negative size on the lot grid of {self}; use the venue's lot size \
+                 (`--lot` in data commands, `market.instrument.lot_size` in a scenario)"
+            )
+        })
     }
 }
 
