@@ -387,6 +387,13 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<String, S
         return Err(flag_error("the key needs a section, e.g. engine.min_interval_ms or market.volatility_annual".to_string()));
     }
     let value = parse_value(raw_value.trim());
+    let digits = raw_value.trim().trim_start_matches(['+', '-']);
+    if value.is_str() && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '_') {
+        return Err(flag_error(format!(
+            "{} does not fit a 64-bit integer; give a smaller whole number, or quote it if it is text",
+            raw_value.trim()
+        )));
+    }
     let mut cursor = table;
     for part in &parts[..parts.len() - 1] {
         let entry = cursor.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -811,6 +818,14 @@ reject_fraction = 0.5
         let text = format!("{BASE}\n[exchange.latency.market_data]\nkind = \"lognormal\"\nmedian_us = 300\n");
         let error = parse(&text, &LoadOptions::default()).unwrap_err();
         assert_eq!((error.field.as_str(), error.message.as_str()), ("exchange.latency.market_data.sigma", "missing field `sigma`"));
+    }
+
+    #[test]
+    fn an_override_too_large_for_an_integer_says_so() {
+        let options = LoadOptions { overrides: vec!["scenario.seed=18446744073709551616".into()], ..LoadOptions::default() };
+        let error = parse(BASE, &options).unwrap_err();
+        assert_eq!(error.field, "scenario.seed");
+        assert!(error.message.contains("does not fit a 64-bit integer"), "{error}");
     }
 
     #[test]
