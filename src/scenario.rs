@@ -821,6 +821,18 @@ reject_fraction = 0.5
     }
 
     #[test]
+    fn a_flash_crash_halts_only_when_asked() {
+        let crash = "[[events]]\nkind = \"flash_crash\"\nstart_s = 30\nside = \"sell\"\ndrop_pct = 2.0\nfall_duration_s = 5\n\
+                     depth_withdrawn = 0.5\nrecovery_fraction = 0.5\nrecovery_s = 10\n";
+        let scenario = parse(&format!("{BASE}\n{crash}"), &LoadOptions::default()).unwrap();
+        let halt_s = scenario.sim.events.iter().find_map(|event| match event {
+            drydock_sim::InjectedEvent::FlashCrash { halt_s, .. } => Some(*halt_s),
+            _ => None,
+        });
+        assert_eq!(halt_s, Some(0.0));
+    }
+
+    #[test]
     fn an_override_too_large_for_an_integer_says_so() {
         let options = LoadOptions { overrides: vec!["scenario.seed=18446744073709551616".into()], ..LoadOptions::default() };
         let error = parse(BASE, &options).unwrap_err();

@@ -449,7 +449,8 @@ pub enum InjectedEvent {
         fall_duration_s: f64,
         /// Fraction of the swept side's depth withdrawn at the start, 0..1.
         depth_withdrawn: f64,
-        /// Exchange halt at the trough, seconds (0 for none).
+        /// Exchange halt at the trough, seconds (0, the default, for none).
+        #[serde(default)]
         halt_s: f64,
         /// Fraction of the move recovered, 0..1.
         recovery_fraction: f64,
