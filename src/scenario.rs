@@ -216,19 +216,19 @@ pub fn data_dir() -> PathBuf {
     std::env::var_os("DRYDOCK_DATA_DIR").map_or_else(|| PathBuf::from("../shared/data"), PathBuf::from)
 }
 
-/// An absolute path as is; a relative one in the data folder, else next to the scenario.
+/// An absolute path as is; a relative one in the data folder, else next to the
+/// scenario, else in the nearest `shared/data` folder above the scenario (the
+/// checkout's neighbour, found from any working directory).
 fn resolve_data_file(file: &str, base: &Path) -> Result<PathBuf, String> {
     let path = Path::new(file);
     if path.is_absolute() {
         return if path.exists() { Ok(path.to_path_buf()) } else { Err(format!("recording {file} does not exist")) };
     }
-    let candidates = [data_dir().join(path), base.join(path)];
-    candidates.iter().find(|candidate| candidate.exists()).cloned().ok_or_else(|| {
-        format!(
-            "recording {file} is in neither {} nor {}; set DRYDOCK_DATA_DIR to the folder that holds it",
-            candidates[0].display(),
-            candidates[1].display()
-        )
+    let shared = base.ancestors().map(|dir| dir.join("shared/data")).find(|dir| dir.is_dir());
+    let candidates = [Some(data_dir().join(path)), Some(base.join(path)), shared.map(|dir| dir.join(path))];
+    candidates.iter().flatten().find(|candidate| candidate.exists()).cloned().ok_or_else(|| {
+        let looked: Vec<String> = candidates.iter().flatten().map(|candidate| candidate.display().to_string()).collect();
+        format!("recording {file} is in none of {}; set DRYDOCK_DATA_DIR to the folder that holds it", looked.join(", "))
     })
 }
 

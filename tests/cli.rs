@@ -180,3 +180,17 @@ fn check_finds_the_repository_goldens_from_any_folder() {
     assert!(stdout.contains("1 match"), "{stdout}");
     assert!(!elsewhere.path().join("golden").exists());
 }
+
+#[test]
+fn replays_find_the_shared_recordings_from_any_folder() {
+    // The recordings sit beside the checkout (../shared/data); skip where they do not.
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/binance_spot_btcusdt_20240808.gz");
+    if !shared.exists() || std::env::var_os("DRYDOCK_DATA_DIR").is_some() {
+        eprintln!("SKIPPED: no recording at {} (or DRYDOCK_DATA_DIR set)", shared.display());
+        return;
+    }
+    let elsewhere = tempfile::tempdir().unwrap();
+    let replay = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/replay/btcusdt_20240808.toml");
+    let output = drydock(&["run", &replay.display().to_string(), "--out", "replay"], elsewhere.path());
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+}
