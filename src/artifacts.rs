@@ -1,8 +1,11 @@
 //! Artifact retention: `drydock artifacts prune` keeps the newest N run folders and
 //! then removes the oldest until the total is under a size budget, reporting every
-//! folder's size. "Newest" is the modification time of a run's `report.json` (of
-//! the folder itself when it has none). This is an operator command on real files,
-//! so it reads file times; nothing here feeds a simulation.
+//! folder's size. A run folder is one drydock wrote: it holds a `report.json` (a run
+//! or a soak) or a `sweep.json` (a sweep), directly in the artifacts folder or one
+//! level down (`artifacts/sweeps/<name>/`). Nothing else is ever touched, whatever
+//! folder is named. "Newest" is the modification time of the run's `report.json`
+//! (of a sweep's `runs.jsonl`, which grows as runs finish). This is an operator
+//! command on real files, so it reads file times; nothing here feeds a simulation.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -58,12 +61,9 @@ pub fn prune(dir: &Path, keep: usize, max_bytes: u64, dry_run: bool) -> Result<P
         move |source| PruneError { path, source }
     };
     let mut folders = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(error(dir))? {
-        let path = entry.map_err(error(dir))?.path();
-        if path.is_dir() {
-            let bytes = size_of(&path).map_err(error(&path))?;
-            folders.push((newest_time(&path), path, bytes));
-        }
+    for path in run_folders(dir).map_err(error(dir))? {
+        let bytes = size_of(&path).map_err(error(&path))?;
+        folders.push((newest_time(&path), path, bytes));
     }
     // Newest first; ties broken by name so the order is stable.
     folders.sort_by(|left, right| right.0.cmp(&left.0).then_with(|| left.1.cmp(&right.1)));
@@ -84,9 +84,41 @@ pub fn prune(dir: &Path, keep: usize, max_bytes: u64, dry_run: bool) -> Result<P
     Ok(report)
 }
 
+/// Files that mark a folder as one drydock wrote: a run's or soak's report, a sweep's spec.
+const RUN_MARKERS: [&str; 2] = ["report.json", "sweep.json"];
+
+fn is_run_folder(path: &Path) -> bool {
+    path.is_dir() && RUN_MARKERS.iter().any(|marker| path.join(marker).is_file())
+}
+
+/// Run folders directly in `dir` or one level down, in name order.
+fn run_folders(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for path in sorted_subfolders(dir)? {
+        if is_run_folder(&path) {
+            found.push(path);
+        } else {
+            found.extend(sorted_subfolders(&path)?.into_iter().filter(|inner| is_run_folder(inner)));
+        }
+    }
+    Ok(found)
+}
+
+fn sorted_subfolders(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut folders = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() && !std::fs::symlink_metadata(&path)?.is_symlink() {
+            folders.push(path);
+        }
+    }
+    folders.sort();
+    Ok(folders)
+}
+
 fn newest_time(folder: &Path) -> SystemTime {
-    let report = folder.join("report.json");
-    let target = if report.exists() { report.as_path() } else { folder };
+    let target = ["report.json", "runs.jsonl", "sweep.json"].iter().map(|name| folder.join(name)).find(|path| path.is_file());
+    let target = target.unwrap_or_else(|| folder.to_path_buf());
     std::fs::metadata(target).and_then(|metadata| metadata.modified()).unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
@@ -134,5 +166,25 @@ mod tests {
         let report = prune(dir.path(), 10, 2_500, true).unwrap();
         assert_eq!(report.folders.iter().filter(|folder| folder.removed).count(), 1, "the oldest goes to fit 2.5 kB");
         assert!(dir.path().join("c").exists(), "a dry run removes nothing");
+    }
+
+    #[test]
+    fn only_folders_drydock_wrote_are_candidates() {
+        let dir = tempfile::tempdir().unwrap();
+        run_folder(dir.path(), "calm-1001", 100, 1_000);
+        // A sweep's folder one level down, and folders that are not drydock's.
+        let sweep = dir.path().join("sweeps/spread");
+        std::fs::create_dir_all(&sweep).unwrap();
+        std::fs::write(sweep.join("sweep.json"), "{}").unwrap();
+        std::fs::write(sweep.join("runs.jsonl"), "").unwrap();
+        std::fs::create_dir_all(dir.path().join("src/deep")).unwrap();
+        std::fs::write(dir.path().join("src/main.rs"), "fn main() {}").unwrap();
+        std::fs::create_dir_all(dir.path().join("notes")).unwrap();
+        let report = prune(dir.path(), 0, u64::MAX, false).unwrap();
+        let mut removed: Vec<&Path> = report.folders.iter().map(|folder| folder.path.as_path()).collect();
+        removed.sort();
+        assert_eq!(removed, [dir.path().join("calm-1001").as_path(), sweep.as_path()]);
+        assert!(!sweep.exists() && !dir.path().join("calm-1001").exists());
+        assert!(dir.path().join("src/main.rs").exists() && dir.path().join("notes").exists() && dir.path().join("sweeps").exists());
     }
 }

@@ -198,9 +198,9 @@ enum ArtifactsCommand {
         /// Run folders to keep at most.
         #[arg(long)]
         keep: usize,
-        /// Total size to keep at most, MB.
-        #[arg(long = "max-mb", default_value_t = u64::MAX / (1024 * 1024))]
-        max_mb: u64,
+        /// Total size to keep at most, MB (default: no limit).
+        #[arg(long = "max-mb")]
+        max_mb: Option<u64>,
         /// The artifacts folder.
         #[arg(long, default_value = "artifacts")]
         dir: PathBuf,
@@ -404,7 +404,8 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Artifacts { command: ArtifactsCommand::Prune { keep, max_mb, dir, dry_run } } => {
-            let report = drydock::artifacts::prune(&dir, keep, max_mb.saturating_mul(1024 * 1024), dry_run)?;
+            let max_bytes = max_mb.map_or(u64::MAX, |megabytes| megabytes.saturating_mul(1024 * 1024));
+            let report = drydock::artifacts::prune(&dir, keep, max_bytes, dry_run)?;
             let mut out = String::new();
             for folder in &report.folders {
                 let action = if folder.removed { if dry_run { "would remove" } else { "removed" } } else { "kept" };
