@@ -293,6 +293,14 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
                 wall_s,
                 summary.executed as f64 / wall_s.max(1e-9)
             );
+            if summary.dropped > 0 {
+                say!(
+                    text,
+                    "  dropped {} recorded runs of another sweep or an earlier configuration from {}",
+                    summary.dropped,
+                    out.display()
+                );
+            }
             say!(text, "  outputs in {}: results.csv summary.csv pareto.csv best_profile.toml", out.display());
             emit(&text);
             Ok(0)

@@ -1,5 +1,6 @@
 //! Sweeps end to end: identical bytes for any `--jobs`, shard processes merged equal
-//! one run, a killed sweep resumes to the same bytes, bad sweep files are clear errors.
+//! one run, a killed sweep resumes to the same bytes, a reused folder lends no runs
+//! to another sweep, bad sweep files are clear errors.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -127,6 +128,21 @@ fn a_killed_sweep_resumes_to_the_same_bytes() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("8 runs planned, 3 run now, 5 resumed"), "{stdout}");
     same_outputs(&dir.path().join("clean"), &dir.path().join("killed"));
+}
+
+#[test]
+fn a_folder_reused_for_another_sweep_keeps_none_of_its_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = fixture(dir.path());
+    assert_eq!(drydock(&["sweep", "tiny.toml", "--out", "reused"], dir.path()).status.code(), Some(0));
+    // The same run ids, other values: the earlier runs must not stand in for these.
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(dir.path().join("other.toml"), text.replace("values = [0.2, 0.6]", "values = [0.4]")).unwrap();
+    let output = drydock(&["sweep", "other.toml", "--out", "reused"], dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("4 runs planned, 4 run now, 0 resumed") && stdout.contains("dropped 8 recorded runs"), "{stdout}");
+    assert_eq!(drydock(&["sweep", "other.toml", "--out", "fresh"], dir.path()).status.code(), Some(0));
+    same_outputs(&dir.path().join("fresh"), &dir.path().join("reused"));
 }
 
 #[test]

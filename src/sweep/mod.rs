@@ -11,7 +11,7 @@
 pub mod outputs;
 pub mod spec;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -53,6 +53,8 @@ pub struct RunRecord {
 #[derive(Clone, Debug)]
 struct PlannedRun {
     index: usize,
+    /// Hash of the effective configuration (what resume compares).
+    config_hash: String,
     run_id: String,
     point_index: usize,
     scenario: Scenario,
@@ -92,6 +94,9 @@ pub struct SweepSummary {
     pub executed: usize,
     /// Runs skipped because already recorded.
     pub resumed: usize,
+    /// Records dropped from the folder because no run of this plan, as configured
+    /// now, wrote them (another sweep's, or a changed scenario's).
+    pub dropped: usize,
 }
 
 /// Anything that stops a sweep.
@@ -125,18 +130,16 @@ pub fn run_sweep(
     profiles_dir: Option<&Path>,
 ) -> Result<SweepSummary, SweepError> {
     let runs = plan(sweep, profiles_dir)?;
+    std::fs::create_dir_all(out_dir).map_err(|source| ArtifactError { path: out_dir.to_path_buf(), source })?;
+    let (recorded, dropped) = records_of_this_plan(out_dir, &runs)?;
     let runs: Vec<PlannedRun> = match shard {
         Some(shard) => runs.into_iter().filter(|run| run.index as u32 % shard.count == shard.index - 1).collect(),
         None => runs,
     };
-    std::fs::create_dir_all(out_dir).map_err(|source| ArtifactError { path: out_dir.to_path_buf(), source })?;
     write_atomic(&out_dir.join("sweep.json"), spec_json(sweep).as_bytes())?;
-    let recorded: BTreeMap<String, RunRecord> =
-        outputs::read_records(out_dir)?.into_iter().map(|record| (record.run_id.clone(), record)).collect();
-    let pending: Vec<&PlannedRun> =
-        runs.iter().filter(|run| recorded.get(&run.run_id).is_none_or(|record| record.config_hash != run.scenario.config_hash())).collect();
+    let pending: Vec<&PlannedRun> = runs.iter().filter(|run| !recorded.contains(&run.run_id)).collect();
     let log = Mutex::new(RecordLog::open(out_dir)?);
-    let summary = SweepSummary { planned: runs.len(), executed: pending.len(), resumed: runs.len() - pending.len() };
+    let summary = SweepSummary { planned: runs.len(), executed: pending.len(), resumed: runs.len() - pending.len(), dropped };
     let progress = Progress::new(pending.len() as u64);
     let done = AtomicUsize::new(0);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build().map_err(|error| SweepError::Merge(error.to_string()))?;
@@ -195,6 +198,24 @@ fn spec_json(sweep: &Sweep) -> String {
     text
 }
 
+/// The run ids recorded in `out_dir` by runs of this plan as configured now, and how
+/// many other records were dropped from its log (rewritten atomically): a folder
+/// reused for another sweep, or for this one after its points or scenarios changed,
+/// must not lend its old runs to this sweep's outputs.
+fn records_of_this_plan(out_dir: &Path, runs: &[PlannedRun]) -> Result<(BTreeSet<String>, usize), ArtifactError> {
+    let planned: BTreeMap<&str, &str> = runs.iter().map(|run| (run.run_id.as_str(), run.config_hash.as_str())).collect();
+    let records = outputs::read_records(out_dir)?;
+    let total = records.len();
+    let kept: Vec<RunRecord> =
+        records.into_iter().filter(|record| planned.get(record.run_id.as_str()) == Some(&record.config_hash.as_str())).collect();
+    let dropped = total - kept.len();
+    if dropped > 0 {
+        let lines: String = kept.iter().map(|record| serde_json::to_string(record).expect("records serialize") + "\n").collect();
+        write_atomic(&out_dir.join(RECORDS), lines.as_bytes())?;
+    }
+    Ok((kept.into_iter().map(|record| record.run_id).collect(), dropped))
+}
+
 /// Every run of the plan, with its scenario loaded (bad parameters fail here,
 /// before anything runs).
 fn plan(sweep: &Sweep, profiles_dir: Option<&Path>) -> Result<Vec<PlannedRun>, SweepError> {
@@ -227,6 +248,7 @@ fn plan(sweep: &Sweep, profiles_dir: Option<&Path>) -> Result<Vec<PlannedRun>, S
                 let mut scenario = base.clone();
                 scenario.sim.seed = base.sim.seed + seed_index;
                 runs.push(PlannedRun {
+                    config_hash: scenario.config_hash(),
                     index: runs.len(),
                     run_id: format!("p{point_index:05}-x{scenario_index:02}-s{seed_index:04}"),
                     point_index,
@@ -332,7 +354,7 @@ fn execute(run: &PlannedRun) -> Result<RunRecord, SweepError> {
         scenario: scenario.header.name.clone(),
         seed: run.seed,
         params,
-        config_hash: scenario.config_hash(),
+        config_hash: run.config_hash.clone(),
         fingerprint: outcome.fingerprint.clone(),
         metrics: flatten_metrics(&outcome, None),
     })
