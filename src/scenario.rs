@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use drydock_engine::EngineParams;
 use std::sync::{Arc, Mutex};
 
-use drydock_sim::config::{ExchangeConfig, InjectedEvent, InstrumentConfig, MarketConfig, ReactionConfig, ReplaySourceConfig, SimConfig};
+use drydock_sim::config::{
+    ExchangeConfig, InjectedEvent, InstrumentConfig, MarketConfig, MarketModel, ReactionConfig, ReplaySourceConfig, SimConfig,
+};
 use drydock_sim::replay::decimal::Grid;
 use drydock_sim::replay::tape::{ReplayTape, SharedTape, TapeOptions};
 use serde::{Deserialize, Serialize};
@@ -250,10 +252,10 @@ impl Scenario {
         let file_document: ScenarioDocument =
             toml::from_str(text).map_err(|error: toml::de::Error| with_kinds_allowed(text, source.toml_error(&error)))?;
         parse_engine_params(&source, &file_document.engine)?;
+        let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| source.toml_error(&error))?;
         let document = if options.overrides.is_empty() && options.seed.is_none() {
             file_document
         } else {
-            let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| source.toml_error(&error))?;
             for assignment in &options.overrides {
                 apply_override(&mut table, assignment)?;
             }
@@ -262,8 +264,21 @@ impl Scenario {
             {
                 header.insert("seed".to_string(), toml::Value::Integer(seed as i64));
             }
-            toml::Value::Table(table).try_into().map_err(|error: toml::de::Error| override_error(&options.overrides, error.message()))?
+            toml::Value::Table(table.clone())
+                .try_into()
+                .map_err(|error: toml::de::Error| override_error(&options.overrides, error.message()))?
         };
+        if let Some((key, message)) = ignored_market_setting(&table, &document.market) {
+            let field = format!("market.{key}");
+            let overriding = options.overrides.iter().find(|assignment| {
+                let written = assignment.split('=').next().unwrap_or("").trim();
+                written == field || written.starts_with(&format!("{field}."))
+            });
+            return Err(match overriding {
+                Some(assignment) => ScenarioError { location: Location::Flag(format!("--set {assignment}")), field, message },
+                None => source.at(&field, &message),
+            });
+        }
         let (profile, profile_table) = match &options.profile {
             Some(name) => {
                 let location = Location::Flag(format!("--profile {name}"));
@@ -683,6 +698,33 @@ fn kinds_allowed(text: &str, table_path: &str) -> Option<String> {
     Some(kinds.trim().to_string())
 }
 
+/// A `[market]` setting the scenario's market does not read, and why: a replayed
+/// recording and the random walk ignore the generator's settings, and the generator
+/// ignores theirs. Accepting one would run as if it were not there.
+fn ignored_market_setting(document: &toml::Table, market: &MarketConfig) -> Option<(String, String)> {
+    let written = document.get("market").and_then(toml::Value::as_table)?;
+    let (used, market_name): (&[&str], &str) = if market.source.is_some() {
+        (
+            &["source", "step_ms", "instrument", "model"],
+            "this scenario replays a recording (market.source), which reads only source, step_ms and instrument",
+        )
+    } else if market.model == MarketModel::RandomWalk {
+        (
+            &["model", "initial_price", "random_walk", "instrument"],
+            "the random-walk market (model = \"random_walk\") reads only initial_price, random_walk and instrument",
+        )
+    } else {
+        return written.contains_key("random_walk").then(|| {
+            (
+                "random_walk".to_string(),
+                "has no effect: the generated market ignores it; set model = \"random_walk\" or remove it".to_string(),
+            )
+        });
+    };
+    let key = written.keys().find(|key| !used.contains(&key.as_str()))?;
+    Some((key.clone(), format!("has no effect: {market_name}; remove it")))
+}
+
 /// The field a serde message names: `x` in "missing field `x`" or "unknown field `x`, …".
 fn field_named_by(message: &str) -> Option<&str> {
     let rest = message.strip_prefix("missing field `").or_else(|| message.strip_prefix("unknown field `"))?;
@@ -818,6 +860,17 @@ reject_fraction = 0.5
         let text = format!("{BASE}\n[exchange.latency.market_data]\nkind = \"lognormal\"\nmedian_us = 300\n");
         let error = parse(&text, &LoadOptions::default()).unwrap_err();
         assert_eq!((error.field.as_str(), error.message.as_str()), ("exchange.latency.market_data.sigma", "missing field `sigma`"));
+    }
+
+    #[test]
+    fn settings_the_market_does_not_read_are_refused() {
+        let options = LoadOptions { overrides: vec!["market.random_walk.sigma=1".into()], ..LoadOptions::default() };
+        let error = parse(BASE, &options).unwrap_err();
+        assert_eq!((error.location.to_string().as_str(), error.field.as_str()), ("--set market.random_walk.sigma=1", "market.random_walk"));
+        let walk = BASE.replace("volatility_annual = 0.3", "model = \"random_walk\"\nvolatility_annual = 0.3");
+        let error = parse(&walk, &LoadOptions::default()).unwrap_err();
+        assert_eq!(error.field, "market.volatility_annual", "{error}");
+        assert!(error.to_string().contains("s.toml:9:1") && error.message.contains("reads only initial_price"), "{error}");
     }
 
     #[test]
