@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use drydock_sim::{Discard, RunOptions};
 use rayon::prelude::*;
@@ -57,9 +57,10 @@ struct PlannedRun {
     config_hash: String,
     run_id: String,
     point_index: usize,
-    scenario: Scenario,
+    /// The point's scenario, shared by its seeds (its own seed is `seed`).
+    scenario: Arc<Scenario>,
     seed: u64,
-    point: Point,
+    point: Arc<Point>,
 }
 
 /// A shard: the runs whose plan index is `index − 1` modulo `count`.
@@ -244,17 +245,18 @@ fn plan(sweep: &Sweep, profiles_dir: Option<&Path>) -> Result<Vec<PlannedRun>, S
             if point_index == 0 {
                 check_tracked_metrics(sweep, path, &base)?;
             }
+            let (base, shared_point) = (Arc::new(base), Arc::new(point.clone()));
             for seed_index in 0..seeds {
-                let mut scenario = base.clone();
-                scenario.sim.seed = base.sim.seed + seed_index;
+                let mut seeded = Scenario::clone(&base);
+                seeded.sim.seed = base.sim.seed + seed_index;
                 runs.push(PlannedRun {
-                    config_hash: scenario.config_hash(),
+                    config_hash: seeded.config_hash(),
                     index: runs.len(),
                     run_id: format!("p{point_index:05}-x{scenario_index:02}-s{seed_index:04}"),
                     point_index,
-                    seed: scenario.sim.seed,
-                    scenario,
-                    point: point.clone(),
+                    seed: seeded.sim.seed,
+                    scenario: Arc::clone(&base),
+                    point: Arc::clone(&shared_point),
                 });
             }
         }
@@ -344,8 +346,9 @@ impl RecordLog {
 
 fn execute(run: &PlannedRun) -> Result<RunRecord, SweepError> {
     let scenario = &run.scenario;
-    let options = RunOptions::for_duration(scenario.sim.duration_s);
-    let outcome = drydock_sim::run(&scenario.sim, scenario.params.clone(), &scenario.profile, options, &mut Discard)
+    let sim = drydock_sim::SimConfig { seed: run.seed, ..scenario.sim.clone() };
+    let options = RunOptions::for_duration(sim.duration_s);
+    let outcome = drydock_sim::run(&sim, scenario.params.clone(), &scenario.profile, options, &mut Discard)
         .map_err(|error| SweepError::Run { run_id: run.run_id.clone(), message: error.to_string() })?;
     let params = run.point.iter().map(|(name, value)| (name.clone(), toml_to_json(value))).collect();
     Ok(RunRecord {

@@ -295,7 +295,34 @@ fn validate(file: &SweepFile) -> Result<(), (String, String)> {
     if file.objectives.is_empty() || file.objectives.len() > 2 {
         return Err(("objectives".into(), "give one objective (ranked) or two (ranked and Pareto-filtered)".into()));
     }
+    let runs = planned_runs(file);
+    if runs.is_none_or(|runs| runs > MAX_PLANNED_RUNS) {
+        let count = runs.map_or_else(|| "more than 2^64".to_string(), |runs| runs.to_string());
+        return Err((
+            "params".into(),
+            format!(
+                "the plan has {count} runs (points × scenarios × seeds); at most {MAX_PLANNED_RUNS}: use fewer values, steps or \
+                 seeds, or random / latin_hypercube sampling with `points`"
+            ),
+        ));
+    }
     Ok(())
+}
+
+/// Most runs one sweep plans (each keeps its point and record in memory; split a
+/// larger study into several sweep files, or sample it).
+pub const MAX_PLANNED_RUNS: u64 = 1_000_000;
+
+/// Runs the plan will hold, counted without building it (`None` on overflow).
+fn planned_runs(file: &SweepFile) -> Option<u64> {
+    let points = match file.sweep.sampling {
+        Sampling::Grid => file.params.iter().try_fold(1u64, |product, param| {
+            let axis = if param.values.is_empty() { u64::from(param.steps.unwrap_or(1)) + 1 } else { param.values.len() as u64 };
+            product.checked_mul(axis)
+        })?,
+        Sampling::Random | Sampling::LatinHypercube => u64::from(file.sweep.points),
+    };
+    points.checked_mul(file.sweep.scenarios.len() as u64)?.checked_mul(u64::from(file.sweep.seeds_per_point))
 }
 
 fn grid_values(param: &SweptParam) -> Vec<toml::Value> {
@@ -384,5 +411,10 @@ mod tests {
         assert!(error.to_string().contains("s.toml:") && error.field == "params[0].min", "{error}");
         let error = sweep("grid", "[[params]]\nname = \"engine.a\"\nvalus = [1]\n").unwrap_err();
         assert!(error.to_string().contains("valus"), "{error}");
+        // A plan too large to hold is refused before it is built.
+        let huge = "[[params]]\nname = \"engine.a\"\nmin = 0.0\nmax = 1.0\nsteps = 4000000000\n\n\
+                    [[params]]\nname = \"engine.b\"\nmin = 0.0\nmax = 1.0\nsteps = 4000000000\n";
+        let error = sweep("grid", huge).unwrap_err();
+        assert!(error.field == "params" && error.message.contains("runs (points × scenarios × seeds); at most 1000000"), "{error}");
     }
 }

@@ -1,0 +1,94 @@
+//! Bad input never panics (property): bundled scenarios with one setting replaced by
+//! a hostile value, or one line dropped, either load with a located error or load
+//! and simulate their first seconds. Assertions are for our bugs, not for input.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use drydock::{LoadOptions, Scenario};
+use drydock_engine::units::NANOS_PER_S;
+use drydock_sim::{Discard, RunOptions, Simulation};
+use proptest::prelude::*;
+
+/// Values no setting should accept silently or choke on.
+const HOSTILE: [&str; 16] = [
+    "0",
+    "-1",
+    "1e300",
+    "-1e300",
+    "1e-300",
+    "nan",
+    "inf",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "0.5",
+    "\"\"",
+    "\"x\"",
+    "true",
+    "[]",
+    "{}",
+    "[1, \"a\"]",
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+/// Bundled scenarios that need no recording (replays are covered where data exists).
+fn scenarios() -> Vec<(PathBuf, String)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "toml"))
+        .collect();
+    paths.sort();
+    paths.into_iter().map(|path| (path.clone(), std::fs::read_to_string(&path).unwrap())).collect()
+}
+
+/// `text` with line `line` (of the `key = value` lines) given `value`, or dropped.
+fn mutate(text: &str, line: usize, value: Option<&str>) -> String {
+    let settings: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, text)| !text.trim_start().starts_with('#') && text.contains('='))
+        .map(|(index, _)| index)
+        .collect();
+    let target = settings[line % settings.len()];
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    match value {
+        Some(value) => {
+            let key = lines[target].split('=').next().unwrap().to_string();
+            lines[target] = format!("{key}= {value}");
+        }
+        None => lines[target].clear(),
+    }
+    lines.join("\n")
+}
+
+/// Loads `text` and, when it loads, simulates up to its first two seconds.
+fn load_and_start(path: &Path, text: &str) {
+    let options = LoadOptions { profiles_dir: Some(root().join("profiles")), ..LoadOptions::default() };
+    let Ok(scenario) = Scenario::parse(path, text, &options) else { return };
+    let end_ns = ((scenario.sim.duration_s.min(2.0)) * NANOS_PER_S as f64) as i64;
+    let mut simulation =
+        Simulation::new(&scenario.sim, scenario.params.clone(), &scenario.profile, RunOptions::for_duration(scenario.sim.duration_s))
+            .expect("a scenario that loads builds its simulation");
+    simulation.run_until(end_ns, &mut Discard);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_hostile_setting_is_an_error_or_a_run_never_a_panic(
+        scenario in any::<prop::sample::Index>(),
+        line in 0usize..400,
+        value in prop::option::weighted(0.9, prop::sample::select(HOSTILE.to_vec())),
+    ) {
+        let scenarios = scenarios();
+        let (path, text) = scenario.get(&scenarios);
+        let mutated = mutate(text, line, value);
+        let outcome = catch_unwind(AssertUnwindSafe(|| load_and_start(path, &mutated)));
+        prop_assert!(outcome.is_ok(), "{} with line {line} set to {value:?} panicked", path.display());
+    }
+}
