@@ -1,10 +1,13 @@
 //! Bad input never panics (property): bundled scenarios with one setting replaced by
 //! a hostile value, or one line dropped, either load with a located error or load
-//! and simulate their first seconds. Assertions are for our bugs, not for input.
+//! and simulate their first seconds; bundled sweep files so mutated either load with
+//! a located error or load and lay out their plan. Assertions are for our bugs, not
+//! for input.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use drydock::sweep::spec::{MAX_PLANNED_RUNS, Sweep};
 use drydock::{LoadOptions, Scenario};
 use drydock_engine::units::NANOS_PER_S;
 use drydock_sim::{Discard, RunOptions, Simulation};
@@ -36,7 +39,12 @@ fn root() -> PathBuf {
 
 /// Bundled scenarios that need no recording (replays are covered where data exists).
 fn scenarios() -> Vec<(PathBuf, String)> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+    toml_files("scenarios")
+}
+
+/// The `.toml` files directly in `folder`, sorted, with their text.
+fn toml_files(folder: &str) -> Vec<(PathBuf, String)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join(folder))
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|extension| extension == "toml"))
@@ -89,6 +97,27 @@ proptest! {
         let (path, text) = scenario.get(&scenarios);
         let mutated = mutate(text, line, value);
         let outcome = catch_unwind(AssertUnwindSafe(|| load_and_start(path, &mutated)));
+        prop_assert!(outcome.is_ok(), "{} with line {line} set to {value:?} panicked", path.display());
+    }
+
+    #[test]
+    fn a_hostile_sweep_setting_is_an_error_or_a_plan_never_a_panic(
+        sweep in any::<prop::sample::Index>(),
+        line in 0usize..100,
+        value in prop::option::weighted(0.9, prop::sample::select(HOSTILE.to_vec())),
+    ) {
+        let sweeps = toml_files("sweeps");
+        let (path, text) = sweep.get(&sweeps);
+        let mutated = mutate(text, line, value);
+        let folder = tempfile::tempdir().unwrap();
+        let copy = folder.path().join(path.file_name().unwrap());
+        std::fs::write(&copy, mutated.replace("../scenarios/", &format!("{}/", root().join("scenarios").display()))).unwrap();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            if let Ok(sweep) = Sweep::load(&copy) {
+                let points = sweep.points();
+                assert!(points.len() as u64 <= MAX_PLANNED_RUNS);
+            }
+        }));
         prop_assert!(outcome.is_ok(), "{} with line {line} set to {value:?} panicked", path.display());
     }
 }
