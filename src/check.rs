@@ -1,12 +1,14 @@
 //! `drydock check` and `drydock bless`: run scenarios (in parallel, results kept in
 //! scenario order) and compare their snapshots with `golden/`, or accept them as
-//! the new goldens. Each run writes its artifacts into a scratch folder that is
+//! the new goldens. Failed expectations are reported either way: a scenario that
+//! matches its golden but fails what the team expects does not pass a check. Each run writes its artifacts into a scratch folder that is
 //! removed afterwards; only golden files are kept.
 
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::expect::ExpectationResult;
 use crate::golden::{Comparison, compare, golden_path, read_golden, snapshot_text, write_golden};
 use crate::run::run_scenario;
 use crate::scenario::{LoadOptions, Scenario};
@@ -33,6 +35,9 @@ pub struct CheckResult {
     pub name: Option<String>,
     /// The fingerprint of this run, when it ran.
     pub fingerprint: Option<String>,
+    /// Expectations this run failed (`metric op value (actual x)`): a golden that
+    /// matches does not make a failing scenario pass.
+    pub failed_expectations: Vec<String>,
     /// What was found.
     pub status: CheckStatus,
 }
@@ -65,21 +70,31 @@ fn in_pool<T: Send>(jobs: usize, work: impl FnOnce() -> T + Send) -> T {
     }
 }
 
-/// Loads and runs one scenario into a scratch folder; returns its snapshot text.
-fn snapshot_of(path: &Path, options: &LoadOptions) -> Result<(Scenario, String, String), String> {
+/// One scenario's run, as check and bless need it.
+struct Snapshot {
+    scenario: Scenario,
+    text: String,
+    fingerprint: String,
+    failed_expectations: Vec<String>,
+}
+
+/// Loads and runs one scenario into a scratch folder; returns its snapshot.
+fn snapshot_of(path: &Path, options: &LoadOptions) -> Result<Snapshot, String> {
     let scenario = Scenario::load(path, options).map_err(|error| error.to_string())?;
     let scratch = std::env::temp_dir().join(format!("drydock-check-{}-{}-{}", std::process::id(), scenario.header.name, scenario.sim.seed));
     let result = run_scenario(&scenario, &scratch, false);
     let _ = std::fs::remove_dir_all(&scratch);
     let result = result.map_err(|error| error.to_string())?;
     let text = snapshot_text(&scenario, &result.report, &result.iterations);
-    Ok((scenario, text, result.report.fingerprint))
+    let failed_expectations =
+        result.report.expectations.iter().filter(|expectation| !expectation.pass).map(ExpectationResult::describe).collect();
+    Ok(Snapshot { scenario, text, fingerprint: result.report.fingerprint, failed_expectations })
 }
 
 fn check_one(path: &Path, golden_dir: &Path, options: &LoadOptions) -> CheckResult {
-    let (scenario, text, fingerprint) = match snapshot_of(path, options) {
+    let Snapshot { scenario, text, fingerprint, failed_expectations } = match snapshot_of(path, options) {
         Ok(found) => found,
-        Err(error) => return CheckResult { path: path.to_path_buf(), name: None, fingerprint: None, status: CheckStatus::Error(error) },
+        Err(error) => return error_result(path, error),
     };
     let name = scenario.header.name.clone();
     let golden_file = golden_path(golden_dir, &name);
@@ -95,20 +110,34 @@ fn check_one(path: &Path, golden_dir: &Path, options: &LoadOptions) -> CheckResu
             Err(error) => CheckStatus::Error(error.to_string()),
         }
     };
-    CheckResult { path: path.to_path_buf(), name: Some(name), fingerprint: Some(fingerprint), status }
+    CheckResult { path: path.to_path_buf(), name: Some(name), fingerprint: Some(fingerprint), failed_expectations, status }
+}
+
+fn error_result(path: &Path, error: String) -> CheckResult {
+    CheckResult {
+        path: path.to_path_buf(),
+        name: None,
+        fingerprint: None,
+        failed_expectations: Vec::new(),
+        status: CheckStatus::Error(error),
+    }
 }
 
 fn bless_one(path: &Path, golden_dir: &Path, options: &LoadOptions) -> CheckResult {
-    let outcome = snapshot_of(path, options).and_then(|(scenario, text, fingerprint)| {
-        let name = scenario.header.name.clone();
+    let outcome = snapshot_of(path, options).and_then(|snapshot| {
+        let name = snapshot.scenario.header.name.clone();
         std::fs::create_dir_all(golden_dir).map_err(|error| format!("cannot create {}: {error}", golden_dir.display()))?;
-        write_golden(&golden_path(golden_dir, &name), &text).map_err(|error| error.to_string())?;
-        Ok((name, fingerprint))
+        write_golden(&golden_path(golden_dir, &name), &snapshot.text).map_err(|error| error.to_string())?;
+        Ok((name, snapshot))
     });
     match outcome {
-        Ok((name, fingerprint)) => {
-            CheckResult { path: path.to_path_buf(), name: Some(name), fingerprint: Some(fingerprint), status: CheckStatus::Match }
-        }
-        Err(error) => CheckResult { path: path.to_path_buf(), name: None, fingerprint: None, status: CheckStatus::Error(error) },
+        Ok((name, snapshot)) => CheckResult {
+            path: path.to_path_buf(),
+            name: Some(name),
+            fingerprint: Some(snapshot.fingerprint),
+            failed_expectations: snapshot.failed_expectations,
+            status: CheckStatus::Match,
+        },
+        Err(error) => error_result(path, error),
     }
 }

@@ -103,6 +103,14 @@ pub struct ExpectationResult {
     pub why: String,
 }
 
+impl ExpectationResult {
+    /// `metric op value (actual x)`, as summaries print it.
+    pub fn describe(&self) -> String {
+        let actual = self.actual.map_or("not measured".to_string(), |actual| format!("{actual:.4}"));
+        format!("{} {} {} (actual {actual})", self.metric, self.op, self.value)
+    }
+}
+
 impl Expectation {
     /// Checks the value is a number and the metric names something that exists for
     /// this scenario.

@@ -451,10 +451,17 @@ fn check_command(scenarios: Vec<PathBuf>, jobs: Option<usize>, golden: Option<Pa
     let started = std::time::Instant::now();
     let results = drydock::check::check(&paths, golden, &options, jobs_or_cores(jobs));
     let mut out = String::new();
-    let (mut regressions, mut errors) = (0, 0);
+    let (mut regressions, mut errors, mut failing) = (0, 0, 0);
     for result in &results {
         let name = result.name.clone().unwrap_or_else(|| result.path.display().to_string());
         match &result.status {
+            CheckStatus::Match if !result.failed_expectations.is_empty() => {
+                failing += 1;
+                say!(out, "FAILING   {name}: matches its golden, but expectations fail");
+                for failed in &result.failed_expectations {
+                    say!(out, "          FAIL {failed}");
+                }
+            }
             CheckStatus::Match => say!(out, "ok        {name}"),
             CheckStatus::Missing => {
                 regressions += 1;
@@ -475,15 +482,15 @@ fn check_command(scenarios: Vec<PathBuf>, jobs: Option<usize>, golden: Option<Pa
     }
     say!(
         out,
-        "{} scenarios: {} match, {regressions} changed or missing, {errors} errors ({:.2} s)",
+        "{} scenarios: {} match, {regressions} changed or missing, {failing} failing expectations, {errors} errors ({:.2} s)",
         results.len(),
-        results.len() - regressions - errors,
+        results.len() - regressions - errors - failing,
         started.elapsed().as_secs_f64()
     );
     emit(&out);
     Ok(if errors > 0 {
         EXIT_BAD_INPUT
-    } else if regressions > 0 {
+    } else if regressions > 0 || failing > 0 {
         EXIT_EXPECTATION_FAILED
     } else {
         0
@@ -507,7 +514,12 @@ fn bless_command(scenarios: Vec<PathBuf>, all: bool, jobs: Option<usize>, golden
                 errors += 1;
                 say!(out, "ERROR     {}: {message}", result.path.display());
             }
-            (_, Some(name)) => say!(out, "blessed   {name} -> {}", drydock::golden::golden_path(golden, name).display()),
+            (_, Some(name)) => {
+                say!(out, "blessed   {name} -> {}", drydock::golden::golden_path(golden, name).display());
+                for failed in &result.failed_expectations {
+                    say!(out, "          warning: FAIL {failed} (`drydock check` fails until it passes)");
+                }
+            }
             _ => {}
         }
     }
@@ -617,9 +629,8 @@ fn print_summary(out: &mut String, result: &RunResult) {
         say!(out, "  event {} at {} s: {}", event.name, event.start_s, measured.join(", "));
     }
     for expectation in &report.expectations {
-        let actual = expectation.actual.map_or("not measured".to_string(), |actual| format!("{actual:.4}"));
         let verdict = if expectation.pass { "PASS" } else { "FAIL" };
-        say!(out, "  {verdict} {} {} {} (actual {actual})", expectation.metric, expectation.op, expectation.value);
+        say!(out, "  {verdict} {}", expectation.describe());
     }
     if let Some(soak) = &report.soak {
         let verdicts: Vec<String> = soak.verdicts.iter().map(|(verdict, count)| format!("{verdict} {count}")).collect();

@@ -174,8 +174,9 @@ pub struct LoadOptions {
     /// Replaces `[scenario].seed`.
     pub seed: Option<u64>,
     /// Where named profiles live; `None` finds the nearest `profiles/` folder at or
-    /// above the scenario's folder (so a repository's scenarios find its profiles
-    /// from any working directory), else `profiles` in the working directory.
+    /// above the scenario's folder within its project (so a repository's scenarios
+    /// find its profiles from any working directory), else `profiles` in the working
+    /// directory.
     pub profiles_dir: Option<PathBuf>,
     /// Recordings already loaded, shared by every scenario loaded with these options.
     pub tapes: TapeCache,
@@ -435,9 +436,15 @@ pub fn profiles_dir(scenario_path: &Path, options: &LoadOptions) -> PathBuf {
     nearest_folder(scenario_path, "profiles").unwrap_or_else(|| PathBuf::from("profiles"))
 }
 
-/// The nearest folder called `name` at or above the folder of `file`.
+/// The nearest folder called `name` at or above the folder of `file`, looking no
+/// higher than the project that holds it (the first folder up with a `Cargo.toml` or
+/// `.git`), or than the file's folder's parent outside a project — so an unrelated
+/// `golden/` or `profiles/` higher up is never used.
 pub fn nearest_folder(file: &Path, name: &str) -> Option<PathBuf> {
-    file.ancestors().skip(1).map(|dir| dir.join(name)).find(|dir| dir.is_dir())
+    let folders: Vec<&Path> = file.ancestors().skip(1).collect();
+    let project_root = folders.iter().position(|dir| dir.join("Cargo.toml").is_file() || dir.join(".git").exists());
+    let searched = project_root.map_or(folders.len().min(2), |index| index + 1);
+    folders[..searched].iter().map(|dir| dir.join(name)).find(|dir| dir.is_dir())
 }
 
 /// Reads a profile by name (in `profiles_dir`) or path; errors are located at
@@ -871,6 +878,25 @@ reject_fraction = 0.5
         let error = parse(&walk, &LoadOptions::default()).unwrap_err();
         assert_eq!(error.field, "market.volatility_annual", "{error}");
         assert!(error.to_string().contains("s.toml:9:1") && error.message.contains("reads only initial_price"), "{error}");
+    }
+
+    #[test]
+    fn shared_folders_are_found_within_the_project_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("work/project");
+        std::fs::create_dir_all(project.join("scenarios/replay")).unwrap();
+        std::fs::create_dir_all(project.join("profiles")).unwrap();
+        std::fs::write(project.join("Cargo.toml"), "").unwrap();
+        // Above the project: never used.
+        std::fs::create_dir_all(dir.path().join("work/golden")).unwrap();
+        let deep = project.join("scenarios/replay/day.toml");
+        assert_eq!(nearest_folder(&deep, "profiles"), Some(project.join("profiles")));
+        assert_eq!(nearest_folder(&deep, "golden"), None);
+        // Outside any project: the file's folder and its parent only.
+        let loose = dir.path().join("work/a/b/c.toml");
+        std::fs::create_dir_all(dir.path().join("work/a/profiles")).unwrap();
+        assert_eq!(nearest_folder(&loose, "profiles"), Some(dir.path().join("work/a/profiles")));
+        assert_eq!(nearest_folder(&loose, "golden"), None);
     }
 
     #[test]

@@ -194,3 +194,24 @@ fn replays_find_the_shared_recordings_from_any_folder() {
     let output = drydock(&["run", &replay.display().to_string(), "--out", "replay"], elsewhere.path());
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+#[test]
+fn a_golden_does_not_make_a_failing_scenario_pass() {
+    let out = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(out.path().join("scenarios")).unwrap();
+    // An expectation the run cannot meet, blessed as it is.
+    let failing = std::fs::read_to_string(scenario("feed_outage.toml")).unwrap().replacen(
+        "[[expect]]",
+        "[[expect]]\nmetric = \"kpis.fills\"\nop = \">=\"\nvalue = 1e9\n\n[[expect]]",
+        1,
+    );
+    std::fs::write(out.path().join("scenarios/feed_outage.toml"), failing).unwrap();
+    let blessed = drydock(&["bless", "--all"], out.path());
+    let stdout = String::from_utf8_lossy(&blessed.stdout);
+    assert_eq!(blessed.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("warning: FAIL kpis.fills >= 1000000000"), "{stdout}");
+    let checked = drydock(&["check", "--jobs", "1"], out.path());
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAILING   feed_outage") && stdout.contains("FAIL kpis.fills >= 1000000000"), "{stdout}");
+}
