@@ -148,10 +148,13 @@ fn put_levels(buffer: &mut Vec<u8>, levels: &[Level]) {
     }
 }
 
+/// One update, written in one append (the hottest record: every delta has them).
 fn put_update(buffer: &mut Vec<u8>, update: &LevelUpdate) {
-    buffer.push(side_byte(update.side));
-    put_i64(buffer, update.price_ticks);
-    put_i64(buffer, update.size_lots);
+    let mut bytes = [0u8; 17];
+    bytes[0] = side_byte(update.side);
+    bytes[1..9].copy_from_slice(&update.price_ticks.to_le_bytes());
+    bytes[9..].copy_from_slice(&update.size_lots.to_le_bytes());
+    buffer.extend_from_slice(&bytes);
 }
 
 fn reason_byte(reason: RejectReason) -> u8 {
@@ -169,6 +172,7 @@ fn encode_event(buffer: &mut Vec<u8>, event: &Event) {
                     put_levels(buffer, asks);
                 }
                 MarketData::Delta { updates } => {
+                    buffer.reserve(9 + 17 * updates.len());
                     buffer.push(2);
                     put_u64(buffer, updates.len() as u64);
                     for update in updates {
