@@ -315,7 +315,13 @@ impl Scenario {
             sim.validate_tape().map_err(|error| source.at(&error.field, &error.message))?;
         }
         for (index, expectation) in document.expect.iter().enumerate() {
-            expectation.validate(&sim).map_err(|message| source.at(&format!("expect[{index}].metric"), &message))?;
+            let field = format!("expect[{index}].metric");
+            expectation.validate(&sim).map_err(|message| source.at(&field, &message))?;
+            if expectation.metric.starts_with("soak.") && document.soak.is_none() {
+                return Err(
+                    source.at(&field, "soak.* metrics exist only in scenarios with a [soak] section; add one or use a kpis.* metric")
+                );
+            }
         }
         for (metric, tolerance) in &document.golden.tolerances {
             if !tolerance.is_finite() || *tolerance < 0.0 {
@@ -897,6 +903,14 @@ reject_fraction = 0.5
         std::fs::create_dir_all(dir.path().join("work/a/profiles")).unwrap();
         assert_eq!(nearest_folder(&loose, "profiles"), Some(dir.path().join("work/a/profiles")));
         assert_eq!(nearest_folder(&loose, "golden"), None);
+    }
+
+    #[test]
+    fn soak_metrics_need_a_soak() {
+        let text = format!("{BASE}\n[[expect]]\nmetric = \"soak.panic_reverts\"\nop = \"==\"\nvalue = 0\n");
+        let error = parse(&text, &LoadOptions::default()).unwrap_err();
+        assert_eq!(error.field, "expect[0].metric");
+        assert!(error.message.contains("only in scenarios with a [soak] section"), "{error}");
     }
 
     #[test]
