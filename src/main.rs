@@ -271,9 +271,19 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Check { scenarios, jobs, golden } => check_command(scenarios, jobs, golden),
         Command::Sweep { merge: Some(SweepCommand::Merge { dirs, out }), .. } => {
-            let runs = drydock::sweep::merge(&dirs, &out)?;
-            emit(&format!("merged {runs} runs from {} folders into {}\n", dirs.len(), out.display()));
-            Ok(0)
+            let summary = drydock::sweep::merge(&dirs, &out)?;
+            let mut text = format!("merged {} runs from {} folders into {}\n", summary.merged, dirs.len(), out.display());
+            let complete = summary.merged as u64 >= summary.planned;
+            if !complete {
+                let missing = summary.planned - summary.merged as u64;
+                say!(
+                    text,
+                    "INCOMPLETE: {missing} of {} planned runs are in none of these folders (a shard missing or unfinished?); the outputs cover the merged runs only",
+                    summary.planned
+                );
+            }
+            emit(&text);
+            Ok(if complete { 0 } else { EXIT_EXPECTATION_FAILED })
         }
         Command::Sweep { merge: None, sweep, jobs, out, shard } => {
             let path = sweep.context("name a sweep file, e.g. drydock sweep sweeps/spread_vs_size.toml")?;

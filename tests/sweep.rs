@@ -95,6 +95,11 @@ fn shard_processes_merged_equal_one_run() {
     let merged = drydock(&["sweep", "merge", "shard1", "shard2", "shard3", "--out", "merged"], dir.path());
     assert_eq!(merged.status.code(), Some(0), "{}", String::from_utf8_lossy(&merged.stderr));
     same_outputs(&dir.path().join("whole"), &dir.path().join("merged"));
+    // A shard left out: the merge says so and exits 1.
+    let partial = drydock(&["sweep", "merge", "shard1", "shard3", "--out", "partial"], dir.path());
+    let stdout = String::from_utf8_lossy(&partial.stdout);
+    assert_eq!(partial.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("INCOMPLETE: 3 of 8 planned runs"), "{stdout}");
 }
 
 #[test]

@@ -157,8 +157,17 @@ pub fn run_sweep(
     Ok(summary)
 }
 
+/// What `merge` combined.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct MergeSummary {
+    /// Runs merged.
+    pub merged: usize,
+    /// Runs the sweep plans in all (fewer merged: a shard folder is missing or unfinished).
+    pub planned: u64,
+}
+
 /// Merges shard folders into `out_dir`: the same bytes an unsharded run writes.
-pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<usize, SweepError> {
+pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<MergeSummary, SweepError> {
     let mut spec: Option<String> = None;
     std::fs::create_dir_all(out_dir).map_err(|source| ArtifactError { path: out_dir.to_path_buf(), source })?;
     let mut merged: BTreeMap<String, RunRecord> = BTreeMap::new();
@@ -190,7 +199,7 @@ pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<usize, SweepError> {
     write_atomic(&out_dir.join(RECORDS), lines.as_bytes())?;
     let file: spec::SweepFile = serde_json::from_str(&spec).map_err(|error| SweepError::Merge(format!("sweep.json: {error}")))?;
     outputs::write_outputs(out_dir, &file)?;
-    Ok(merged.len())
+    Ok(MergeSummary { merged: merged.len(), planned: spec::planned_runs(&file).unwrap_or(u64::MAX) })
 }
 
 fn spec_json(sweep: &Sweep) -> String {

@@ -314,7 +314,7 @@ fn validate(file: &SweepFile) -> Result<(), (String, String)> {
 pub const MAX_PLANNED_RUNS: u64 = 1_000_000;
 
 /// Runs the plan will hold, counted without building it (`None` on overflow).
-fn planned_runs(file: &SweepFile) -> Option<u64> {
+pub fn planned_runs(file: &SweepFile) -> Option<u64> {
     let points = match file.sweep.sampling {
         Sampling::Grid => file.params.iter().try_fold(1u64, |product, param| {
             let axis = if param.values.is_empty() { u64::from(param.steps.unwrap_or(1)) + 1 } else { param.values.len() as u64 };
