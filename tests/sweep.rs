@@ -191,4 +191,13 @@ fn bad_sweep_files_are_clear_errors() {
     }
     let output = drydock(&["sweep", "tiny.toml", "--shard", "4/3"], dir.path());
     assert_eq!(output.status.code(), Some(2));
+    // A value the base refuses on its own but every point accepts is fine: soft 500
+    // exceeds the base's hard limit (200), yet each point raises the hard limit to 600.
+    let together = text.replace(
+        "name = \"engine.base_spread_bps\"\nvalues = [0.2, 0.6]",
+        "name = \"engine.inventory_soft_lots\"\nvalues = [150, 500]\n\n[[params]]\nname = \"engine.inventory_hard_lots\"\nvalues = [600]",
+    );
+    std::fs::write(dir.path().join("together.toml"), together).unwrap();
+    let output = drydock(&["sweep", "together.toml", "--out", "together"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
 }

@@ -241,10 +241,7 @@ fn plan(sweep: &Sweep, profiles_dir: Option<&Path>) -> Result<Vec<PlannedRun>, S
                 tapes: tapes.clone(),
                 ..LoadOptions::default()
             };
-            if point_index == 0 {
-                check_swept_values(sweep, path, &options)?;
-            }
-            let base = Scenario::load(path, &options).map_err(|error| blame_the_sweep(sweep, path, point, error))?;
+            let base = Scenario::load(path, &options).map_err(|error| blame_the_sweep(sweep, path, point, &options, error))?;
             if base.soak.is_some() {
                 return Err(SweepError::Merge(format!(
                     "{}: sweeps run plain scenarios; remove its [soak] section or use a copy",
@@ -273,38 +270,53 @@ fn plan(sweep: &Sweep, profiles_dir: Option<&Path>) -> Result<Vec<PlannedRun>, S
     Ok(runs)
 }
 
-/// Each value of each swept parameter on its own against the base scenario at
-/// `path`, so a bad one is blamed on its line of the sweep file.
-fn check_swept_values(sweep: &Sweep, path: &Path, options: &LoadOptions) -> Result<(), ScenarioError> {
-    for (index, param) in sweep.file.params.iter().enumerate() {
-        let field = if param.values.is_empty() { format!("params[{index}].min") } else { format!("params[{index}].values") };
-        for value in Sweep::values_to_check(param) {
-            let single = LoadOptions { overrides: vec![format!("{}={value}", param.name)], ..options.clone() };
-            match Scenario::load(path, &single) {
-                Err(error) if matches!(error.location, Location::Flag(_)) && error.message.starts_with("unknown field") => {
-                    let message = format!("{} is not a setting of {}: {}", param.name, path.display(), error.message);
-                    return Err(sweep.error_at(&format!("params[{index}].name"), &message));
-                }
-                Err(error) if matches!(error.location, Location::Flag(_)) => {
-                    let message = format!("{} = {value} does not suit {}: {}", param.name, path.display(), error.message);
-                    return Err(sweep.error_at(&field, &message));
-                }
-                Err(error) => return Err(error),
-                Ok(_) => {}
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A point whose values are each fine but clash together (e.g. two parameters that
-/// must be ordered): blamed on the sweep's `params`, naming the point.
-fn blame_the_sweep(sweep: &Sweep, path: &Path, point: &Point, error: ScenarioError) -> SweepError {
+/// A point the base scenario at `path` refuses, blamed where the sweep file can be
+/// fixed: on the one swept parameter at fault (its name when the scenario has no such
+/// setting, else its values), or on `params` naming the point when its values clash
+/// with each other (two parameters that must be ordered).
+fn blame_the_sweep(sweep: &Sweep, path: &Path, point: &Point, options: &LoadOptions, error: ScenarioError) -> SweepError {
     if !matches!(error.location, Location::Flag(_)) {
         return SweepError::Input(error);
     }
-    let message = format!("the point {} does not suit {}: {}", assignments(point).join(", "), path.display(), error.message);
-    SweepError::Input(sweep.error_at("params", &message))
+    let Some(index) = culprit(sweep, path, point, options, &error) else {
+        let message = format!("the point {} does not suit {}: {}", assignments(point).join(", "), path.display(), error.message);
+        return SweepError::Input(sweep.error_at("params", &message));
+    };
+    let (name, value) = &point[index];
+    let located = if error.message.starts_with("unknown field") {
+        sweep.error_at(&format!("params[{index}].name"), &format!("{name} is not a setting of {}: {}", path.display(), error.message))
+    } else {
+        let field = if sweep.file.params[index].values.is_empty() { "min" } else { "values" };
+        let message = format!("{name} = {value} does not suit {}: {}", path.display(), error.message);
+        sweep.error_at(&format!("params[{index}].{field}"), &message)
+    };
+    SweepError::Input(located)
+}
+
+/// The one swept parameter behind `error`: the only one its message names, or, when
+/// it names none, the first that the scenario refuses on its own. `None` when the
+/// message names several (a clash) or none fails alone.
+fn culprit(sweep: &Sweep, path: &Path, point: &Point, options: &LoadOptions, error: &ScenarioError) -> Option<usize> {
+    // What the message is about, without a list of what is allowed.
+    let about = error.message.split(", expected").next().unwrap_or(&error.message);
+    let named: Vec<usize> = point
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| {
+            let last = name.rsplit('.').next().unwrap_or(name);
+            about.contains(&format!("`{last}`")) || about.contains(&format!("`{name}`"))
+        })
+        .map(|(index, _)| index)
+        .collect();
+    match named.as_slice() {
+        [index] => Some(*index),
+        [] => (0..sweep.file.params.len()).find(|&index| {
+            let (name, value) = &point[index];
+            let alone = LoadOptions { overrides: vec![format!("{name}={value}")], ..options.clone() };
+            Scenario::load(path, &alone).is_err()
+        }),
+        _ => None,
+    }
 }
 
 /// Objectives, constraints and tables must name metrics the base scenario reports;

@@ -200,12 +200,6 @@ impl Sweep {
         objectives.chain(constraints).chain(tables).collect()
     }
 
-    /// The values a swept parameter can take, to check before anything runs: its
-    /// listed values, or the ends of its range.
-    pub fn values_to_check(param: &SweptParam) -> Vec<toml::Value> {
-        if param.values.is_empty() { vec![from_unit(param, 0.0), from_unit(param, 1.0)] } else { param.values.clone() }
-    }
-
     /// The points of the plan, in a fixed order.
     pub fn points(&self) -> Vec<Point> {
         let params = &self.file.params;
