@@ -197,7 +197,13 @@ fn bad_sweep_files_are_clear_errors() {
         "name = \"engine.base_spread_bps\"\nvalues = [0.2, 0.6]",
         "name = \"engine.inventory_soft_lots\"\nvalues = [150, 500]\n\n[[params]]\nname = \"engine.inventory_hard_lots\"\nvalues = [600]",
     );
-    std::fs::write(dir.path().join("together.toml"), together).unwrap();
+    std::fs::write(dir.path().join("together.toml"), &together).unwrap();
     let output = drydock(&["sweep", "together.toml", "--out", "together"], dir.path());
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    // A bad value among them is still blamed on its own parameter (the point loads without it).
+    std::fs::write(dir.path().join("blame.toml"), together.replace("values = [600]", "values = [600, \"x\"]")).unwrap();
+    let output = drydock(&["sweep", "blame.toml", "--out", "blame"], dir.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`params[1].values`: engine.inventory_hard_lots = \"x\" does not suit"), "{stderr}");
 }

@@ -278,7 +278,7 @@ fn blame_the_sweep(sweep: &Sweep, path: &Path, point: &Point, options: &LoadOpti
     if !matches!(error.location, Location::Flag(_)) {
         return SweepError::Input(error);
     }
-    let Some(index) = culprit(sweep, path, point, options, &error) else {
+    let Some(index) = culprit(path, point, options, &error) else {
         let message = format!("the point {} does not suit {}: {}", assignments(point).join(", "), path.display(), error.message);
         return SweepError::Input(sweep.error_at("params", &message));
     };
@@ -294,9 +294,9 @@ fn blame_the_sweep(sweep: &Sweep, path: &Path, point: &Point, options: &LoadOpti
 }
 
 /// The one swept parameter behind `error`: the only one its message names, or, when
-/// it names none, the first that the scenario refuses on its own. `None` when the
-/// message names several (a clash) or none fails alone.
-fn culprit(sweep: &Sweep, path: &Path, point: &Point, options: &LoadOptions, error: &ScenarioError) -> Option<usize> {
+/// it names none, the first without which the point loads. `None` when the message
+/// names several (a clash) or no single parameter is to blame.
+fn culprit(path: &Path, point: &Point, options: &LoadOptions, error: &ScenarioError) -> Option<usize> {
     // What the message is about, without a list of what is allowed.
     let about = error.message.split(", expected").next().unwrap_or(&error.message);
     let named: Vec<usize> = point
@@ -310,10 +310,10 @@ fn culprit(sweep: &Sweep, path: &Path, point: &Point, options: &LoadOptions, err
         .collect();
     match named.as_slice() {
         [index] => Some(*index),
-        [] => (0..sweep.file.params.len()).find(|&index| {
-            let (name, value) = &point[index];
-            let alone = LoadOptions { overrides: vec![format!("{name}={value}")], ..options.clone() };
-            Scenario::load(path, &alone).is_err()
+        [] => (0..point.len()).find(|&index| {
+            let mut others = assignments(point);
+            others.remove(index);
+            Scenario::load(path, &LoadOptions { overrides: others, ..options.clone() }).is_ok()
         }),
         _ => None,
     }
