@@ -460,10 +460,7 @@ fn read_profile(name: &str, profiles_dir: &Path, location: Location, field: &str
     let path = if named { profiles_dir.join(format!("{name}.toml")) } else { PathBuf::from(name) };
     let text = std::fs::read_to_string(&path).map_err(|error| {
         let fix = if named {
-            format!(
-                "put {name}.toml in {} (the nearest profiles/ folder above the scenario) or give a profile file's path",
-                profiles_dir.display()
-            )
+            format!("put {name}.toml in {} or give a profile file's path", profiles_dir.display())
         } else {
             "check the path".to_string()
         };
