@@ -447,6 +447,12 @@ pub fn profiles_dir(scenario_path: &Path, options: &LoadOptions) -> PathBuf {
 /// `.git`), or than the file's folder's parent outside a project — so an unrelated
 /// `golden/` or `profiles/` higher up is never used.
 pub fn nearest_folder(file: &Path, name: &str) -> Option<PathBuf> {
+    // A relative path first (messages stay short); its absolute form sees the folders
+    // above the working directory (`drydock check calm.toml` run inside scenarios/).
+    nearest_folder_on(file, name).or_else(|| std::path::absolute(file).ok().and_then(|absolute| nearest_folder_on(&absolute, name)))
+}
+
+fn nearest_folder_on(file: &Path, name: &str) -> Option<PathBuf> {
     let folders: Vec<&Path> = file.ancestors().skip(1).collect();
     let project_root = folders.iter().position(|dir| dir.join("Cargo.toml").is_file() || dir.join(".git").exists());
     let searched = project_root.map_or(folders.len().min(2), |index| index + 1);

@@ -179,6 +179,10 @@ fn check_finds_the_repository_goldens_from_any_folder() {
     assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("1 match"), "{stdout}");
     assert!(!elsewhere.path().join("golden").exists());
+    // Inside scenarios/, with a bare file name: the goldens above the working directory.
+    let inside = drydock(&["check", "feed_outage.toml", "--jobs", "1"], &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"));
+    let stdout = String::from_utf8_lossy(&inside.stdout);
+    assert_eq!(inside.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&inside.stderr));
 }
 
 #[test]
