@@ -1,8 +1,8 @@
 //! Bad input never panics (property): bundled scenarios with one setting replaced by
 //! a hostile value, or one line dropped, either load with a located error or load
 //! and simulate their first seconds; bundled sweep files so mutated either load with
-//! a located error or load and lay out their plan. Assertions are for our bugs, not
-//! for input.
+//! a located error or load and lay out their plan; bundled profiles so mutated, the
+//! same under a scenario. Assertions are for our bugs, not for input.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -97,6 +97,30 @@ proptest! {
         let (path, text) = scenario.get(&scenarios);
         let mutated = mutate(text, line, value);
         let outcome = catch_unwind(AssertUnwindSafe(|| load_and_start(path, &mutated)));
+        prop_assert!(outcome.is_ok(), "{} with line {line} set to {value:?} panicked", path.display());
+    }
+
+    #[test]
+    fn a_hostile_profile_setting_is_an_error_or_a_run_never_a_panic(
+        profile in any::<prop::sample::Index>(),
+        line in 0usize..100,
+        value in prop::option::weighted(0.9, prop::sample::select(HOSTILE.to_vec())),
+    ) {
+        let profiles = toml_files("profiles");
+        let (path, text) = profile.get(&profiles);
+        let folder = tempfile::tempdir().unwrap();
+        let copy = folder.path().join(path.file_name().unwrap());
+        std::fs::write(&copy, mutate(text, line, value)).unwrap();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let options = LoadOptions { profile: Some(copy.display().to_string()), ..LoadOptions::default() };
+            let calm = root().join("scenarios/calm.toml");
+            if let Ok(scenario) = Scenario::load(&calm, &options) {
+                let mut simulation =
+                    Simulation::new(&scenario.sim, scenario.params.clone(), &scenario.profile, RunOptions::for_duration(60.0))
+                        .expect("a scenario that loads builds its simulation");
+                simulation.run_until(2 * NANOS_PER_S, &mut Discard);
+            }
+        }));
         prop_assert!(outcome.is_ok(), "{} with line {line} set to {value:?} panicked", path.display());
     }
 
