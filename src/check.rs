@@ -1,8 +1,9 @@
 //! `drydock check` and `drydock bless`: run scenarios (in parallel, results kept in
 //! scenario order) and compare their snapshots with `golden/`, or accept them as
 //! the new goldens. Failed expectations are reported either way: a scenario that
-//! matches its golden but fails what the team expects does not pass a check. Each run writes its artifacts into a scratch folder that is
-//! removed afterwards; only golden files are kept.
+//! matches its golden but fails what the team expects does not pass a check. Each
+//! run writes its artifacts into a scratch folder that is removed afterwards; only
+//! golden files are kept.
 
 use std::path::{Path, PathBuf};
 

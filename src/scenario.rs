@@ -271,14 +271,7 @@ impl Scenario {
         };
         if let Some((key, message)) = ignored_market_setting(&table, &document.market) {
             let field = format!("market.{key}");
-            let overriding = options.overrides.iter().find(|assignment| {
-                let written = assignment.split('=').next().unwrap_or("").trim();
-                written == field || written.starts_with(&format!("{field}."))
-            });
-            return Err(match overriding {
-                Some(assignment) => ScenarioError { location: Location::Flag(format!("--set {assignment}")), field, message },
-                None => source.at(&field, &message),
-            });
+            return Err(ScenarioError { location: setting_location(&source, &options.overrides, &field), field, message });
         }
         let (profile, profile_table) = match &options.profile {
             Some(name) => {
@@ -337,17 +330,7 @@ impl Scenario {
                         source.at(&field, &message)
                     }
                 })?;
-                let location = match options
-                    .overrides
-                    .iter()
-                    .find(|assignment| assignment.split('=').next().map(str::trim) == Some("soak.safe_profile"))
-                {
-                    Some(assignment) => Location::Flag(format!("--set {assignment}")),
-                    None => {
-                        let (line, column) = source.locate("soak.safe_profile");
-                        Location::File { path: path.to_path_buf(), line, column }
-                    }
-                };
+                let location = setting_location(&source, &options.overrides, "soak.safe_profile");
                 let (safe_name, safe_table) =
                     read_profile(&soak.safe_profile, &profiles_dir(path, options), location, "soak.safe_profile")?;
                 let (safe, _) = layer_engine_params(&document.engine, Some(&safe_table), &safe_name, &override_keys)
@@ -375,6 +358,19 @@ impl Scenario {
     pub fn config_hash(&self) -> String {
         let text = serde_json::to_string(&(&self.sim, &self.params)).expect("configuration serializes");
         blake3::hash(text.as_bytes()).to_hex().to_string()
+    }
+}
+
+/// Where the setting `field` (or one inside it) was written: the `--set` flag that
+/// wrote it, else its place in the file.
+fn setting_location(source: &SourceMap, overrides: &[String], field: &str) -> Location {
+    let written_by = |assignment: &&String| {
+        let key = assignment.split('=').next().unwrap_or("").trim();
+        key == field || key.starts_with(&format!("{field}."))
+    };
+    match overrides.iter().find(written_by) {
+        Some(assignment) => Location::Flag(format!("--set {assignment}")),
+        None => source.location_of(field),
     }
 }
 
@@ -566,12 +562,13 @@ impl SourceMap {
 
     /// An error located at the setting `field` (e.g. `events[2].start_s`).
     pub fn at(&self, field: &str, message: &str) -> ScenarioError {
+        ScenarioError { location: self.location_of(field), field: field.to_string(), message: message.to_string() }
+    }
+
+    /// Where the setting `field` is written in the file.
+    pub fn location_of(&self, field: &str) -> Location {
         let (line, column) = self.locate(field);
-        ScenarioError {
-            location: Location::File { path: self.path.clone(), line, column },
-            field: field.to_string(),
-            message: message.to_string(),
-        }
+        Location::File { path: self.path.clone(), line, column }
     }
 
     /// Converts a TOML parse error (with its span) into a located error whose field

@@ -73,15 +73,33 @@ fn mutate(text: &str, line: usize, value: Option<&str>) -> String {
     lines.join("\n")
 }
 
+/// `text` mutated and written under its file name into `folder` (a file others resolve).
+fn mutated_copy(folder: &Path, path: &Path, text: &str, line: usize, value: Option<&str>) -> PathBuf {
+    let copy = folder.join(path.file_name().unwrap());
+    std::fs::write(&copy, mutate(text, line, value)).unwrap();
+    copy
+}
+
 /// Loads `text` and, when it loads, simulates up to its first two seconds.
 fn load_and_start(path: &Path, text: &str) {
     let options = LoadOptions { profiles_dir: Some(root().join("profiles")), ..LoadOptions::default() };
-    let Ok(scenario) = Scenario::parse(path, text, &options) else { return };
+    if let Ok(scenario) = Scenario::parse(path, text, &options) {
+        start(&scenario);
+    }
+}
+
+/// Builds the scenario's simulation and runs up to its first two seconds.
+fn start(scenario: &Scenario) {
     let end_ns = ((scenario.sim.duration_s.min(2.0)) * NANOS_PER_S as f64) as i64;
     let mut simulation =
         Simulation::new(&scenario.sim, scenario.params.clone(), &scenario.profile, RunOptions::for_duration(scenario.sim.duration_s))
             .expect("a scenario that loads builds its simulation");
     simulation.run_until(end_ns, &mut Discard);
+}
+
+/// A hostile value, or (one time in ten) none: the line is dropped.
+fn hostile_or_dropped() -> impl Strategy<Value = Option<&'static str>> {
+    prop::option::weighted(0.9, prop::sample::select(HOSTILE.to_vec()))
 }
 
 proptest! {
@@ -91,7 +109,7 @@ proptest! {
     fn a_hostile_setting_is_an_error_or_a_run_never_a_panic(
         scenario in any::<prop::sample::Index>(),
         line in 0usize..400,
-        value in prop::option::weighted(0.9, prop::sample::select(HOSTILE.to_vec())),
+        value in hostile_or_dropped(),
     ) {
         let scenarios = scenarios();
         let (path, text) = scenario.get(&scenarios);
@@ -104,21 +122,16 @@ proptest! {
     fn a_hostile_profile_setting_is_an_error_or_a_run_never_a_panic(
         profile in any::<prop::sample::Index>(),
         line in 0usize..100,
-        value in prop::option::weighted(0.9, prop::sample::select(HOSTILE.to_vec())),
+        value in hostile_or_dropped(),
     ) {
         let profiles = toml_files("profiles");
         let (path, text) = profile.get(&profiles);
         let folder = tempfile::tempdir().unwrap();
-        let copy = folder.path().join(path.file_name().unwrap());
-        std::fs::write(&copy, mutate(text, line, value)).unwrap();
+        let copy = mutated_copy(folder.path(), path, text, line, value);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let options = LoadOptions { profile: Some(copy.display().to_string()), ..LoadOptions::default() };
-            let calm = root().join("scenarios/calm.toml");
-            if let Ok(scenario) = Scenario::load(&calm, &options) {
-                let mut simulation =
-                    Simulation::new(&scenario.sim, scenario.params.clone(), &scenario.profile, RunOptions::for_duration(60.0))
-                        .expect("a scenario that loads builds its simulation");
-                simulation.run_until(2 * NANOS_PER_S, &mut Discard);
+            if let Ok(scenario) = Scenario::load(&root().join("scenarios/calm.toml"), &options) {
+                start(&scenario);
             }
         }));
         prop_assert!(outcome.is_ok(), "{} with line {line} set to {value:?} panicked", path.display());
@@ -128,14 +141,12 @@ proptest! {
     fn a_hostile_sweep_setting_is_an_error_or_a_plan_never_a_panic(
         sweep in any::<prop::sample::Index>(),
         line in 0usize..100,
-        value in prop::option::weighted(0.9, prop::sample::select(HOSTILE.to_vec())),
+        value in hostile_or_dropped(),
     ) {
         let sweeps = toml_files("sweeps");
         let (path, text) = sweep.get(&sweeps);
-        let mutated = mutate(text, line, value);
         let folder = tempfile::tempdir().unwrap();
-        let copy = folder.path().join(path.file_name().unwrap());
-        std::fs::write(&copy, mutated.replace("../scenarios/", &format!("{}/", root().join("scenarios").display()))).unwrap();
+        let copy = mutated_copy(folder.path(), path, text, line, value);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             if let Ok(sweep) = Sweep::load(&copy) {
                 let points = sweep.points();

@@ -195,7 +195,7 @@ pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<MergeSummary, SweepErro
     }
     let spec = spec.ok_or_else(|| SweepError::Merge("name at least one shard folder".to_string()))?;
     write_atomic(&out_dir.join("sweep.json"), spec.as_bytes())?;
-    let lines: String = merged.values().map(|record| serde_json::to_string(record).expect("records serialize") + "\n").collect();
+    let lines: String = merged.values().map(record_line).collect();
     write_atomic(&out_dir.join(RECORDS), lines.as_bytes())?;
     let file: spec::SweepFile = serde_json::from_str(&spec).map_err(|error| SweepError::Merge(format!("sweep.json: {error}")))?;
     outputs::write_outputs(out_dir, &file)?;
@@ -220,7 +220,7 @@ fn records_of_this_plan(out_dir: &Path, runs: &[PlannedRun]) -> Result<(BTreeSet
         records.into_iter().filter(|record| planned.get(record.run_id.as_str()) == Some(&record.config_hash.as_str())).collect();
     let dropped = total - kept.len();
     if dropped > 0 {
-        let lines: String = kept.iter().map(|record| serde_json::to_string(record).expect("records serialize") + "\n").collect();
+        let lines: String = kept.iter().map(record_line).collect();
         write_atomic(&out_dir.join(RECORDS), lines.as_bytes())?;
     }
     Ok((kept.into_iter().map(|record| record.run_id).collect(), dropped))
@@ -249,7 +249,7 @@ fn plan(sweep: &Sweep, profiles_dir: Option<&Path>) -> Result<Vec<PlannedRun>, S
                 )));
             }
             if point_index == 0 {
-                check_tracked_metrics(sweep, path, &base)?;
+                check_named_metrics(sweep, path, &base)?;
             }
             let (base, shared_point) = (Arc::new(base), Arc::new(point.clone()));
             for seed_index in 0..seeds {
@@ -321,8 +321,8 @@ fn culprit(path: &Path, point: &Point, options: &LoadOptions, error: &ScenarioEr
 
 /// Objectives, constraints and tables must name metrics the base scenario reports;
 /// an unknown one would rank on nothing.
-fn check_tracked_metrics(sweep: &Sweep, path: &Path, base: &Scenario) -> Result<(), ScenarioError> {
-    for (field, metric) in sweep.tracked_metrics() {
+fn check_named_metrics(sweep: &Sweep, path: &Path, base: &Scenario) -> Result<(), ScenarioError> {
+    for (field, metric) in sweep.metric_settings() {
         let known = if metric.starts_with("soak.") {
             Err("sweeps run plain scenarios, which report no soak.* metrics".to_string())
         } else {
@@ -331,6 +331,11 @@ fn check_tracked_metrics(sweep: &Sweep, path: &Path, base: &Scenario) -> Result<
         known.map_err(|message| sweep.error_at(&field, &format!("{message} (checked against {})", path.display())))?;
     }
     Ok(())
+}
+
+/// One line of the run log.
+fn record_line(record: &RunRecord) -> String {
+    serde_json::to_string(record).expect("records serialize") + "\n"
 }
 
 /// The run log of a sweep folder.
@@ -357,7 +362,7 @@ impl RecordLog {
     }
 
     fn append(&mut self, record: &RunRecord) -> Result<(), ArtifactError> {
-        let line = serde_json::to_string(record).expect("records serialize") + "\n";
+        let line = record_line(record);
         self.file
             .write_all(line.as_bytes())
             .and_then(|()| self.file.flush())

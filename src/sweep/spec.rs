@@ -184,9 +184,9 @@ impl Sweep {
         self.source.at(field, message)
     }
 
-    /// The metrics the sweep reads, each with the setting that names it: objectives,
+    /// Every metric the sweep names, with the setting that names it: objectives,
     /// constraints, then tables.
-    pub fn tracked_metrics(&self) -> Vec<(String, &str)> {
+    pub fn metric_settings(&self) -> Vec<(String, &str)> {
         let file = &self.file;
         let objectives =
             file.objectives.iter().enumerate().map(|(index, objective)| (format!("objectives[{index}].metric"), &*objective.metric));
