@@ -7,7 +7,7 @@
 use drydock_engine::Nanos;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, LogNormal, Normal};
+use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
@@ -90,8 +90,10 @@ impl LatencyModel {
                 Ok(normal) => PreparedLatency::Normal { normal, floor_us },
                 Err(_) => PreparedLatency::Constant(ns(mean_us.max(floor_us))),
             },
-            LatencyModel::Lognormal { median_us, sigma, floor_us } => match LogNormal::new(median_us.ln(), sigma) {
-                Ok(lognormal) => PreparedLatency::Lognormal { lognormal, floor_us },
+            // exp(Normal(ln median, σ)): rand_distr's LogNormal, with the normal kept so a
+            // draw can be compared on the log scale (see `sample_ns_beyond`).
+            LatencyModel::Lognormal { median_us, sigma, floor_us } => match Normal::new(median_us.ln(), sigma) {
+                Ok(log_normal) => PreparedLatency::Lognormal { log_normal, floor_us },
                 Err(_) => PreparedLatency::Constant(ns(median_us.max(floor_us))),
             },
         }
@@ -119,8 +121,8 @@ pub enum PreparedLatency {
     },
     /// Lognormal in µs, cut at a floor.
     Lognormal {
-        /// The distribution, µs.
-        lognormal: LogNormal<f64>,
+        /// The distribution of the delay's natural logarithm (µs).
+        log_normal: Normal<f64>,
         /// Floor, µs.
         floor_us: f64,
     },
@@ -132,10 +134,55 @@ impl Latency for PreparedLatency {
             PreparedLatency::Constant(ns) => return ns,
             PreparedLatency::Uniform { min_ns, max_ns } => return if max_ns > min_ns { rng.random_range(min_ns..=max_ns) } else { min_ns },
             PreparedLatency::Normal { normal, floor_us } => normal.sample(rng).max(floor_us),
-            PreparedLatency::Lognormal { lognormal, floor_us } => lognormal.sample(rng).max(floor_us),
+            PreparedLatency::Lognormal { log_normal, floor_us } => log_normal.sample(rng).exp().max(floor_us),
         };
-        (micros * 1_000.0).round().max(0.0) as Nanos
+        micros_to_ns(micros)
     }
+}
+
+impl PreparedLatency {
+    /// Draws one delay exactly as [`Latency::sample_ns`] does (the same randomness,
+    /// the same value), but answers `None` when the delay is certainly below
+    /// `bound`: a lognormal draw is then compared on the log scale and its
+    /// exponential never computed. For callers that only ask whether a delay is
+    /// long (the modelled reaction check draws one per market-data message).
+    pub fn sample_ns_beyond(&self, rng: &mut ChaCha8Rng, bound: &DelayBound) -> Option<Nanos> {
+        if let PreparedLatency::Lognormal { log_normal, floor_us } = *self {
+            let log_micros = log_normal.sample(rng);
+            if log_micros < bound.log_micros && floor_us < bound.micros {
+                return None;
+            }
+            return Some(micros_to_ns(log_micros.exp().max(floor_us)));
+        }
+        Some(self.sample_ns(rng))
+    }
+}
+
+/// A delay bound prepared for [`PreparedLatency::sample_ns_beyond`]. It keeps a
+/// nanosecond of margin below the bound, far more than the rounding of the
+/// logarithm, the exponential and the conversion to whole nanoseconds, so a draw
+/// it lets pass as short is shorter than the bound however it is computed.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct DelayBound {
+    micros: f64,
+    log_micros: f64,
+}
+
+impl DelayBound {
+    /// Delays under `bound_ns` (no draw is certainly under a bound of 1 ns or less).
+    pub fn new(bound_ns: f64) -> Self {
+        let micros = (bound_ns - 1.0) / 1_000.0;
+        if micros > 0.0 {
+            DelayBound { micros, log_micros: micros.ln() }
+        } else {
+            DelayBound { micros: 0.0, log_micros: f64::NEG_INFINITY }
+        }
+    }
+}
+
+/// Whole nanoseconds of a delay in µs (negative delays are 0).
+fn micros_to_ns(micros: f64) -> Nanos {
+    (micros * 1_000.0).round().max(0.0) as Nanos
 }
 
 impl Latency for LatencyModel {
@@ -176,6 +223,28 @@ mod tests {
         assert!(draws[9_900] > 3 * median, "heavy right tail");
         let uniform = LatencyModel::Uniform { min_us: 10.0, max_us: 20.0 };
         assert!((0..1_000).map(|_| uniform.sample_ns(&mut rng)).all(|ns| (10_000..=20_000).contains(&ns)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_bounded_draw_is_skipped_only_when_under_the_bound_and_is_otherwise_the_plain_draw(
+            seed in 0u64..1_000,
+            median_us in 1.0f64..5_000.0,
+            sigma in 0.0f64..3.0,
+            floor_us in 0.0f64..2_000.0,
+            bound_ns in 0.0f64..20_000_000.0,
+        ) {
+            let model = LatencyModel::Lognormal { median_us, sigma, floor_us }.prepare();
+            let bound = DelayBound::new(bound_ns);
+            let (mut plain_rng, mut bounded_rng) = (ChaCha8Rng::seed_from_u64(seed), ChaCha8Rng::seed_from_u64(seed));
+            for _ in 0..64 {
+                let plain = model.sample_ns(&mut plain_rng);
+                match model.sample_ns_beyond(&mut bounded_rng, &bound) {
+                    None => proptest::prop_assert!((plain as f64) < bound_ns, "{plain} ns skipped under a {bound_ns} ns bound"),
+                    Some(bounded) => proptest::prop_assert_eq!(bounded, plain),
+                }
+            }
+        }
     }
 
     #[test]

@@ -24,13 +24,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{Clock, VirtualClock};
 use crate::config::MarketModel;
-use crate::config::{InjectedEvent, SimConfig};
+use crate::config::{InjectedEvent, ReactionConfig, SimConfig};
 use crate::effects::{EffectMeter, EventEffect, Sample};
 use crate::error::SimError;
 use crate::exchange::{BpsFees, ExchangeOutput, MockExchange};
 use crate::feed::{FeedFrame, FrameFeed, conflate};
 use crate::fingerprint::Fingerprinter;
-use crate::latency::{Channel, Latency, PreparedLatency};
+use crate::latency::{Channel, DelayBound, Latency, PreparedLatency};
 use crate::market::MarketGenerator;
 use crate::market::random_walk::RandomWalkMarket;
 use crate::perf::{PerfReport, Stage, StageTimer};
@@ -211,7 +211,24 @@ struct Links {
     ack_rng: ChaCha8Rng,
     /// Draws for modelled reaction times only (never shifts the links' streams).
     reaction_rng: ChaCha8Rng,
+    /// An order-entry delay under this bound cannot make a message no older than
+    /// [`Links::reaction_age_cap_ns`] miss the reaction budget (kept in step with
+    /// the multiplier).
+    reaction_bound: DelayBound,
+    reaction_age_cap_ns: Nanos,
     latency_multiplier: f64,
+}
+
+impl Links {
+    /// Half of what the budget leaves after compute goes to the message's age, half
+    /// to the order-entry delay: messages that young with delays that short are
+    /// decided without computing the delay exactly.
+    fn set_reaction_bound(&mut self, reaction: &ReactionConfig) {
+        let spare_ns = reaction.budget_ms * NANOS_PER_MS as f64 - reaction.compute_us * 1_000.0;
+        self.reaction_age_cap_ns = (spare_ns / 2.0).floor().max(0.0) as Nanos;
+        let delay_spare_ns = spare_ns - self.reaction_age_cap_ns as f64;
+        self.reaction_bound = DelayBound::new((delay_spare_ns - 1.0) / self.latency_multiplier);
+    }
 }
 
 #[derive(Default)]
@@ -268,7 +285,7 @@ impl Simulation {
         exchange.set_queue_model(config.exchange.queue.build());
         let replay = replay_driver(config)?;
         let latency = &config.exchange.latency;
-        let links = Links {
+        let mut links = Links {
             market_data_latency: latency.market_data.prepare(),
             order_entry_latency: latency.order_entry.prepare(),
             ack_latency: latency.ack.prepare(),
@@ -279,8 +296,11 @@ impl Simulation {
             order_entry_rng: root.stream("latency.order_entry"),
             ack_rng: root.stream("latency.ack"),
             reaction_rng: root.stream("metrics.reaction"),
+            reaction_bound: DelayBound::new(0.0),
+            reaction_age_cap_ns: 0,
             latency_multiplier: 1.0,
         };
+        links.set_reaction_bound(&config.reaction);
         let mut simulation = Simulation {
             generator: MarketGenerator::new(&config.market, &config.events, &root),
             effects: EffectMeter::new(&config.events, stale_grace_ns),
@@ -617,10 +637,21 @@ impl Simulation {
     }
 
     /// Modelled reaction time of a market-data message of `age_ns` against the budget.
+    /// For a young enough message, a draw under the prepared bound is a certain
+    /// hit, decided without the delay's exact value (the same count, less work).
     fn check_deadline(&mut self, age_ns: Nanos) {
-        let order_entry = delay_ns(&self.links.order_entry_latency, &mut self.links.reaction_rng, self.links.latency_multiplier);
-        let reaction_ns = age_ns as f64 + self.config.reaction.compute_us * 1_000.0 + order_entry as f64;
         self.metrics.deadline_checks += 1;
+        let links = &mut self.links;
+        let order_entry = if age_ns <= links.reaction_age_cap_ns {
+            match links.order_entry_latency.sample_ns_beyond(&mut links.reaction_rng, &links.reaction_bound) {
+                Some(delay) => delay,
+                None => return,
+            }
+        } else {
+            links.order_entry_latency.sample_ns(&mut links.reaction_rng)
+        };
+        let order_entry = scaled(order_entry, links.latency_multiplier);
+        let reaction_ns = age_ns as f64 + self.config.reaction.compute_us * 1_000.0 + order_entry as f64;
         if reaction_ns > self.config.reaction.budget_ms * NANOS_PER_MS as f64 {
             self.metrics.deadline_misses += 1;
         }
@@ -718,6 +749,7 @@ impl Simulation {
             InjectedEvent::LatencySpike { multiplier, .. } => {
                 self.links.latency_multiplier =
                     if starting { self.links.latency_multiplier * multiplier } else { self.links.latency_multiplier / multiplier };
+                self.links.set_reaction_bound(&self.config.reaction);
             }
             InjectedEvent::FeeChange { maker_fee_bps, taker_fee_bps, .. } => {
                 if starting {
@@ -850,8 +882,12 @@ fn fingerprinter(options: &RunOptions) -> Fingerprinter {
 }
 
 fn delay_ns(model: &PreparedLatency, rng: &mut ChaCha8Rng, multiplier: f64) -> Nanos {
-    let delay = model.sample_ns(rng);
-    if multiplier == 1.0 { delay } else { (delay as f64 * multiplier).round() as Nanos }
+    scaled(model.sample_ns(rng), multiplier)
+}
+
+/// A drawn delay under a latency spike's multiplier.
+fn scaled(delay_ns: Nanos, multiplier: f64) -> Nanos {
+    if multiplier == 1.0 { delay_ns } else { (delay_ns as f64 * multiplier).round() as Nanos }
 }
 
 fn seconds_to_ns(seconds: f64) -> Nanos {
