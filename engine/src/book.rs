@@ -3,9 +3,13 @@
 //! and sizes, mid, microprice) and says when the view is unusable (one-sided or
 //! crossed). It does not hold our own orders and does no matching.
 //!
-//! Each side is a vector sorted from the worst level to the best, so the touch is
-//! the last element and the changes a feed sends most (at and near the touch) move
-//! few elements: faster than an ordered map for books of tens to thousands of levels.
+//! Each side is a dense ladder, one size per price tick between its worst and best
+//! levels (with room around them), so a feed's change is an index and the touch is
+//! kept as an index: the work per message does not grow with the book's depth. A
+//! side whose levels span more than [`DENSE_SPAN_MAX`] ticks (a wide-tick recording
+//! with a stray far level, a book that fell through a crash's whole range) is kept
+//! instead as a vector sorted worst to best, exact at any span; the next snapshot
+//! that fits returns it to a ladder.
 
 use crate::port::{Level, LevelUpdate, MarketData};
 use crate::units::{Lots, Side, Ticks};
@@ -67,10 +71,6 @@ impl BookView {
     pub fn apply(&mut self, market_data: &MarketData) {
         match market_data {
             MarketData::Snapshot { bids, asks } => self.replace(bids, asks),
-            MarketData::Delta { updates } if updates.len() > BULK_UPDATES => {
-                self.bids.merge(Side::Buy, updates);
-                self.asks.merge(Side::Sell, updates);
-            }
             MarketData::Delta { updates } => {
                 for update in updates {
                     self.apply_update(update);
@@ -90,7 +90,7 @@ impl BookView {
 
     /// Number of levels on `side`.
     pub fn depth_levels(&self, side: Side) -> usize {
-        self.side(side).levels.len()
+        self.side(side).len()
     }
 
     fn side(&self, side: Side) -> &SideLevels {
@@ -131,106 +131,243 @@ impl BookView {
                 break;
             }
             if bid_price == bid.price_ticks {
-                self.asks.levels.pop();
+                self.asks.pop_best();
             } else {
-                self.bids.levels.pop();
+                self.bids.pop_best();
             }
         }
     }
 }
 
-/// Deltas with more updates than this are merged in one pass (a whole book moving
-/// at once) instead of inserted one by one.
-const BULK_UPDATES: usize = 32;
+/// Most ticks a side's ladder spans (its levels and the room kept around them):
+/// 512 KiB of sizes a side at most. Wider sides are kept as sorted vectors.
+const DENSE_SPAN_MAX: usize = 1 << 16;
 
-/// A side's levels as (rank, size), ascending by rank, so the best is last. The
-/// rank is the price for bids and minus the price for asks (see [`rank`]).
-#[derive(Clone, Debug, Default)]
-struct SideLevels {
-    levels: Vec<(Ticks, Lots)>,
-    /// Scratch space for [`SideLevels::merge`], kept to avoid allocating.
-    scratch: Vec<(Ticks, Lots)>,
-}
+/// Ticks a ladder spans at first; it doubles as levels spread.
+const DENSE_SPAN_MIN: usize = 1 << 10;
 
 /// Orders a side's prices worst to best: higher bids and lower asks are better.
 fn rank(side: Side, price_ticks: Ticks) -> Ticks {
     side.sign() * price_ticks
 }
 
+/// One side's levels by rank (see [`rank`]): on a ladder while they fit one,
+/// else sorted.
+#[derive(Clone, Debug)]
+struct SideLevels {
+    ladder: Ladder,
+    /// The levels as (rank, size), ascending, while `sorted_in_use`.
+    sorted: Vec<(Ticks, Lots)>,
+    sorted_in_use: bool,
+    /// Most ticks the ladder may span (a field, so tests can make it small).
+    span_max: usize,
+}
+
+impl Default for SideLevels {
+    fn default() -> Self {
+        SideLevels { ladder: Ladder::default(), sorted: Vec::new(), sorted_in_use: false, span_max: DENSE_SPAN_MAX }
+    }
+}
+
 impl SideLevels {
     /// The best level of `side` as (price, size); [`rank`] is its own inverse.
     fn best(&self, side: Side) -> Option<(Ticks, Lots)> {
-        self.levels.last().map(|&(level_rank, size)| (rank(side, level_rank), size))
+        let best = if self.sorted_in_use { self.sorted.last().copied() } else { self.ladder.best() };
+        best.map(|(level_rank, size)| (rank(side, level_rank), size))
     }
 
+    fn len(&self) -> usize {
+        if self.sorted_in_use { self.sorted.len() } else { self.ladder.count }
+    }
+
+    /// The levels as (rank, size), ascending.
+    #[cfg(test)]
+    fn levels(&self) -> Vec<(Ticks, Lots)> {
+        if self.sorted_in_use { self.sorted.clone() } else { self.ladder.levels().collect() }
+    }
+
+    /// Sets the level at `rank` to `size_lots` (0 or less removes it).
+    fn set(&mut self, rank: Ticks, size_lots: Lots) {
+        if self.sorted_in_use {
+            sorted_set(&mut self.sorted, rank, size_lots);
+        } else if !self.ladder.set(rank, size_lots, self.span_max) {
+            self.sorted.clear();
+            self.sorted.extend(self.ladder.levels());
+            self.sorted_in_use = true;
+            sorted_set(&mut self.sorted, rank, size_lots);
+        }
+    }
+
+    /// Replaces every level with `levels` (a snapshot lists each price once; if
+    /// not, the last size listed wins). Back on a ladder when they fit one.
     fn replace(&mut self, side: Side, levels: &[Level]) {
-        self.levels.clear();
-        self.levels.extend(levels.iter().filter(|level| level.size_lots > 0).map(|level| (rank(side, level.price_ticks), level.size_lots)));
-        self.levels.sort_by_key(|&(rank, _)| rank);
-        // A snapshot lists each price once; if not, the last size listed wins.
-        self.levels.dedup_by(|later, kept| {
+        self.ladder.clear();
+        self.sorted.clear();
+        self.sorted_in_use = false;
+        let mut present = levels.iter().filter(|level| level.size_lots > 0).map(|level| (rank(side, level.price_ticks), level.size_lots));
+        if present.all(|(rank, size_lots)| self.ladder.set(rank, size_lots, self.span_max)) {
+            return;
+        }
+        self.ladder.clear();
+        self.sorted.extend(levels.iter().filter(|level| level.size_lots > 0).map(|level| (rank(side, level.price_ticks), level.size_lots)));
+        self.sorted.sort_by_key(|&(rank, _)| rank);
+        self.sorted.dedup_by(|later, kept| {
             let same = later.0 == kept.0;
             if same {
                 kept.1 = later.1;
             }
             same
         });
+        self.sorted_in_use = true;
     }
 
-    /// Sets the level at `rank` to `size_lots` (0 removes it).
-    fn set(&mut self, rank: Ticks, size_lots: Lots) {
-        match self.levels.binary_search_by_key(&rank, |&(rank, _)| rank) {
-            Ok(index) if size_lots > 0 => self.levels[index].1 = size_lots,
-            Ok(index) => {
-                self.levels.remove(index);
-            }
-            Err(index) if size_lots > 0 => self.levels.insert(index, (rank, size_lots)),
-            Err(_) => {}
+    /// Removes the best level.
+    fn pop_best(&mut self) {
+        if self.sorted_in_use {
+            self.sorted.pop();
+        } else {
+            self.ladder.pop_best();
         }
-    }
-
-    /// Applies `side`'s updates among `updates` as if one by one (the last update of
-    /// a price wins), in one merge pass.
-    fn merge(&mut self, side: Side, updates: &[LevelUpdate]) {
-        let mut changes = std::mem::take(&mut self.scratch);
-        changes.clear();
-        changes
-            .extend(updates.iter().filter(|update| update.side == side).map(|update| (rank(side, update.price_ticks), update.size_lots)));
-        if changes.is_empty() {
-            self.scratch = changes;
-            return;
-        }
-        // Stable, so among updates of one price the last listed stays last.
-        changes.sort_by_key(|&(rank, _)| rank);
-        let mut merged = Vec::with_capacity(self.levels.len() + changes.len());
-        let mut old = self.levels.iter().copied().peekable();
-        let mut index = 0;
-        while index < changes.len() {
-            let rank = changes[index].0;
-            while index + 1 < changes.len() && changes[index + 1].0 == rank {
-                index += 1;
-            }
-            let size_lots = changes[index].1;
-            while let Some(level) = old.next_if(|&(old_rank, _)| old_rank < rank) {
-                merged.push(level);
-            }
-            old.next_if(|&(old_rank, _)| old_rank == rank);
-            if size_lots > 0 {
-                merged.push((rank, size_lots));
-            }
-            index += 1;
-        }
-        merged.extend(old);
-        self.levels = merged;
-        self.scratch = changes;
     }
 
     /// Sets the best level: every better level goes.
     fn set_best(&mut self, rank: Ticks, size_lots: Lots) {
-        while self.levels.last().is_some_and(|&(best, _)| best > rank) {
-            self.levels.pop();
+        while self.best_rank().is_some_and(|best| best > rank) {
+            self.pop_best();
         }
         self.set(rank, size_lots);
+    }
+
+    fn best_rank(&self) -> Option<Ticks> {
+        if self.sorted_in_use { self.sorted.last().map(|&(rank, _)| rank) } else { self.ladder.best().map(|(rank, _)| rank) }
+    }
+}
+
+/// Sets the level at `rank` in a vector sorted by rank (0 or less removes it).
+fn sorted_set(levels: &mut Vec<(Ticks, Lots)>, rank: Ticks, size_lots: Lots) {
+    match levels.binary_search_by_key(&rank, |&(rank, _)| rank) {
+        Ok(index) if size_lots > 0 => levels[index].1 = size_lots,
+        Ok(index) => {
+            levels.remove(index);
+        }
+        Err(index) if size_lots > 0 => levels.insert(index, (rank, size_lots)),
+        Err(_) => {}
+    }
+}
+
+/// Sizes by rank on consecutive ticks: `sizes[i]` is the size at rank `base + i`
+/// (0: no level). The lowest and highest levels are kept as indices; removing one
+/// looks along the ladder for the next, which near a touch is a tick or two away.
+#[derive(Clone, Debug, Default)]
+struct Ladder {
+    sizes: Vec<Lots>,
+    base: Ticks,
+    low: usize,
+    high: usize,
+    count: usize,
+}
+
+impl Ladder {
+    /// The highest-ranked level as (rank, size).
+    fn best(&self) -> Option<(Ticks, Lots)> {
+        (self.count > 0).then(|| (self.base + self.high as Ticks, self.sizes[self.high]))
+    }
+
+    /// The levels as (rank, size), ascending.
+    fn levels(&self) -> impl Iterator<Item = (Ticks, Lots)> + '_ {
+        let occupied = if self.count > 0 { self.low..self.high + 1 } else { 0..0 };
+        occupied.filter(|&index| self.sizes[index] > 0).map(|index| (self.base + index as Ticks, self.sizes[index]))
+    }
+
+    fn clear(&mut self) {
+        if self.count > 0 {
+            self.sizes[self.low..=self.high].fill(0);
+        }
+        self.count = 0;
+    }
+
+    /// Sets the level at `rank`; false (nothing changed) when the ladder would have
+    /// to span more than `span_max` ticks.
+    fn set(&mut self, rank: Ticks, size_lots: Lots, span_max: usize) -> bool {
+        let offset = rank.wrapping_sub(self.base) as u64;
+        if offset >= self.sizes.len() as u64 {
+            if size_lots <= 0 {
+                return true;
+            }
+            if !self.make_room(rank, span_max) {
+                return false;
+            }
+            return self.set(rank, size_lots, span_max);
+        }
+        let index = offset as usize;
+        let was_level = self.sizes[index] > 0;
+        self.sizes[index] = size_lots.max(0);
+        match (was_level, size_lots > 0) {
+            (false, true) => self.added(index),
+            (true, false) => self.removed(index),
+            _ => {}
+        }
+        true
+    }
+
+    fn pop_best(&mut self) {
+        if self.count > 0 {
+            self.sizes[self.high] = 0;
+            self.removed(self.high);
+        }
+    }
+
+    fn added(&mut self, index: usize) {
+        if self.count == 0 {
+            (self.low, self.high) = (index, index);
+        } else {
+            self.low = self.low.min(index);
+            self.high = self.high.max(index);
+        }
+        self.count += 1;
+    }
+
+    fn removed(&mut self, index: usize) {
+        self.count -= 1;
+        if self.count == 0 {
+            return;
+        }
+        if index == self.high {
+            self.high = self.sizes[..index].iter().rposition(|&size| size > 0).expect("a level remains below the removed best");
+        } else if index == self.low {
+            self.low =
+                index + 1 + self.sizes[index + 1..].iter().position(|&size| size > 0).expect("a level remains above the removed worst");
+        }
+    }
+
+    /// Re-lays the ladder so `rank` fits, the levels centred with room both ways;
+    /// false when levels and `rank` together span more than `span_max` ticks.
+    fn make_room(&mut self, rank: Ticks, span_max: usize) -> bool {
+        let (low_rank, high_rank) = match self.best() {
+            Some((best, _)) => (rank.min(self.base + self.low as Ticks), rank.max(best)),
+            None => (rank, rank),
+        };
+        let Some(span) =
+            high_rank.checked_sub(low_rank).and_then(|width| usize::try_from(width).ok()).and_then(|width| width.checked_add(1))
+        else {
+            return false;
+        };
+        if span > span_max {
+            return false;
+        }
+        let capacity = (span * 2).next_power_of_two().clamp(DENSE_SPAN_MIN.min(span_max), span_max).max(self.sizes.len().min(span_max));
+        let Some(base) = low_rank.checked_sub(((capacity - span) / 2) as Ticks) else {
+            return false;
+        };
+        let mut sizes = vec![0; capacity];
+        if self.count > 0 {
+            let low = (self.base + self.low as Ticks - base) as usize;
+            let high = low + (self.high - self.low);
+            sizes[low..=high].copy_from_slice(&self.sizes[self.low..=self.high]);
+            (self.low, self.high) = (low, high);
+        }
+        (self.sizes, self.base) = (sizes, base);
+        true
     }
 }
 
@@ -360,39 +497,68 @@ mod tests {
         }
     }
 
+    /// Mostly prices near each other, sometimes one far off (a ladder cannot span it).
+    fn any_price() -> impl Strategy<Value = Ticks> {
+        prop_oneof![12 => -20i64..20, 1 => -(1i64 << 62)..(1i64 << 62), 1 => 60_000i64..200_000]
+    }
+
     fn any_level() -> impl Strategy<Value = Level> {
-        (-20i64..20, 0i64..4).prop_map(|(price_ticks, size_lots)| level(price_ticks, size_lots))
+        (any_price(), 0i64..4).prop_map(|(price_ticks, size_lots)| level(price_ticks, size_lots))
+    }
+
+    fn any_update() -> impl Strategy<Value = LevelUpdate> {
+        let side = prop_oneof![Just(Side::Buy), Just(Side::Sell)];
+        (side, any_price(), 0i64..4).prop_map(|(side, price_ticks, size_lots)| LevelUpdate { side, price_ticks, size_lots })
     }
 
     fn any_message() -> impl Strategy<Value = MarketData> {
-        let side = prop_oneof![Just(Side::Buy), Just(Side::Sell)];
-        let update = (side, -20i64..20, 0i64..4).prop_map(|(side, price_ticks, size_lots)| LevelUpdate { side, price_ticks, size_lots });
         prop_oneof![
             1 => (prop::collection::vec(any_level(), 0..8), prop::collection::vec(any_level(), 0..8))
                 .prop_map(|(bids, asks)| MarketData::Snapshot { bids, asks }),
-            6 => prop::collection::vec(update.clone(), 0..4).prop_map(|updates| MarketData::Delta { updates }),
-            1 => prop::collection::vec(update, BULK_UPDATES..BULK_UPDATES + 40).prop_map(|updates| MarketData::Delta { updates }),
+            6 => prop::collection::vec(any_update(), 0..4).prop_map(|updates| MarketData::Delta { updates }),
+            1 => prop::collection::vec(any_update(), 30..70).prop_map(|updates| MarketData::Delta { updates }),
             1 => (any_level(), any_level()).prop_map(|(bid, ask)| MarketData::BestBidOffer { bid, ask }),
         ]
     }
 
+    /// A book whose ladders span at most `span_max` ticks.
+    fn book_with_span_max(span_max: usize) -> BookView {
+        let mut book = BookView::default();
+        book.bids.span_max = span_max;
+        book.asks.span_max = span_max;
+        book
+    }
+
     proptest! {
         #[test]
-        fn sorted_vectors_answer_as_an_ordered_map_would(messages in prop::collection::vec(any_message(), 0..60)) {
-            let (mut book, mut model) = (BookView::default(), ModelBook::default());
+        fn ladders_and_sorted_sides_answer_as_an_ordered_map_would(
+            messages in prop::collection::vec(any_message(), 0..60),
+            span_max in prop_oneof![Just(DENSE_SPAN_MAX), Just(16usize), Just(1usize)],
+        ) {
+            let (mut book, mut model) = (book_with_span_max(span_max), ModelBook::default());
             for message in &messages {
                 book.apply(message);
                 model.apply(message);
                 prop_assert_eq!(book.touch(), model.touch());
                 prop_assert_eq!(book.depth_levels(Side::Buy), model.bids.len());
                 prop_assert_eq!(book.depth_levels(Side::Sell), model.asks.len());
-                let bids: Vec<(Ticks, Lots)> = book.bids.levels.iter().rev().map(|&(rank, size)| (rank, size)).collect();
+                let bids: Vec<(Ticks, Lots)> = book.bids.levels().iter().rev().map(|&(rank, size)| (rank, size)).collect();
                 let model_bids: Vec<(Ticks, Lots)> = model.bids.iter().rev().map(|(&price, &size)| (price, size)).collect();
                 prop_assert_eq!(bids, model_bids);
-                let asks: Vec<(Ticks, Lots)> = book.asks.levels.iter().rev().map(|&(rank, size)| (-rank, size)).collect();
+                let asks: Vec<(Ticks, Lots)> = book.asks.levels().iter().rev().map(|&(rank, size)| (-rank, size)).collect();
                 let model_asks: Vec<(Ticks, Lots)> = model.asks.iter().map(|(&price, &size)| (price, size)).collect();
                 prop_assert_eq!(asks, model_asks);
             }
+        }
+
+        #[test]
+        fn a_side_that_outgrew_its_ladder_returns_to_one_at_the_next_snapshot_that_fits(far in 100_000i64..1_000_000) {
+            let mut book = BookView::default();
+            book.apply(&MarketData::Snapshot { bids: vec![level(100, 1), level(100 - far, 1)], asks: vec![level(101, 1)] });
+            prop_assert!(book.bids.sorted_in_use, "a {far}-tick span is kept sorted");
+            book.apply(&MarketData::Snapshot { bids: vec![level(100, 2), level(99, 1)], asks: vec![level(101, 1)] });
+            prop_assert!(!book.bids.sorted_in_use);
+            prop_assert_eq!(book.touch().map(|touch| touch.bid_lots), Some(2));
         }
     }
 }
