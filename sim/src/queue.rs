@@ -88,6 +88,7 @@ impl<T> EventQueue<T> {
     }
 
     /// Schedules `payload` at `time_ns` in slot `slot`, replacing what was there.
+    #[inline]
     pub fn set_slot(&mut self, slot: usize, time_ns: Nanos, payload: T) {
         let key = self.next_key(time_ns);
         self.slots[slot] = Some(payload);
@@ -96,6 +97,7 @@ impl<T> EventQueue<T> {
 
     /// Schedules `payload` at `time_ns` on FIFO lane `lane`; times on one lane must
     /// not decrease (an order-preserving link guarantees it).
+    #[inline]
     pub fn push_lane(&mut self, lane: usize, time_ns: Nanos, payload: T) {
         let key = self.next_key(time_ns);
         let queue = &mut self.lanes[lane];
