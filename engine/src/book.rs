@@ -9,7 +9,8 @@
 //! side whose levels span more than [`DENSE_SPAN_MAX`] ticks (a wide-tick recording
 //! with a stray far level, a book that fell through a crash's whole range) is kept
 //! instead as a vector sorted worst to best, exact at any span; the next snapshot
-//! that fits returns it to a ladder.
+//! that fits returns it to a ladder, as does shrinking to a quarter of that span. A
+//! sorted side merges a large delta in one pass.
 
 use crate::port::{Level, LevelUpdate, MarketData};
 use crate::units::{Lots, Side, Ticks};
@@ -71,6 +72,10 @@ impl BookView {
     pub fn apply(&mut self, market_data: &MarketData) {
         match market_data {
             MarketData::Snapshot { bids, asks } => self.replace(bids, asks),
+            MarketData::Delta { updates } if updates.len() > BULK_UPDATES => {
+                self.bids.apply_bulk(Side::Buy, updates);
+                self.asks.apply_bulk(Side::Sell, updates);
+            }
             MarketData::Delta { updates } => {
                 for update in updates {
                     self.apply_update(update);
@@ -139,6 +144,10 @@ impl BookView {
     }
 }
 
+/// A sorted side merges deltas with more updates than this in one pass (a whole
+/// recorded book moving at once) instead of inserting them one by one.
+const BULK_UPDATES: usize = 32;
+
 /// Most ticks a side's ladder spans (its levels and the room kept around them):
 /// 512 KiB of sizes a side at most. Wider sides are kept as sorted vectors.
 const DENSE_SPAN_MAX: usize = 1 << 16;
@@ -158,6 +167,8 @@ struct SideLevels {
     ladder: Ladder,
     /// The levels as (rank, size), ascending, while `sorted_in_use`.
     sorted: Vec<(Ticks, Lots)>,
+    /// Scratch space for [`SideLevels::merge`], kept to avoid allocating.
+    scratch: Vec<(Ticks, Lots)>,
     sorted_in_use: bool,
     /// Most ticks the ladder may span (a field, so tests can make it small).
     span_max: usize,
@@ -165,7 +176,7 @@ struct SideLevels {
 
 impl Default for SideLevels {
     fn default() -> Self {
-        SideLevels { ladder: Ladder::default(), sorted: Vec::new(), sorted_in_use: false, span_max: DENSE_SPAN_MAX }
+        SideLevels { ladder: Ladder::default(), sorted: Vec::new(), scratch: Vec::new(), sorted_in_use: false, span_max: DENSE_SPAN_MAX }
     }
 }
 
@@ -187,14 +198,24 @@ impl SideLevels {
     }
 
     /// Sets the level at `rank` to `size_lots` (0 or less removes it).
+    #[inline]
     fn set(&mut self, rank: Ticks, size_lots: Lots) {
-        if self.sorted_in_use {
-            sorted_set(&mut self.sorted, rank, size_lots);
-        } else if !self.ladder.set(rank, size_lots, self.span_max) {
+        if self.sorted_in_use || !self.ladder.set(rank, size_lots, self.span_max) {
+            self.set_sorted(rank, size_lots);
+        }
+    }
+
+    /// [`SideLevels::set`] on a sorted side, or on a ladder that cannot take `rank`.
+    #[cold]
+    fn set_sorted(&mut self, rank: Ticks, size_lots: Lots) {
+        if !self.sorted_in_use {
             self.sorted.clear();
             self.sorted.extend(self.ladder.levels());
             self.sorted_in_use = true;
-            sorted_set(&mut self.sorted, rank, size_lots);
+        }
+        sorted_set(&mut self.sorted, rank, size_lots);
+        if size_lots <= 0 {
+            self.return_to_ladder_if_narrow();
         }
     }
 
@@ -221,10 +242,79 @@ impl SideLevels {
         self.sorted_in_use = true;
     }
 
+    /// Applies `side`'s updates among `updates` as if one by one: on a ladder each
+    /// is an index; a sorted side merges them in one pass.
+    fn apply_bulk(&mut self, side: Side, updates: &[LevelUpdate]) {
+        if self.sorted_in_use {
+            self.merge(side, updates);
+            self.return_to_ladder_if_narrow();
+            return;
+        }
+        for update in updates.iter().filter(|update| update.side == side) {
+            self.set(rank(side, update.price_ticks), update.size_lots);
+        }
+    }
+
+    /// Applies `side`'s updates among `updates` as if one by one (the last update of
+    /// a price wins), in one merge pass.
+    fn merge(&mut self, side: Side, updates: &[LevelUpdate]) {
+        let mut changes = std::mem::take(&mut self.scratch);
+        changes.clear();
+        changes
+            .extend(updates.iter().filter(|update| update.side == side).map(|update| (rank(side, update.price_ticks), update.size_lots)));
+        if changes.is_empty() {
+            self.scratch = changes;
+            return;
+        }
+        // Stable, so among updates of one price the last listed stays last.
+        changes.sort_by_key(|&(rank, _)| rank);
+        let mut merged = Vec::with_capacity(self.sorted.len() + changes.len());
+        let mut old = self.sorted.iter().copied().peekable();
+        let mut index = 0;
+        while index < changes.len() {
+            let rank = changes[index].0;
+            while index + 1 < changes.len() && changes[index + 1].0 == rank {
+                index += 1;
+            }
+            let size_lots = changes[index].1;
+            while let Some(level) = old.next_if(|&(old_rank, _)| old_rank < rank) {
+                merged.push(level);
+            }
+            old.next_if(|&(old_rank, _)| old_rank == rank);
+            if size_lots > 0 {
+                merged.push((rank, size_lots));
+            }
+            index += 1;
+        }
+        merged.extend(old);
+        self.sorted = merged;
+        self.scratch = changes;
+    }
+
+    /// Moves a sorted side back onto a ladder once its levels span at most a quarter
+    /// of what a ladder may (the margin keeps a side near the limit from switching
+    /// back and forth).
+    fn return_to_ladder_if_narrow(&mut self) {
+        let (Some(&(low, _)), Some(&(high, _))) = (self.sorted.first(), self.sorted.last()) else {
+            return;
+        };
+        if high.abs_diff(low) >= (self.span_max / 4) as u64 {
+            return;
+        }
+        self.ladder.clear();
+        for &(rank, size_lots) in &self.sorted {
+            let placed = self.ladder.set(rank, size_lots, self.span_max);
+            debug_assert!(placed, "a narrow side fits a ladder");
+        }
+        self.sorted.clear();
+        self.sorted_in_use = false;
+    }
+
     /// Removes the best level.
     fn pop_best(&mut self) {
         if self.sorted_in_use {
             self.sorted.pop();
+            self.return_to_ladder_if_narrow();
         } else {
             self.ladder.pop_best();
         }
@@ -288,16 +378,11 @@ impl Ladder {
 
     /// Sets the level at `rank`; false (nothing changed) when the ladder would have
     /// to span more than `span_max` ticks.
+    #[inline]
     fn set(&mut self, rank: Ticks, size_lots: Lots, span_max: usize) -> bool {
         let offset = rank.wrapping_sub(self.base) as u64;
         if offset >= self.sizes.len() as u64 {
-            if size_lots <= 0 {
-                return true;
-            }
-            if !self.make_room(rank, span_max) {
-                return false;
-            }
-            return self.set(rank, size_lots, span_max);
+            return self.set_outside(rank, size_lots, span_max);
         }
         let index = offset as usize;
         let was_level = self.sizes[index] > 0;
@@ -308,6 +393,15 @@ impl Ladder {
             _ => {}
         }
         true
+    }
+
+    /// [`Ladder::set`] for a rank outside the ladder: re-laid to fit it, if it can.
+    #[cold]
+    fn set_outside(&mut self, rank: Ticks, size_lots: Lots, span_max: usize) -> bool {
+        if size_lots <= 0 {
+            return true;
+        }
+        self.make_room(rank, span_max) && self.set(rank, size_lots, span_max)
     }
 
     fn pop_best(&mut self) {
