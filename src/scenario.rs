@@ -294,13 +294,7 @@ impl Scenario {
             reaction: document.reaction,
             tape: None,
         };
-        sim.validate().map_err(|error| {
-            if override_keys.contains(&error.field.as_str()) {
-                override_error(&options.overrides, &error.message)
-            } else {
-                source.at(&error.field, &error.message)
-            }
-        })?;
+        sim.validate().map_err(|error| setting_error(&source, &options.overrides, &error.field, &error.message))?;
         if let Some(replay) = &sim.market.source {
             let base = path.parent().unwrap_or(Path::new("."));
             let tape = options.tapes.get(replay, &sim.market.instrument, base).map_err(|message| source.at("market.source", &message))?;
@@ -323,13 +317,7 @@ impl Scenario {
         }
         let safe_params = match &document.soak {
             Some(soak) => {
-                soak.validate(sim.duration_s).map_err(|(field, message)| {
-                    if override_keys.contains(&field.as_str()) {
-                        override_error(&options.overrides, &message)
-                    } else {
-                        source.at(&field, &message)
-                    }
-                })?;
+                soak.validate(sim.duration_s).map_err(|(field, message)| setting_error(&source, &options.overrides, &field, &message))?;
                 let location = setting_location(&source, &options.overrides, "soak.safe_profile");
                 let (safe_name, safe_table) =
                     read_profile(&soak.safe_profile, &profiles_dir(path, options), location, "soak.safe_profile")?;
@@ -372,6 +360,12 @@ fn setting_location(source: &SourceMap, overrides: &[String], field: &str) -> Lo
         Some(assignment) => Location::Flag(format!("--set {assignment}")),
         None => source.location_of(field),
     }
+}
+
+/// An error about setting `field`: at the `--set` flag that wrote it, else at its
+/// place in the file.
+fn setting_error(source: &SourceMap, overrides: &[String], field: &str, message: &str) -> ScenarioError {
+    ScenarioError { location: setting_location(source, overrides, field), field: field.to_string(), message: message.trim().to_string() }
 }
 
 /// An error caused by `--set` overrides: blamed on the override it names, else on all.
@@ -946,6 +940,15 @@ reject_fraction = 0.5
         let options = LoadOptions { overrides: vec!["min_interval_ms".into()], ..LoadOptions::default() };
         let error = parse(BASE, &options).unwrap_err();
         assert!(error.to_string().starts_with("--set min_interval_ms"), "{error}");
+    }
+
+    #[test]
+    fn an_out_of_range_override_is_blamed_alone_among_several() {
+        let overrides =
+            vec!["scenario.duration_s=600".into(), "market.depth_decay_ticks=0.001".into(), "engine.min_interval_ms=300".into()];
+        let error = parse(BASE, &LoadOptions { overrides, ..LoadOptions::default() }).unwrap_err();
+        assert_eq!(error.location.to_string(), "--set market.depth_decay_ticks=0.001", "{error}");
+        assert_eq!(error.field, "market.depth_decay_ticks");
     }
 
     #[test]
