@@ -287,11 +287,23 @@ fn render(value: &Value) -> String {
     }
 }
 
-/// A comparison as readable lines (at most `limit` changed values listed).
+/// A comparison with a golden as readable lines (at most `limit` changed values listed).
 pub fn describe(comparison: &Comparison, limit: usize) -> Vec<String> {
+    let stale = "STALE: the scenario file changed since this golden was blessed; review and run `drydock bless`";
+    describe_with(comparison, limit, stale, ("golden", "new"))
+}
+
+/// A comparison of two reports or snapshots, `a` and `b`, as readable lines: a
+/// different scenario hash means different scenario files, not a stale golden.
+pub fn describe_pair(comparison: &Comparison, limit: usize) -> Vec<String> {
+    let different = "different scenario files: the two were made from scenarios whose text differs (header.scenario_hash)";
+    describe_with(comparison, limit, different, ("a", "b"))
+}
+
+fn describe_with(comparison: &Comparison, limit: usize, stale_line: &str, (left, right): (&str, &str)) -> Vec<String> {
     let mut lines = Vec::new();
     if comparison.stale {
-        lines.push("STALE: the scenario file changed since this golden was blessed; review and run `drydock bless`".to_string());
+        lines.push(stale_line.to_string());
     }
     if comparison.fingerprint_changed {
         lines.push("fingerprint changed: the engine saw or did something different".to_string());
@@ -301,7 +313,7 @@ pub fn describe(comparison: &Comparison, limit: usize) -> Vec<String> {
         lines.push(format!("expectation {}: {} -> {}", flip.expectation, verdict(flip.golden_pass), verdict(flip.new_pass)));
     }
     if !comparison.changes.is_empty() {
-        lines.push(format!("{:<48} {:>16} {:>16} {:>14} {:>9}", "metric", "golden", "new", "delta", "delta %"));
+        lines.push(format!("{:<48} {:>16} {:>16} {:>14} {:>9}", "metric", left, right, "delta", "delta %"));
     }
     for change in comparison.changes.iter().take(limit) {
         let delta = change.delta.map_or(String::new(), |delta| format!("{delta:+.6}"));
@@ -347,6 +359,10 @@ mod tests {
         assert_eq!(comparison.flips.len(), 1);
         let text = describe(&comparison, 10).join("\n");
         assert!(text.contains("STALE") && text.contains("PASS -> FAIL") && text.contains("+25.00%"), "{text}");
+        // Two reports side by side (`drydock diff`): no golden, so nothing is stale.
+        let pair = describe_pair(&comparison, 10).join("\n");
+        assert!(!pair.contains("STALE") && pair.contains("different scenario files") && pair.contains("PASS -> FAIL"), "{pair}");
+        assert!(pair.lines().any(|line| line.starts_with("metric") && line.contains(" a ") && line.contains(" b ")), "{pair}");
     }
 
     #[test]

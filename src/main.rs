@@ -323,7 +323,7 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
             if comparison.matches() {
                 say!(out, "{} and {} match", a.display(), b.display());
             }
-            for line in drydock::golden::describe(&comparison, usize::MAX) {
+            for line in drydock::golden::describe_pair(&comparison, usize::MAX) {
                 say!(out, "{line}");
             }
             emit(&out);
