@@ -546,12 +546,13 @@ fn offending_key(table: &toml::Table, message: &str) -> String {
 pub struct SourceMap {
     path: PathBuf,
     lines: Vec<String>,
+    text_bytes: usize,
 }
 
 impl SourceMap {
     /// A map over `text` from `path`.
     pub fn new(path: &Path, text: &str) -> Self {
-        SourceMap { path: path.to_path_buf(), lines: text.lines().map(str::to_string).collect() }
+        SourceMap { path: path.to_path_buf(), lines: text.lines().map(str::to_string).collect(), text_bytes: text.len() }
     }
 
     /// An error located at the setting `field` (e.g. `events[2].start_s`).
@@ -570,8 +571,11 @@ impl SourceMap {
     pub fn toml_error(&self, error: &toml::de::Error) -> ScenarioError {
         let (line, column) = error.span().map_or((1, 1), |span| self.position(span.start));
         let message = error.message().trim();
-        // A missing or unknown field is reported at its table; any other error at its value.
+        // A missing or unknown field is reported at its table; the parser spans the
+        // top level with nothing (0..0) or the whole document. Any other error at its value.
+        let whole_document = error.span().is_some_and(|span| span.start == 0 && (span.end == 0 || span.end >= self.text_bytes));
         let field = match field_named_by(message) {
+            Some(key) if whole_document => key.to_string(),
             Some(key) => join_field(&self.table_spanning(line), key),
             None => self.key_at_line(line).map_or_else(|| "toml".to_string(), |key| join_field(&self.table_at(line), &key)),
         };
@@ -940,6 +944,25 @@ reject_fraction = 0.5
         let options = LoadOptions { overrides: vec!["min_interval_ms".into()], ..LoadOptions::default() };
         let error = parse(BASE, &options).unwrap_err();
         assert!(error.to_string().starts_with("--set min_interval_ms"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_field_is_named_at_the_top_level_or_in_its_table_even_when_the_file_opens_with_a_header() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct First {
+            key: i64,
+            other: i64,
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Document {
+            first: First,
+            second: Vec<toml::Table>,
+        }
+        let located = |text: &str| SourceMap::new(Path::new("d.toml"), text).toml_error(&toml::from_str::<Document>(text).unwrap_err());
+        assert_eq!(located("[first]\nkey = 1\nother = 2\n").field, "second");
+        assert_eq!(located("[first]\nkey = 1\n\n[[second]]\n").field, "first.other");
     }
 
     #[test]
