@@ -256,6 +256,15 @@ fn validate(file: &SweepFile) -> Result<(), (String, String)> {
         if !param.name.contains('.') {
             return Err((field("name"), format!("`{}` needs a section, e.g. engine.base_spread_bps", param.name)));
         }
+        if let Some(earlier) = file.params[..index].iter().position(|other| other.name.trim() == param.name.trim()) {
+            return Err((
+                field("name"),
+                format!("`{}` is already swept by params[{earlier}]; list all its values in one [[params]] entry", param.name),
+            ));
+        }
+        if let Some(value) = repeated_value(&param.values) {
+            return Err((field("values"), format!("{value} is listed twice; list each value once (a repeat runs the same point again)")));
+        }
         let range = param.min.zip(param.max);
         match (param.values.is_empty(), range) {
             (false, Some(_)) => return Err((field("values"), "give values or min/max, not both".into())),
@@ -336,6 +345,23 @@ fn from_unit(param: &SweptParam, unit: f64) -> toml::Value {
     if param.integer { toml::Value::Integer(value.round() as i64) } else { toml::Value::Float((value * 1e12).round() / 1e12) }
 }
 
+/// A value listed more than once (numbers compare by value: 5 and 5.0 are one setting).
+fn repeated_value(values: &[toml::Value]) -> Option<&toml::Value> {
+    let same = |a: &toml::Value, b: &toml::Value| match (number(a), number(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a == b,
+    };
+    values.iter().enumerate().find_map(|(index, value)| values[..index].iter().any(|earlier| same(earlier, value)).then_some(value))
+}
+
+fn number(value: &toml::Value) -> Option<f64> {
+    match value {
+        toml::Value::Integer(integer) => Some(*integer as f64),
+        toml::Value::Float(float) => Some(*float),
+        _ => None,
+    }
+}
+
 fn cartesian(axes: &[Vec<toml::Value>]) -> Vec<Vec<toml::Value>> {
     axes.iter().fold(vec![Vec::new()], |acc, axis| {
         acc.iter().flat_map(|prefix| axis.iter().map(move |value| [prefix.clone(), vec![value.clone()]].concat())).collect()
@@ -410,5 +436,18 @@ mod tests {
                     [[params]]\nname = \"engine.b\"\nmin = 0.0\nmax = 1.0\nsteps = 4000000000\n";
         let error = sweep("grid", huge).unwrap_err();
         assert!(error.field == "params" && error.message.contains("runs (points × scenarios × seeds); at most 1000000"), "{error}");
+    }
+
+    #[test]
+    fn a_parameter_swept_twice_or_a_value_listed_twice_is_refused() {
+        let twice = "[[params]]\nname = \"engine.a\"\nvalues = [1]\n\n[[params]]\nname = \"engine.a\"\nvalues = [2]\n";
+        let error = sweep("grid", twice).unwrap_err();
+        assert!(error.field == "params[1].name" && error.message.contains("already swept by params[0]"), "{error}");
+        let repeated = "[[params]]\nname = \"engine.a\"\nvalues = [1, 2, 1.0]\n";
+        let error = sweep("grid", repeated).unwrap_err();
+        assert!(error.field == "params[0].values" && error.message.starts_with("1.0 is listed twice"), "{error}");
+        let words = "[[params]]\nname = \"engine.mode\"\nvalues = [\"a\", \"b\", \"a\"]\n";
+        assert!(sweep("grid", words).unwrap_err().message.starts_with("\"a\" is listed twice"));
+        assert!(sweep("grid", "[[params]]\nname = \"engine.a\"\nvalues = [1, 2, 3]\n").is_ok());
     }
 }
