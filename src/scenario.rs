@@ -456,7 +456,9 @@ fn read_profile(name: &str, profiles_dir: &Path, location: Location, field: &str
     let path = if named { profiles_dir.join(format!("{name}.toml")) } else { PathBuf::from(name) };
     let text = std::fs::read_to_string(&path).map_err(|error| {
         let fix = if named {
-            format!("put {name}.toml in {} or give a profile file's path", profiles_dir.display())
+            let known = profile_names(profiles_dir);
+            let known = if known.is_empty() { String::new() } else { format!(" (there: {})", known.join(", ")) };
+            format!("name a profile in {}{known}, put {name}.toml there, or give a profile file's path", profiles_dir.display())
         } else {
             "check the path".to_string()
         };
@@ -478,6 +480,21 @@ fn read_profile(name: &str, profiles_dir: &Path, location: Location, field: &str
     // Validate the profile on its own so its errors point into the profile file.
     parse_engine_params(&source, &engine)?;
     Ok((profile_name, engine))
+}
+
+/// The profiles a folder holds, by name, sorted (none when it cannot be read).
+fn profile_names(profiles_dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(profiles_dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "toml"))
+        .filter_map(|path| path.file_stem().map(|stem| stem.to_string_lossy().to_string()))
+        .collect();
+    names.sort();
+    names
 }
 
 /// Layers the engine parameters: defaults < scenario (with `--set engine.*` already

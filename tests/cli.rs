@@ -168,7 +168,8 @@ fn profiles_are_found_beside_the_scenarios_from_any_folder() {
     let missing = drydock(&["run", &scenario("calm.toml"), "--profile", "no_such_profile"], elsewhere.path());
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert_eq!(missing.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("put no_such_profile.toml in") && stderr.contains("profiles"), "{stderr}");
+    assert!(stderr.contains("put no_such_profile.toml there") && stderr.contains("profiles"), "{stderr}");
+    assert!(stderr.contains("(there: default, steady_safe, ultra_safe)"), "the bundled profiles are listed: {stderr}");
 }
 
 #[test]
