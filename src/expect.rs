@@ -114,11 +114,12 @@ impl ExpectationResult {
 impl Expectation {
     /// Checks the value is a number and the metric names something that exists for
     /// this scenario.
-    pub fn validate(&self, sim: &SimConfig) -> Result<(), String> {
+    /// On error, the key at fault (`metric` or `value`) and what is wrong.
+    pub fn validate(&self, sim: &SimConfig) -> Result<(), (&'static str, String)> {
         if !self.value.is_finite() {
-            return Err(format!("value {} must be a finite number", self.value));
+            return Err(("value", format!("{} must be a finite number", self.value)));
         }
-        validate_metric(&self.metric, sim)
+        validate_metric(&self.metric, sim).map_err(|message| ("metric", message))
     }
 
     /// Evaluates against a finished run.
@@ -263,9 +264,12 @@ mod tests {
         expectation("kpis.block_reasons.stale_market_data").validate(&sim).unwrap();
         expectation("run.orders_while_feed_stale").validate(&sim).unwrap();
         expectation("events.feed_outage_2.engine_orders_during").validate(&sim).unwrap();
-        assert!(expectation("kpis.max_inventory").validate(&sim).unwrap_err().contains("max_inventory_abs"));
-        assert!(expectation("events.flash_crash.drawdown_pct").validate(&sim).unwrap_err().contains("feed_outage_2"));
-        assert!(expectation("events.feed_outage.drawdown_pct").validate(&sim).unwrap_err().contains("engine_orders_during"));
+        let message = |metric: &str| expectation(metric).validate(&sim).unwrap_err().1;
+        assert!(message("kpis.max_inventory").contains("max_inventory_abs"));
+        assert!(message("events.flash_crash.drawdown_pct").contains("feed_outage_2"));
+        assert!(message("events.feed_outage.drawdown_pct").contains("engine_orders_during"));
+        let not_a_number = Expectation { value: f64::NAN, ..expectation("kpis.fills") };
+        assert_eq!(not_a_number.validate(&sim).unwrap_err().0, "value");
     }
 
     #[test]

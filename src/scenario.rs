@@ -302,8 +302,8 @@ impl Scenario {
             sim.validate_tape().map_err(|error| source.at(&error.field, &error.message))?;
         }
         for (index, expectation) in document.expect.iter().enumerate() {
+            expectation.validate(&sim).map_err(|(key, message)| source.at(&format!("expect[{index}].{key}"), &message))?;
             let field = format!("expect[{index}].metric");
-            expectation.validate(&sim).map_err(|message| source.at(&field, &message))?;
             if expectation.metric.starts_with("soak.") && document.soak.is_none() {
                 return Err(
                     source.at(&field, "soak.* metrics exist only in scenarios with a [soak] section; add one or use a kpis.* metric")
