@@ -136,11 +136,11 @@ impl ExchangeBook {
         self.side(side).levels.len()
     }
 
-    /// Price of the `index`-th level from the touch (0 is the touch).
-    pub fn price_at_index(&self, side: Side, index: usize) -> Option<Ticks> {
+    /// Price and total size of the `index`-th level from the touch (0 is the touch).
+    pub fn level_at_index(&self, side: Side, index: usize) -> Option<(Ticks, Lots)> {
         let book_side = self.side(side);
         let position = book_side.levels.len().checked_sub(index.checked_add(1)?)?;
-        Some(book_side.price(position))
+        Some((book_side.price(position), book_side.levels[position].1.total_lots()))
     }
 
     /// The best `levels` levels per side, as the feed's snapshot.
@@ -661,7 +661,7 @@ mod tests {
             book.add_others(side, price_ticks, size_lots);
         }
         for (side, order_id) in [(Side::Buy, 1), (Side::Sell, 2)] {
-            if let Some(price_ticks) = book.price_at_index(side, 2) {
+            if let Some((price_ticks, _)) = book.level_at_index(side, 2) {
                 book.add_ours(side, price_ticks, ClientOrderId(order_id), 3);
             }
         }

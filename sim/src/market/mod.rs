@@ -205,9 +205,9 @@ impl MarketGenerator {
         let index = geometric(&mut self.cancel_rng, &self.distance_draw) as usize;
         let fraction: f64 = self.cancel_rng.random_range(0.1..=1.0);
         if levels > 0
-            && let Some(price_ticks) = exchange.book().price_at_index(side, index.min(levels - 1))
+            && let Some((price_ticks, total_lots)) = exchange.book().level_at_index(side, index.min(levels - 1))
         {
-            let size_lots = (exchange.book().total_at(side, price_ticks) as f64 * fraction).ceil() as Lots;
+            let size_lots = (total_lots as f64 * fraction).ceil() as Lots;
             self.stats.cancels += 1;
             exchange.others_cancel(side, price_ticks, size_lots, out);
         }
@@ -283,8 +283,11 @@ impl MarketGenerator {
                     Side::Buy => best as f64 > fundamental + slack,
                     Side::Sell => (best as f64) < fundamental - slack,
                 };
+                if !stale {
+                    break;
+                }
                 let others = exchange.book().total_at(side, best);
-                if !stale || exchange.others_cancel(side, best, others, out) == 0 {
+                if exchange.others_cancel(side, best, others, out) == 0 {
                     break;
                 }
             }
