@@ -198,4 +198,21 @@ mod tests {
         conflate(&mut updates);
         assert_eq!(updates, vec![update(Side::Buy, 99, 7), update(Side::Buy, 100, 3), update(Side::Sell, 102, 0)]);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn conflation_is_the_last_size_per_level_in_level_order(
+            changes in proptest::collection::vec((proptest::bool::ANY, 98i64..103, 0i64..5), 0..7),
+        ) {
+            let side = |buy: bool| if buy { Side::Buy } else { Side::Sell };
+            let mut updates: Vec<LevelUpdate> = changes.iter().map(|&(buy, price, size)| update(side(buy), price, size)).collect();
+            let mut last = std::collections::BTreeMap::new();
+            for change in &updates {
+                last.insert((change.side, change.price_ticks), change.size_lots);
+            }
+            conflate(&mut updates);
+            let expected: Vec<LevelUpdate> = last.into_iter().map(|((side, price), size)| update(side, price, size)).collect();
+            proptest::prop_assert_eq!(updates, expected);
+        }
+    }
 }
