@@ -48,7 +48,7 @@ enum Command {
     Check {
         /// Scenario files (default: every scenarios/*.toml).
         scenarios: Vec<PathBuf>,
-        /// Parallel runs (default: the number of cores).
+        /// Parallel runs (default, and 0: the number of cores).
         #[arg(long)]
         jobs: Option<usize>,
         /// Golden folder (default: the nearest golden/ at or above the first scenario's folder).
@@ -62,7 +62,7 @@ enum Command {
         /// Bless every scenarios/*.toml.
         #[arg(long)]
         all: bool,
-        /// Parallel runs (default: the number of cores).
+        /// Parallel runs (default, and 0: the number of cores).
         #[arg(long)]
         jobs: Option<usize>,
         /// Golden folder (default: the nearest golden/ at or above the first scenario's folder).
@@ -76,7 +76,7 @@ enum Command {
         merge: Option<SweepCommand>,
         /// The sweep file (sweeps/*.toml).
         sweep: Option<PathBuf>,
-        /// Parallel runs (default: the number of cores).
+        /// Parallel runs (default, and 0: the number of cores).
         #[arg(long)]
         jobs: Option<usize>,
         /// Output folder (default artifacts/sweeps/<name>/); rerunning into it resumes.
@@ -450,7 +450,7 @@ fn scenario_paths(scenarios: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 fn jobs_or_cores(jobs: Option<usize>) -> usize {
-    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+    jobs.filter(|&jobs| jobs > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 fn check_command(scenarios: Vec<PathBuf>, jobs: Option<usize>, golden: Option<PathBuf>) -> anyhow::Result<u8> {
