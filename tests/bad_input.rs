@@ -80,6 +80,22 @@ fn mutated_copy(folder: &Path, path: &Path, text: &str, line: usize, value: Opti
     copy
 }
 
+/// Runs `action` on a copy of one of `folder`'s files (picked by `index`) with line
+/// `line` given `value`; the error says which file and change panicked.
+fn with_mutated_copy(
+    folder: &str,
+    index: prop::sample::Index,
+    line: usize,
+    value: Option<&str>,
+    action: impl FnOnce(&Path),
+) -> Result<(), String> {
+    let files = toml_files(folder);
+    let (path, text) = index.get(&files);
+    let scratch = tempfile::tempdir().unwrap();
+    let copy = mutated_copy(scratch.path(), path, text, line, value);
+    catch_unwind(AssertUnwindSafe(|| action(&copy))).map_err(|_| format!("{} with line {line} set to {value:?} panicked", path.display()))
+}
+
 /// Loads `text` and, when it loads, simulates up to its first two seconds.
 fn load_and_start(path: &Path, text: &str) {
     let options = LoadOptions { profiles_dir: Some(root().join("profiles")), ..LoadOptions::default() };
@@ -124,17 +140,13 @@ proptest! {
         line in 0usize..100,
         value in hostile_or_dropped(),
     ) {
-        let profiles = toml_files("profiles");
-        let (path, text) = profile.get(&profiles);
-        let folder = tempfile::tempdir().unwrap();
-        let copy = mutated_copy(folder.path(), path, text, line, value);
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let outcome = with_mutated_copy("profiles", profile, line, value, |copy| {
             let options = LoadOptions { profile: Some(copy.display().to_string()), ..LoadOptions::default() };
             if let Ok(scenario) = Scenario::load(&root().join("scenarios/calm.toml"), &options) {
                 start(&scenario);
             }
-        }));
-        prop_assert!(outcome.is_ok(), "{} with line {line} set to {value:?} panicked", path.display());
+        });
+        prop_assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
     }
 
     #[test]
@@ -143,16 +155,12 @@ proptest! {
         line in 0usize..100,
         value in hostile_or_dropped(),
     ) {
-        let sweeps = toml_files("sweeps");
-        let (path, text) = sweep.get(&sweeps);
-        let folder = tempfile::tempdir().unwrap();
-        let copy = mutated_copy(folder.path(), path, text, line, value);
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            if let Ok(sweep) = Sweep::load(&copy) {
+        let outcome = with_mutated_copy("sweeps", sweep, line, value, |copy| {
+            if let Ok(sweep) = Sweep::load(copy) {
                 let points = sweep.points();
                 assert!(points.len() as u64 <= MAX_PLANNED_RUNS);
             }
-        }));
-        prop_assert!(outcome.is_ok(), "{} with line {line} set to {value:?} panicked", path.display());
+        });
+        prop_assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
     }
 }

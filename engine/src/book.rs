@@ -183,8 +183,12 @@ impl Default for SideLevels {
 impl SideLevels {
     /// The best level of `side` as (price, size); [`rank`] is its own inverse.
     fn best(&self, side: Side) -> Option<(Ticks, Lots)> {
-        let best = if self.sorted_in_use { self.sorted.last().copied() } else { self.ladder.best() };
-        best.map(|(level_rank, size)| (rank(side, level_rank), size))
+        self.best_level().map(|(level_rank, size)| (rank(side, level_rank), size))
+    }
+
+    /// The best level as (rank, size).
+    fn best_level(&self) -> Option<(Ticks, Lots)> {
+        if self.sorted_in_use { self.sorted.last().copied() } else { self.ladder.best() }
     }
 
     fn len(&self) -> usize {
@@ -322,14 +326,10 @@ impl SideLevels {
 
     /// Sets the best level: every better level goes.
     fn set_best(&mut self, rank: Ticks, size_lots: Lots) {
-        while self.best_rank().is_some_and(|best| best > rank) {
+        while self.best_level().is_some_and(|(best, _)| best > rank) {
             self.pop_best();
         }
         self.set(rank, size_lots);
-    }
-
-    fn best_rank(&self) -> Option<Ticks> {
-        if self.sorted_in_use { self.sorted.last().map(|&(rank, _)| rank) } else { self.ladder.best().map(|(rank, _)| rank) }
     }
 }
 
