@@ -8,6 +8,7 @@
 # Steps: an instrumented build (target/pgo-generate/), training runs of every bundled
 # scenario and six simulated hours of benches/calm_24h.toml, the merge of their
 # profiles (target/pgo-profiles/), the optimized build (target/pgo/), the check.
+# (target/ is CARGO_TARGET_DIR when that is set.)
 # Needs llvm-profdata from the toolchain's llvm-tools component:
 #   rustup component add llvm-tools
 # Honours RUSTFLAGS (the profile flags are appended to it); without it the flags are
@@ -21,7 +22,9 @@ if [[ ! -x "$profdata" ]]; then
   echo "build-pgo: llvm-profdata not found at $profdata; install it with: rustup component add llvm-tools" >&2
   exit 2
 fi
-profiles="$PWD/target/pgo-profiles"
+# The target folder (CARGO_TARGET_DIR or the build.target-dir setting, if set).
+target=$(cargo metadata --format-version 1 --no-deps | grep -o '"target_directory":"[^"]*"' | cut -d'"' -f4)
+profiles="$target/pgo-profiles"
 
 # cargo build --profile $1 with the extra rustc flag $2.
 build() {
@@ -42,7 +45,7 @@ train=$(mktemp -d)
 trap 'rm -rf "$train"' EXIT
 train_run() {
   local status=0
-  target/pgo-generate/drydock run "$@" --out "$train/run" > /dev/null || status=$?
+  "$target/pgo-generate/drydock" run "$@" --out "$train/run" > /dev/null || status=$?
   # 0: expectations pass, 1: one failed; both are full runs and good training.
   if (( status > 1 )); then
     echo "build-pgo: training run '$*' failed (exit $status); fix it or remove it from the training set" >&2
@@ -61,5 +64,5 @@ echo "build-pgo: 4/5 optimized build" >&2
 build pgo "-Cprofile-use=$profiles/merged.profdata"
 
 echo "build-pgo: 5/5 checking the catalogue against its goldens" >&2
-target/pgo/drydock check
-echo "build-pgo: target/pgo/drydock is ready" >&2
+"$target/pgo/drydock" check
+echo "build-pgo: $target/pgo/drydock is ready" >&2
