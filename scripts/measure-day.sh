@@ -40,7 +40,7 @@ if command -v taskset > /dev/null 2>&1; then
   one_core=(taskset -c "$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')")
 fi
 timed=()
-if [[ -x /usr/bin/time ]]; then
+if /usr/bin/time -f "%M" true > /dev/null 2>&1; then  # GNU time: peak memory
   timed=(/usr/bin/time -f "peak_kb %M")
 fi
 
