@@ -22,13 +22,31 @@ use crate::soak::SoakSummary;
 
 /// Failure to write an artifact.
 #[derive(Debug, Error)]
-#[error("cannot write {path}: {source}; check the output folder is writable")]
+#[error("cannot write {path}: {source}; {}", fix_for(.source))]
 pub struct ArtifactError {
     /// The file.
     pub path: PathBuf,
     /// The cause.
     #[source]
     pub source: std::io::Error,
+}
+
+/// How to fix a failed write, by its cause.
+fn fix_for(source: &std::io::Error) -> &'static str {
+    match source.kind() {
+        std::io::ErrorKind::NotADirectory => "pass --out a folder, or a path that does not exist yet",
+        _ => "check the output folder is writable",
+    }
+}
+
+/// Creates the output folder `dir` (and its parents). A file already at that path
+/// is refused as such (the operating system would only say the file exists).
+pub fn create_output_folder(dir: &Path) -> Result<(), ArtifactError> {
+    if dir.exists() && !dir.is_dir() {
+        let source = std::io::Error::new(std::io::ErrorKind::NotADirectory, "it is a file, not a folder");
+        return Err(ArtifactError { path: dir.to_path_buf(), source });
+    }
+    std::fs::create_dir_all(dir).map_err(|source| ArtifactError { path: dir.to_path_buf(), source })
 }
 
 /// `report.json`.

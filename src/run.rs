@@ -93,7 +93,7 @@ pub fn run_scenario(scenario: &Scenario, out_dir: &Path, verify: bool) -> Result
 
 /// [`run_scenario`] with stage timings asked for explicitly.
 pub fn run_scenario_with(scenario: &Scenario, out_dir: &Path, verify: bool, perf: bool) -> Result<RunResult, HarnessError> {
-    std::fs::create_dir_all(out_dir).map_err(|source| ArtifactError { path: out_dir.to_path_buf(), source })?;
+    crate::report::create_output_folder(out_dir)?;
     let mut options = RunOptions::for_duration(scenario.sim.duration_s);
     options.keep_trail = verify;
     if perf || scenario.soak.is_some() {

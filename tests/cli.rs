@@ -65,8 +65,13 @@ fn bad_input_exits_two_with_file_line_and_field() {
     let unwritable = drydock(&["run", &scenario("calm.toml"), "--set", "scenario.duration_s=5", "--out", "a_file/run"], out.path());
     let stderr = String::from_utf8_lossy(&unwritable.stderr);
     assert_eq!(unwritable.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("cannot write a_file/run") && stderr.contains("check the output folder is writable"), "{stderr}");
+    assert!(stderr.contains("cannot write a_file/run") && stderr.contains("pass --out a folder"), "{stderr}");
     assert_eq!(stderr.matches("(os error").count(), 1, "the cause is said once: {stderr}");
+    // A file where the output folder should be: said as such, not as "file exists".
+    let a_file = drydock(&["run", &scenario("calm.toml"), "--set", "scenario.duration_s=5", "--out", "a_file"], out.path());
+    let stderr = String::from_utf8_lossy(&a_file.stderr);
+    assert_eq!(a_file.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot write a_file: it is a file, not a folder; pass --out a folder"), "{stderr}");
 }
 
 #[test]

@@ -131,7 +131,7 @@ pub fn run_sweep(
     profiles_dir: Option<&Path>,
 ) -> Result<SweepSummary, SweepError> {
     let runs = plan(sweep, profiles_dir)?;
-    std::fs::create_dir_all(out_dir).map_err(|source| ArtifactError { path: out_dir.to_path_buf(), source })?;
+    crate::report::create_output_folder(out_dir)?;
     let (recorded, dropped) = records_of_this_plan(out_dir, &runs)?;
     let runs: Vec<PlannedRun> = match shard {
         Some(shard) => runs.into_iter().filter(|run| run.index as u32 % shard.count == shard.index - 1).collect(),
@@ -169,7 +169,7 @@ pub struct MergeSummary {
 /// Merges shard folders into `out_dir`: the same bytes an unsharded run writes.
 pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<MergeSummary, SweepError> {
     let mut spec: Option<String> = None;
-    std::fs::create_dir_all(out_dir).map_err(|source| ArtifactError { path: out_dir.to_path_buf(), source })?;
+    crate::report::create_output_folder(out_dir)?;
     let mut merged: BTreeMap<String, RunRecord> = BTreeMap::new();
     for dir in dirs {
         let text =
