@@ -48,8 +48,8 @@ enum Command {
     Check {
         /// Scenario files (default: every scenarios/*.toml).
         scenarios: Vec<PathBuf>,
-        /// Parallel runs (default, and 0: the number of cores).
-        #[arg(long)]
+        /// Parallel runs (default, and 0: the number of cores; at most 1024).
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Golden folder (default: the nearest golden/ at or above the first scenario's folder).
         #[arg(long)]
@@ -62,8 +62,8 @@ enum Command {
         /// Bless every scenarios/*.toml.
         #[arg(long)]
         all: bool,
-        /// Parallel runs (default, and 0: the number of cores).
-        #[arg(long)]
+        /// Parallel runs (default, and 0: the number of cores; at most 1024).
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Golden folder (default: the nearest golden/ at or above the first scenario's folder).
         #[arg(long)]
@@ -76,8 +76,8 @@ enum Command {
         merge: Option<SweepCommand>,
         /// The sweep file (sweeps/*.toml).
         sweep: Option<PathBuf>,
-        /// Parallel runs (default, and 0: the number of cores).
-        #[arg(long)]
+        /// Parallel runs (default, and 0: the number of cores; at most 1024).
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// Output folder (default artifacts/sweeps/<name>/); rerunning into it resumes.
         #[arg(long)]
@@ -447,6 +447,17 @@ fn scenario_paths(scenarios: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
     }
     drydock::check::catalogue(std::path::Path::new("scenarios"))
         .context("reading scenarios/ (run from the repository root or name the scenarios)")
+}
+
+/// Most parallel runs `--jobs` takes: each run is a thread with its own simulation.
+const JOBS_MAX: usize = 1024;
+
+/// `--jobs`: a whole number from 0 (the number of cores) to [`JOBS_MAX`].
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(jobs) if jobs <= JOBS_MAX => Ok(jobs),
+        _ => Err(format!("expected a whole number of parallel runs from 0 (the number of cores) to {JOBS_MAX}")),
+    }
 }
 
 fn jobs_or_cores(jobs: Option<usize>) -> usize {

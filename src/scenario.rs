@@ -254,21 +254,21 @@ impl Scenario {
             toml::from_str(text).map_err(|error: toml::de::Error| with_kinds_allowed(text, source.toml_error(&error)))?;
         parse_engine_params(&source, &file_document.engine)?;
         let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| source.toml_error(&error))?;
-        let document = if options.overrides.is_empty() && options.seed.is_none() {
+        let mut document = if options.overrides.is_empty() {
             file_document
         } else {
             for assignment in &options.overrides {
                 apply_override(&mut table, assignment)?;
             }
-            if let Some(seed) = options.seed
-                && let Some(header) = table.get_mut("scenario").and_then(toml::Value::as_table_mut)
-            {
-                header.insert("seed".to_string(), toml::Value::Integer(seed as i64));
-            }
             toml::Value::Table(table.clone())
                 .try_into()
                 .map_err(|error: toml::de::Error| override_error(&options.overrides, error.message()))?
         };
+        // Set on the parsed document, not in the TOML: a TOML integer is signed, and a
+        // seed is any 64-bit unsigned number.
+        if let Some(seed) = options.seed {
+            document.scenario.seed = seed;
+        }
         if let Some((key, message)) = ignored_market_setting(&table, &document.market) {
             let field = format!("market.{key}");
             return Err(ScenarioError { location: setting_location(&source, &options.overrides, &field), field, message });
@@ -938,6 +938,15 @@ reject_fraction = 0.5
             _ => None,
         });
         assert_eq!(halt_s, Some(0.0));
+    }
+
+    #[test]
+    fn a_seed_flag_takes_any_unsigned_64_bit_number() {
+        let options = LoadOptions { seed: Some(u64::MAX), overrides: vec!["scenario.duration_s=50".into()], ..LoadOptions::default() };
+        let scenario = parse(BASE, &options).unwrap();
+        assert_eq!((scenario.sim.seed, scenario.header.seed), (u64::MAX, u64::MAX));
+        let alone = LoadOptions { seed: Some(u64::MAX), ..LoadOptions::default() };
+        assert_eq!(parse(BASE, &alone).unwrap().sim.seed, u64::MAX);
     }
 
     #[test]

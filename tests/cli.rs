@@ -67,6 +67,18 @@ fn bad_input_exits_two_with_file_line_and_field() {
     assert_eq!(unwritable.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot write a_file/run") && stderr.contains("pass --out a folder"), "{stderr}");
     assert_eq!(stderr.matches("(os error").count(), 1, "the cause is said once: {stderr}");
+    // Too many parallel runs: refused at the flag (a thread per run would swamp the machine).
+    let jobs = drydock(&["check", "--jobs", "100000", &scenario("calm.toml")], out.path());
+    let stderr = String::from_utf8_lossy(&jobs.stderr);
+    assert_eq!(jobs.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("'--jobs <JOBS>'") && stderr.contains("to 1024"), "{stderr}");
+    // Any unsigned 64-bit seed is a seed (a TOML integer is signed: the flag bypasses it).
+    let seed = u64::MAX.to_string();
+    let big_seed =
+        drydock(&["run", &scenario("calm.toml"), "--seed", &seed, "--set", "scenario.duration_s=5", "--out", "big_seed"], out.path());
+    let stdout = String::from_utf8_lossy(&big_seed.stdout);
+    assert_eq!(big_seed.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&big_seed.stderr));
+    assert!(stdout.contains(&format!("(seed {seed},")), "{stdout}");
     // A file where the output folder should be: said as such, not as "file exists".
     let a_file = drydock(&["run", &scenario("calm.toml"), "--set", "scenario.duration_s=5", "--out", "a_file"], out.path());
     let stderr = String::from_utf8_lossy(&a_file.stderr);
