@@ -260,10 +260,13 @@ impl Scenario {
             for assignment in &options.overrides {
                 apply_override(&mut table, assignment)?;
             }
-            toml::Value::Table(table.clone())
-                .try_into()
-                .map_err(|error: toml::de::Error| override_error(&options.overrides, error.message()))?
+            toml::Value::Table(table.clone()).try_into().map_err(|error: toml::de::Error| {
+                blame_override(text, &options.overrides).unwrap_or_else(|| override_error(&options.overrides, error.message()))
+            })?
         };
+        if let Some(message) = unusable_name(&document.scenario.name) {
+            return Err(setting_error(&source, &options.overrides, "scenario.name", &message));
+        }
         // Set on the parsed document, not in the TOML: a TOML integer is signed, and a
         // seed is any 64-bit unsigned number.
         if let Some(seed) = options.seed {
@@ -353,8 +356,8 @@ impl Scenario {
 /// wrote it, else its place in the file.
 fn setting_location(source: &SourceMap, overrides: &[String], field: &str) -> Location {
     let written_by = |assignment: &&String| {
-        let key = assignment.split('=').next().unwrap_or("").trim();
-        key == field || key.starts_with(&format!("{field}."))
+        let key = field_of_key(assignment.split('=').next().unwrap_or("").trim());
+        key == field || key.starts_with(&format!("{field}.")) || key.starts_with(&format!("{field}["))
     };
     match overrides.iter().find(written_by) {
         Some(assignment) => Location::Flag(format!("--set {assignment}")),
@@ -383,11 +386,57 @@ fn override_error(overrides: &[String], message: &str) -> ScenarioError {
     }
 }
 
-/// Applies one `--set a.b.c=value` to the document; returns the dotted key.
+/// Why `name` cannot name output folders and golden files, if it cannot: it must be
+/// letters, digits, `_`, `-` and `.`, not starting with `.` (no paths, nothing hidden).
+pub fn unusable_name(name: &str) -> Option<String> {
+    let usable = !name.is_empty()
+        && !name.starts_with('.')
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    (!usable).then(|| {
+        format!("`{name}` cannot name files: use 1 to 100 letters, digits, `_`, `-` or `.`, not starting with `.` (it names output folders and golden files)")
+    })
+}
+
+/// The field path of an override key: `events.0.start_s` is `events[0].start_s`.
+fn field_of_key(key: &str) -> String {
+    key.split('.').fold(String::new(), |mut path, part| {
+        if part.parse::<usize>().is_ok() && !path.is_empty() {
+            path.push_str(&format!("[{part}]"));
+        } else {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(part);
+        }
+        path
+    })
+}
+
+/// With several `--set` flags whose result does not load: the first flag after which
+/// the document stops loading, blamed alone, with its field. Only run on failure.
+fn blame_override(text: &str, overrides: &[String]) -> Option<ScenarioError> {
+    let mut table: toml::Table = text.parse().ok()?;
+    for assignment in overrides {
+        apply_override(&mut table, assignment).ok()?;
+        if let Err(error) = toml::Value::Table(table.clone()).try_into::<ScenarioDocument>() {
+            let key = assignment.split('=').next().unwrap_or("").trim();
+            return Some(ScenarioError {
+                location: Location::Flag(format!("--set {assignment}")),
+                field: field_of_key(key),
+                message: error.message().trim().to_string(),
+            });
+        }
+    }
+    None
+}
+
+/// Applies one `--set a.b.c=value` to the document; returns the dotted key. A
+/// number addresses an entry of a list: `events.0.start_s`.
 fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<String, ScenarioError> {
     let flag_error = |message: String| ScenarioError {
         location: Location::Flag(format!("--set {assignment}")),
-        field: assignment.split('=').next().unwrap_or("").to_string(),
+        field: field_of_key(assignment.split('=').next().unwrap_or("").trim()),
         message,
     };
     let Some((key, raw_value)) = assignment.split_once('=') else {
@@ -406,12 +455,29 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<String, S
             raw_value.trim()
         )));
     }
+    let (last, sections) = parts.split_last().expect("at least two parts");
     let mut cursor = table;
-    for part in &parts[..parts.len() - 1] {
-        let entry = cursor.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        cursor = entry.as_table_mut().ok_or_else(|| flag_error(format!("`{part}` is not a section")))?;
+    let mut index = 0;
+    while index < sections.len() {
+        let part = sections[index];
+        let mut entry = cursor.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        while let toml::Value::Array(items) = entry {
+            let list = sections[..=index].join(".");
+            let Some(position) = sections.get(index + 1).and_then(|next| next.parse::<usize>().ok()) else {
+                let example = if last.parse::<usize>().is_ok() { format!("{list}.{last}.start_s") } else { format!("{list}.0.{last}") };
+                return Err(flag_error(format!("`{list}` is a list: set a field of one entry, by its index from 0, e.g. {example}")));
+            };
+            let count = items.len();
+            entry = items.get_mut(position).ok_or_else(|| {
+                let entries = if count == 1 { "entry" } else { "entries" };
+                flag_error(format!("`{list}` has {count} {entries}: {position} is not an index of one (they run from 0)"))
+            })?;
+            index += 1;
+        }
+        cursor = entry.as_table_mut().ok_or_else(|| flag_error(format!("`{}` is not a section", sections[..=index].join("."))))?;
+        index += 1;
     }
-    cursor.insert(parts[parts.len() - 1].to_string(), value);
+    cursor.insert(last.to_string(), value);
     Ok(key.to_string())
 }
 
@@ -938,6 +1004,52 @@ reject_fraction = 0.5
             _ => None,
         });
         assert_eq!(halt_s, Some(0.0));
+    }
+
+    #[test]
+    fn an_override_sets_a_field_of_one_event_by_its_index() {
+        let set = |assignments: &[&str]| {
+            let options = LoadOptions { overrides: assignments.iter().map(|a| a.to_string()).collect(), ..LoadOptions::default() };
+            parse(BASE, &options)
+        };
+        let start_s = |scenario: &Scenario| match &scenario.sim.events[0] {
+            drydock_sim::InjectedEvent::FeedOutage { start_s, .. } => *start_s,
+            other => panic!("the base scenario's event changed kind: {other:?}"),
+        };
+        assert_eq!(start_s(&set(&["events.0.start_s=12"]).unwrap()), 12.0);
+        // Out of range: at the flag, with the field as the file would name it.
+        let error = set(&["scenario.duration_s=30", "events.0.start_s=50"]).unwrap_err();
+        assert_eq!((error.location.to_string(), error.field.as_str()), ("--set events.0.start_s=50".to_string(), "events[0].start_s"));
+        let error = set(&["events.3.start_s=1"]).unwrap_err();
+        assert!(error.field == "events[3].start_s" && error.message.contains("has 2 entries: 3 is not an index"), "{error}");
+        let error = set(&["events.start_s=1"]).unwrap_err();
+        assert!(error.message.contains("e.g. events.0.start_s"), "{error}");
+    }
+
+    #[test]
+    fn with_several_overrides_the_one_that_breaks_the_document_is_blamed() {
+        let options = LoadOptions {
+            overrides: vec!["scenario.duration_s=50".into(), "exchange.latency.market_data.kind=bogus".into()],
+            ..LoadOptions::default()
+        };
+        let error = parse(BASE, &options).unwrap_err();
+        assert_eq!(error.location.to_string(), "--set exchange.latency.market_data.kind=bogus");
+        assert_eq!(error.field, "exchange.latency.market_data.kind");
+        assert!(error.message.contains("unknown variant `bogus`"), "{error}");
+    }
+
+    #[test]
+    fn a_name_that_cannot_name_files_is_refused() {
+        for name in ["../../etc", "", ".hidden", "a/b", "a b"] {
+            let options = LoadOptions { overrides: vec![format!("scenario.name=\"{name}\"")], ..LoadOptions::default() };
+            let error = parse(BASE, &options).unwrap_err();
+            assert!(error.field == "scenario.name" && error.message.contains("cannot name files"), "{name}: {error}");
+        }
+        let error = parse(&BASE.replace("name = \"t\"", "name = \"x/y\""), &LoadOptions::default()).unwrap_err();
+        assert!(error.to_string().contains("s.toml:3:"), "at the file's line: {error}");
+        for name in ["calm_24h", "btcusdt_20240808.stress-2"] {
+            assert_eq!(unusable_name(name), None);
+        }
     }
 
     #[test]

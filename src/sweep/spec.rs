@@ -236,6 +236,9 @@ impl Sweep {
 
 fn validate(file: &SweepFile) -> Result<(), (String, String)> {
     let sweep = &file.sweep;
+    if let Some(message) = crate::scenario::unusable_name(&sweep.name) {
+        return Err(("sweep.name".into(), message));
+    }
     if sweep.scenarios.is_empty() {
         return Err(("sweep.scenarios".into(), "name at least one base scenario".into()));
     }
@@ -431,6 +434,12 @@ mod tests {
         assert!(error.to_string().contains("s.toml:") && error.field == "params[0].min", "{error}");
         let error = sweep("grid", "[[params]]\nname = \"engine.a\"\nvalus = [1]\n").unwrap_err();
         assert!(error.to_string().contains("valus"), "{error}");
+        // The name becomes a folder: no paths.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, "[sweep]\nname = \"../up\"\nscenarios = [\"calm.toml\"]\nseeds_per_point = 1\nsampling = \"grid\"\n\n[[params]]\nname = \"engine.a\"\nvalues = [1]\n\n[[objectives]]\nmetric = \"kpis.net_bps\"\ngoal = \"maximize\"\n").unwrap();
+        let error = Sweep::load(&path).unwrap_err();
+        assert!(error.field == "sweep.name" && error.message.contains("cannot name files"), "{error}");
         // A plan too large to hold is refused before it is built.
         let huge = "[[params]]\nname = \"engine.a\"\nmin = 0.0\nmax = 1.0\nsteps = 4000000000\n\n\
                     [[params]]\nname = \"engine.b\"\nmin = 0.0\nmax = 1.0\nsteps = 4000000000\n";
