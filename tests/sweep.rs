@@ -100,6 +100,12 @@ fn shard_processes_merged_equal_one_run() {
     let stdout = String::from_utf8_lossy(&partial.stdout);
     assert_eq!(partial.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("INCOMPLETE: 3 of 8 planned runs"), "{stdout}");
+    // A folder that is not a shard: named, exit 2, and no output folder left behind.
+    let typo = drydock(&["sweep", "merge", "shard1", "shard9", "--out", "typo"], dir.path());
+    let stderr = String::from_utf8_lossy(&typo.stderr);
+    assert_eq!(typo.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot read shard9/sweep.json") && stderr.contains("--shard K/N"), "{stderr}");
+    assert!(!dir.path().join("typo").exists(), "a refused merge writes nothing");
 }
 
 #[test]

@@ -117,7 +117,7 @@ pub enum SweepError {
     /// Output could not be written or read.
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
-    /// Merged folders disagree.
+    /// A merge is refused: a folder is unreadable, or the folders disagree.
     #[error("{0}")]
     Merge(String),
 }
@@ -169,11 +169,14 @@ pub struct MergeSummary {
 /// Merges shard folders into `out_dir`: the same bytes an unsharded run writes.
 pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<MergeSummary, SweepError> {
     let mut spec: Option<String> = None;
-    crate::report::create_output_folder(out_dir)?;
     let mut merged: BTreeMap<String, RunRecord> = BTreeMap::new();
     for dir in dirs {
-        let text =
-            std::fs::read_to_string(dir.join("sweep.json")).map_err(|source| ArtifactError { path: dir.join("sweep.json"), source })?;
+        let text = std::fs::read_to_string(dir.join("sweep.json")).map_err(|error| {
+            SweepError::Merge(format!(
+                "cannot read {}: {error}; name folders that `drydock sweep --shard K/N --out DIR` wrote",
+                dir.join("sweep.json").display()
+            ))
+        })?;
         if spec.as_ref().is_some_and(|first| *first != text) {
             return Err(SweepError::Merge(format!(
                 "{} holds a different sweep than the first folder; merge shards of one sweep only",
@@ -194,6 +197,8 @@ pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<MergeSummary, SweepErro
         }
     }
     let spec = spec.ok_or_else(|| SweepError::Merge("name at least one shard folder".to_string()))?;
+    // Only once every input has been read: a refused merge leaves no output behind.
+    crate::report::create_output_folder(out_dir)?;
     write_atomic(&out_dir.join("sweep.json"), spec.as_bytes())?;
     let lines: String = merged.values().map(record_line).collect();
     write_atomic(&out_dir.join(RECORDS), lines.as_bytes())?;
