@@ -5,6 +5,7 @@
 //! run writes its artifacts into a scratch folder that is removed afterwards; only
 //! golden files are kept.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -55,13 +56,64 @@ pub fn catalogue(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// Runs `paths` on `jobs` threads and compares each with its golden in `golden_dir`.
+/// A file named twice runs once; a file whose scenario name another file already has
+/// is an error (both would be compared with one golden).
 pub fn check(paths: &[PathBuf], golden_dir: &Path, options: &LoadOptions, jobs: usize) -> Vec<CheckResult> {
-    in_pool(jobs, || paths.par_iter().map(|path| check_one(path, golden_dir, options)).collect())
+    let plan = planned(paths);
+    in_pool(jobs, || {
+        plan.par_iter()
+            .map(|entry| match entry {
+                Ok(path) => check_one(path, golden_dir, options),
+                Err((path, message)) => error_result(path, message.clone()),
+            })
+            .collect()
+    })
 }
 
-/// Runs `paths` on `jobs` threads and writes their snapshots as the new goldens.
+/// Runs `paths` on `jobs` threads and writes their snapshots as the new goldens;
+/// files are taken as [`check`] takes them (two files would write one golden).
 pub fn bless(paths: &[PathBuf], golden_dir: &Path, options: &LoadOptions, jobs: usize) -> Vec<CheckResult> {
-    in_pool(jobs, || paths.par_iter().map(|path| bless_one(path, golden_dir, options)).collect())
+    let plan = planned(paths);
+    in_pool(jobs, || {
+        plan.par_iter()
+            .map(|entry| match entry {
+                Ok(path) => bless_one(path, golden_dir, options),
+                Err((path, message)) => error_result(path, message.clone()),
+            })
+            .collect()
+    })
+}
+
+/// Each scenario file once, in the order given, or an error in place of a file
+/// whose scenario name an earlier file has: goldens (and scratch folders) are named
+/// by it. A file that cannot be read here is left for its run to report.
+fn planned(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, String)>> {
+    let mut files_seen = BTreeSet::new();
+    let mut names: BTreeMap<String, &PathBuf> = BTreeMap::new();
+    let mut plan = Vec::new();
+    for path in paths {
+        if !files_seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
+            continue;
+        }
+        match scenario_name(path) {
+            Some(name) if names.contains_key(&name) => plan.push(Err((
+                path.clone(),
+                format!("scenario name `{name}` is already that of {}; goldens are named by it, so rename one", names[&name].display()),
+            ))),
+            Some(name) => {
+                names.insert(name, path);
+                plan.push(Ok(path.clone()));
+            }
+            None => plan.push(Ok(path.clone())),
+        }
+    }
+    plan
+}
+
+/// `[scenario].name` as written in the file, when it can be read.
+fn scenario_name(path: &Path) -> Option<String> {
+    let table: toml::Table = std::fs::read_to_string(path).ok()?.parse().ok()?;
+    table.get("scenario")?.get("name")?.as_str().map(str::to_string)
 }
 
 fn in_pool<T: Send>(jobs: usize, work: impl FnOnce() -> T + Send) -> T {

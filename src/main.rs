@@ -60,7 +60,7 @@ enum Command {
         /// Scenario files to bless.
         scenarios: Vec<PathBuf>,
         /// Bless every scenarios/*.toml.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "scenarios")]
         all: bool,
         /// Parallel runs (default, and 0: the number of cores; at most 1024).
         #[arg(long, value_parser = parse_jobs)]

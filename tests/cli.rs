@@ -237,3 +237,20 @@ fn a_golden_does_not_make_a_failing_scenario_pass() {
     assert_eq!(checked.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FAILING   feed_outage") && stdout.contains("FAIL kpis.fills >= 1000000000"), "{stdout}");
 }
+
+#[test]
+fn check_runs_a_file_named_twice_once_and_refuses_two_files_with_one_name() {
+    let out = tempfile::tempdir().unwrap();
+    let short = std::fs::read_to_string(scenario("calm.toml")).unwrap().replace("duration_s = 3600", "duration_s = 30");
+    std::fs::write(out.path().join("calm.toml"), &short).unwrap();
+    std::fs::write(out.path().join("calm_copy.toml"), &short).unwrap();
+    let twice = drydock(&["bless", "calm.toml", "./calm.toml", "--golden", "golden"], out.path());
+    let stdout = String::from_utf8_lossy(&twice.stdout);
+    assert_eq!(twice.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&twice.stderr));
+    assert_eq!(stdout.matches("blessed").count(), 1, "{stdout}");
+    let clash = drydock(&["check", "calm.toml", "calm_copy.toml", "--golden", "golden"], out.path());
+    let stdout = String::from_utf8_lossy(&clash.stdout);
+    assert_eq!(clash.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("ok        calm"), "{stdout}");
+    assert!(stdout.contains("ERROR     calm_copy.toml: scenario name `calm` is already that of calm.toml"), "{stdout}");
+}
