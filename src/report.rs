@@ -35,6 +35,7 @@ pub struct ArtifactError {
 fn fix_for(source: &std::io::Error) -> &'static str {
     match source.kind() {
         std::io::ErrorKind::NotADirectory => "pass --out a folder, or a path that does not exist yet",
+        std::io::ErrorKind::IsADirectory => "a folder has that name: give a file path, or move the folder",
         _ => "check the output folder is writable",
     }
 }
@@ -172,6 +173,10 @@ impl Report {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
     let temporary = temporary_path(path);
     let result = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    if result.is_err() {
+        // Nothing half-done stays behind (the rename may fail after the write).
+        let _ = std::fs::remove_file(&temporary);
+    }
     result.map_err(|source| ArtifactError { path: path.to_path_buf(), source })
 }
 
@@ -334,5 +339,24 @@ impl RunObserver for CsvArtifacts {
         self.counts.timeline_rows += 1;
         let result = self.timeline.serialize(row);
         self.remember(result, 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_onto_a_folder_says_so_and_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("session.ddtape");
+        std::fs::create_dir(&folder).unwrap();
+        let error = write_atomic(&folder, b"bytes").unwrap_err();
+        assert!(error.to_string().contains("a folder has that name: give a file path"), "{error}");
+        assert!(!temporary_path(&folder).exists(), "the temporary file is removed");
+        let file = dir.path().join("a_file");
+        std::fs::write(&file, "").unwrap();
+        let error = create_output_folder(&file).unwrap_err();
+        assert!(error.to_string().contains("it is a file, not a folder; pass --out a folder"), "{error}");
     }
 }
