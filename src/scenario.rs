@@ -246,8 +246,31 @@ impl Scenario {
         Self::parse(path, &text, options)
     }
 
-    /// Parses scenario text (`path` is used in messages).
+    /// Parses scenario text (`path` is used in messages). An error placed in the file
+    /// that only the `--set` flags bring about (the file alone loads) is placed at the
+    /// first flag that brings it about instead: a flag that lengthens an event past
+    /// the scenario's end is blamed, not the event's line.
     pub fn parse(path: &Path, text: &str, options: &LoadOptions) -> Result<Scenario, ScenarioError> {
+        let error = match Self::parse_with(path, text, options) {
+            Ok(scenario) => return Ok(scenario),
+            Err(error) => error,
+        };
+        if options.overrides.is_empty() || matches!(error.location, Location::Flag(_)) {
+            return Err(error);
+        }
+        let with_first = |count: usize| LoadOptions { overrides: options.overrides[..count].to_vec(), ..options.clone() };
+        if Self::parse_with(path, text, &with_first(0)).is_err() {
+            return Err(error);
+        }
+        for count in 1..=options.overrides.len() {
+            if let Err(found) = Self::parse_with(path, text, &with_first(count)) {
+                return Err(ScenarioError { location: Location::Flag(format!("--set {}", options.overrides[count - 1])), ..found });
+            }
+        }
+        Err(error)
+    }
+
+    fn parse_with(path: &Path, text: &str, options: &LoadOptions) -> Result<Scenario, ScenarioError> {
         let source = SourceMap::new(path, text);
         // The file on its own first, so its errors keep the parser's exact spans.
         let file_document: ScenarioDocument =
@@ -1036,6 +1059,20 @@ reject_fraction = 0.5
         assert_eq!(error.location.to_string(), "--set exchange.latency.market_data.kind=bogus");
         assert_eq!(error.field, "exchange.latency.market_data.kind");
         assert!(error.message.contains("unknown variant `bogus`"), "{error}");
+    }
+
+    #[test]
+    fn an_error_only_a_flag_brings_about_is_placed_at_that_flag() {
+        // The file alone is fine; shortening the scenario puts its events past the end.
+        let options =
+            LoadOptions { overrides: vec!["engine.min_interval_ms=200".into(), "scenario.duration_s=22".into()], ..LoadOptions::default() };
+        let error = parse(BASE, &options).unwrap_err();
+        assert_eq!(error.location.to_string(), "--set scenario.duration_s=22");
+        assert!(error.field.starts_with("events[") && error.message.contains("past the scenario's end"), "{error}");
+        // An error of the file itself stays at its line, flags or not.
+        let broken = BASE.replace("start_s = 20", "start_s = 58");
+        let error = parse(&broken, &options).unwrap_err();
+        assert!(error.location.to_string().starts_with("s.toml:"), "{error}");
     }
 
     #[test]
