@@ -59,25 +59,22 @@ pub fn catalogue(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// A file named twice runs once; a file whose scenario name another file already has
 /// is an error (both would be compared with one golden).
 pub fn check(paths: &[PathBuf], golden_dir: &Path, options: &LoadOptions, jobs: usize) -> Vec<CheckResult> {
-    let plan = planned(paths);
-    in_pool(jobs, || {
-        plan.par_iter()
-            .map(|entry| match entry {
-                Ok(path) => check_one(path, golden_dir, options),
-                Err((path, message)) => error_result(path, message.clone()),
-            })
-            .collect()
-    })
+    run_planned(paths, jobs, |path| check_one(path, golden_dir, options))
 }
 
 /// Runs `paths` on `jobs` threads and writes their snapshots as the new goldens;
 /// files are taken as [`check`] takes them (two files would write one golden).
 pub fn bless(paths: &[PathBuf], golden_dir: &Path, options: &LoadOptions, jobs: usize) -> Vec<CheckResult> {
+    run_planned(paths, jobs, |path| bless_one(path, golden_dir, options))
+}
+
+/// `each` over the [`planned`] files on `jobs` threads, results in plan order.
+fn run_planned(paths: &[PathBuf], jobs: usize, each: impl Fn(&Path) -> CheckResult + Sync) -> Vec<CheckResult> {
     let plan = planned(paths);
     in_pool(jobs, || {
         plan.par_iter()
             .map(|entry| match entry {
-                Ok(path) => bless_one(path, golden_dir, options),
+                Ok(path) => each(path),
                 Err((path, message)) => error_result(path, message.clone()),
             })
             .collect()
