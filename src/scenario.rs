@@ -416,8 +416,9 @@ pub fn unusable_name(name: &str) -> Option<String> {
         && !name.starts_with('.')
         && name.len() <= 100
         && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    let shown = if name.is_empty() { "an empty name".to_string() } else { format!("`{name}`") };
     (!usable).then(|| {
-        format!("`{name}` cannot name files: use 1 to 100 letters, digits, `_`, `-` or `.`, not starting with `.` (it names output folders and golden files)")
+        format!("{shown} cannot name files: use 1 to 100 letters, digits, `_`, `-` or `.`, not starting with `.` (it names output folders and golden files)")
     })
 }
 
@@ -487,7 +488,7 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<String, S
         while let toml::Value::Array(items) = entry {
             let list = sections[..=index].join(".");
             let Some(position) = sections.get(index + 1).and_then(|next| next.parse::<usize>().ok()) else {
-                let example = if last.parse::<usize>().is_ok() { format!("{list}.{last}.start_s") } else { format!("{list}.0.{last}") };
+                let example = if last.parse::<usize>().is_ok() { format!("{list}.{last}.<field>") } else { format!("{list}.0.{last}") };
                 return Err(flag_error(format!("`{list}` is a list: set a field of one entry, by its index from 0, e.g. {example}")));
             };
             let count = items.len();
