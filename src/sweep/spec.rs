@@ -301,6 +301,14 @@ fn validate(file: &SweepFile) -> Result<(), (String, String)> {
     if file.objectives.is_empty() || file.objectives.len() > 2 {
         return Err(("objectives".into(), "give one objective (ranked) or two (ranked and Pareto-filtered)".into()));
     }
+    if let [first, second] = file.objectives.as_slice()
+        && first.metric.trim() == second.metric.trim()
+    {
+        return Err((
+            "objectives[1].metric".into(),
+            format!("`{}` is already objectives[0]; a second objective trades it off against another metric", second.metric),
+        ));
+    }
     let runs = planned_runs(file);
     if runs.is_none_or(|runs| runs > MAX_PLANNED_RUNS) {
         let count = runs.map_or_else(|| "more than 2^64".to_string(), |runs| runs.to_string());
@@ -434,6 +442,10 @@ mod tests {
         assert!(error.to_string().contains("s.toml:") && error.field == "params[0].min", "{error}");
         let error = sweep("grid", "[[params]]\nname = \"engine.a\"\nvalus = [1]\n").unwrap_err();
         assert!(error.to_string().contains("valus"), "{error}");
+        // One metric twice as the two objectives: every point would be on the front.
+        let twice = "[[params]]\nname = \"engine.a\"\nvalues = [1]\n\n[[objectives]]\nmetric = \"kpis.net_bps\"\ngoal = \"minimize\"\n";
+        let error = sweep("grid", twice).unwrap_err();
+        assert!(error.field == "objectives[1].metric" && error.message.contains("already objectives[0]"), "{error}");
         // The name becomes a folder: no paths.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.toml");
