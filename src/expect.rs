@@ -151,6 +151,9 @@ pub fn validate_metric(metric: &str, sim: &SimConfig) -> Result<(), String> {
             let meter = EffectMeter::new(&sim.events, 0);
             let position = meter.names().iter().position(|name| name == event);
             return match position {
+                None if meter.names().is_empty() => {
+                    Err(format!("no event named `{event}`: this scenario has no [[events]]; add one or use a kpis.* or run.* metric"))
+                }
                 None => Err(format!("no event named `{event}` in this scenario; events are: {}", meter.names().join(", "))),
                 Some(index) if !measure_names(sim.events[index].kind()).contains(measure) => {
                     Err(format!("`{event}` measures: {}", measure_names(sim.events[index].kind()).join(", ")))
@@ -268,6 +271,9 @@ mod tests {
         assert!(message("kpis.max_inventory").contains("max_inventory_abs"));
         assert!(message("events.flash_crash.drawdown_pct").contains("feed_outage_2"));
         assert!(message("events.feed_outage.drawdown_pct").contains("engine_orders_during"));
+        let no_events = SimConfig { events: Vec::new(), ..sim.clone() };
+        let error = expectation("events.flash_crash.drawdown_pct").validate(&no_events).unwrap_err().1;
+        assert!(error.contains("this scenario has no [[events]]"), "{error}");
         let not_a_number = Expectation { value: f64::NAN, ..expectation("kpis.fills") };
         assert_eq!(not_a_number.validate(&sim).unwrap_err().0, "value");
     }
