@@ -246,16 +246,18 @@ impl Scenario {
         Self::parse(path, &text, options)
     }
 
-    /// Parses scenario text (`path` is used in messages). An error placed in the file
-    /// that only the `--set` flags bring about (the file alone loads) is placed at the
-    /// first flag that brings it about instead: a flag that lengthens an event past
-    /// the scenario's end is blamed, not the event's line.
+    /// Parses scenario text (`path` is used in messages). An error placed in the file,
+    /// or on all the `--set` flags at once, that only the flags bring about (the file
+    /// alone loads) is placed at the first flag that brings it about instead: a flag
+    /// that lengthens an event past the scenario's end is blamed, not the event's line.
     pub fn parse(path: &Path, text: &str, options: &LoadOptions) -> Result<Scenario, ScenarioError> {
         let error = match Self::parse_with(path, text, options) {
             Ok(scenario) => return Ok(scenario),
             Err(error) => error,
         };
-        if options.overrides.is_empty() || matches!(error.location, Location::Flag(_)) {
+        // Settled already: no flags, or one flag named alone (several joined means the
+        // error could not tell which).
+        if options.overrides.is_empty() || matches!(&error.location, Location::Flag(flag) if !flag.contains(" --set ")) {
             return Err(error);
         }
         let with_first = |count: usize| LoadOptions { overrides: options.overrides[..count].to_vec(), ..options.clone() };
@@ -1074,6 +1076,12 @@ reject_fraction = 0.5
         let broken = BASE.replace("start_s = 20", "start_s = 58");
         let error = parse(&broken, &options).unwrap_err();
         assert!(error.location.to_string().starts_with("s.toml:"), "{error}");
+        // A wrong type for an engine parameter, whose message names no key.
+        let options = LoadOptions {
+            overrides: vec!["engine.base_spread_bps=\"abc\"".into(), "scenario.duration_s=50".into()],
+            ..LoadOptions::default()
+        };
+        assert_eq!(parse(BASE, &options).unwrap_err().location.to_string(), "--set engine.base_spread_bps=\"abc\"");
     }
 
     #[test]
