@@ -39,6 +39,31 @@ impl std::str::FromStr for Format {
     }
 }
 
+/// The format of each file of a session: `format` when given, else each detected. A
+/// session is one venue's recording, so files of different formats are refused
+/// (their books cannot carry across from one to the next).
+pub fn session_formats(files: &[PathBuf], format: Option<Format>) -> Result<Vec<Format>, ReplayError> {
+    let formats = files.iter().map(|path| format.map_or_else(|| detect(path), Ok)).collect::<Result<Vec<_>, _>>()?;
+    if let (Some(first), Some(position)) = (formats.first(), formats.iter().position(|format| Some(format) != formats.first())) {
+        return Err(ReplayError::at(
+            &files[position],
+            1,
+            format!(
+                "is a {} recording but {} is {}; a session is one venue's recording: read them separately",
+                format_name(formats[position]),
+                files[0].display(),
+                format_name(*first)
+            ),
+        ));
+    }
+    Ok(formats)
+}
+
+/// The name a format has in scenario files and flags.
+fn format_name(format: Format) -> String {
+    format!("{format:?}").to_lowercase()
+}
+
 /// Guesses a file's format from its first line.
 pub fn detect(path: &Path) -> Result<Format, ReplayError> {
     use std::io::{BufRead, BufReader};
@@ -131,11 +156,8 @@ pub fn inspect(files: &[PathBuf], format: Option<Format>, tick: Grid, lot: Grid,
     let (mut spread_sum, mut spread_n, mut spread_min, mut spread_max) = (0.0, 0u64, i64::MAX, i64::MIN);
     let (mut levels_bid, mut levels_ask) = (0.0, 0.0);
     let (mut skew_sum, mut skew_n, mut skew_min, mut skew_max) = (0.0, 0u64, f64::MAX, f64::MIN);
-    'files: for path in files {
-        let format = match format {
-            Some(format) => format,
-            None => detect(path)?,
-        };
+    let formats = session_formats(files, format)?;
+    'files: for (path, &format) in files.iter().zip(&formats) {
         for event in read_file(path, format, tick, lot, &bad_lines)? {
             let event = event?;
             let kind = match &event.message {
@@ -195,4 +217,24 @@ fn widen(span: &mut Option<(i64, i64)>, time: i64) {
         Some((first, last)) => (first.min(time), last.max(time)),
         None => (time, time),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_of_two_formats_is_refused_at_the_file_that_differs() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("a.csv");
+        let bybit = dir.path().join("b.jsonl");
+        std::fs::write(&csv, "time_ns,kind,side,price,quantity\n").unwrap();
+        std::fs::write(&bybit, "{\"topic\":\"orderbook.50.XRPUSDT\"}\n").unwrap();
+        assert_eq!(session_formats(&[csv.clone(), csv.clone()], None).unwrap(), [Format::Csv, Format::Csv]);
+        let error = session_formats(&[csv.clone(), bybit.clone()], None).unwrap_err();
+        assert_eq!((error.path.as_path(), error.line), (bybit.as_path(), 1));
+        assert!(error.message.contains("is a bybit recording but") && error.message.contains("is csv"), "{error}");
+        // A format given for all is taken for all.
+        assert_eq!(session_formats(&[csv, bybit], Some(Format::Csv)).unwrap(), [Format::Csv, Format::Csv]);
+    }
 }

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use super::book::{BookBuilder, GapPolicy};
 use super::decimal::Grid;
-use super::inspect::{Format, detect, read_file};
+use super::inspect::{Format, read_file, session_formats};
 use super::{Recorded, RecordedEvent, ReplayError};
 
 /// Magic of the tape's binary form; the last byte is the version.
@@ -208,11 +208,7 @@ impl ReplayTape {
         }
         let mut recorder = Recorder::new(options, tick, lot);
         let bad_lines = super::BadLines::new(options.skip_bad_lines);
-        for path in files {
-            let format = match options.format {
-                Some(format) => format,
-                None => detect(path)?,
-            };
+        for (path, &format) in files.iter().zip(&session_formats(files, options.format)?) {
             for event in read_file(path, format, tick, lot, &bad_lines)? {
                 recorder.push(path, &event?)?;
             }
