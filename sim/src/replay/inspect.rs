@@ -56,8 +56,42 @@ pub fn session_formats(files: &[PathBuf], format: Option<Format>) -> Result<Vec<
             ),
         ));
     }
+    let symbols: Vec<(usize, String)> =
+        formats.iter().enumerate().filter_map(|(index, format)| Some((index, recorded_symbol(&files[index], *format)?))).collect();
+    if let Some((index, symbol)) = symbols.iter().find(|(_, symbol)| *symbol != symbols[0].1) {
+        let (first_index, first_symbol) = &symbols[0];
+        return Err(ReplayError::at(
+            &files[*index],
+            1,
+            format!(
+                "holds {symbol} but {} holds {first_symbol}; a session is one instrument's recording: read them separately",
+                files[*first_index].display()
+            ),
+        ));
+    }
     Ok(formats)
 }
+
+/// The instrument a recording names near its start, where its format names one:
+/// `"s":"BTCUSDT"` in Binance and Bybit messages, the first column of a T_DEPTH row.
+fn recorded_symbol(path: &Path, format: Format) -> Option<String> {
+    use std::io::{BufRead, BufReader};
+    let mut lines = BufReader::new(super::open_recording(path).ok()?).lines().take(SYMBOL_SCAN_LINES).map_while(Result::ok);
+    match format {
+        Format::Binance | Format::Bybit => lines
+            .filter_map(|line| {
+                let (_, rest) = line.split_once("\"s\":\"")?;
+                rest.split_once('"').map(|(symbol, _)| symbol.to_string())
+            })
+            .next(),
+        Format::Tdepth => lines.nth(1)?.split(',').next().map(str::to_string),
+        Format::Csv | Format::Tape | Format::Hftbacktest => None,
+    }
+}
+
+/// Lines read from the start of a recording to find the instrument it names (a
+/// Binance session may open with a depth snapshot, which names none).
+const SYMBOL_SCAN_LINES: usize = 100;
 
 /// The name a format has in scenario files and flags.
 fn format_name(format: Format) -> String {
@@ -234,6 +268,15 @@ mod tests {
         let error = session_formats(&[csv.clone(), bybit.clone()], None).unwrap_err();
         assert_eq!((error.path.as_path(), error.line), (bybit.as_path(), 1));
         assert!(error.message.contains("is a bybit recording but") && error.message.contains("is csv"), "{error}");
+        // Two instruments of one format.
+        let btc = dir.path().join("btc.csv");
+        let eth = dir.path().join("eth.csv");
+        let header = "symbol,timestamp,first_update_id,last_update_id,side,update_type,price,qty,pu\n";
+        std::fs::write(&btc, format!("{header}BTCUSDT,1,1,1,b,snap,1.0,1.0,-1\n")).unwrap();
+        std::fs::write(&eth, format!("{header}ETHUSDT,1,1,1,b,snap,1.0,1.0,-1\n")).unwrap();
+        assert!(session_formats(&[btc.clone(), btc.clone()], None).is_ok());
+        let error = session_formats(&[btc, eth.clone()], None).unwrap_err();
+        assert!(error.path == eth && error.message.contains("holds ETHUSDT but") && error.message.contains("holds BTCUSDT"), "{error}");
         // A format given for all is taken for all.
         assert_eq!(session_formats(&[csv, bybit], Some(Format::Csv)).unwrap(), [Format::Csv, Format::Csv]);
     }
