@@ -164,8 +164,8 @@ enum DataCommand {
         /// exchange or local: the recorded clock that becomes virtual time.
         #[arg(long, default_value = "exchange")]
         clock: drydock_sim::replay::tape::ReplayClock,
-        /// Added to the clock, milliseconds.
-        #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+        /// Added to the clock, milliseconds (at most a day either way, as in a scenario's market.source).
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = clap::value_parser!(i64).range(-86_400_000..=86_400_000))]
         offset_ms: i64,
         /// stop or resync at a gap in the update ids.
         #[arg(long, default_value = "stop")]

@@ -67,6 +67,14 @@ fn bad_input_exits_two_with_file_line_and_field() {
     assert_eq!(unwritable.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot write a_file/run") && stderr.contains("pass --out a folder"), "{stderr}");
     assert_eq!(stderr.matches("(os error").count(), 1, "the cause is said once: {stderr}");
+    // A clock offset that would overflow nanoseconds: refused at the flag.
+    let offset = drydock(
+        &["data", "convert", "x.gz", "-o", "x.ddtape", "--tick", "0.01", "--lot", "0.01", "--offset-ms", &i64::MAX.to_string()],
+        out.path(),
+    );
+    let stderr = String::from_utf8_lossy(&offset.stderr);
+    assert_eq!(offset.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("'--offset-ms <OFFSET_MS>'") && stderr.contains("-86400000..=86400000"), "{stderr}");
     // Too many parallel runs: refused at the flag (a thread per run would swamp the machine).
     let jobs = drydock(&["check", "--jobs", "100000", &scenario("calm.toml")], out.path());
     let stderr = String::from_utf8_lossy(&jobs.stderr);
