@@ -13,11 +13,15 @@
 # of every run is checked to be the same. Exit 0 when the target is met, 1 when it
 # is not, 2 on bad arguments or a failed run.
 set -euo pipefail
+binary=${1:-}
+runs=${2:-5}
+# A binary named relative to where the script was started from.
+if [[ -n "$binary" && "$binary" != /* ]]; then
+  binary="$PWD/$binary"
+fi
 cd "$(dirname "$0")/.."
 
 target=$(cargo metadata --format-version 1 --no-deps | grep -o '"target_directory":"[^"]*"' | cut -d'"' -f4)
-binary=${1:-}
-runs=${2:-5}
 if [[ -z "$binary" ]]; then
   if [[ -x "$target/pgo/drydock" ]]; then
     binary="$target/pgo/drydock"
