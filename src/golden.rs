@@ -105,6 +105,56 @@ fn snapshot_value(scenario: &Scenario, report: &Report, iterations: &[IterationS
     })
 }
 
+/// Brings a `report.json` and a golden snapshot to one shape so `drydock diff` can
+/// compare them: the report's fields move under the snapshot's sections (its header
+/// fields under `header`, its soak summary under `soak.summary`), and what only a
+/// snapshot holds (the engine version, the scenario file's name, per-iteration soak
+/// rows) is left out of the snapshot's side. Returns the report's side, the
+/// snapshot's side, and whether they were two kinds (both unchanged otherwise).
+pub fn align_for_diff(left: Value, right: Value) -> (Value, Value, bool) {
+    match (is_snapshot(&left), is_snapshot(&right)) {
+        (false, true) => (report_as_snapshot(&left), comparable_snapshot(right), true),
+        (true, false) => (comparable_snapshot(left), report_as_snapshot(&right), true),
+        _ => (left, right, false),
+    }
+}
+
+fn is_snapshot(value: &Value) -> bool {
+    value.get("header").is_some_and(Value::is_object)
+}
+
+fn report_as_snapshot(report: &Value) -> Value {
+    let field = |key: &str| report.get(key).cloned().unwrap_or(Value::Null);
+    let header: serde_json::Map<String, Value> = SHARED_HEADER_FIELDS.iter().map(|key| (key.to_string(), field(key))).collect();
+    let soak = match field("soak") {
+        Value::Null => Value::Null,
+        summary => json!({ "summary": summary }),
+    };
+    json!({
+        "header": header,
+        "verdict": field("verdict"),
+        "kpis": field("kpis"),
+        "run": field("run"),
+        "events": field("events"),
+        "expectations": field("expectations"),
+        "soak": soak,
+    })
+}
+
+fn comparable_snapshot(mut snapshot: Value) -> Value {
+    if let Some(header) = snapshot.get_mut("header").and_then(Value::as_object_mut) {
+        header.retain(|key, _| SHARED_HEADER_FIELDS.contains(&key.as_str()));
+    }
+    if let Some(soak) = snapshot.get_mut("soak").and_then(Value::as_object_mut) {
+        soak.remove("iterations");
+    }
+    snapshot
+}
+
+/// Header fields a snapshot shares with a report (which holds them at its top level).
+const SHARED_HEADER_FIELDS: [&str; 8] =
+    ["scenario", "seed", "drydock_version", "engine_port_version", "profile", "scenario_hash", "config_hash", "fingerprint"];
+
 /// Rounds the number at dotted `path` (if present) to a multiple of `tolerance`.
 fn quantize(value: &mut Value, path: &str, tolerance: f64) {
     let mut cursor = value;

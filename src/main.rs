@@ -317,9 +317,15 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Bless { scenarios, all, jobs, golden } => bless_command(scenarios, all, jobs, golden),
         Command::Diff { a, b } => {
-            let (left, right) = (read_json_or_golden(&a)?, read_json_or_golden(&b)?);
+            let (left, right, mixed) = drydock::golden::align_for_diff(read_json_or_golden(&a)?, read_json_or_golden(&b)?);
             let comparison = drydock::golden::compare(&left, &right, &Default::default());
             let mut out = String::new();
+            if mixed {
+                say!(
+                    out,
+                    "a report and a snapshot: compared on what both hold (a snapshot's numbers may be rounded to its scenario's golden tolerances)"
+                );
+            }
             if comparison.matches() {
                 say!(out, "{} and {} match", a.display(), b.display());
             }

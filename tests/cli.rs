@@ -262,3 +262,28 @@ fn check_runs_a_file_named_twice_once_and_refuses_two_files_with_one_name() {
     assert!(stdout.contains("ok        calm"), "{stdout}");
     assert!(stdout.contains("ERROR     calm_copy.toml: scenario name `calm` is already that of calm.toml"), "{stdout}");
 }
+
+#[test]
+fn diff_compares_a_run_report_with_its_golden_snapshot() {
+    let out = tempfile::tempdir().unwrap();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/feed_outage.snap").display().to_string();
+    let run = drydock(&["run", &scenario("feed_outage.toml"), "--out", "run"], out.path());
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let same = drydock(&["diff", "run/report.json", &golden], out.path());
+    let stdout = String::from_utf8_lossy(&same.stdout);
+    assert_eq!(same.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("a report and a snapshot") && stdout.contains("match"), "{stdout}");
+    // Another seed: a real difference, shown in the snapshot's terms.
+    let other = drydock(&["run", &scenario("feed_outage.toml"), "--seed", "99", "--out", "other"], out.path());
+    assert!(other.status.code().is_some_and(|code| code <= 1), "{}", String::from_utf8_lossy(&other.stderr));
+    let differs = drydock(&["diff", &golden, "other/report.json"], out.path());
+    let stdout = String::from_utf8_lossy(&differs.stdout);
+    assert_eq!(differs.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("header.seed"), "{stdout}");
+    assert!(
+        !stdout.contains("header.engine_version") && !stdout.contains("header.scenario_file"),
+        "snapshot-only fields left out: {stdout}"
+    );
+    let metrics: Vec<&str> = stdout.lines().filter_map(|line| line.split_whitespace().next()).collect();
+    assert!(!metrics.iter().any(|metric| ["seed", "description", "duration_s"].contains(metric) || metric.starts_with("csv.")), "{stdout}");
+}
