@@ -257,7 +257,7 @@ impl Scenario {
         };
         // Settled already: no flags, or one flag named alone (several joined means the
         // error could not tell which).
-        if options.overrides.is_empty() || matches!(&error.location, Location::Flag(flag) if !flag.contains(" --set ")) {
+        if options.overrides.is_empty() || (matches!(error.location, Location::Flag(_)) && !is_joined(&error.location)) {
             return Err(error);
         }
         let with_first = |count: usize| LoadOptions { overrides: options.overrides[..count].to_vec(), ..options.clone() };
@@ -266,7 +266,11 @@ impl Scenario {
         }
         for count in 1..=options.overrides.len() {
             if let Err(found) = Self::parse_with(path, text, &with_first(count)) {
-                return Err(ScenarioError { location: Location::Flag(format!("--set {}", options.overrides[count - 1])), ..found });
+                let assignment = &options.overrides[count - 1];
+                // Still on several flags joined: its field was a guess; the flag's own key is not.
+                let field =
+                    if is_joined(&found.location) { field_of_key(assignment.split('=').next().unwrap_or("").trim()) } else { found.field };
+                return Err(ScenarioError { location: Location::Flag(format!("--set {assignment}")), field, message: found.message });
             }
         }
         Err(error)
@@ -285,9 +289,9 @@ impl Scenario {
             for assignment in &options.overrides {
                 apply_override(&mut table, assignment)?;
             }
-            toml::Value::Table(table.clone()).try_into().map_err(|error: toml::de::Error| {
-                blame_override(text, &options.overrides).unwrap_or_else(|| override_error(&options.overrides, error.message()))
-            })?
+            toml::Value::Table(table.clone())
+                .try_into()
+                .map_err(|error: toml::de::Error| override_error(&options.overrides, error.message()))?
         };
         if let Some(message) = unusable_name(&document.scenario.name) {
             return Err(setting_error(&source, &options.overrides, "scenario.name", &message));
@@ -396,6 +400,11 @@ fn setting_error(source: &SourceMap, overrides: &[String], field: &str, message:
     ScenarioError { location: setting_location(source, overrides, field), field: field.to_string(), message: message.trim().to_string() }
 }
 
+/// True for the location [`override_error`] gives when it cannot tell which flag.
+fn is_joined(location: &Location) -> bool {
+    matches!(location, Location::Flag(flag) if flag.contains(" --set "))
+}
+
 /// An error caused by `--set` overrides: blamed on the override it names, else on all.
 fn override_error(overrides: &[String], message: &str) -> ScenarioError {
     let named = overrides.iter().find(|assignment| {
@@ -437,24 +446,6 @@ fn field_of_key(key: &str) -> String {
         }
         path
     })
-}
-
-/// With several `--set` flags whose result does not load: the first flag after which
-/// the document stops loading, blamed alone, with its field. Only run on failure.
-fn blame_override(text: &str, overrides: &[String]) -> Option<ScenarioError> {
-    let mut table: toml::Table = text.parse().ok()?;
-    for assignment in overrides {
-        apply_override(&mut table, assignment).ok()?;
-        if let Err(error) = toml::Value::Table(table.clone()).try_into::<ScenarioDocument>() {
-            let key = assignment.split('=').next().unwrap_or("").trim();
-            return Some(ScenarioError {
-                location: Location::Flag(format!("--set {assignment}")),
-                field: field_of_key(key),
-                message: error.message().trim().to_string(),
-            });
-        }
-    }
-    None
 }
 
 /// Applies one `--set a.b.c=value` to the document; returns the dotted key. A

@@ -229,12 +229,12 @@ impl SideLevels {
         self.ladder.clear();
         self.sorted.clear();
         self.sorted_in_use = false;
-        let mut present = levels.iter().filter(|level| level.size_lots > 0).map(|level| (rank(side, level.price_ticks), level.size_lots));
-        if present.all(|(rank, size_lots)| self.ladder.set(rank, size_lots, self.span_max)) {
+        let present = || levels.iter().filter(|level| level.size_lots > 0).map(|level| (rank(side, level.price_ticks), level.size_lots));
+        if present().all(|(rank, size_lots)| self.ladder.set(rank, size_lots, self.span_max)) {
             return;
         }
         self.ladder.clear();
-        self.sorted.extend(levels.iter().filter(|level| level.size_lots > 0).map(|level| (rank(side, level.price_ticks), level.size_lots)));
+        self.sorted.extend(present());
         self.sorted.sort_by_key(|&(rank, _)| rank);
         self.sorted.dedup_by(|later, kept| {
             let same = later.0 == kept.0;
