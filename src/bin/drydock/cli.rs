@@ -1,0 +1,229 @@
+//! The command line's flags and subcommands (clap): what each takes and its help
+//! text. Checking a flag's value belongs here when clap can do it at parse time
+//! (`--jobs`); what a command does with its flags is in `commands.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Deterministic simulation and replay harness for a market-making engine.
+#[derive(Parser)]
+#[command(name = "drydock", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Run one scenario, print its summary and write its artifacts.
+    Run(RunArgs),
+    /// Run scenarios in parallel and compare them with their golden snapshots.
+    Check {
+        /// Scenario files (default: every scenarios/*.toml).
+        scenarios: Vec<PathBuf>,
+        /// Parallel runs (default, and 0: the number of cores; at most 1024).
+        #[arg(long, value_parser = parse_jobs)]
+        jobs: Option<usize>,
+        /// Golden folder (default: the nearest golden/ at or above the first scenario's folder).
+        #[arg(long)]
+        golden: Option<PathBuf>,
+    },
+    /// Accept scenarios' current outputs as their golden snapshots.
+    Bless {
+        /// Scenario files to bless.
+        scenarios: Vec<PathBuf>,
+        /// Bless every scenarios/*.toml.
+        #[arg(long, conflicts_with = "scenarios")]
+        all: bool,
+        /// Parallel runs (default, and 0: the number of cores; at most 1024).
+        #[arg(long, value_parser = parse_jobs)]
+        jobs: Option<usize>,
+        /// Golden folder (default: the nearest golden/ at or above the first scenario's folder).
+        #[arg(long)]
+        golden: Option<PathBuf>,
+    },
+    /// Run a parameter sweep in parallel (or `sweep merge` shard folders).
+    #[command(args_conflicts_with_subcommands = true)]
+    Sweep {
+        #[command(subcommand)]
+        merge: Option<SweepCommand>,
+        /// The sweep file (sweeps/*.toml).
+        sweep: Option<PathBuf>,
+        /// Parallel runs (default, and 0: the number of cores; at most 1024).
+        #[arg(long, value_parser = parse_jobs)]
+        jobs: Option<usize>,
+        /// Output folder (default artifacts/sweeps/<name>/); rerunning into it resumes.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run only shard K of N (K from 1), e.g. --shard 2/8.
+        #[arg(long)]
+        shard: Option<drydock::sweep::Shard>,
+    },
+    /// Compare two report.json (or golden .snap) files metric by metric.
+    Diff {
+        /// The baseline.
+        a: PathBuf,
+        /// The new one.
+        b: PathBuf,
+    },
+    /// Work with recorded market data.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+    /// Inspect configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Manage artifact folders.
+    Artifacts {
+        #[command(subcommand)]
+        command: ArtifactsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum SweepCommand {
+    /// Merge shard folders into the outputs an unsharded sweep writes.
+    Merge {
+        /// Shard output folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum DataCommand {
+    /// Span, events by kind, gaps, crossings, spread and depth, clock skew of a session.
+    Inspect(InspectArgs),
+    /// Convert a session to Drydock's compact tape (.ddtape) for fast repeated replay;
+    /// replaying the tape gives the identical fingerprint.
+    Convert(ConvertArgs),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Print every effective engine parameter and where it came from.
+    Show {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Engine profile: a name in the nearest profiles/ folder above the scenario, or a path
+        #[arg(long)]
+        profile: Option<String>,
+        /// Override a setting: section.key=value (repeatable).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        overrides: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ArtifactsCommand {
+    /// Keep the newest N run folders, then the newest that fit in M megabytes.
+    Prune(PruneArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct RunArgs {
+    /// The scenario file (scenarios/*.toml).
+    pub(crate) scenario: PathBuf,
+    /// Replace the scenario's seed.
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Override a setting: section.key=value (repeatable), e.g. engine.min_interval_ms=200.
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    pub(crate) overrides: Vec<String>,
+    /// Engine profile: a name in the nearest profiles/ folder above the scenario, or a path
+    #[arg(long)]
+    pub(crate) profile: Option<String>,
+    /// Artifact folder (default artifacts/<scenario>-<seed>/).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Run again on another thread and exit 3 if the fingerprints differ.
+    #[arg(long)]
+    pub(crate) verify: bool,
+    /// Time the dock's stages (wall clock) into perf.json; soaks always do.
+    #[arg(long)]
+    pub(crate) perf: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct InspectArgs {
+    /// Recordings, in session order (the book carries across files).
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// binance, bybit, tdepth, csv, tape or hftbacktest (default: detected per file).
+    #[arg(long)]
+    pub(crate) format: Option<drydock_sim::replay::inspect::Format>,
+    /// Price grid (default 0.00000001: exact for every bundled format).
+    #[arg(long, default_value = "0.00000001")]
+    pub(crate) tick: String,
+    /// Quantity grid.
+    #[arg(long, default_value = "0.00000001")]
+    pub(crate) lot: String,
+    /// Count and pass over malformed lines instead of stopping at the first.
+    #[arg(long)]
+    pub(crate) skip_bad_lines: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct ConvertArgs {
+    /// Recordings, in session order (the book carries across files).
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// The tape to write.
+    #[arg(short = 'o', long = "out")]
+    pub(crate) out: PathBuf,
+    /// binance, bybit, tdepth, csv, tape or hftbacktest (default: detected per file).
+    #[arg(long)]
+    pub(crate) format: Option<drydock_sim::replay::inspect::Format>,
+    /// Price grid: the scenario's market.instrument.tick_size.
+    #[arg(long)]
+    pub(crate) tick: String,
+    /// Quantity grid: the scenario's market.instrument.lot_size.
+    #[arg(long)]
+    pub(crate) lot: String,
+    /// exchange or local: the recorded clock that becomes virtual time.
+    #[arg(long, default_value = "exchange")]
+    pub(crate) clock: drydock_sim::replay::tape::ReplayClock,
+    /// Added to the clock, milliseconds (at most a day either way, as in a scenario's market.source).
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = clap::value_parser!(i64).range(-86_400_000..=86_400_000))]
+    pub(crate) offset_ms: i64,
+    /// stop or resync at a gap in the update ids.
+    #[arg(long, default_value = "stop")]
+    pub(crate) gap_policy: drydock_sim::replay::book::GapPolicy,
+    /// Count and pass over malformed lines instead of stopping at the first.
+    #[arg(long)]
+    pub(crate) skip_bad_lines: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct PruneArgs {
+    /// Run folders to keep at most.
+    #[arg(long)]
+    pub(crate) keep: usize,
+    /// Total size to keep at most, MB (default: no limit).
+    #[arg(long = "max-mb")]
+    pub(crate) max_mb: Option<u64>,
+    /// The artifacts folder.
+    #[arg(long, default_value = "artifacts")]
+    pub(crate) dir: PathBuf,
+    /// Report what would go without removing anything.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+/// Most parallel runs `--jobs` takes: each run is a thread with its own simulation.
+pub(crate) const JOBS_MAX: usize = 1024;
+
+/// `--jobs`: a whole number from 0 (the number of cores) to [`JOBS_MAX`].
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(jobs) if jobs <= JOBS_MAX => Ok(jobs),
+        _ => Err(format!("expected a whole number of parallel runs from 0 (the number of cores) to {JOBS_MAX}")),
+    }
+}

@@ -1,0 +1,352 @@
+//! One function per command: load what the flags name, call the harness library,
+//! format the result and choose the exit code. No simulation logic lives here; a
+//! command that grows logic of its own moves it into the library, where it is
+//! tested without the binary.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use drydock::{LoadOptions, Scenario, default_out_dir, run_scenario_with};
+
+use crate::cli::{ArtifactsCommand, Cli, Command, ConfigCommand, ConvertArgs, DataCommand, InspectArgs, PruneArgs, RunArgs, SweepCommand};
+use crate::summary::{exit_code, print_config, print_summary};
+use crate::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, emit};
+
+/// Runs the command the flags name; the exit code, or an error for bad input.
+pub(crate) fn execute(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Run(args) => run_command(args),
+        Command::Check { scenarios, jobs, golden } => check_command(scenarios, jobs, golden),
+        Command::Bless { scenarios, all, jobs, golden } => bless_command(scenarios, all, jobs, golden),
+        Command::Sweep { merge: Some(SweepCommand::Merge { dirs, out }), .. } => sweep_merge_command(&dirs, &out),
+        Command::Sweep { merge: None, sweep, jobs, out, shard } => sweep_command(sweep, jobs, out, shard),
+        Command::Diff { a, b } => diff_command(&a, &b),
+        Command::Data { command: DataCommand::Inspect(args) } => data_inspect_command(args),
+        Command::Data { command: DataCommand::Convert(args) } => data_convert_command(args),
+        Command::Config { command: ConfigCommand::Show { scenario, profile, overrides } } => {
+            config_show_command(&scenario, profile, overrides)
+        }
+        Command::Artifacts { command: ArtifactsCommand::Prune(args) } => artifacts_prune_command(args),
+    }
+}
+
+fn run_command(args: RunArgs) -> anyhow::Result<u8> {
+    let RunArgs { scenario, seed, overrides, profile, out, verify, perf } = args;
+    let options = LoadOptions { profile, overrides, seed, profiles_dir: None, tapes: Default::default() };
+    let scenario = Scenario::load(&scenario, &options)?;
+    let out_dir = out.unwrap_or_else(|| default_out_dir(&scenario));
+    let result = run_scenario_with(&scenario, &out_dir, verify, perf).with_context(|| format!("running {}", scenario.path.display()))?;
+    let mut out = String::new();
+    print_summary(&mut out, &result);
+    emit(&out);
+    Ok(exit_code(&result))
+}
+
+fn sweep_command(
+    sweep: Option<PathBuf>,
+    jobs: Option<usize>,
+    out: Option<PathBuf>,
+    shard: Option<drydock::sweep::Shard>,
+) -> anyhow::Result<u8> {
+    let path = sweep.context("name a sweep file, e.g. drydock sweep sweeps/spread_vs_size.toml")?;
+    let sweep = drydock::sweep::spec::Sweep::load(&path)?;
+    let out = out.unwrap_or_else(|| PathBuf::from("artifacts/sweeps").join(&sweep.file.sweep.name));
+    let started = std::time::Instant::now();
+    let summary = drydock::sweep::run_sweep(&sweep, &out, jobs_or_cores(jobs), shard, None)?;
+    let wall_s = started.elapsed().as_secs_f64();
+    let mut text = String::new();
+    say!(
+        text,
+        "sweep {}: {} runs planned, {} run now, {} resumed, {:.2} s ({:.1} runs/s)",
+        sweep.file.sweep.name,
+        summary.planned,
+        summary.executed,
+        summary.resumed,
+        wall_s,
+        summary.executed as f64 / wall_s.max(1e-9)
+    );
+    if summary.dropped > 0 {
+        say!(text, "  dropped {} recorded runs of another sweep or an earlier configuration from {}", summary.dropped, out.display());
+    }
+    say!(text, "  outputs in {}: results.csv summary.csv pareto.csv best_profile.toml", out.display());
+    emit(&text);
+    Ok(0)
+}
+
+fn sweep_merge_command(dirs: &[PathBuf], out: &Path) -> anyhow::Result<u8> {
+    let summary = drydock::sweep::merge(dirs, out)?;
+    let mut text = format!("merged {} runs from {} folders into {}\n", summary.merged, dirs.len(), out.display());
+    let complete = summary.merged as u64 >= summary.planned;
+    if !complete {
+        let missing = summary.planned - summary.merged as u64;
+        say!(
+            text,
+            "INCOMPLETE: {missing} of {} planned runs are in none of these folders (a shard missing or unfinished?); the outputs cover the merged runs only",
+            summary.planned
+        );
+    }
+    emit(&text);
+    Ok(if complete { 0 } else { EXIT_EXPECTATION_FAILED })
+}
+
+fn diff_command(a: &Path, b: &Path) -> anyhow::Result<u8> {
+    let (left, right, mixed) = drydock::golden::align_for_diff(read_json_or_golden(a)?, read_json_or_golden(b)?);
+    let comparison = drydock::golden::compare(&left, &right, &Default::default());
+    let mut out = String::new();
+    if mixed {
+        say!(
+            out,
+            "a report and a snapshot: compared on what both hold (a snapshot's numbers may be rounded to its scenario's golden tolerances)"
+        );
+    }
+    if comparison.matches() {
+        say!(out, "{} and {} match", a.display(), b.display());
+    }
+    for line in drydock::golden::describe_pair(&comparison, usize::MAX) {
+        say!(out, "{line}");
+    }
+    emit(&out);
+    Ok(if comparison.matches() { 0 } else { EXIT_EXPECTATION_FAILED })
+}
+
+fn data_inspect_command(args: InspectArgs) -> anyhow::Result<u8> {
+    let InspectArgs { files, format, tick, lot, skip_bad_lines } = args;
+    let (tick_grid, lot_grid) = (parse_grid(&tick, "tick")?, parse_grid(&lot, "lot")?);
+    let inspection = drydock_sim::replay::inspect::inspect(&files, format, tick_grid, lot_grid, skip_bad_lines)?;
+    let tick_size: f64 = tick.parse().unwrap_or(0.0);
+    let mut out = String::new();
+    for file in &inspection.files {
+        say!(out, "file {}", file.display());
+    }
+    let kinds: Vec<String> = inspection.events.iter().map(|(kind, count)| format!("{kind} {count}")).collect();
+    say!(out, "events: {}", kinds.join(", "));
+    if let Some((first, last)) = inspection.local_span_ns {
+        say!(out, "local span: {first} .. {last} ns ({:.3} s)", (last - first) as f64 / 1e9);
+    }
+    if let Some((first, last)) = inspection.exchange_span_ns {
+        say!(out, "exchange span: {first} .. {last} ns ({:.3} s)", (last - first) as f64 / 1e9);
+    }
+    say!(out, "book: {} snapshots, {} diffs applied, {} gaps", inspection.snapshots, inspection.diffs_applied, inspection.gaps);
+    match &inspection.crossing {
+        Some(crossing) => say!(out, "CROSSED: {crossing}"),
+        None => say!(out, "crossings: none"),
+    }
+    if let Some((mean, min, max)) = inspection.spread_ticks {
+        say!(out, "spread: mean {:.8} min {:.8} max {:.8} (price units)", mean * tick_size, min as f64 * tick_size, max as f64 * tick_size);
+    }
+    if let Some((bids, asks)) = inspection.mean_levels {
+        say!(out, "depth: {bids:.1} bid levels, {asks:.1} ask levels on average");
+    }
+    if let Some((mean, min, max)) = inspection.clock_skew_ms {
+        say!(out, "clock skew (local - exchange): mean {mean:.1} ms, min {min:.1} ms, max {max:.1} ms");
+    }
+    if skip_bad_lines {
+        say!(out, "malformed lines skipped: {}", inspection.bad_lines.skipped);
+        for example in &inspection.bad_lines.examples {
+            say!(out, "  {example}");
+        }
+    }
+    emit(&out);
+    Ok(if inspection.crossing.is_some() { EXIT_EXPECTATION_FAILED } else { 0 })
+}
+
+fn data_convert_command(args: ConvertArgs) -> anyhow::Result<u8> {
+    let ConvertArgs { files, out, format, tick, lot, clock, offset_ms, gap_policy, skip_bad_lines } = args;
+    use drydock_sim::replay::tape::{ReplayTape, TapeOptions};
+    let (tick_grid, lot_grid) = (parse_grid(&tick, "tick")?, parse_grid(&lot, "lot")?);
+    let options = TapeOptions { format, clock, offset_ns: offset_ms * 1_000_000, gap_policy, skip_bad_lines };
+    let tape = ReplayTape::load(&files, &options, tick_grid, lot_grid)?;
+    let mut bytes = Vec::new();
+    tape.write_to(&mut bytes).context("encoding the tape")?;
+    drydock::report::write_atomic(&out, &bytes)?;
+    let stats = &tape.header().stats;
+    let mut text = String::new();
+    say!(
+        text,
+        "wrote {} ({} bytes): {} books, {} diffs, {} trades, {} level updates over {:.3} s; tape {}",
+        out.display(),
+        bytes.len(),
+        stats.books,
+        stats.diffs,
+        stats.trades,
+        stats.level_updates,
+        tape.span_ns() as f64 / 1e9,
+        &tape.hash()[..16]
+    );
+    say!(
+        text,
+        "clock {}: {} trades placed before the diff recorded ahead of them, {} book changes raised to the previous time, {} gaps resynchronized",
+        clock.name(),
+        stats.trades_reordered,
+        stats.clock_inversions,
+        stats.gaps
+    );
+    if skip_bad_lines {
+        say!(text, "malformed lines skipped: {}", stats.bad_lines_skipped);
+        for example in &tape.header().bad_line_examples {
+            say!(text, "  {example}");
+        }
+    }
+    emit(&text);
+    Ok(0)
+}
+
+fn config_show_command(scenario: &Path, profile: Option<String>, overrides: Vec<String>) -> anyhow::Result<u8> {
+    let options = LoadOptions { profile, overrides, seed: None, profiles_dir: None, tapes: Default::default() };
+    let scenario = Scenario::load(scenario, &options)?;
+    let mut out = String::new();
+    print_config(&mut out, &scenario);
+    emit(&out);
+    Ok(0)
+}
+
+fn artifacts_prune_command(args: PruneArgs) -> anyhow::Result<u8> {
+    let PruneArgs { keep, max_mb, dir, dry_run } = args;
+    let max_bytes = max_mb.map_or(u64::MAX, |megabytes| megabytes.saturating_mul(1024 * 1024));
+    let report = drydock::artifacts::prune(&dir, keep, max_bytes, dry_run)?;
+    let mut out = String::new();
+    for folder in &report.folders {
+        let action = if folder.removed { if dry_run { "would remove" } else { "removed" } } else { "kept" };
+        say!(out, "{action:>12}  {:>10.3} MB  {}", folder.bytes as f64 / 1_048_576.0, folder.path.display());
+    }
+    let (kept_mb, removed_mb) = (report.kept_bytes() as f64 / 1_048_576.0, report.removed_bytes() as f64 / 1_048_576.0);
+    if dry_run {
+        say!(out, "would keep {kept_mb:.3} MB and free {removed_mb:.3} MB (dry run: nothing removed)");
+    } else {
+        say!(out, "kept {kept_mb:.3} MB, freed {removed_mb:.3} MB");
+    }
+    emit(&out);
+    Ok(0)
+}
+
+fn scenario_paths(scenarios: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
+    if !scenarios.is_empty() {
+        return Ok(scenarios);
+    }
+    drydock::check::catalogue(Path::new("scenarios")).context("reading scenarios/ (run from the repository root or name the scenarios)")
+}
+
+fn jobs_or_cores(jobs: Option<usize>) -> usize {
+    jobs.filter(|&jobs| jobs > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
+fn check_command(scenarios: Vec<PathBuf>, jobs: Option<usize>, golden: Option<PathBuf>) -> anyhow::Result<u8> {
+    let paths = scenario_paths(scenarios)?;
+    let golden = &golden_dir(golden, &paths);
+    let options = LoadOptions::default();
+    let started = std::time::Instant::now();
+    let results = drydock::check::check(&paths, golden, &options, jobs_or_cores(jobs));
+    let mut out = String::new();
+    let mut tally = CheckTally::default();
+    for result in &results {
+        describe_check_result(&mut out, result, golden, &mut tally);
+    }
+    let CheckTally { regressions, failing, errors } = tally;
+    say!(
+        out,
+        "{} scenarios: {} match, {regressions} changed or missing, {failing} failing expectations, {errors} errors ({:.2} s)",
+        results.len(),
+        results.len() - regressions - errors - failing,
+        started.elapsed().as_secs_f64()
+    );
+    emit(&out);
+    Ok(if errors > 0 {
+        EXIT_BAD_INPUT
+    } else if regressions > 0 || failing > 0 {
+        EXIT_EXPECTATION_FAILED
+    } else {
+        0
+    })
+}
+
+/// Scenarios by outcome that `drydock check` counts against a clean pass.
+#[derive(Default)]
+struct CheckTally {
+    regressions: usize,
+    failing: usize,
+    errors: usize,
+}
+
+/// One scenario's lines of `drydock check` output, counted into `tally`.
+fn describe_check_result(out: &mut String, result: &drydock::check::CheckResult, golden: &Path, tally: &mut CheckTally) {
+    use drydock::check::CheckStatus;
+    let name = result.name.clone().unwrap_or_else(|| result.path.display().to_string());
+    match &result.status {
+        CheckStatus::Match if !result.failed_expectations.is_empty() => {
+            tally.failing += 1;
+            say!(out, "FAILING   {name}: matches its golden, but expectations fail");
+            for failed in &result.failed_expectations {
+                say!(out, "          FAIL {failed}");
+            }
+        }
+        CheckStatus::Match => say!(out, "ok        {name}"),
+        CheckStatus::Missing => {
+            tally.regressions += 1;
+            say!(out, "MISSING   {name}: no golden in {} (run `drydock bless {}`)", golden.display(), result.path.display());
+        }
+        CheckStatus::Regression(comparison) => {
+            tally.regressions += 1;
+            say!(out, "CHANGED   {name}");
+            for line in drydock::golden::describe(comparison, 40) {
+                say!(out, "          {line}");
+            }
+        }
+        CheckStatus::Error(message) => {
+            tally.errors += 1;
+            say!(out, "ERROR     {name}: {message}");
+        }
+    }
+}
+
+fn bless_command(scenarios: Vec<PathBuf>, all: bool, jobs: Option<usize>, golden: Option<PathBuf>) -> anyhow::Result<u8> {
+    use drydock::check::CheckStatus;
+    if scenarios.is_empty() && !all {
+        anyhow::bail!("name the scenarios to bless, or pass --all");
+    }
+    let paths = scenario_paths(scenarios)?;
+    let golden = &golden_dir(golden, &paths);
+    let options = LoadOptions::default();
+    let results = drydock::check::bless(&paths, golden, &options, jobs_or_cores(jobs));
+    let mut out = String::new();
+    let mut errors = 0;
+    for result in &results {
+        match (&result.status, &result.name) {
+            (CheckStatus::Error(message), _) => {
+                errors += 1;
+                say!(out, "ERROR     {}: {message}", result.path.display());
+            }
+            (_, Some(name)) => {
+                say!(out, "blessed   {name} -> {}", drydock::golden::golden_path(golden, name).display());
+                for failed in &result.failed_expectations {
+                    say!(out, "          warning: FAIL {failed} (`drydock check` fails until it passes)");
+                }
+            }
+            _ => {}
+        }
+    }
+    emit(&out);
+    Ok(if errors > 0 { EXIT_BAD_INPUT } else { 0 })
+}
+
+/// The golden folder: as given, else the nearest `golden/` at or above the first
+/// scenario's folder (a repository's goldens, from any working directory), else
+/// `golden` here.
+fn golden_dir(given: Option<PathBuf>, scenarios: &[PathBuf]) -> PathBuf {
+    given
+        .or_else(|| scenarios.first().and_then(|path| drydock::scenario::nearest_folder(path, "golden")))
+        .unwrap_or_else(|| PathBuf::from("golden"))
+}
+
+/// A report.json, or the snapshot inside a golden .snap file.
+fn read_json_or_golden(path: &Path) -> anyhow::Result<serde_json::Value> {
+    if path.extension().is_some_and(|extension| extension == "snap") {
+        return Ok(drydock::golden::read_golden(path)?);
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+}
+
+/// A `--tick` / `--lot` grid step.
+fn parse_grid(text: &str, flag: &str) -> anyhow::Result<drydock_sim::replay::decimal::Grid> {
+    drydock_sim::replay::decimal::Grid::parse(text).with_context(|| format!("--{flag} {text}: expected a positive decimal step, e.g. 0.01"))
+}
