@@ -114,6 +114,10 @@ fn artifacts_prune_keeps_the_newest_runs() {
         assert_eq!(drydock(&["run", &scenario(name)], out.path()).status.code(), Some(0));
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    let dry = drydock(&["artifacts", "prune", "--keep", "1", "--dry-run"], out.path());
+    let dry_stdout = String::from_utf8_lossy(&dry.stdout);
+    assert!(dry_stdout.contains("would remove") && dry_stdout.contains("(dry run: nothing removed)"), "{dry_stdout}");
+    assert!(out.path().join("artifacts/feed_outage-1006").exists(), "a dry run removes nothing");
     let output = drydock(&["artifacts", "prune", "--keep", "1"], out.path());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
