@@ -126,6 +126,50 @@ fn malformed_lines_name_file_and_line() {
     assert!(error.contains("bad.jsonl:2:") && error.contains("-5.00"), "{error}");
 }
 
+/// Times that are not nanoseconds since the epoch in i64 (negative, or a
+/// millisecond stamp that overflows when scaled) are located errors in every text
+/// format, never a wrapped time.
+#[test]
+fn out_of_range_times_are_located_errors_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tick, lot) = (Grid::parse("0.01").unwrap(), Grid::parse("0.1").unwrap());
+    let trade = |local: &str, trade_ms: &str| {
+        format!(
+            "{local} {{\"stream\":\"x\",\"data\":{{\"e\":\"trade\",\"E\":1,\"p\":\"5.00\",\"q\":\"1\",\"T\":{trade_ms},\"m\":true}}}}\n"
+        )
+    };
+    let bybit = |ts: &str| {
+        format!("{{\"topic\":\"orderbook.1.X\",\"type\":\"snapshot\",\"ts\":{ts},\"data\":{{\"s\":\"X\",\"b\":[],\"a\":[],\"u\":1}}}}\n")
+    };
+    let tdepth = |timestamp: &str| {
+        format!("symbol,timestamp,first_update_id,last_update_id,side,update_type,price,qty,pu\nX,{timestamp},1,1,b,snap,5.00,1.0,-1\n")
+    };
+    let cases = [
+        ("binance", trade("-1", "1"), "`local time` = -1 ns"),
+        ("binance", trade("1", "99999999999999999"), "`T` = 99999999999999999 ms"),
+        ("bybit", bybit("-7"), "`ts` = -7 ms"),
+        ("bybit", bybit("9300000000000000"), "`ts` = 9300000000000000 ms"),
+        ("tdepth", tdepth("99999999999999999"), "`timestamp` = 99999999999999999 ms"),
+        ("csv", "time_ns,kind,side,price,quantity\n-3,trade,buy,5.00,1\n".to_string(), "`time_ns` = -3 ns"),
+    ];
+    for (index, (format, text, expected)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("case{index}.txt"));
+        std::fs::write(&path, text).unwrap();
+        let error = match *format {
+            "binance" => BinanceReader::open_binance(&path, tick, lot).unwrap().collect::<Result<Vec<_>, _>>().map(|_| ()),
+            "bybit" => {
+                drydock_sim::replay::bybit::BybitReader::open_bybit(&path, tick, lot).unwrap().collect::<Result<Vec<_>, _>>().map(|_| ())
+            }
+            "tdepth" => drydock_sim::replay::tdepth::read_tdepth(&path, tick, lot).map(|_| ()),
+            _ => drydock_sim::replay::generic_csv::read_generic_csv(&path, tick, lot).map(|_| ()),
+        }
+        .unwrap_err()
+        .to_string();
+        let line = if *format == "binance" || *format == "bybit" { ":1:" } else { ":2:" };
+        assert!(error.contains(line) && error.contains(expected) && error.contains("from 1970 to 2255"), "{format}: {error}");
+    }
+}
+
 #[test]
 fn zstd_and_gzip_recordings_read_the_same_as_plain_ones() {
     let Some(dir) = data_dir() else { return };

@@ -10,7 +10,7 @@ use drydock_engine::{Lots, Side, Ticks};
 use serde_json::Value;
 
 use super::decimal::Grid;
-use super::{LineParser, LineReader, Recorded, RecordedEvent, ReplayError};
+use super::{LineParser, LineReader, Recorded, RecordedEvent, ReplayError, recorded_ms, recorded_ns};
 
 /// Reads one Binance recording.
 pub type BinanceReader = LineReader<BinanceParser>;
@@ -33,6 +33,7 @@ impl LineParser for BinanceParser {
     fn parse(&self, text: &str, line: u64) -> Result<Option<RecordedEvent>, String> {
         let (local, json) = text.split_once(' ').ok_or("expected `<local ns> <json>`")?;
         let local_ns: i64 = local.parse().map_err(|_| format!("local time `{local}` is not an integer of nanoseconds"))?;
+        let local_ns = recorded_ns(local_ns, "local time")?;
         let value: Value = serde_json::from_str(json).map_err(|error| format!("bad JSON: {error}"))?;
         let (message, exchange_ms) = match value.get("data") {
             Some(data) => self.stream_message(data)?,
@@ -40,13 +41,18 @@ impl LineParser for BinanceParser {
             None => return Err("neither a stream message (`data`) nor a depth snapshot (`lastUpdateId`)".to_string()),
         };
         let Some(message) = message else { return Ok(None) };
-        Ok(Some(RecordedEvent { local_ns, exchange_ns: exchange_ms.map(|ms| ms * 1_000_000), line, message }))
+        let exchange_ns = exchange_ms.map(|(field, ms)| recorded_ms(ms, field)).transpose()?;
+        Ok(Some(RecordedEvent { local_ns, exchange_ns, line, message }))
     }
 }
 
+/// The exchange time a message carries: the field it came from and its milliseconds.
+type ExchangeMillis = Option<(&'static str, i64)>;
+
 impl BinanceParser {
-    fn stream_message(&self, data: &Value) -> Result<(Option<Recorded>, Option<i64>), String> {
-        let event_ms = data.get("E").and_then(Value::as_i64);
+    /// The message and its exchange time.
+    fn stream_message(&self, data: &Value) -> Result<(Option<Recorded>, ExchangeMillis), String> {
+        let event_ms = data.get("E").and_then(Value::as_i64).map(|ms| ("E", ms));
         match data.get("e").and_then(Value::as_str) {
             Some("depthUpdate") => {
                 let message = Recorded::Depth {
@@ -63,7 +69,10 @@ impl BinanceParser {
                 let size_lots = self.size(field_str(data, "q")?)?;
                 let buyer_is_maker = data.get("m").and_then(Value::as_bool).ok_or("trade without `m`")?;
                 let aggressor = if buyer_is_maker { Side::Sell } else { Side::Buy };
-                Ok((Some(Recorded::Trade { price_ticks, size_lots, aggressor }), data.get("T").and_then(Value::as_i64).or(event_ms)))
+                Ok((
+                    Some(Recorded::Trade { price_ticks, size_lots, aggressor }),
+                    data.get("T").and_then(Value::as_i64).map(|ms| ("T", ms)).or(event_ms),
+                ))
             }
             Some(other) => Err(format!("unknown event type `{other}`")),
             None if data.get("b").is_some_and(Value::is_string) => {

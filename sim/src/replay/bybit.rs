@@ -10,7 +10,7 @@ use drydock_engine::{Lots, Ticks};
 use serde_json::Value;
 
 use super::decimal::Grid;
-use super::{LineParser, LineReader, Recorded, RecordedEvent, ReplayError};
+use super::{LineParser, LineReader, Recorded, RecordedEvent, ReplayError, recorded_ms};
 
 /// Reads one Bybit recording (`.gz` and `.zst` decompressed).
 pub type BybitReader = LineReader<BybitParser>;
@@ -42,9 +42,9 @@ impl LineParser for BybitParser {
             }
             other => return Err(format!("`type` is {other:?}; expected \"snapshot\" or \"delta\"")),
         };
-        let millis = |key: &str| value.get(key).and_then(Value::as_i64).map(|ms| ms * 1_000_000);
-        let local_ns = millis("ts").ok_or("missing `ts`")?;
-        Ok(Some(RecordedEvent { local_ns, exchange_ns: millis("cts"), line, message }))
+        let millis = |key: &str| value.get(key).and_then(Value::as_i64).map(|ms| recorded_ms(ms, key)).transpose();
+        let local_ns = millis("ts")?.ok_or("missing `ts`")?;
+        Ok(Some(RecordedEvent { local_ns, exchange_ns: millis("cts")?, line, message }))
     }
 }
 

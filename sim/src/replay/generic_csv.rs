@@ -19,7 +19,7 @@ use std::path::Path;
 use drydock_engine::{Lots, Side, Ticks};
 
 use super::decimal::Grid;
-use super::{BadLines, Recorded, RecordedEvent, ReplayError};
+use super::{BadLines, Recorded, RecordedEvent, ReplayError, recorded_ns};
 
 /// The header the format requires.
 pub const HEADER: [&str; 5] = ["time_ns", "kind", "side", "price", "quantity"];
@@ -87,6 +87,7 @@ fn parse_row(path: &Path, line: u64, row: Result<csv::StringRecord, csv::Error>,
     let field = |position: usize| row.get(position).unwrap_or("").trim();
     let time_ns: i64 =
         field(0).parse().map_err(|_| ReplayError::at(path, line, format!("time_ns `{}` is not an integer of nanoseconds", field(0))))?;
+    let time_ns = recorded_ns(time_ns, "time_ns").map_err(|message| ReplayError::at(path, line, message))?;
     let price = tick.price_ticks("price", field(3)).map_err(|message| ReplayError::at(path, line, message))?;
     let quantity = lot.size_lots("quantity", field(4)).map_err(|message| ReplayError::at(path, line, message))?;
     let kind = field(1).to_string();

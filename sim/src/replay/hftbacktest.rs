@@ -21,7 +21,7 @@ use std::path::Path;
 use drydock_engine::{Lots, Side, Ticks};
 
 use super::decimal::Grid;
-use super::{BadLines, Recorded, RecordedEvent, ReplayError};
+use super::{BadLines, Recorded, RecordedEvent, ReplayError, recorded_ns};
 
 /// Flag of events the exchange saw.
 pub const EXCH_EVENT: u64 = 1 << 31;
@@ -240,6 +240,8 @@ fn parse_record(record: &HftEvent, tick: Grid, lot: Grid) -> Result<Parsed, Stri
         DEPTH | DEPTH_BBO | DEPTH_SNAPSHOT | TRADE => {}
         other => return Err(format!("unknown event kind {other} (1 depth, 2 trade, 3 clear, 4 snapshot, 5 bbo)")),
     }
+    recorded_ns(record.exch_ts, "exch_ts")?;
+    recorded_ns(record.local_ts, "local_ts")?;
     let price_ticks = on_grid(record.px, tick.step_f64()).ok_or_else(|| format!("price {} is not on the {tick} grid", record.px))?;
     let size_lots = on_grid(record.qty, lot.step_f64()).ok_or_else(|| format!("quantity {} is not on the {lot} grid", record.qty))?;
     let side = side.expect("checked above");
@@ -361,5 +363,9 @@ mod tests {
         assert_eq!(events.len(), 2, "the empty start and the good diff");
         assert_eq!(skip.log().skipped, 1);
         assert!(parse_npy(b"\x93NUMPY\x01\x00\x10\x00{'descr': '<f8'}").unwrap_err().contains("dtype"));
+        // A stamp above i64::MAX reads as negative: refused, not replayed at a wrapped time.
+        let wrapped = HftEvent { local_ts: u64::MAX as i64, ..event(DEPTH, BUY_EVENT, 1, 100.0, 1.0) };
+        let error = group(Path::new("t.npy"), &[wrapped], tick, lot, &BadLines::default()).unwrap_err();
+        assert!(error.to_string().contains("t.npy:1: event 1: `local_ts` = -1 ns is not a time since the epoch"), "{error}");
     }
 }

@@ -83,6 +83,32 @@ pub struct RecordedEvent {
     pub message: Recorded,
 }
 
+/// Latest recorded time accepted, ns since the epoch (early 2255): a day below
+/// `i64::MAX` and more, so a scenario's clock offset (at most a day either way)
+/// never overflows.
+pub const RECORDED_NS_MAX: Nanos = 9_000_000_000_000_000_000;
+
+/// A recorded time in nanoseconds since the epoch, checked to lie in
+/// `0..=RECORDED_NS_MAX`; `field` names it in the error.
+pub fn recorded_ns(ns: i64, field: &str) -> Result<Nanos, String> {
+    if (0..=RECORDED_NS_MAX).contains(&ns) {
+        Ok(ns)
+    } else {
+        Err(format!("`{field}` = {ns} ns is not a time since the epoch from 1970 to 2255; check the file is a recording in this format"))
+    }
+}
+
+/// A recorded time in milliseconds since the epoch, in nanoseconds (checked as
+/// [`recorded_ns`]); `field` names it in the error.
+pub fn recorded_ms(ms: i64, field: &str) -> Result<Nanos, String> {
+    match ms.checked_mul(1_000_000) {
+        Some(ns) if (0..=RECORDED_NS_MAX).contains(&ns) => Ok(ns),
+        _ => Err(format!(
+            "`{field}` = {ms} ms is not a time since the epoch from 1970 to 2255; check the file is a recording in this format"
+        )),
+    }
+}
+
 /// A problem in a recording or in its reconstruction.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}:{line}: {message}", path.display())]

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use super::book::{BookBuilder, GapPolicy};
 use super::decimal::Grid;
 use super::inspect::{Format, read_file, session_formats};
-use super::{Recorded, RecordedEvent, ReplayError};
+use super::{RECORDED_NS_MAX, Recorded, RecordedEvent, ReplayError};
 
 /// Magic of the tape's binary form; the last byte is the version.
 pub const TAPE_MAGIC: &[u8; 8] = b"DDTAPE\0\x01";
@@ -312,6 +312,11 @@ impl ReplayTape {
         let header: TapeHeader = serde_json::from_slice(header_bytes).map_err(|error| format!("bad header: {error}"))?;
         let body = &bytes[12 + header_len..];
         let (events, levels) = decode_events(body)?;
+        let last_ns = events.last().map_or(0, TapeEvent::time_ns);
+        let end_ns = header.start_ns.checked_add(last_ns);
+        if header.start_ns < TAPE_NS_MIN || end_ns.is_none_or(|end_ns| end_ns > TAPE_NS_MAX) {
+            return Err(format!("times out of range (start {} ns, last event {last_ns} ns after it): a damaged tape", header.start_ns));
+        }
         let hash = tape_hash(&header, body);
         Ok(ReplayTape { header, events, levels, hash })
     }
@@ -390,6 +395,15 @@ pub fn is_tape(path: &Path) -> Result<bool, ReplayError> {
         Err(_) => false,
     })
 }
+
+/// A clock offset's bound, either way: a day (as a scenario's `offset_ms`).
+const OFFSET_NS_MAX: Nanos = 86_400 * 1_000_000_000;
+
+/// Times a tape may hold: recorded times (`0..=RECORDED_NS_MAX`) moved by an offset
+/// of at most a day either way. Replaying one with another day's offset stays far
+/// inside `i64`.
+const TAPE_NS_MIN: Nanos = -OFFSET_NS_MAX;
+const TAPE_NS_MAX: Nanos = RECORDED_NS_MAX + OFFSET_NS_MAX;
 
 const KIND_BOOK: u8 = 1;
 const KIND_DEPTH: u8 = 2;
@@ -592,7 +606,11 @@ fn decode_events(body: &[u8]) -> Result<(Vec<TapeEvent>, Vec<TapeLevel>), String
     while cursor.position < body.len() {
         let kind = body[cursor.position];
         cursor.position += 1;
-        time_ns += Nanos::try_from(cursor.varint()?).map_err(|_| "time out of range".to_string())?;
+        let step_ns = Nanos::try_from(cursor.varint()?).ok();
+        time_ns = step_ns
+            .and_then(|step_ns| time_ns.checked_add(step_ns))
+            .filter(|&time_ns| time_ns <= TAPE_NS_MAX)
+            .ok_or("time out of range")?;
         match kind {
             KIND_BOOK | KIND_DEPTH => {
                 let count = cursor.varint()?;
@@ -700,6 +718,19 @@ mod tests {
         future[7] = 9;
         assert!(ReplayTape::decode(&future).unwrap_err().contains("version 9"));
         assert!(ReplayTape::decode(b"{\"not\": \"a tape\"}").unwrap_err().contains("magic"));
+        // Times that would overflow once replayed are refused, not wrapped.
+        let mut late = tape.clone();
+        late.header.start_ns = i64::MAX - 1;
+        let mut late_bytes = Vec::new();
+        late.write_to(&mut late_bytes).unwrap();
+        assert!(ReplayTape::decode(&late_bytes).unwrap_err().contains("times out of range"));
+        let mut body = Vec::new();
+        for _ in 0..2 {
+            body.push(KIND_TRADE);
+            put_varint(&mut body, i64::MAX as u64 / 2 + 1);
+            put_level(&mut body, Side::Buy, 100, 1);
+        }
+        assert_eq!(decode_events(&body).unwrap_err(), "time out of range");
     }
 
     #[test]

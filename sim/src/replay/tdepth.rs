@@ -8,7 +8,7 @@ use std::path::Path;
 use drydock_engine::{Lots, Side, Ticks};
 
 use super::decimal::Grid;
-use super::{BadLines, Recorded, RecordedEvent, ReplayError};
+use super::{BadLines, Recorded, RecordedEvent, ReplayError, recorded_ms};
 
 /// Parses a `T_DEPTH` CSV into messages, in file order, stopping at a malformed row.
 pub fn read_tdepth(path: &Path, tick: Grid, lot: Grid) -> Result<Vec<RecordedEvent>, ReplayError> {
@@ -68,8 +68,13 @@ fn parse_row(
             .parse::<i64>()
             .map_err(|_| ReplayError::at(path, line, format!("`{name}` = `{}` is not an integer", field(position))))
     };
-    let (timestamp, first, last, pu) =
-        (number(1, "timestamp")?, number(2, "first_update_id")? as u64, number(3, "last_update_id")? as u64, number(8, "pu")?);
+    let id = |position: usize, name: &str| {
+        field(position)
+            .parse::<u64>()
+            .map_err(|_| ReplayError::at(path, line, format!("`{name}` = `{}` is not a non-negative integer", field(position))))
+    };
+    let timestamp_ns = recorded_ms(number(1, "timestamp")?, "timestamp").map_err(|message| ReplayError::at(path, line, message))?;
+    let (first, last, pu) = (id(2, "first_update_id")?, id(3, "last_update_id")?, number(8, "pu")?);
     let kind = field(5).to_string();
     if !matches!(kind.as_str(), "snap" | "set") {
         return Err(ReplayError::at(path, line, format!("update_type `{kind}` is neither snap nor set")));
@@ -81,14 +86,19 @@ fn parse_row(
         "a" => Side::Sell,
         other => return Err(ReplayError::at(path, line, format!("side `{other}` is neither b nor a"))),
     };
-    Ok(((kind, first, last, timestamp, pu), side, price, qty))
+    Ok(((kind, first, last, timestamp_ns, pu), side, price, qty))
 }
 
-fn message((kind, first, last, timestamp, pu): GroupKey, bids: Vec<(Ticks, Lots)>, asks: Vec<(Ticks, Lots)>, line: u64) -> RecordedEvent {
+fn message(
+    (kind, first, last, timestamp_ns, pu): GroupKey,
+    bids: Vec<(Ticks, Lots)>,
+    asks: Vec<(Ticks, Lots)>,
+    line: u64,
+) -> RecordedEvent {
     let message = if kind == "snap" {
         Recorded::Snapshot { last_update_id: last, bids, asks }
     } else {
         Recorded::Depth { first_update_id: first, last_update_id: last, previous_update_id: u64::try_from(pu).ok(), bids, asks }
     };
-    RecordedEvent { local_ns: timestamp * 1_000_000, exchange_ns: Some(timestamp * 1_000_000), line, message }
+    RecordedEvent { local_ns: timestamp_ns, exchange_ns: Some(timestamp_ns), line, message }
 }
