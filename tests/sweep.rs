@@ -184,6 +184,12 @@ fn bad_sweep_files_are_clear_errors() {
         // An objective on a metric no run reports would rank on nothing.
         ("kpis.max_drawdown\"\ngoal", "kpis.max_draw\"\ngoal", "metric.toml:23:1: `objectives[1].metric`: unknown metric `kpis.max_draw`"),
         ("kpis.max_inventory_abs", "soak.panic_reverts", "soak.toml:27:1: `constraints[0].metric`: sweeps run plain scenarios"),
+        // A range over a whole-number setting says how to draw whole numbers.
+        (
+            "name = \"engine.base_spread_bps\"\nvalues = [0.2, 0.6]",
+            "name = \"engine.quote_size_lots\"\nmin = 1\nmax = 9\nsteps = 2",
+            "whole.toml:9:1: `params[0].min`: engine.quote_size_lots = 1.0 does not suit",
+        ),
     ];
     for (from, to, expected) in cases {
         let name = expected.split(':').next().unwrap();
@@ -193,6 +199,9 @@ fn bad_sweep_files_are_clear_errors() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains(expected), "expected {expected:?} in {stderr}");
+        if name == "whole.toml" {
+            assert!(stderr.contains("add `integer = true` to draw them from the range"), "{stderr}");
+        }
         assert!(!dir.path().join("out").exists(), "nothing runs before the sweep is checked");
     }
     let output = drydock(&["sweep", "tiny.toml", "--shard", "4/3"], dir.path());

@@ -291,8 +291,12 @@ fn blame_the_sweep(sweep: &Sweep, path: &Path, point: &Point, options: &LoadOpti
     let located = if error.message.starts_with("unknown field") {
         sweep.error_at(&format!("params[{index}].name"), &format!("{name} is not a setting of {}: {}", path.display(), error.message))
     } else {
-        let field = if sweep.file.params[index].values.is_empty() { "min" } else { "values" };
-        let message = format!("{name} = {value} does not suit {}: {}", path.display(), error.message);
+        let param = &sweep.file.params[index];
+        let field = if param.values.is_empty() { "min" } else { "values" };
+        let mut message = format!("{name} = {value} does not suit {}: {}", path.display(), error.message);
+        if param.values.is_empty() && !param.integer && value.is_float() && error.message.contains("expected i64") {
+            message.push_str("; the setting takes whole numbers: add `integer = true` to draw them from the range");
+        }
         sweep.error_at(&format!("params[{index}].{field}"), &message)
     };
     SweepError::Input(located)

@@ -285,6 +285,13 @@ fn validate(file: &SweepFile) -> Result<(), (String, String)> {
                 if sweep.sampling == Sampling::Grid && param.steps.is_none_or(|steps| steps < 1) {
                     return Err((field("steps"), "a grid over a range needs steps >= 1".into()));
                 }
+                if let Some(value) = rounded_twice(sweep.sampling, param) {
+                    let message = format!(
+                        "{} steps from {min} to {max} round to {value} twice (integer = true); use fewer steps or list the values",
+                        param.steps.unwrap_or(1)
+                    );
+                    return Err((field("steps"), message));
+                }
             }
             _ => {}
         }
@@ -337,6 +344,22 @@ pub fn planned_runs(file: &SweepFile) -> Option<u64> {
         Sampling::Random | Sampling::LatinHypercube => u64::from(file.sweep.points),
     };
     points.checked_mul(file.sweep.scenarios.len() as u64)?.checked_mul(u64::from(file.sweep.seeds_per_point))
+}
+
+/// A whole number an integer grid over a range reaches twice (a repeat runs the same
+/// point again). The grid rises, so a repeat is a neighbour's; grids larger than
+/// a plan may hold are left to the plan's size check.
+fn rounded_twice(sampling: Sampling, param: &SweptParam) -> Option<i64> {
+    let steps = param.steps.filter(|&steps| sampling == Sampling::Grid && param.integer && u64::from(steps) < MAX_PLANNED_RUNS)?;
+    let mut previous = None;
+    for step in 0..=steps {
+        let value = from_unit(param, step as f64 / steps as f64).as_integer();
+        if value.is_some() && value == previous {
+            return value;
+        }
+        previous = value;
+    }
+    None
 }
 
 fn grid_values(param: &SweptParam) -> Vec<toml::Value> {
@@ -467,6 +490,10 @@ mod tests {
         let repeated = "[[params]]\nname = \"engine.a\"\nvalues = [1, 2, 1.0]\n";
         let error = sweep("grid", repeated).unwrap_err();
         assert!(error.field == "params[0].values" && error.message.starts_with("1.0 is listed twice"), "{error}");
+        let rounded = "[[params]]\nname = \"engine.a\"\nmin = 1\nmax = 3\nsteps = 3\ninteger = true\n";
+        let error = sweep("grid", rounded).unwrap_err();
+        assert!(error.field == "params[0].steps" && error.message.starts_with("3 steps from 1 to 3 round to 2 twice"), "{error}");
+        assert!(sweep("grid", &rounded.replace("steps = 3", "steps = 2")).is_ok(), "1, 2, 3 are distinct");
         let words = "[[params]]\nname = \"engine.mode\"\nvalues = [\"a\", \"b\", \"a\"]\n";
         assert!(sweep("grid", words).unwrap_err().message.starts_with("\"a\" is listed twice"));
         assert!(sweep("grid", "[[params]]\nname = \"engine.a\"\nvalues = [1, 2, 3]\n").is_ok());
