@@ -21,8 +21,10 @@ if [[ -n "$binary" && "$binary" != /* ]]; then
 fi
 cd "$(dirname "$0")/.."
 
-target=$(cargo metadata --format-version 1 --no-deps | grep -o '"target_directory":"[^"]*"' | cut -d'"' -f4)
+# Cargo is needed only to find (or build) the default binary: a machine without a
+# toolchain can measure a binary built elsewhere.
 if [[ -z "$binary" ]]; then
+  target=$(cargo metadata --format-version 1 --no-deps | grep -o '"target_directory":"[^"]*"' | cut -d'"' -f4)
   if [[ -x "$target/pgo/drydock" ]]; then
     binary="$target/pgo/drydock"
   else
