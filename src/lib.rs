@@ -3,7 +3,7 @@
 //! The harness around the engine and the dock: scenario files with layered
 //! configuration and expectations, running them (whole, or as mini-soaks with a
 //! KPI gate, an auto-tuner and stop criteria), and the artifacts people read
-//! (`report.json`, `fills.csv`, `timeline.csv`, `ITER_SUMMARY_<n>.json`,
+//! (`report.json`, `report.html`, `fills.csv`, `timeline.csv`, `ITER_SUMMARY_<n>.json`,
 //! `TUNING_REPORT.json`). The `drydock` binary is a thin CLI
 //! over this library.
 //!
@@ -16,6 +16,7 @@ pub mod artifacts;
 pub mod check;
 pub mod expect;
 pub mod golden;
+pub mod html;
 pub mod report;
 pub mod run;
 pub mod scenario;

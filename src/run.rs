@@ -1,6 +1,7 @@
 //! `drydock run`: one scenario, its artifacts, and optionally a determinism check.
 //!
-//! The run streams `fills.csv` and `timeline.csv`, then writes `report.json`.
+//! The run streams `fills.csv` and `timeline.csv`, then writes `report.json` and
+//! the page people look at, `report.html`.
 //! With verify, the same scenario runs again on another thread; if the
 //! fingerprints differ, both runs are repeated to describe the first record where
 //! they part. Wall time is measured here, in the harness, and never written into
@@ -13,9 +14,11 @@ use std::time::Instant;
 use drydock_sim::clock::Clock;
 use drydock_sim::perf::PerfReport;
 
-use drydock_sim::{Discard, RunObserver, RunOptions, RunOutcome, SimError};
+use drydock_engine::accounting::FillRecord;
+use drydock_sim::{Discard, RunObserver, RunOptions, RunOutcome, SimError, TimelineRow};
 use thiserror::Error;
 
+use crate::html::{self, Trace};
 use crate::report::{ArtifactError, CsvArtifacts, DEFAULT_MAX_FILL_ROWS, Report, write_atomic};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::soak::{IterationSummary, SoakError, SoakPlan, SoakSummary, run_soak};
@@ -101,13 +104,15 @@ pub fn run_scenario_with(scenario: &Scenario, out_dir: &Path, verify: bool, perf
     }
     let max_fill_rows = scenario.soak.as_ref().map_or(DEFAULT_MAX_FILL_ROWS, |soak| soak.max_fill_rows);
     let mut csv = CsvArtifacts::create(out_dir, scenario.sim.market.instrument.tick_size, max_fill_rows)?;
+    let mut trace = Trace::new();
     let started = Instant::now();
-    let Executed { run: outcome, soak, iterations } = execute(scenario, options.clone(), out_dir, &mut csv)?;
+    let Executed { run: outcome, soak, iterations } = execute(scenario, options.clone(), out_dir, &mut Both(&mut csv, &mut trace))?;
     let wall_s = started.elapsed().as_secs_f64();
     let counts = csv.counts().clone();
     csv.commit()?;
     let report = Report::new(scenario, &outcome, soak, counts);
     write_atomic(&out_dir.join("report.json"), report.to_json().as_bytes())?;
+    write_atomic(&out_dir.join("report.html"), html::render(&report, &trace, scenario, &iterations).as_bytes())?;
     if let Some(perf) = &outcome.perf {
         let mut text = serde_json::to_string_pretty(perf).expect("timings serialize");
         text.push('\n');
@@ -131,6 +136,21 @@ fn execute(scenario: &Scenario, options: RunOptions, out_dir: &Path, observer: &
             let run = drydock_sim::run(&scenario.sim, scenario.params.clone(), &scenario.profile, options, observer)?;
             Ok(Executed { run, soak: None, iterations: Vec::new() })
         }
+    }
+}
+
+/// Hands every streamed output to two observers, in order.
+struct Both<'a>(&'a mut dyn RunObserver, &'a mut dyn RunObserver);
+
+impl RunObserver for Both<'_> {
+    fn on_fill(&mut self, fill: &FillRecord) {
+        self.0.on_fill(fill);
+        self.1.on_fill(fill);
+    }
+
+    fn on_timeline(&mut self, row: &TimelineRow) {
+        self.0.on_timeline(row);
+        self.1.on_timeline(row);
     }
 }
 

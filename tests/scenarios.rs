@@ -50,7 +50,7 @@ fn same_seed_gives_byte_identical_artifacts_and_other_seeds_differ() {
     let scenario = load(&path, None);
     run_scenario(&scenario, &out.path().join("a"), false).unwrap();
     run_scenario(&scenario, &out.path().join("b"), false).unwrap();
-    for file in ["report.json", "fills.csv", "timeline.csv"] {
+    for file in ["report.json", "report.html", "fills.csv", "timeline.csv"] {
         assert!(read("a", file) == read("b", file), "{file} differs between two runs of the same seed");
     }
     let other = load(&path, Some(scenario.sim.seed + 1));

@@ -45,6 +45,7 @@ pub(crate) fn print_summary(out: &mut String, result: &RunResult) {
         None => {}
     }
     say!(out, "  verdict: {}  artifacts: {}", report.verdict, result.out_dir.display());
+    say!(out, "  look at it: {}", result.out_dir.join("report.html").display());
 }
 
 /// A run's exit code: 3 nondeterminism, 1 an expectation failed, else 0.
