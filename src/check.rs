@@ -2,8 +2,9 @@
 //! scenario order) and compare their snapshots with `golden/`, or accept them as
 //! the new goldens. Failed expectations are reported either way: a scenario that
 //! matches its golden but fails what the team expects does not pass a check. Each
-//! run writes its artifacts into a scratch folder that is removed afterwards; only
-//! golden files are kept.
+//! run writes its artifacts into a scratch folder that is removed afterwards, unless
+//! the check is asked to keep them (`--out`): then each scenario's artifacts stay in
+//! a folder named after it, beside an `index.html` of the results for review.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::expect::ExpectationResult;
 use crate::golden::{Comparison, compare, golden_path, read_golden, snapshot_text, write_golden};
+use crate::report::{ArtifactError, write_atomic};
 use crate::run::run_scenario;
 use crate::scenario::{LoadOptions, Scenario};
 
@@ -57,9 +59,17 @@ pub fn catalogue(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// Runs `paths` on `jobs` threads and compares each with its golden in `golden_dir`.
 /// A file named twice runs once; a file whose scenario name another file already has
-/// is an error (both would be compared with one golden).
-pub fn check(paths: &[PathBuf], golden_dir: &Path, options: &LoadOptions, jobs: usize) -> Vec<CheckResult> {
-    run_planned(paths, jobs, |path| check_one(path, golden_dir, options))
+/// is an error (both would be compared with one golden). With `keep`, each run's
+/// artifacts stay in `keep/<scenario>/` (see [`write_index`]).
+pub fn check(paths: &[PathBuf], golden_dir: &Path, options: &LoadOptions, jobs: usize, keep: Option<&Path>) -> Vec<CheckResult> {
+    run_planned(paths, jobs, |path| check_one(path, golden_dir, options, keep))
+}
+
+/// Writes `dir/index.html`, the page of `results` for review (each scenario linked to
+/// its `report.html` in `dir/<scenario>/`).
+pub fn write_index(dir: &Path, results: &[CheckResult], golden_dir: &Path) -> Result<(), ArtifactError> {
+    crate::report::create_output_folder(dir)?;
+    write_atomic(&dir.join("index.html"), crate::html::check_index::render(results, golden_dir).as_bytes())
 }
 
 /// Runs `paths` on `jobs` threads and writes their snapshots as the new goldens;
@@ -128,12 +138,20 @@ struct Snapshot {
     failed_expectations: Vec<String>,
 }
 
-/// Loads and runs one scenario into a scratch folder; returns its snapshot.
-fn snapshot_of(path: &Path, options: &LoadOptions) -> Result<Snapshot, String> {
+/// Loads and runs one scenario into `keep/<scenario>/`, or into a scratch folder
+/// that is removed afterwards; returns its snapshot.
+fn snapshot_of(path: &Path, options: &LoadOptions, keep: Option<&Path>) -> Result<Snapshot, String> {
     let scenario = Scenario::load(path, options).map_err(|error| error.to_string())?;
-    let scratch = std::env::temp_dir().join(format!("drydock-check-{}-{}-{}", std::process::id(), scenario.header.name, scenario.sim.seed));
-    let result = run_scenario(&scenario, &scratch, false);
-    let _ = std::fs::remove_dir_all(&scratch);
+    let result = match keep {
+        Some(dir) => run_scenario(&scenario, &dir.join(&scenario.header.name), false),
+        None => {
+            let scratch =
+                std::env::temp_dir().join(format!("drydock-check-{}-{}-{}", std::process::id(), scenario.header.name, scenario.sim.seed));
+            let result = run_scenario(&scenario, &scratch, false);
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
+        }
+    };
     let result = result.map_err(|error| error.to_string())?;
     let text = snapshot_text(&scenario, &result.report, &result.iterations);
     let failed_expectations =
@@ -141,8 +159,8 @@ fn snapshot_of(path: &Path, options: &LoadOptions) -> Result<Snapshot, String> {
     Ok(Snapshot { scenario, text, fingerprint: result.report.fingerprint, failed_expectations })
 }
 
-fn check_one(path: &Path, golden_dir: &Path, options: &LoadOptions) -> CheckResult {
-    let Snapshot { scenario, text, fingerprint, failed_expectations } = match snapshot_of(path, options) {
+fn check_one(path: &Path, golden_dir: &Path, options: &LoadOptions, keep: Option<&Path>) -> CheckResult {
+    let Snapshot { scenario, text, fingerprint, failed_expectations } = match snapshot_of(path, options, keep) {
         Ok(found) => found,
         Err(error) => return error_result(path, error),
     };
@@ -174,7 +192,7 @@ fn error_result(path: &Path, error: String) -> CheckResult {
 }
 
 fn bless_one(path: &Path, golden_dir: &Path, options: &LoadOptions) -> CheckResult {
-    let outcome = snapshot_of(path, options).and_then(|snapshot| {
+    let outcome = snapshot_of(path, options, None).and_then(|snapshot| {
         let name = snapshot.scenario.header.name.clone();
         std::fs::create_dir_all(golden_dir).map_err(|error| format!("cannot create {}: {error}", golden_dir.display()))?;
         write_golden(&golden_path(golden_dir, &name), &snapshot.text).map_err(|error| error.to_string())?;

@@ -142,12 +142,20 @@ fn check_shows_a_readable_diff_for_a_changed_parameter() {
         original.replace("[[events]]", "[engine]\nbase_spread_bps = 0.8\n\n[[events]]"),
     )
     .unwrap();
-    let changed = drydock(&["check"], out.path());
+    let changed = drydock(&["check", "--out", "review"], out.path());
     let stdout = String::from_utf8_lossy(&changed.stdout);
     assert_eq!(changed.status.code(), Some(1), "{stdout}");
-    for needle in ["CHANGED   feed_outage", "STALE", "fingerprint changed", "kpis.net_bps", "delta %", "metric"] {
+    for needle in
+        ["CHANGED   feed_outage", "STALE", "fingerprint changed", "kpis.net_bps", "delta %", "metric", "review: review/index.html"]
+    {
         assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
     }
+    // --out keeps the run's artifacts and a page of the results for review.
+    let index = std::fs::read_to_string(out.path().join("review/index.html")).unwrap();
+    for needle in ["<a href=\"feed_outage/report.html\">", "<td class=\"warn\">CHANGED</td>", "STALE", "<code>kpis.net_bps</code>"] {
+        assert!(index.contains(needle), "missing {needle:?} in the index page");
+    }
+    assert!(out.path().join("review/feed_outage/report.html").exists() && out.path().join("review/feed_outage/report.json").exists());
     let report_a = out.path().join("a.json");
     let report_b = out.path().join("b.json");
     assert_eq!(drydock(&["run", "scenarios/feed_outage.toml", "--out", "ra"], out.path()).status.code(), Some(0));

@@ -9,6 +9,7 @@
 //! no wall time or host). Deliberately not here: anything a test or a gate reads —
 //! `report.json` and the CSV files stay the machine-readable record.
 
+pub mod check_index;
 pub mod svg;
 pub mod trace;
 
@@ -70,7 +71,8 @@ pub fn render(report: &Report, trace: &Trace, scenario: &Scenario, iterations: &
     page
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1000px;margin:24px auto;padding:0 12px;color:#1d2330}\
+/// The pages' style sheet (inline: the pages load nothing).
+pub(crate) const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1000px;margin:24px auto;padding:0 12px;color:#1d2330}\
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #d8dce3}\
 .description{color:#4a5262}.verdict{font-size:14px;padding:2px 8px;border-radius:4px;vertical-align:middle;color:#fff}\
 .verdict.pass,td.pass{background:#1d7f46;color:#fff}.verdict.fail,td.fail{background:#b3261e;color:#fff}td.warn{background:#f5a623;color:#1d2330}\

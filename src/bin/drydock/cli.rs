@@ -28,6 +28,10 @@ pub(crate) enum Command {
         /// Golden folder (default: the nearest golden/ at or above the first scenario's folder).
         #[arg(long)]
         golden: Option<PathBuf>,
+        /// Keep each scenario's artifacts in DIR/<scenario>/ and write DIR/index.html,
+        /// the results to review (default: the artifacts are discarded).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Accept scenarios' current outputs as their golden snapshots.
     Bless {

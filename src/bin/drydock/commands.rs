@@ -16,7 +16,7 @@ use crate::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, emit};
 pub(crate) fn execute(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Run(args) => run_command(args),
-        Command::Check { scenarios, jobs, golden } => check_command(scenarios, jobs, golden),
+        Command::Check { scenarios, jobs, golden, out } => check_command(scenarios, jobs, golden, out),
         Command::Bless { scenarios, all, jobs, golden } => bless_command(scenarios, all, jobs, golden),
         Command::Sweep { merge: Some(SweepCommand::Merge { dirs, out }), .. } => sweep_merge_command(&dirs, &out),
         Command::Sweep { merge: None, sweep, jobs, out, shard } => sweep_command(sweep, jobs, out, shard),
@@ -230,12 +230,18 @@ fn jobs_or_cores(jobs: Option<usize>) -> usize {
     jobs.filter(|&jobs| jobs > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
-fn check_command(scenarios: Vec<PathBuf>, jobs: Option<usize>, golden: Option<PathBuf>) -> anyhow::Result<u8> {
+fn check_command(scenarios: Vec<PathBuf>, jobs: Option<usize>, golden: Option<PathBuf>, keep: Option<PathBuf>) -> anyhow::Result<u8> {
     let paths = scenario_paths(scenarios)?;
     let golden = &golden_dir(golden, &paths);
     let options = LoadOptions::default();
+    if let Some(dir) = &keep {
+        drydock::report::create_output_folder(dir)?;
+    }
     let started = std::time::Instant::now();
-    let results = drydock::check::check(&paths, golden, &options, jobs_or_cores(jobs));
+    let results = drydock::check::check(&paths, golden, &options, jobs_or_cores(jobs), keep.as_deref());
+    if let Some(dir) = &keep {
+        drydock::check::write_index(dir, &results, golden)?;
+    }
     let mut out = String::new();
     let mut tally = CheckTally::default();
     for result in &results {
@@ -249,6 +255,9 @@ fn check_command(scenarios: Vec<PathBuf>, jobs: Option<usize>, golden: Option<Pa
         results.len() - regressions - errors - failing,
         started.elapsed().as_secs_f64()
     );
+    if let Some(dir) = &keep {
+        say!(out, "review: {}", dir.join("index.html").display());
+    }
     emit(&out);
     Ok(if errors > 0 {
         EXIT_BAD_INPUT
