@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const OUTPUTS: [&str; 4] = ["results.csv", "summary.csv", "pareto.csv", "best_profile.toml"];
+const OUTPUTS: [&str; 5] = ["results.csv", "summary.csv", "pareto.csv", "best_profile.toml", "report.html"];
 
 /// A short base scenario and a 2 x 2 grid with 2 seeds (8 runs) in `dir`.
 fn fixture(dir: &Path) -> PathBuf {

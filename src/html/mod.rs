@@ -11,6 +11,7 @@
 
 pub mod check_index;
 pub mod svg;
+pub mod sweep_page;
 pub mod trace;
 
 use std::fmt::Write;
@@ -21,7 +22,7 @@ use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::soak::IterationSummary;
 use crate::soak::gate::GateVerdict;
-use svg::{Chart, Layer, Window, escape};
+use svg::{Chart, Layer, Window, XAxis, escape};
 pub use trace::Trace;
 use trace::{Band, Bucket};
 
@@ -86,10 +87,12 @@ svg polygon.range{fill:#8fa6cc;opacity:.35;stroke:none}svg polyline{fill:none;st
 svg .mid{stroke:#2c4f8c}svg .bbo{stroke:#9aa3b2;stroke-width:.8}svg .our-bid{stroke:#1d7f46}svg .our-ask{stroke:#b3261e}\
 svg circle.buy{fill:#1d7f46;opacity:.6}svg circle.sell{fill:#b3261e;opacity:.6}\
 svg .inventory{stroke:#2c4f8c}svg .pnl{stroke:#6a3d9a}svg circle.mid,svg circle.inventory,svg circle.pnl{fill:#2c4f8c}\
+svg path.ci{stroke:#8a92a3;stroke-width:1}svg .pareto circle{fill:#2c4f8c}svg .pareto text{fill:#2c4f8c;font-weight:600}\
+svg .feasible circle{fill:#9aa3b2}svg .infeasible circle{fill:#fff;stroke:#b3261e;stroke-width:1.2}\
 svg line.hard{stroke:#b3261e;stroke-dasharray:6 4}svg line.soft{stroke:#f5a623;stroke-dasharray:4 4}svg line.zero{stroke:#9aa3b2}\
 footer{margin:32px 0;color:#8a92a3;font-size:12px}";
 
-fn section(title: &str, body: &str) -> String {
+pub(crate) fn section(title: &str, body: &str) -> String {
     format!("<h2>{}</h2>\n{body}\n", escape(title))
 }
 
@@ -191,7 +194,7 @@ fn charts_section(report: &Report, trace: &Trace, scenario: &Scenario, iteration
         class: "gate",
     }));
     let chart = |height_px: f64, y_label: &str, layers: Vec<Layer>| {
-        Chart { height_px, y_label: y_label.to_string(), duration_s, layers, windows: windows.clone() }.to_svg()
+        Chart { height_px, y_label: y_label.to_string(), x_axis: XAxis::Time { duration_s }, layers, windows: windows.clone() }.to_svg()
     };
     let price = chart(300.0, "price", price_layers(trace, scenario.sim.market.instrument.tick_size));
     let inventory = chart(200.0, "inventory, lots", inventory_layers(buckets, scenario));

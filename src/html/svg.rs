@@ -1,6 +1,7 @@
-//! Time-series charts as inline SVG for `report.html`: bands (lowest to highest of
-//! a bucket), lines with gaps where a value is absent, point markers, dashed
-//! horizontal limits, shaded time windows with labels, and axes with round ticks.
+//! Charts as inline SVG for the HTML pages: over time (bands from lowest to highest
+//! of a bucket, lines with gaps where a value is absent, dots, dashed horizontal
+//! limits, shaded time windows with labels) or one value against another (points
+//! with tooltips and labels, 95 % interval bars); axes with round ticks.
 //!
 //! Written by hand rather than with a plotting crate: a plotting library needs a
 //! font on the host to lay out its labels, so its bytes would depend on the machine;
@@ -16,6 +17,8 @@ const MARGIN_LEFT_PX: f64 = 76.0;
 const MARGIN_RIGHT_PX: f64 = 12.0;
 const MARGIN_TOP_PX: f64 = 14.0;
 const MARGIN_BOTTOM_PX: f64 = 26.0;
+/// Below a value axis, room for its label too.
+const MARGIN_BOTTOM_VALUE_AXIS_PX: f64 = 42.0;
 const Y_TICKS_WANTED: f64 = 5.0;
 const X_TICKS_WANTED: f64 = 8.0;
 
@@ -43,6 +46,20 @@ pub enum Layer {
         /// CSS class.
         class: &'static str,
     },
+    /// Points with a tooltip each and an optional label beside them.
+    Points {
+        /// The points.
+        points: Vec<PointMark>,
+        /// CSS class.
+        class: &'static str,
+    },
+    /// Interval bars, horizontal and vertical, through each centre.
+    ErrorBars {
+        /// The bars.
+        bars: Vec<ErrorBar>,
+        /// CSS class.
+        class: &'static str,
+    },
     /// A dashed horizontal line across the chart, labelled at its right end.
     Level {
         /// Its height.
@@ -51,6 +68,47 @@ pub enum Layer {
         label: String,
         /// CSS class.
         class: &'static str,
+    },
+}
+
+/// A point of a [`Layer::Points`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointMark {
+    /// Position.
+    pub x: f64,
+    /// Position.
+    pub y: f64,
+    /// Tooltip text.
+    pub title: String,
+    /// Text drawn beside it, if any.
+    pub label: Option<String>,
+}
+
+/// Intervals around a centre, on both axes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ErrorBar {
+    /// Centre.
+    pub x: f64,
+    /// Centre.
+    pub y: f64,
+    /// Interval on x, (low, high).
+    pub x_interval: (f64, f64),
+    /// Interval on y, (low, high).
+    pub y_interval: (f64, f64),
+}
+
+/// The horizontal axis of a chart.
+#[derive(Clone, Debug, PartialEq)]
+pub enum XAxis {
+    /// Time from 0 to `duration_s`, ticks in seconds, minutes or hours.
+    Time {
+        /// Length, seconds.
+        duration_s: f64,
+    },
+    /// A value, its range fitted to the layers.
+    Value {
+        /// Its label (with its unit).
+        label: String,
     },
 }
 
@@ -69,18 +127,18 @@ pub struct Window {
     pub class: &'static str,
 }
 
-/// One chart: a time axis from 0 to `duration_s`, a value axis fitted to the layers.
+/// One chart: a time or value axis across, a value axis up fitted to the layers.
 #[derive(Clone, Debug)]
 pub struct Chart {
     /// Height, px.
     pub height_px: f64,
     /// Label of the value axis (with its unit).
     pub y_label: String,
-    /// Length of the time axis, seconds.
-    pub duration_s: f64,
+    /// The horizontal axis.
+    pub x_axis: XAxis,
     /// What to draw, bottom first.
     pub layers: Vec<Layer>,
-    /// Shaded windows, drawn under the layers.
+    /// Shaded windows (of time), drawn under the layers.
     pub windows: Vec<Window>,
 }
 
@@ -98,7 +156,8 @@ impl Chart {
         );
         frame.draw_background(&mut svg);
         frame.draw_windows(&mut svg, &self.windows);
-        frame.draw_axes(&mut svg, &self.y_label);
+        frame.draw_x_axis(&mut svg);
+        frame.draw_y_axis(&mut svg, &self.y_label);
         match frame.y_range {
             Some(_) => {
                 for layer in &self.layers {
@@ -156,25 +215,37 @@ struct Frame {
     right: f64,
     top: f64,
     bottom: f64,
-    duration_s: f64,
+    /// (low, high) of the horizontal axis.
+    x_range: (f64, f64),
+    /// The horizontal axis's label; `None` for a time axis.
+    x_label: Option<String>,
     /// (low, high) of the value axis; `None` when no layer has a finite value.
     y_range: Option<(f64, f64)>,
 }
 
 impl Frame {
     fn new(chart: &Chart) -> Frame {
+        let (x_range, x_label, margin_bottom) = match &chart.x_axis {
+            XAxis::Time { duration_s } => ((0.0, duration_s.max(f64::MIN_POSITIVE)), None, MARGIN_BOTTOM_PX),
+            XAxis::Value { label } => {
+                let range = padded_range(chart.layers.iter().flat_map(x_values)).unwrap_or((0.0, 1.0));
+                (range, Some(label.clone()), MARGIN_BOTTOM_VALUE_AXIS_PX)
+            }
+        };
         Frame {
             left: MARGIN_LEFT_PX,
             right: CHART_WIDTH_PX - MARGIN_RIGHT_PX,
             top: MARGIN_TOP_PX,
-            bottom: chart.height_px - MARGIN_BOTTOM_PX,
-            duration_s: chart.duration_s.max(f64::MIN_POSITIVE),
-            y_range: value_range(&chart.layers),
+            bottom: chart.height_px - margin_bottom,
+            x_range,
+            x_label,
+            y_range: padded_range(chart.layers.iter().flat_map(y_values)),
         }
     }
 
-    fn x(&self, time_s: f64) -> f64 {
-        self.left + (time_s / self.duration_s).clamp(0.0, 1.0) * (self.right - self.left)
+    fn x(&self, value: f64) -> f64 {
+        let (low, high) = self.x_range;
+        self.left + ((value - low) / (high - low)).clamp(0.0, 1.0) * (self.right - self.left)
     }
 
     fn y(&self, value: f64) -> f64 {
@@ -212,23 +283,39 @@ impl Frame {
         );
     }
 
-    fn draw_axes(&self, svg: &mut String, y_label: &str) {
-        let (unit, seconds_per_unit) = time_unit(self.duration_s);
-        let step = round_step(self.duration_s / seconds_per_unit, X_TICKS_WANTED);
-        let mut tick = 0.0;
-        while tick * seconds_per_unit <= self.duration_s * (1.0 + 1e-9) {
-            let x = self.x(tick * seconds_per_unit);
+    fn draw_x_axis(&self, svg: &mut String) {
+        // Ticks in the axis's unit: seconds, minutes or hours of time, or the value's.
+        let (low, high) = self.x_range;
+        let (unit, per_unit) = match &self.x_label {
+            None => time_unit(high),
+            Some(_) => ("", 1.0),
+        };
+        let step = round_step((high - low) / per_unit, X_TICKS_WANTED);
+        let mut tick = (low / per_unit / step).ceil() * step;
+        while tick * per_unit <= high + step * per_unit * 1e-9 {
+            let x = px(self.x(tick * per_unit));
+            let text = if unit.is_empty() { tick_label(tick, step) } else { format!("{} {unit}", tick_label(tick, step)) };
             let _ = write!(
                 svg,
-                "<line class=\"grid\" x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\"/><text class=\"tick\" x=\"{x}\" y=\"{}\" text-anchor=\"middle\">{} {unit}</text>",
+                "<line class=\"grid\" x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\"/><text class=\"tick\" x=\"{x}\" y=\"{}\" text-anchor=\"middle\">{text}</text>",
                 px(self.top),
                 px(self.bottom),
                 px(self.bottom + 16.0),
-                tick_label(tick, step),
-                x = px(x)
             );
             tick += step;
         }
+        if let Some(label) = &self.x_label {
+            let _ = write!(
+                svg,
+                "<text class=\"axis\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                px((self.left + self.right) / 2.0),
+                px(self.bottom + 34.0),
+                escape(label)
+            );
+        }
+    }
+
+    fn draw_y_axis(&self, svg: &mut String, y_label: &str) {
         if let Some((low, high)) = self.y_range {
             let step = round_step(high - low, Y_TICKS_WANTED);
             let mut value = (low / step).ceil() * step;
@@ -288,6 +375,30 @@ impl Frame {
                     let _ = write!(svg, "<circle class=\"{class}\" cx=\"{}\" cy=\"{}\" r=\"1.8\"/>", px(self.x(x)), px(self.y(y)));
                 }
             }
+            Layer::Points { points, class } => {
+                for point in points {
+                    let (x, y) = (self.x(point.x), self.y(point.y));
+                    let _ = write!(
+                        svg,
+                        "<g class=\"{class}\"><title>{}</title><circle cx=\"{}\" cy=\"{}\" r=\"4\"/>",
+                        escape(&point.title),
+                        px(x),
+                        px(y)
+                    );
+                    if let Some(label) = &point.label {
+                        let _ = write!(svg, "<text x=\"{}\" y=\"{}\">{}</text>", px(x + 6.0), px(y - 5.0), escape(label));
+                    }
+                    svg.push_str("</g>");
+                }
+            }
+            Layer::ErrorBars { bars, class } => {
+                for bar in bars {
+                    let (x, y) = (px(self.x(bar.x)), px(self.y(bar.y)));
+                    let (x_low, x_high) = (px(self.x(bar.x_interval.0)), px(self.x(bar.x_interval.1)));
+                    let (y_low, y_high) = (px(self.y(bar.y_interval.0)), px(self.y(bar.y_interval.1)));
+                    let _ = write!(svg, "<path class=\"{class}\" d=\"M{x_low},{y}H{x_high}M{x},{y_low}V{y_high}\"/>");
+                }
+            }
             Layer::Level { y, label, class } => {
                 let y_px = px(self.y(*y));
                 let _ = write!(
@@ -315,19 +426,34 @@ impl Frame {
     }
 }
 
-/// The value axis: every finite value of the layers, with a little room; a flat
-/// series gets a unit-wide range around it.
-fn value_range(layers: &[Layer]) -> Option<(f64, f64)> {
-    let mut values: Vec<f64> = Vec::new();
-    for layer in layers {
-        match layer {
-            Layer::Band { points, .. } => values.extend(points.iter().flatten().flat_map(|&(_, low, high)| [low, high])),
-            Layer::Line { points, .. } => values.extend(points.iter().flatten().map(|&(_, y)| y)),
-            Layer::Marks { points, .. } => values.extend(points.iter().map(|&(_, y)| y)),
-            Layer::Level { y, .. } => values.push(*y),
-        }
+/// The values a layer puts on the vertical axis.
+fn y_values(layer: &Layer) -> Vec<f64> {
+    match layer {
+        Layer::Band { points, .. } => points.iter().flatten().flat_map(|&(_, low, high)| [low, high]).collect(),
+        Layer::Line { points, .. } => points.iter().flatten().map(|&(_, y)| y).collect(),
+        Layer::Marks { points, .. } => points.iter().map(|&(_, y)| y).collect(),
+        Layer::Points { points, .. } => points.iter().map(|point| point.y).collect(),
+        Layer::ErrorBars { bars, .. } => bars.iter().flat_map(|bar| [bar.y_interval.0, bar.y_interval.1]).collect(),
+        Layer::Level { y, .. } => vec![*y],
     }
-    let finite = values.into_iter().filter(|value| value.is_finite());
+}
+
+/// The values a layer puts on the horizontal axis (a level spans it, adding none).
+fn x_values(layer: &Layer) -> Vec<f64> {
+    match layer {
+        Layer::Band { points, .. } => points.iter().flatten().map(|&(x, _, _)| x).collect(),
+        Layer::Line { points, .. } => points.iter().flatten().map(|&(x, _)| x).collect(),
+        Layer::Marks { points, .. } => points.iter().map(|&(x, _)| x).collect(),
+        Layer::Points { points, .. } => points.iter().map(|point| point.x).collect(),
+        Layer::ErrorBars { bars, .. } => bars.iter().flat_map(|bar| [bar.x_interval.0, bar.x_interval.1]).collect(),
+        Layer::Level { .. } => Vec::new(),
+    }
+}
+
+/// The range of the finite `values`, with a little room; a flat series gets a
+/// unit-wide range around it; `None` when there is no finite value.
+fn padded_range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    let finite = values.filter(|value| value.is_finite());
     let (low, high) = finite.fold(None, |range: Option<(f64, f64)>, value| match range {
         None => Some((value, value)),
         Some((low, high)) => Some((low.min(value), high.max(value))),
@@ -383,7 +509,7 @@ mod tests {
     }
 
     fn chart(layers: Vec<Layer>) -> Chart {
-        Chart { height_px: 200.0, y_label: "price".to_string(), duration_s: 600.0, layers, windows: Vec::new() }
+        Chart { height_px: 200.0, y_label: "price".to_string(), x_axis: XAxis::Time { duration_s: 600.0 }, layers, windows: Vec::new() }
     }
 
     #[test]
@@ -417,6 +543,26 @@ mod tests {
         assert!(svg.contains("no data"));
         let flat = chart(vec![Layer::Line { points: vec![Some((0.0, 5.0)), Some((600.0, 5.0))], class: "mid" }]).to_svg();
         assert!(flat.contains(">5<") || flat.contains(">5.0<"), "{flat}");
+    }
+
+    #[test]
+    fn a_value_axis_fits_the_points_and_their_intervals() {
+        let point = PointMark { x: 2.0, y: 5.0, title: "point <1>".to_string(), label: Some("1".to_string()) };
+        let bar = ErrorBar { x: 2.0, y: 5.0, x_interval: (1.0, 3.0), y_interval: (4.0, 6.0) };
+        let chart = Chart {
+            height_px: 300.0,
+            y_label: "drawdown".to_string(),
+            x_axis: XAxis::Value { label: "net bps".to_string() },
+            layers: vec![Layer::ErrorBars { bars: vec![bar], class: "ci" }, Layer::Points { points: vec![point], class: "pareto" }],
+            windows: Vec::new(),
+        };
+        let svg = chart.to_svg();
+        assert!(svg.contains("<g class=\"pareto\"><title>point &lt;1&gt;</title><circle"), "{svg}");
+        assert!(svg.contains(">net bps</text>") && svg.contains(">drawdown</text>"));
+        // The interval's ends set the ranges: x from 1 to 3 with 4 % room either side.
+        let left_end = format!("M{},", px(MARGIN_LEFT_PX + (CHART_WIDTH_PX - MARGIN_LEFT_PX - MARGIN_RIGHT_PX) * 0.08 / 2.16));
+        assert!(svg.contains(&left_end), "{left_end} not in {svg}");
+        assert!(svg.contains(">1.0<") && svg.contains(">3.0<") && !svg.contains(" s<"), "value ticks, not time");
     }
 
     #[test]

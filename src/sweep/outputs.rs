@@ -32,7 +32,8 @@ pub fn read_records(dir: &Path) -> Result<Vec<RunRecord>, ArtifactError> {
     Ok(records.into_values().collect())
 }
 
-/// Writes the four outputs into `out_dir` from its records.
+/// Writes the outputs into `out_dir` from its records: the four files, the tables
+/// and the page (`report.html`).
 pub fn write_outputs(out_dir: &Path, file: &SweepFile) -> Result<(), ArtifactError> {
     let records = read_records(out_dir)?;
     write_atomic(&out_dir.join("results.csv"), results_csv(&records).as_bytes())?;
@@ -40,6 +41,8 @@ pub fn write_outputs(out_dir: &Path, file: &SweepFile) -> Result<(), ArtifactErr
     write_atomic(&out_dir.join("summary.csv"), summary_csv(&summaries, file).as_bytes())?;
     write_atomic(&out_dir.join("pareto.csv"), pareto_csv(&summaries, file).as_bytes())?;
     write_atomic(&out_dir.join("best_profile.toml"), best_profile(&summaries, file).as_bytes())?;
+    let page = crate::html::sweep_page::render(file, &summaries, &pareto(&summaries, file), records.len());
+    write_atomic(&out_dir.join("report.html"), page.as_bytes())?;
     for table in &file.tables {
         write_atomic(&out_dir.join(&table.name), table_csv(&records, table).as_bytes())?;
     }

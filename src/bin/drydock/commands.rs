@@ -68,7 +68,7 @@ fn sweep_command(
     if summary.dropped > 0 {
         say!(text, "  dropped {} recorded runs of another sweep or an earlier configuration from {}", summary.dropped, out.display());
     }
-    say!(text, "  outputs in {}: results.csv summary.csv pareto.csv best_profile.toml", out.display());
+    say!(text, "  outputs in {}: results.csv summary.csv pareto.csv best_profile.toml report.html", out.display());
     emit(&text);
     Ok(0)
 }

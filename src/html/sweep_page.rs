@@ -1,0 +1,269 @@
+//! `report.html` of a sweep: the plan (scenarios, sampling, seeds, objectives,
+//! constraints), the best feasible point, a chart of the points on the objectives
+//! (the first against the second, with 95 % intervals over seeds; feasible, on the
+//! Pareto front or not, and infeasible points told apart), and the points ranked
+//! with their parameters and statistics.
+//!
+//! Made from the same summaries as `summary.csv` and `pareto.csv`, so it is as
+//! deterministic as they are (byte-identical for any `--jobs` or shard split).
+//! Deliberately not here: statistics and ranking (see `sweep::outputs`).
+
+use std::fmt::Write;
+
+use super::svg::{Chart, ErrorBar, Layer, PointMark, XAxis, escape};
+use super::{STYLE, number_text, section};
+use crate::sweep::outputs::{PointSummary, Stats};
+use crate::sweep::spec::{Goal, SweepFile};
+
+/// Points listed at most in the ranked table (best first).
+pub const POINT_ROWS_MAX: usize = 500;
+
+/// The page of a sweep whose points are summarized in `summaries` (in point order),
+/// `pareto` the indices of those on the front, from `runs` runs.
+pub fn render(file: &SweepFile, summaries: &[PointSummary], pareto: &[usize], runs: usize) -> String {
+    let mut page = String::new();
+    let title = format!("sweep {}", file.sweep.name);
+    let _ = write!(
+        page,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} — drydock</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
+        escape(&title),
+        escape(&title)
+    );
+    page.push_str(&plan_paragraph(file, summaries.len(), runs));
+    page.push_str(&best_paragraph(file, summaries));
+    page.push_str(&section("Objectives", &objectives_chart(file, summaries, pareto)));
+    page.push_str(&section("Points, best first", &points_table(file, summaries, pareto)));
+    let mut files = vec!["results.csv", "summary.csv", "pareto.csv", "best_profile.toml"];
+    files.extend(file.tables.iter().map(|table| table.name.as_str()));
+    let links: Vec<String> = files.iter().map(|name| format!("<a href=\"{}\">{}</a>", escape(name), escape(name))).collect();
+    let _ = write!(
+        page,
+        "<footer>machine-readable: {} · the same sweep and code give this page byte for byte</footer>\n</body></html>\n",
+        links.join(", ")
+    );
+    page
+}
+
+fn plan_paragraph(file: &SweepFile, points: usize, runs: usize) -> String {
+    let scenarios: Vec<String> = file.sweep.scenarios.iter().map(|path| path.display().to_string()).collect();
+    let objectives: Vec<String> =
+        file.objectives.iter().map(|objective| format!("{} {}", goal_word(objective.goal), objective.metric)).collect();
+    let constraints: Vec<String> = file
+        .constraints
+        .iter()
+        .map(|constraint| format!("{} {} {}", constraint.metric, constraint.op.as_str(), number_text(constraint.value)))
+        .collect();
+    let mut text = format!(
+        "<p class=\"description\">{points} points × {} seeds on {}: {runs} runs ({:?} sampling). Objectives: {}.",
+        file.sweep.seeds_per_point,
+        escape(&scenarios.join(", ")),
+        file.sweep.sampling,
+        escape(&objectives.join("; "))
+    );
+    if !constraints.is_empty() {
+        let _ = write!(text, " Constraints on the means over seeds: {}.", escape(&constraints.join("; ")));
+    }
+    text.push_str("</p>\n");
+    text
+}
+
+fn goal_word(goal: Goal) -> &'static str {
+    match goal {
+        Goal::Maximize => "maximize",
+        Goal::Minimize => "minimize",
+    }
+}
+
+fn best_paragraph(file: &SweepFile, summaries: &[PointSummary]) -> String {
+    let primary = &file.objectives[0].metric;
+    match summaries.iter().find(|summary| summary.rank == Some(1)) {
+        Some(best) => format!(
+            "<p><b>Best feasible point: {}</b> ({}): {} {} (<code>best_profile.toml</code>)</p>\n",
+            best.point,
+            escape(&params_text(best)),
+            escape(primary),
+            interval_text(&best.metrics[primary])
+        ),
+        None => "<p><b>No point met every constraint</b>: there is no best profile.</p>\n".to_string(),
+    }
+}
+
+fn params_text(summary: &PointSummary) -> String {
+    let parts: Vec<String> = summary.params.iter().map(|(name, value)| format!("{name} = {value}")).collect();
+    parts.join(", ")
+}
+
+/// `mean [low, high]` of the 95 % interval (just the mean for one seed).
+fn interval_text(stats: &Stats) -> String {
+    if stats.n < 2 {
+        return number_text(stats.mean);
+    }
+    format!("{} [{}, {}]", number_text(stats.mean), number_text(stats.ci95_low), number_text(stats.ci95_high))
+}
+
+/// The first objective across and the second up (or the point number across when
+/// there is one objective), each point with its 95 % intervals.
+fn objectives_chart(file: &SweepFile, summaries: &[PointSummary], pareto: &[usize]) -> String {
+    let first = &file.objectives[0].metric;
+    let second = file.objectives.get(1).map(|objective| &objective.metric);
+    let position = |summary: &PointSummary| -> Option<ErrorBar> {
+        let y_stats = &summary.metrics[second.unwrap_or(first)];
+        let (x, x_interval) = match second {
+            Some(_) => {
+                let stats = &summary.metrics[first];
+                (stats.mean, (stats.ci95_low, stats.ci95_high))
+            }
+            None => (summary.point as f64, (summary.point as f64, summary.point as f64)),
+        };
+        let bar = ErrorBar { x, y: y_stats.mean, x_interval, y_interval: (y_stats.ci95_low, y_stats.ci95_high) };
+        [bar.x, bar.y, bar.x_interval.0, bar.x_interval.1, bar.y_interval.0, bar.y_interval.1]
+            .iter()
+            .all(|value| value.is_finite())
+            .then_some(bar)
+    };
+    let mark = |index: usize, summary: &PointSummary| -> Option<PointMark> {
+        let bar = position(summary)?;
+        let stats: Vec<String> = file
+            .objectives
+            .iter()
+            .map(|objective| format!("{} {}", objective.metric, interval_text(&summary.metrics[&objective.metric])))
+            .collect();
+        let standing = if pareto.contains(&index) {
+            "on the Pareto front"
+        } else if summary.feasible {
+            "feasible"
+        } else {
+            "infeasible"
+        };
+        Some(PointMark {
+            x: bar.x,
+            y: bar.y,
+            title: format!("point {} ({standing}): {} · {}", summary.point, params_text(summary), stats.join(" · ")),
+            label: pareto.contains(&index).then(|| summary.point.to_string()),
+        })
+    };
+    let group = |wanted: fn(bool, bool) -> bool| -> Vec<PointMark> {
+        summaries
+            .iter()
+            .enumerate()
+            .filter(|(index, summary)| wanted(pareto.contains(index), summary.feasible))
+            .filter_map(|(index, summary)| mark(index, summary))
+            .collect()
+    };
+    let layers = vec![
+        Layer::ErrorBars { bars: summaries.iter().filter_map(position).collect(), class: "ci" },
+        Layer::Points { points: group(|_, feasible| !feasible), class: "infeasible" },
+        Layer::Points { points: group(|on_front, feasible| feasible && !on_front), class: "feasible" },
+        Layer::Points { points: group(|on_front, _| on_front), class: "pareto" },
+    ];
+    let (x_axis, y_label) = match second {
+        Some(_) => (XAxis::Value { label: axis_label(file, 0) }, axis_label(file, 1)),
+        None => (XAxis::Value { label: "point".to_string() }, axis_label(file, 0)),
+    };
+    let chart = Chart { height_px: 420.0, y_label, x_axis, layers, windows: Vec::new() }.to_svg();
+    format!(
+        "<p class=\"note\">each point's mean over seeds with its 95 % interval; filled blue: on the Pareto front (numbered), grey: feasible, hollow: breaks a constraint · hover for parameters</p>\n{chart}"
+    )
+}
+
+fn axis_label(file: &SweepFile, objective: usize) -> String {
+    let objective = &file.objectives[objective];
+    let better = match objective.goal {
+        Goal::Maximize => "higher is better",
+        Goal::Minimize => "lower is better",
+    };
+    format!("{} ({better})", objective.metric)
+}
+
+fn points_table(file: &SweepFile, summaries: &[PointSummary], pareto: &[usize]) -> String {
+    let mut order: Vec<usize> = (0..summaries.len()).collect();
+    order.sort_by_key(|&index| (summaries[index].rank.unwrap_or(usize::MAX), summaries[index].point));
+    let params: Vec<&String> = summaries.first().map(|summary| summary.params.keys().collect()).unwrap_or_default();
+    let metrics: Vec<&String> = summaries.first().map(|summary| summary.metrics.keys().collect()).unwrap_or_default();
+    let mut table = String::new();
+    if order.len() > POINT_ROWS_MAX {
+        let _ = writeln!(table, "<p class=\"note\">the best {POINT_ROWS_MAX} of {} points; all are in summary.csv</p>", order.len());
+    }
+    table.push_str("<table><tr><th>rank</th><th>point</th>");
+    for name in params.iter().chain(&metrics) {
+        let _ = write!(table, "<th><code>{}</code></th>", escape(name));
+    }
+    table.push_str("<th>constraints</th><th>Pareto</th></tr>");
+    for &index in order.iter().take(POINT_ROWS_MAX) {
+        let summary = &summaries[index];
+        let rank = summary.rank.map_or("—".to_string(), |rank| rank.to_string());
+        let _ = write!(table, "<tr><td class=\"number\">{rank}</td><td class=\"number\">{}</td>", summary.point);
+        for name in &params {
+            let value = summary.params.get(*name).map_or(String::new(), |value| value.to_string());
+            let _ = write!(table, "<td class=\"number\">{}</td>", escape(&value));
+        }
+        for name in &metrics {
+            let _ = write!(table, "<td class=\"number\">{}</td>", interval_text(&summary.metrics[*name]));
+        }
+        let (class, feasible) = if summary.feasible { ("pass", "hold") } else { ("fail", "broken") };
+        let front = if pareto.contains(&index) { "yes" } else { "" };
+        let _ = write!(table, "<td class=\"{class}\">{feasible}</td><td>{front}</td></tr>");
+    }
+    table.push_str("</table>");
+    if file.constraints.is_empty() {
+        table = table.replace("<th>constraints</th>", "<th>constraints (none)</th>");
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn file(text: &str) -> SweepFile {
+        toml::from_str(text).unwrap()
+    }
+
+    fn stats(mean: f64) -> Stats {
+        Stats { n: 3, mean, std: 1.0, ci95_low: mean - 1.0, ci95_high: mean + 1.0 }
+    }
+
+    fn summary(point: usize, net: f64, drawdown: f64, feasible: bool, rank: Option<usize>) -> PointSummary {
+        PointSummary {
+            point,
+            params: BTreeMap::from([("engine.base_spread_bps".to_string(), serde_json::json!([0.2, 0.4, 0.6][point]))]),
+            metrics: BTreeMap::from([("kpis.max_drawdown".to_string(), stats(drawdown)), ("kpis.net_bps".to_string(), stats(net))]),
+            feasible,
+            rank,
+        }
+    }
+
+    const SWEEP: &str = "[sweep]\nname = \"s\"\nscenarios = [\"calm.toml\"]\nseeds_per_point = 3\n\n\
+        [[params]]\nname = \"engine.base_spread_bps\"\nvalues = [0.2, 0.4, 0.6]\n\n\
+        [[objectives]]\nmetric = \"kpis.net_bps\"\ngoal = \"maximize\"\n\n\
+        [[objectives]]\nmetric = \"kpis.max_drawdown\"\ngoal = \"minimize\"\n\n\
+        [[constraints]]\nmetric = \"kpis.max_drawdown\"\nop = \"<=\"\nvalue = 50.0\n";
+
+    #[test]
+    fn points_are_ranked_charted_and_told_apart() {
+        let summaries =
+            vec![summary(0, 0.2, 10.0, true, Some(2)), summary(1, 0.5, 20.0, true, Some(1)), summary(2, 0.9, 80.0, false, None)];
+        let page = render(&file(SWEEP), &summaries, &[0, 1], 9);
+        assert!(page.contains("3 points × 3 seeds on calm.toml: 9 runs"));
+        assert!(page.contains("Constraints on the means over seeds: kpis.max_drawdown &lt;= 50."));
+        assert!(page.contains("<b>Best feasible point: 1</b> (engine.base_spread_bps = 0.4): kpis.net_bps 0.5 [-0.5, 1.5]"));
+        // Best first, infeasible last, with their standing.
+        let rows: Vec<&str> = page.split("<tr><td class=\"number\">").skip(1).collect();
+        assert!(rows[0].starts_with("1</td><td class=\"number\">1</td>") && rows[1].starts_with("2</td><td class=\"number\">0</td>"));
+        assert!(rows[2].starts_with("—</td><td class=\"number\">2</td>") && rows[2].contains("<td class=\"fail\">broken</td>"));
+        assert_eq!(page.matches("<g class=\"pareto\">").count(), 2);
+        assert_eq!(page.matches("<g class=\"infeasible\">").count(), 1);
+        assert!(page.contains("<title>point 2 (infeasible): engine.base_spread_bps = 0.6 · kpis.net_bps 0.9 [-0.1, 1.9]"));
+        assert!(page.contains(">kpis.net_bps (higher is better)</text>") && page.contains(">kpis.max_drawdown (lower is better)</text>"));
+    }
+
+    #[test]
+    fn no_feasible_point_is_said_and_one_objective_charts_by_point() {
+        let one = SWEEP.replace("[[objectives]]\nmetric = \"kpis.max_drawdown\"\ngoal = \"minimize\"\n\n", "");
+        let summaries = vec![summary(0, 0.2, 90.0, false, None)];
+        let page = render(&file(&one), &summaries, &[], 3);
+        assert!(page.contains("<b>No point met every constraint</b>"));
+        assert!(page.contains(">point</text>"), "the point number across");
+    }
+}
