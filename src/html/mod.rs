@@ -1,10 +1,12 @@
-//! `report.html`: one self-contained page per run for people to look at — the
-//! verdict and expectations, charts of price and our quotes with fills, inventory
-//! against its limits and PnL over the whole run (injected events and faults
-//! shaded), the KPIs, the events' measured effects and the run's counters.
+//! The pages people look at: a run's `report.html` (here), a check's `index.html`
+//! ([`check_index`]) and a sweep's `report.html` ([`sweep_page`]); their charts are
+//! drawn by [`svg`], a run's bounded record of its timeline and fills is [`Trace`].
 //!
-//! The page has no scripts and loads nothing: open it from a CI artifact or a
-//! laptop. It is made from `report.json`'s content and a [`Trace`] of the timeline
+//! A run's page shows the verdict and expectations, charts of price and our quotes
+//! with fills, inventory against its limits and PnL over the whole run (injected
+//! events and faults shaded), the KPIs, the events' measured effects, the run's
+//! counters and a soak's iterations. The pages have no scripts and load nothing:
+//! open them from a CI artifact or a laptop. It is made from `report.json`'s content and a [`Trace`] of the timeline
 //! and fills, so it is deterministic like them (the same run gives the same bytes;
 //! no wall time or host). Deliberately not here: anything a test or a gate reads —
 //! `report.json` and the CSV files stay the machine-readable record.
@@ -16,6 +18,7 @@ pub mod trace;
 
 use std::fmt::Write;
 
+use drydock_sim::effects::EventEffect;
 use serde_json::Value;
 
 use crate::report::Report;
@@ -142,7 +145,6 @@ fn events_section(report: &Report) -> String {
     }
     let mut table = String::from("<table><tr><th>name</th><th>kind</th><th>start</th><th>active</th><th>measured</th></tr>");
     for event in &report.events {
-        let measured: Vec<String> = event.measured.iter().map(|(key, value)| format!("{key} {}", number_text(*value))).collect();
         let _ = write!(
             table,
             "<tr><td><code>{}</code></td><td>{}</td><td class=\"number\">{}</td><td class=\"number\">{}</td><td>{}</td></tr>",
@@ -150,11 +152,17 @@ fn events_section(report: &Report) -> String {
             escape(&event.kind),
             duration_text(event.start_s),
             duration_text(event.active_s),
-            escape(&measured.join(", "))
+            escape(&measured_text(event))
         );
     }
     table.push_str("</table>");
     section("Injected events and faults", &table)
+}
+
+/// An event's measured effects: `name value, name value`.
+fn measured_text(event: &EventEffect) -> String {
+    let parts: Vec<String> = event.measured.iter().map(|(key, value)| format!("{key} {}", number_text(*value))).collect();
+    parts.join(", ")
 }
 
 fn charts_section(report: &Report, trace: &Trace, scenario: &Scenario, iterations: &[IterationSummary]) -> String {
@@ -164,7 +172,6 @@ fn charts_section(report: &Report, trace: &Trace, scenario: &Scenario, iteration
         .events
         .iter()
         .map(|event| {
-            let measured: Vec<String> = event.measured.iter().map(|(key, value)| format!("{key} {}", number_text(*value))).collect();
             Window {
                 start_s: event.start_s,
                 end_s: event.start_s + event.active_s,
@@ -174,7 +181,7 @@ fn charts_section(report: &Report, trace: &Trace, scenario: &Scenario, iteration
                     event.kind,
                     duration_text(event.start_s),
                     duration_text(event.active_s),
-                    measured.join(", ")
+                    measured_text(event)
                 ),
                 class: "event",
             }
