@@ -171,20 +171,18 @@ fn charts_section(report: &Report, trace: &Trace, scenario: &Scenario, iteration
     let mut windows: Vec<Window> = report
         .events
         .iter()
-        .map(|event| {
-            Window {
-                start_s: event.start_s,
-                end_s: event.start_s + event.active_s,
-                label: event.name.clone(),
-                detail: format!(
-                    "{} from {} for {}: {}",
-                    event.kind,
-                    duration_text(event.start_s),
-                    duration_text(event.active_s),
-                    measured_text(event)
-                ),
-                class: "event",
-            }
+        .map(|event| Window {
+            start_s: event.start_s,
+            end_s: event.start_s + event.active_s,
+            label: event.name.clone(),
+            detail: format!(
+                "{} from {} for {}: {}",
+                event.kind,
+                duration_text(event.start_s),
+                duration_text(event.active_s),
+                measured_text(event)
+            ),
+            class: "event",
         })
         .collect();
     let gated = iterations.iter().filter(|iteration| iteration.verdict != GateVerdict::Pass).take(ITERATION_ROWS_MAX);

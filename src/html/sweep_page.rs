@@ -93,10 +93,13 @@ fn params_text(summary: &PointSummary) -> String {
     parts.join(", ")
 }
 
-/// `mean [low, high]` of the 95 % interval (just the mean for one seed).
+/// `mean [low, high]` of the 95 % interval (just the mean for one seed; a dash when
+/// no run measured the metric).
 fn interval_text(stats: &Stats) -> String {
-    if stats.n < 2 {
-        return number_text(stats.mean);
+    match stats.n {
+        0 => return "—".to_string(),
+        1 => return number_text(stats.mean),
+        _ => {}
     }
     format!("{} [{}, {}]", number_text(stats.mean), number_text(stats.ci95_low), number_text(stats.ci95_high))
 }
@@ -256,6 +259,17 @@ mod tests {
         assert_eq!(page.matches("<g class=\"infeasible\">").count(), 1);
         assert!(page.contains("<title>point 2 (infeasible): engine.base_spread_bps = 0.6 · kpis.net_bps 0.9 [-0.1, 1.9]"));
         assert!(page.contains(">kpis.net_bps (higher is better)</text>") && page.contains(">kpis.max_drawdown (lower is better)</text>"));
+    }
+
+    #[test]
+    fn a_metric_no_run_measured_is_a_dash() {
+        let empty = Stats { n: 0, mean: f64::NAN, std: f64::NAN, ci95_low: f64::NAN, ci95_high: f64::NAN };
+        assert_eq!(interval_text(&empty), "—");
+        assert_eq!(interval_text(&Stats { n: 1, ..stats(2.5) }), "2.5");
+        let mut unmeasured = summary(0, 0.2, 10.0, true, Some(1));
+        unmeasured.metrics.insert("kpis.net_bps".to_string(), empty);
+        let page = render(&file(SWEEP), &[unmeasured], &[], 3);
+        assert!(!page.contains("NaN"), "{page}");
     }
 
     #[test]
