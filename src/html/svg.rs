@@ -344,53 +344,14 @@ impl Frame {
 
     fn draw_layer(&self, svg: &mut String, layer: &Layer) {
         match layer {
-            Layer::Band { points, class } => {
-                for segment in points.split(Option::is_none) {
-                    let segment: Vec<(f64, f64, f64)> = segment.iter().flatten().copied().collect();
-                    if segment.is_empty() {
-                        continue;
-                    }
-                    let upper = segment.iter().map(|&(x, _, high)| (x, high));
-                    let lower = segment.iter().rev().map(|&(x, low, _)| (x, low));
-                    let _ = write!(svg, "<polygon class=\"{class}\" points=\"{}\"/>", self.path(upper.chain(lower)));
-                }
-            }
-            Layer::Line { points, class } => {
-                for segment in points.split(Option::is_none) {
-                    let segment: Vec<(f64, f64)> = segment.iter().flatten().copied().collect();
-                    match segment.as_slice() {
-                        [] => {}
-                        [(x, y)] => {
-                            let _ =
-                                write!(svg, "<circle class=\"{class}\" cx=\"{}\" cy=\"{}\" r=\"1.5\"/>", px(self.x(*x)), px(self.y(*y)));
-                        }
-                        _ => {
-                            let _ = write!(svg, "<polyline class=\"{class}\" points=\"{}\"/>", self.path(segment.into_iter()));
-                        }
-                    }
-                }
-            }
+            Layer::Band { points, class } => self.draw_band(svg, points, class),
+            Layer::Line { points, class } => self.draw_line(svg, points, class),
             Layer::Marks { points, class } => {
                 for &(x, y) in points {
                     let _ = write!(svg, "<circle class=\"{class}\" cx=\"{}\" cy=\"{}\" r=\"1.8\"/>", px(self.x(x)), px(self.y(y)));
                 }
             }
-            Layer::Points { points, class } => {
-                for point in points {
-                    let (x, y) = (self.x(point.x), self.y(point.y));
-                    let _ = write!(
-                        svg,
-                        "<g class=\"{class}\"><title>{}</title><circle cx=\"{}\" cy=\"{}\" r=\"4\"/>",
-                        escape(&point.title),
-                        px(x),
-                        px(y)
-                    );
-                    if let Some(label) = &point.label {
-                        let _ = write!(svg, "<text x=\"{}\" y=\"{}\">{}</text>", px(x + 6.0), px(y - 5.0), escape(label));
-                    }
-                    svg.push_str("</g>");
-                }
-            }
+            Layer::Points { points, class } => self.draw_points(svg, points, class),
             Layer::ErrorBars { bars, class } => {
                 for bar in bars {
                     let (x, y) = (px(self.x(bar.x)), px(self.y(bar.y)));
@@ -399,19 +360,67 @@ impl Frame {
                     let _ = write!(svg, "<path class=\"{class}\" d=\"M{x_low},{y}H{x_high}M{x},{y_low}V{y_high}\"/>");
                 }
             }
-            Layer::Level { y, label, class } => {
-                let y_px = px(self.y(*y));
-                let _ = write!(
-                    svg,
-                    "<line class=\"{class}\" x1=\"{}\" y1=\"{y_px}\" x2=\"{}\" y2=\"{y_px}\"/><text class=\"level\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-                    px(self.left),
-                    px(self.right),
-                    px(self.right - 4.0),
-                    px(self.y(*y) - 3.0),
-                    escape(label)
-                );
+            Layer::Level { y, label, class } => self.draw_level(svg, *y, label, class),
+        }
+    }
+
+    /// One polygon per run of present points: along the highs, back along the lows.
+    fn draw_band(&self, svg: &mut String, points: &[Option<(f64, f64, f64)>], class: &str) {
+        for segment in points.split(Option::is_none) {
+            let segment: Vec<(f64, f64, f64)> = segment.iter().flatten().copied().collect();
+            if segment.is_empty() {
+                continue;
+            }
+            let upper = segment.iter().map(|&(x, _, high)| (x, high));
+            let lower = segment.iter().rev().map(|&(x, low, _)| (x, low));
+            let _ = write!(svg, "<polygon class=\"{class}\" points=\"{}\"/>", self.path(upper.chain(lower)));
+        }
+    }
+
+    /// One polyline per run of present points (a lone point as a dot).
+    fn draw_line(&self, svg: &mut String, points: &[Option<(f64, f64)>], class: &str) {
+        for segment in points.split(Option::is_none) {
+            let segment: Vec<(f64, f64)> = segment.iter().flatten().copied().collect();
+            match segment.as_slice() {
+                [] => {}
+                [(x, y)] => {
+                    let _ = write!(svg, "<circle class=\"{class}\" cx=\"{}\" cy=\"{}\" r=\"1.5\"/>", px(self.x(*x)), px(self.y(*y)));
+                }
+                _ => {
+                    let _ = write!(svg, "<polyline class=\"{class}\" points=\"{}\"/>", self.path(segment.into_iter()));
+                }
             }
         }
+    }
+
+    fn draw_points(&self, svg: &mut String, points: &[PointMark], class: &str) {
+        for point in points {
+            let (x, y) = (self.x(point.x), self.y(point.y));
+            let _ = write!(
+                svg,
+                "<g class=\"{class}\"><title>{}</title><circle cx=\"{}\" cy=\"{}\" r=\"4\"/>",
+                escape(&point.title),
+                px(x),
+                px(y)
+            );
+            if let Some(label) = &point.label {
+                let _ = write!(svg, "<text x=\"{}\" y=\"{}\">{}</text>", px(x + 6.0), px(y - 5.0), escape(label));
+            }
+            svg.push_str("</g>");
+        }
+    }
+
+    fn draw_level(&self, svg: &mut String, y: f64, label: &str, class: &str) {
+        let y_px = px(self.y(y));
+        let _ = write!(
+            svg,
+            "<line class=\"{class}\" x1=\"{}\" y1=\"{y_px}\" x2=\"{}\" y2=\"{y_px}\"/><text class=\"level\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            px(self.left),
+            px(self.right),
+            px(self.right - 4.0),
+            px(self.y(y) - 3.0),
+            escape(label)
+        );
     }
 
     fn path(&self, points: impl Iterator<Item = (f64, f64)>) -> String {

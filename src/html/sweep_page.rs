@@ -107,66 +107,82 @@ fn interval_text(stats: &Stats) -> String {
 /// The first objective across and the second up (or the point number across when
 /// there is one objective), each point with its 95 % intervals.
 fn objectives_chart(file: &SweepFile, summaries: &[PointSummary], pareto: &[usize]) -> String {
-    let first = &file.objectives[0].metric;
-    let second = file.objectives.get(1).map(|objective| &objective.metric);
-    let position = |summary: &PointSummary| -> Option<ErrorBar> {
-        let y_stats = &summary.metrics[second.unwrap_or(first)];
-        let (x, x_interval) = match second {
-            Some(_) => {
-                let stats = &summary.metrics[first];
-                (stats.mean, (stats.ci95_low, stats.ci95_high))
-            }
-            None => (summary.point as f64, (summary.point as f64, summary.point as f64)),
-        };
-        let bar = ErrorBar { x, y: y_stats.mean, x_interval, y_interval: (y_stats.ci95_low, y_stats.ci95_high) };
-        [bar.x, bar.y, bar.x_interval.0, bar.x_interval.1, bar.y_interval.0, bar.y_interval.1]
-            .iter()
-            .all(|value| value.is_finite())
-            .then_some(bar)
+    let standing = |index: usize| -> Standing {
+        match (pareto.contains(&index), summaries[index].feasible) {
+            (true, _) => Standing::Front,
+            (false, true) => Standing::Feasible,
+            (false, false) => Standing::Infeasible,
+        }
     };
-    let mark = |index: usize, summary: &PointSummary| -> Option<PointMark> {
-        let bar = position(summary)?;
-        let stats: Vec<String> = file
-            .objectives
-            .iter()
-            .map(|objective| format!("{} {}", objective.metric, interval_text(&summary.metrics[&objective.metric])))
-            .collect();
-        let standing = if pareto.contains(&index) {
-            "on the Pareto front"
-        } else if summary.feasible {
-            "feasible"
-        } else {
-            "infeasible"
-        };
-        Some(PointMark {
-            x: bar.x,
-            y: bar.y,
-            title: format!("point {} ({standing}): {} · {}", summary.point, params_text(summary), stats.join(" · ")),
-            label: pareto.contains(&index).then(|| summary.point.to_string()),
-        })
-    };
-    let group = |wanted: fn(bool, bool) -> bool| -> Vec<PointMark> {
-        summaries
-            .iter()
-            .enumerate()
-            .filter(|(index, summary)| wanted(pareto.contains(index), summary.feasible))
-            .filter_map(|(index, summary)| mark(index, summary))
-            .collect()
+    let group = |wanted: Standing| -> Vec<PointMark> {
+        let members = (0..summaries.len()).filter(|&index| standing(index) == wanted);
+        members.filter_map(|index| point_mark(file, &summaries[index], wanted)).collect()
     };
     let layers = vec![
-        Layer::ErrorBars { bars: summaries.iter().filter_map(position).collect(), class: "ci" },
-        Layer::Points { points: group(|_, feasible| !feasible), class: "infeasible" },
-        Layer::Points { points: group(|on_front, feasible| feasible && !on_front), class: "feasible" },
-        Layer::Points { points: group(|on_front, _| on_front), class: "pareto" },
+        Layer::ErrorBars { bars: summaries.iter().filter_map(|summary| point_position(file, summary)).collect(), class: "ci" },
+        Layer::Points { points: group(Standing::Infeasible), class: "infeasible" },
+        Layer::Points { points: group(Standing::Feasible), class: "feasible" },
+        Layer::Points { points: group(Standing::Front), class: "pareto" },
     ];
-    let (x_axis, y_label) = match second {
-        Some(_) => (XAxis::Value { label: axis_label(file, 0) }, axis_label(file, 1)),
-        None => (XAxis::Value { label: "point".to_string() }, axis_label(file, 0)),
+    let (x_axis, y_label) = match file.objectives.len() {
+        1 => (XAxis::Value { label: "point".to_string() }, axis_label(file, 0)),
+        _ => (XAxis::Value { label: axis_label(file, 0) }, axis_label(file, 1)),
     };
     let chart = Chart { height_px: 420.0, y_label, x_axis, layers, windows: Vec::new() }.to_svg();
     format!(
         "<p class=\"note\">each point's mean over seeds with its 95 % interval; filled blue: on the Pareto front (numbered), grey: feasible, hollow: breaks a constraint · hover for parameters</p>\n{chart}"
     )
+}
+
+/// Where a point stands among the others.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Standing {
+    Front,
+    Feasible,
+    Infeasible,
+}
+
+/// A point's place on the chart with its intervals; `None` when a value is not finite.
+fn point_position(file: &SweepFile, summary: &PointSummary) -> Option<ErrorBar> {
+    let first = &summary.metrics[&file.objectives[0].metric];
+    let bar = match file.objectives.get(1) {
+        Some(second) => {
+            let second = &summary.metrics[&second.metric];
+            ErrorBar {
+                x: first.mean,
+                y: second.mean,
+                x_interval: (first.ci95_low, first.ci95_high),
+                y_interval: (second.ci95_low, second.ci95_high),
+            }
+        }
+        None => {
+            let point = summary.point as f64;
+            ErrorBar { x: point, y: first.mean, x_interval: (point, point), y_interval: (first.ci95_low, first.ci95_high) }
+        }
+    };
+    let values = [bar.x, bar.y, bar.x_interval.0, bar.x_interval.1, bar.y_interval.0, bar.y_interval.1];
+    values.iter().all(|value| value.is_finite()).then_some(bar)
+}
+
+/// A point's dot, its tooltip (standing, parameters, objectives) and, on the front, its number.
+fn point_mark(file: &SweepFile, summary: &PointSummary, standing: Standing) -> Option<PointMark> {
+    let bar = point_position(file, summary)?;
+    let stats: Vec<String> = file
+        .objectives
+        .iter()
+        .map(|objective| format!("{} {}", objective.metric, interval_text(&summary.metrics[&objective.metric])))
+        .collect();
+    let word = match standing {
+        Standing::Front => "on the Pareto front",
+        Standing::Feasible => "feasible",
+        Standing::Infeasible => "infeasible",
+    };
+    Some(PointMark {
+        x: bar.x,
+        y: bar.y,
+        title: format!("point {} ({word}): {} · {}", summary.point, params_text(summary), stats.join(" · ")),
+        label: (standing == Standing::Front).then(|| summary.point.to_string()),
+    })
 }
 
 fn axis_label(file: &SweepFile, objective: usize) -> String {
