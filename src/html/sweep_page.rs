@@ -13,14 +13,15 @@ use std::fmt::Write;
 use super::svg::{Chart, ErrorBar, Layer, PointMark, XAxis, escape};
 use super::{STYLE, number_text, section};
 use crate::sweep::outputs::{PointSummary, Stats};
-use crate::sweep::spec::{Goal, SweepFile};
+use crate::sweep::spec::{Goal, Sampling, SweepFile};
 
 /// Points listed at most in the ranked table (best first).
 pub const POINT_ROWS_MAX: usize = 500;
 
 /// The page of a sweep whose points are summarized in `summaries` (in point order),
-/// `pareto` the indices of those on the front, from `runs` runs.
-pub fn render(file: &SweepFile, summaries: &[PointSummary], pareto: &[usize], runs: usize) -> String {
+/// `pareto` the indices of those on the front, from `runs` runs; `tables` are the
+/// sweep's grouped tables, (file name, CSV text), shown as they are.
+pub fn render(file: &SweepFile, summaries: &[PointSummary], pareto: &[usize], runs: usize, tables: &[(String, String)]) -> String {
     let mut page = String::new();
     let title = format!("sweep {}", file.sweep.name);
     let _ = write!(
@@ -33,6 +34,9 @@ pub fn render(file: &SweepFile, summaries: &[PointSummary], pareto: &[usize], ru
     page.push_str(&best_paragraph(file, summaries));
     page.push_str(&section("Objectives", &objectives_chart(file, summaries, pareto)));
     page.push_str(&section("Points, best first", &points_table(file, summaries, pareto)));
+    for (name, text) in tables {
+        page.push_str(&section(name, &csv_table(text)));
+    }
     let mut files = vec!["results.csv", "summary.csv", "pareto.csv", "best_profile.toml"];
     files.extend(file.tables.iter().map(|table| table.name.as_str()));
     let links: Vec<String> = files.iter().map(|name| format!("<a href=\"{}\">{}</a>", escape(name), escape(name))).collect();
@@ -54,10 +58,10 @@ fn plan_paragraph(file: &SweepFile, points: usize, runs: usize) -> String {
         .map(|constraint| format!("{} {} {}", constraint.metric, constraint.op.as_str(), number_text(constraint.value)))
         .collect();
     let mut text = format!(
-        "<p class=\"description\">{points} points × {} seeds on {}: {runs} runs ({:?} sampling). Objectives: {}.",
+        "<p class=\"description\">{points} points × {} seeds on {}: {runs} runs ({} sampling). Objectives: {}.",
         file.sweep.seeds_per_point,
         escape(&scenarios.join(", ")),
-        file.sweep.sampling,
+        sampling_word(file.sweep.sampling),
         escape(&objectives.join("; "))
     );
     if !constraints.is_empty() {
@@ -89,8 +93,21 @@ fn best_paragraph(file: &SweepFile, summaries: &[PointSummary]) -> String {
 }
 
 fn params_text(summary: &PointSummary) -> String {
-    let parts: Vec<String> = summary.params.iter().map(|(name, value)| format!("{name} = {value}")).collect();
+    let parts: Vec<String> = summary.params.iter().map(|(name, value)| format!("{name} = {}", value_text(value))).collect();
     parts.join(", ")
+}
+
+/// A parameter's value: a word without its JSON quotes, a number as written.
+fn value_text(value: &serde_json::Value) -> String {
+    value.as_str().map_or_else(|| value.to_string(), str::to_string)
+}
+
+fn sampling_word(sampling: Sampling) -> &'static str {
+    match sampling {
+        Sampling::Grid => "grid",
+        Sampling::Random => "random",
+        Sampling::LatinHypercube => "Latin hypercube",
+    }
 }
 
 /// `mean [low, high]` of the 95 % interval (just the mean for one seed; a dash when
@@ -185,6 +202,32 @@ fn point_mark(file: &SweepFile, summary: &PointSummary, standing: Standing) -> O
     })
 }
 
+/// A CSV text (header first) as a table; numbers shortened as elsewhere on the page.
+fn csv_table(text: &str) -> String {
+    let mut table = String::from("<table>");
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    for (index, record) in reader.records().enumerate() {
+        let Ok(record) = record else { continue };
+        table.push_str("<tr>");
+        for cell in &record {
+            match (index, cell.parse::<f64>()) {
+                (0, _) => {
+                    let _ = write!(table, "<th><code>{}</code></th>", escape(cell));
+                }
+                (_, Ok(number)) => {
+                    let _ = write!(table, "<td class=\"number\">{}</td>", number_text(number));
+                }
+                (_, Err(_)) => {
+                    let _ = write!(table, "<td>{}</td>", escape(cell));
+                }
+            }
+        }
+        table.push_str("</tr>");
+    }
+    table.push_str("</table>");
+    table
+}
+
 fn axis_label(file: &SweepFile, objective: usize) -> String {
     let objective = &file.objectives[objective];
     let better = match objective.goal {
@@ -213,7 +256,7 @@ fn points_table(file: &SweepFile, summaries: &[PointSummary], pareto: &[usize]) 
         let rank = summary.rank.map_or("—".to_string(), |rank| rank.to_string());
         let _ = write!(table, "<tr><td class=\"number\">{rank}</td><td class=\"number\">{}</td>", summary.point);
         for name in &params {
-            let value = summary.params.get(*name).map_or(String::new(), |value| value.to_string());
+            let value = summary.params.get(*name).map_or(String::new(), value_text);
             let _ = write!(table, "<td class=\"number\">{}</td>", escape(&value));
         }
         for name in &metrics {
@@ -263,8 +306,9 @@ mod tests {
     fn points_are_ranked_charted_and_told_apart() {
         let summaries =
             vec![summary(0, 0.2, 10.0, true, Some(2)), summary(1, 0.5, 20.0, true, Some(1)), summary(2, 0.9, 80.0, false, None)];
-        let page = render(&file(SWEEP), &summaries, &[0, 1], 9);
-        assert!(page.contains("3 points × 3 seeds on calm.toml: 9 runs"));
+        let tables = [("grouped.csv".to_string(), "engine.base_spread_bps,n,kpis.net_bps.mean\n0.2,3,0.123456\n".to_string())];
+        let page = render(&file(SWEEP), &summaries, &[0, 1], 9, &tables);
+        assert!(page.contains("3 points × 3 seeds on calm.toml: 9 runs (grid sampling)"));
         assert!(page.contains("Constraints on the means over seeds: kpis.max_drawdown &lt;= 50."));
         assert!(page.contains("<b>Best feasible point: 1</b> (engine.base_spread_bps = 0.4): kpis.net_bps 0.5 [-0.5, 1.5]"));
         // Best first, infeasible last, with their standing.
@@ -275,6 +319,8 @@ mod tests {
         assert_eq!(page.matches("<g class=\"infeasible\">").count(), 1);
         assert!(page.contains("<title>point 2 (infeasible): engine.base_spread_bps = 0.6 · kpis.net_bps 0.9 [-0.1, 1.9]"));
         assert!(page.contains(">kpis.net_bps (higher is better)</text>") && page.contains(">kpis.max_drawdown (lower is better)</text>"));
+        assert!(page.contains("<h2>grouped.csv</h2>\n<table><tr><th><code>engine.base_spread_bps</code></th><th><code>n</code></th>"));
+        assert!(page.contains("<td class=\"number\">0.2</td><td class=\"number\">3</td><td class=\"number\">0.1235</td>"));
     }
 
     #[test]
@@ -284,7 +330,7 @@ mod tests {
         assert_eq!(interval_text(&Stats { n: 1, ..stats(2.5) }), "2.5");
         let mut unmeasured = summary(0, 0.2, 10.0, true, Some(1));
         unmeasured.metrics.insert("kpis.net_bps".to_string(), empty);
-        let page = render(&file(SWEEP), &[unmeasured], &[], 3);
+        let page = render(&file(SWEEP), &[unmeasured], &[], 3, &[]);
         assert!(!page.contains("NaN"), "{page}");
     }
 
@@ -292,7 +338,7 @@ mod tests {
     fn no_feasible_point_is_said_and_one_objective_charts_by_point() {
         let one = SWEEP.replace("[[objectives]]\nmetric = \"kpis.max_drawdown\"\ngoal = \"minimize\"\n\n", "");
         let summaries = vec![summary(0, 0.2, 90.0, false, None)];
-        let page = render(&file(&one), &summaries, &[], 3);
+        let page = render(&file(&one), &summaries, &[], 3, &[]);
         assert!(page.contains("<b>No point met every constraint</b>"));
         assert!(page.contains(">point</text>"), "the point number across");
     }

@@ -41,11 +41,12 @@ pub fn write_outputs(out_dir: &Path, file: &SweepFile) -> Result<(), ArtifactErr
     write_atomic(&out_dir.join("summary.csv"), summary_csv(&summaries, file).as_bytes())?;
     write_atomic(&out_dir.join("pareto.csv"), pareto_csv(&summaries, file).as_bytes())?;
     write_atomic(&out_dir.join("best_profile.toml"), best_profile(&summaries, file).as_bytes())?;
-    let page = crate::html::sweep_page::render(file, &summaries, &pareto(&summaries, file), records.len());
-    write_atomic(&out_dir.join("report.html"), page.as_bytes())?;
-    for table in &file.tables {
-        write_atomic(&out_dir.join(&table.name), table_csv(&records, table).as_bytes())?;
+    let tables: Vec<(String, String)> = file.tables.iter().map(|table| (table.name.clone(), table_csv(&records, table))).collect();
+    for (name, text) in &tables {
+        write_atomic(&out_dir.join(name), text.as_bytes())?;
     }
+    let page = crate::html::sweep_page::render(file, &summaries, &pareto(&summaries, file), records.len(), &tables);
+    write_atomic(&out_dir.join("report.html"), page.as_bytes())?;
     Ok(())
 }
 
