@@ -76,6 +76,36 @@ fn any_jobs_count_gives_identical_bytes() {
 }
 
 #[test]
+fn compare_of_one_plan_twice_is_go_and_of_other_plans_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    for out in ["base", "again"] {
+        let output = drydock(&["sweep", "tiny.toml", "--out", out], dir.path());
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let same = drydock(&["sweep", "compare", "base", "again", "--out", "cmp"], dir.path());
+    let stdout = String::from_utf8_lossy(&same.stdout);
+    assert_eq!(same.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&same.stderr));
+    assert!(stdout.contains("8 runs paired (8 with identical fingerprints)") && stdout.contains("verdict: GO"), "{stdout}");
+    let csv = std::fs::read_to_string(dir.path().join("cmp/compare.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 4 * 2, "a row per point and objective:\n{csv}");
+    // Another plan (three seeds a point): its runs have no partners; exit 2.
+    std::fs::write(
+        dir.path().join("other.toml"),
+        std::fs::read_to_string(dir.path().join("tiny.toml")).unwrap().replace("seeds_per_point = 2", "seeds_per_point = 3"),
+    )
+    .unwrap();
+    assert_eq!(drydock(&["sweep", "other.toml", "--out", "other"], dir.path()).status.code(), Some(0));
+    let refused = drydock(&["sweep", "compare", "base", "other"], dir.path());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("has no partner") && stderr.contains("same plan"), "{stderr}");
+    let not_a_sweep = drydock(&["sweep", "compare", "base", "."], dir.path());
+    assert_eq!(not_a_sweep.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&not_a_sweep.stderr).contains("sweep.json"));
+}
+
+#[test]
 fn shard_processes_merged_equal_one_run() {
     let dir = tempfile::tempdir().unwrap();
     fixture(dir.path());

@@ -4,10 +4,12 @@
 //! hash of its effective configuration; a rerun into the same folder skips runs
 //! already recorded (resume), and `--shard K/N` runs a deterministic subset whose
 //! folders `merge` combines. The outputs —
-//! `results.csv`, `summary.csv`, `pareto.csv`, `best_profile.toml` — are always
-//! rebuilt from the records in run-id order, so their bytes do not depend on the
-//! number of threads, the completion order, or the shard split.
+//! `results.csv`, `summary.csv`, `pareto.csv`, `best_profile.toml`, `report.html` —
+//! are always rebuilt from the records in run-id order, so their bytes do not depend
+//! on the number of threads, the completion order, or the shard split. Two folders of
+//! one plan are compared run by run in [`compare`].
 
+pub mod compare;
 pub mod outputs;
 pub mod spec;
 

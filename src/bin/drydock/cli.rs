@@ -99,6 +99,17 @@ pub(crate) enum SweepCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Compare a candidate sweep with a baseline of the same plan, run by run: GO, or
+    /// NO-GO when an objective got significantly worse or a point broke a constraint.
+    Compare {
+        /// The baseline's output folder.
+        baseline: PathBuf,
+        /// The candidate's output folder (the same points, scenarios and seeds).
+        candidate: PathBuf,
+        /// Also write compare.csv (every point and objective) into this folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -19,6 +19,9 @@ pub(crate) fn execute(cli: Cli) -> anyhow::Result<u8> {
         Command::Check { scenarios, jobs, golden, out } => check_command(scenarios, jobs, golden, out),
         Command::Bless { scenarios, all, jobs, golden } => bless_command(scenarios, all, jobs, golden),
         Command::Sweep { merge: Some(SweepCommand::Merge { dirs, out }), .. } => sweep_merge_command(&dirs, &out),
+        Command::Sweep { merge: Some(SweepCommand::Compare { baseline, candidate, out }), .. } => {
+            sweep_compare_command(&baseline, &candidate, out.as_deref())
+        }
         Command::Sweep { merge: None, sweep, jobs, out, shard } => sweep_command(sweep, jobs, out, shard),
         Command::Diff { a, b } => diff_command(&a, &b),
         Command::Data { command: DataCommand::Inspect(args) } => data_inspect_command(args),
@@ -87,6 +90,51 @@ fn sweep_merge_command(dirs: &[PathBuf], out: &Path) -> anyhow::Result<u8> {
     }
     emit(&text);
     Ok(if complete { 0 } else { EXIT_EXPECTATION_FAILED })
+}
+
+fn sweep_compare_command(baseline: &Path, candidate: &Path, out: Option<&Path>) -> anyhow::Result<u8> {
+    let comparison = drydock::sweep::compare::compare(baseline, candidate)?;
+    if let Some(dir) = out {
+        drydock::report::create_output_folder(dir)?;
+        drydock::report::write_atomic(&dir.join("compare.csv"), drydock::sweep::compare::to_csv(&comparison).as_bytes())?;
+    }
+    let mut text = String::new();
+    say!(
+        text,
+        "sweep compare: {} runs paired ({} with identical fingerprints); changes called at a family-wise {} % (paired t, Holm)",
+        comparison.pairs,
+        comparison.identical_runs,
+        drydock::sweep::compare::FAMILY_ALPHA * 100.0
+    );
+    let called: Vec<_> = comparison.objectives.iter().filter(|change| change.verdict != "same").collect();
+    if called.is_empty() {
+        say!(text, "  no significant change at any of {} points and objectives", comparison.objectives.len());
+    }
+    for change in called {
+        say!(
+            text,
+            "  {:<6} point {:<4} {:<32} {:.4} -> {:.4}  change {:+.4} [{:+.4}, {:+.4}]  p (Holm) {:.4}",
+            change.verdict.to_uppercase(),
+            change.point,
+            change.metric,
+            change.baseline_mean,
+            change.candidate_mean,
+            change.change_mean,
+            change.change_ci95.0,
+            change.change_ci95.1,
+            change.p_adjusted.unwrap_or(1.0)
+        );
+    }
+    for change in &comparison.feasibility {
+        let word = if change.candidate { "now meets every constraint" } else { "BROKE a constraint it met" };
+        say!(text, "  point {} {word}", change.point);
+    }
+    if let Some(dir) = out {
+        say!(text, "  every point and objective: {}", dir.join("compare.csv").display());
+    }
+    say!(text, "verdict: {}", comparison.verdict);
+    emit(&text);
+    Ok(if comparison.go() { 0 } else { EXIT_EXPECTATION_FAILED })
 }
 
 fn diff_command(a: &Path, b: &Path) -> anyhow::Result<u8> {
