@@ -109,7 +109,7 @@ impl SweepComparison {
 
 /// Compares the sweep in `candidate` with the one in `baseline`.
 pub fn compare(baseline: &Path, candidate: &Path) -> Result<SweepComparison, CompareError> {
-    let (baseline_file, baseline_records) = load(baseline)?;
+    let (_, baseline_records) = load(baseline)?;
     let (candidate_file, candidate_records) = load(candidate)?;
     let pairs = pair(&baseline_records, &candidate_records, baseline, candidate)?;
     let identical_runs = pairs.iter().filter(|(left, right)| left.fingerprint == right.fingerprint).count();
@@ -122,7 +122,8 @@ pub fn compare(baseline: &Path, candidate: &Path) -> Result<SweepComparison, Com
         }
     }
     apply_holm(&mut objectives);
-    let feasibility = feasibility_changes(&baseline_file, &baseline_records, &candidate_file, &candidate_records);
+    // Both sides judged by the candidate's constraints, so a changed threshold is not a change.
+    let feasibility = feasibility_changes(&candidate_file, &baseline_records, &candidate_records);
     let worse = objectives.iter().any(|change| change.verdict == "worse");
     let lost = feasibility.iter().any(|change| change.baseline && !change.candidate);
     let verdict = if worse || lost { "NO-GO" } else { "GO" };
@@ -293,15 +294,10 @@ fn apply_holm(changes: &mut [ObjectiveChange]) {
     }
 }
 
-fn feasibility_changes(
-    baseline_file: &SweepFile,
-    baseline_records: &[RunRecord],
-    candidate_file: &SweepFile,
-    candidate_records: &[RunRecord],
-) -> Vec<FeasibilityChange> {
+fn feasibility_changes(file: &SweepFile, baseline_records: &[RunRecord], candidate_records: &[RunRecord]) -> Vec<FeasibilityChange> {
     let before: BTreeMap<usize, bool> =
-        summarize(baseline_records, baseline_file).into_iter().map(|summary| (summary.point, summary.feasible)).collect();
-    summarize(candidate_records, candidate_file)
+        summarize(baseline_records, file).into_iter().map(|summary| (summary.point, summary.feasible)).collect();
+    summarize(candidate_records, file)
         .into_iter()
         .filter_map(|summary| {
             let baseline = *before.get(&summary.point)?;
