@@ -70,7 +70,7 @@ pub struct ObjectiveChange {
     pub p_value: Option<f64>,
     /// The p-value after Holm's correction over every point and objective.
     pub p_adjusted: Option<f64>,
-    /// `better`, `worse` or `same` (no significant change, or too few pairs).
+    /// `better`, `worse`, `same` (no significant change) or `untested` (fewer than two pairs).
     pub verdict: &'static str,
 }
 
@@ -240,7 +240,7 @@ fn objective_change(point: usize, metric: &str, goal: Goal, pairs: &[&(&RunRecor
         change_ci95,
         p_value,
         p_adjusted: None,
-        verdict: "same",
+        verdict: if p_value.is_some() { "same" } else { "untested" },
     }
 }
 
@@ -321,6 +321,9 @@ mod tests {
         assert_eq!(paired_test(&[0.0, 0.0, 0.0]).2, Some(1.0), "no change at all");
         assert_eq!(paired_test(&[0.5, 0.5]).2, Some(0.0), "the same shift on every seed");
         assert_eq!(paired_test(&[0.5]).2, None, "one pair cannot be tested");
+        let pair = (record(1.0), record(2.0));
+        let lone = objective_change(0, "kpis.net_bps", Goal::Maximize, &[&(&pair.0, &pair.1)]);
+        assert_eq!((lone.pairs, lone.verdict, lone.change_mean), (1, "untested", 1.0));
     }
 
     fn change(p: f64, change_mean: f64, goal: Goal) -> ObjectiveChange {
@@ -336,6 +339,19 @@ mod tests {
             p_value: Some(p),
             p_adjusted: None,
             verdict: "same",
+        }
+    }
+
+    fn record(net_bps: f64) -> RunRecord {
+        RunRecord {
+            run_id: "p00000-x00-s0000".to_string(),
+            point: 0,
+            scenario: "calm".to_string(),
+            seed: 1001,
+            params: BTreeMap::new(),
+            config_hash: "h".to_string(),
+            fingerprint: "f".to_string(),
+            metrics: BTreeMap::from([("kpis.net_bps".to_string(), net_bps)]),
         }
     }
 

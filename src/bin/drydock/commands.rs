@@ -106,9 +106,17 @@ fn sweep_compare_command(baseline: &Path, candidate: &Path, out: Option<&Path>) 
         comparison.identical_runs,
         drydock::sweep::compare::FAMILY_ALPHA * 100.0
     );
-    let called: Vec<_> = comparison.objectives.iter().filter(|change| change.verdict != "same").collect();
+    let called: Vec<_> = comparison.objectives.iter().filter(|change| matches!(change.verdict, "better" | "worse")).collect();
+    let untested = comparison.objectives.iter().filter(|change| change.verdict == "untested").count();
+    if untested > 0 {
+        say!(
+            text,
+            "  {untested} of {} points and objectives have fewer than two paired runs: not tested (add seeds)",
+            comparison.objectives.len()
+        );
+    }
     if called.is_empty() {
-        say!(text, "  no significant change at any of {} points and objectives", comparison.objectives.len());
+        say!(text, "  no significant change at any of {} points and objectives", comparison.objectives.len() - untested);
     }
     for change in called {
         say!(
