@@ -89,6 +89,11 @@ fn compare_of_one_plan_twice_is_go_and_of_other_plans_is_refused() {
     assert!(stdout.contains("8 runs paired (8 with identical fingerprints)") && stdout.contains("verdict: GO"), "{stdout}");
     let csv = std::fs::read_to_string(dir.path().join("cmp/compare.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 4 * 2, "a row per point and objective:\n{csv}");
+    let page = std::fs::read_to_string(dir.path().join("cmp/compare.html")).unwrap();
+    assert!(
+        page.contains("<span class=\"verdict pass\">GO</span>") && page.matches("<svg class=\"chart\"").count() == 2,
+        "a forest plot per objective"
+    );
     // Another plan (three seeds a point): its runs have no partners; exit 2.
     std::fs::write(
         dir.path().join("other.toml"),

@@ -1,5 +1,6 @@
 //! The pages people look at: a run's `report.html` (here), a check's `index.html`
-//! ([`check_index`]) and a sweep's `report.html` ([`sweep_page`]); their charts are
+//! ([`check_index`]), a sweep's `report.html` ([`sweep_page`]) and a sweep
+//! comparison's `compare.html` ([`compare_page`]); their charts are
 //! drawn by [`svg`], a run's bounded record of its timeline and fills is [`Trace`].
 //!
 //! A run's page shows the verdict and expectations, charts of price and our quotes
@@ -12,6 +13,7 @@
 //! `report.json` and the CSV files stay the machine-readable record.
 
 pub mod check_index;
+pub mod compare_page;
 pub mod svg;
 pub mod sweep_page;
 pub mod trace;
@@ -90,7 +92,9 @@ svg polygon.range{fill:#8fa6cc;opacity:.35;stroke:none}svg polyline{fill:none;st
 svg .mid{stroke:#2c4f8c}svg .bbo{stroke:#9aa3b2;stroke-width:.8}svg .our-bid{stroke:#1d7f46}svg .our-ask{stroke:#b3261e}\
 svg circle.buy{fill:#1d7f46;opacity:.6}svg circle.sell{fill:#b3261e;opacity:.6}\
 svg .inventory{stroke:#2c4f8c}svg .pnl{stroke:#6a3d9a}svg circle.mid,svg circle.inventory,svg circle.pnl{fill:#2c4f8c}\
-svg path.ci{stroke:#8a92a3;stroke-width:1}svg .pareto circle{fill:#2c4f8c}svg .pareto text{fill:#2c4f8c;font-weight:600}\
+svg path.ci{stroke:#8a92a3;stroke-width:1}svg path.zero{stroke:#1d2330;stroke-width:1}\
+svg .better circle{fill:#1d7f46}svg .worse circle{fill:#b3261e}svg .same circle{fill:#9aa3b2}svg .better text{fill:#1d7f46}svg .worse text{fill:#b3261e}\
+svg .pareto circle{fill:#2c4f8c}svg .pareto text{fill:#2c4f8c;font-weight:600}\
 svg .feasible circle{fill:#9aa3b2}svg .infeasible circle{fill:#fff;stroke:#b3261e;stroke-width:1.2}\
 svg line.hard{stroke:#b3261e;stroke-dasharray:6 4}svg line.soft{stroke:#f5a623;stroke-dasharray:4 4}svg line.zero{stroke:#9aa3b2}\
 footer{margin:32px 0;color:#8a92a3;font-size:12px}";
@@ -199,7 +203,15 @@ fn charts_section(report: &Report, trace: &Trace, scenario: &Scenario, iteration
         class: "gate",
     }));
     let chart = |height_px: f64, y_label: &str, layers: Vec<Layer>| {
-        Chart { height_px, y_label: y_label.to_string(), x_axis: XAxis::Time { duration_s }, layers, windows: windows.clone() }.to_svg()
+        Chart {
+            height_px,
+            y_label: y_label.to_string(),
+            y_ticks: true,
+            x_axis: XAxis::Time { duration_s },
+            layers,
+            windows: windows.clone(),
+        }
+        .to_svg()
     };
     let price = chart(300.0, "price", price_layers(trace, scenario.sim.market.instrument.tick_size));
     let inventory = chart(200.0, "inventory, lots", inventory_layers(buckets, scenario));

@@ -134,6 +134,8 @@ pub struct Chart {
     pub height_px: f64,
     /// Label of the value axis (with its unit).
     pub y_label: String,
+    /// Whether the value axis gets ticks (not when its values only order rows).
+    pub y_ticks: bool,
     /// The horizontal axis.
     pub x_axis: XAxis,
     /// What to draw, bottom first.
@@ -157,7 +159,7 @@ impl Chart {
         frame.draw_background(&mut svg);
         frame.draw_windows(&mut svg, &self.windows);
         frame.draw_x_axis(&mut svg);
-        frame.draw_y_axis(&mut svg, &self.y_label);
+        frame.draw_y_axis(&mut svg, &self.y_label, self.y_ticks);
         match frame.y_range {
             Some(_) => {
                 for layer in &self.layers {
@@ -315,8 +317,8 @@ impl Frame {
         }
     }
 
-    fn draw_y_axis(&self, svg: &mut String, y_label: &str) {
-        if let Some((low, high)) = self.y_range {
+    fn draw_y_axis(&self, svg: &mut String, y_label: &str, ticks: bool) {
+        if let Some((low, high)) = self.y_range.filter(|_| ticks) {
             let step = round_step(high - low, Y_TICKS_WANTED);
             let mut value = (low / step).ceil() * step;
             while value <= high + step * 1e-9 {
@@ -544,7 +546,14 @@ mod tests {
     }
 
     fn chart(layers: Vec<Layer>) -> Chart {
-        Chart { height_px: 200.0, y_label: "price".to_string(), x_axis: XAxis::Time { duration_s: 600.0 }, layers, windows: Vec::new() }
+        Chart {
+            height_px: 200.0,
+            y_label: "price".to_string(),
+            y_ticks: true,
+            x_axis: XAxis::Time { duration_s: 600.0 },
+            layers,
+            windows: Vec::new(),
+        }
     }
 
     #[test]
@@ -587,6 +596,7 @@ mod tests {
         let chart = Chart {
             height_px: 300.0,
             y_label: "drawdown".to_string(),
+            y_ticks: true,
             x_axis: XAxis::Value { label: "net bps".to_string() },
             layers: vec![Layer::ErrorBars { bars: vec![bar], class: "ci" }, Layer::Points { points: vec![point], class: "pareto" }],
             windows: Vec::new(),

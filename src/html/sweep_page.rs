@@ -145,7 +145,7 @@ fn objectives_chart(file: &SweepFile, summaries: &[PointSummary], pareto: &[usiz
         1 => (XAxis::Value { label: "point".to_string() }, axis_label(file, 0)),
         _ => (XAxis::Value { label: axis_label(file, 0) }, axis_label(file, 1)),
     };
-    let chart = Chart { height_px: 420.0, y_label, x_axis, layers, windows: Vec::new() }.to_svg();
+    let chart = Chart { height_px: 420.0, y_label, y_ticks: true, x_axis, layers, windows: Vec::new() }.to_svg();
     format!(
         "<p class=\"note\">each point's mean over seeds with its 95 % interval; filled blue: on the Pareto front (numbered), grey: feasible, hollow: breaks a constraint · hover for parameters</p>\n{chart}"
     )

@@ -97,6 +97,8 @@ fn sweep_compare_command(baseline: &Path, candidate: &Path, out: Option<&Path>) 
     if let Some(dir) = out {
         drydock::report::create_output_folder(dir)?;
         drydock::report::write_atomic(&dir.join("compare.csv"), drydock::sweep::compare::to_csv(&comparison).as_bytes())?;
+        let page = drydock::html::compare_page::render(&comparison, &baseline.display().to_string(), &candidate.display().to_string());
+        drydock::report::write_atomic(&dir.join("compare.html"), page.as_bytes())?;
     }
     let mut text = String::new();
     say!(
@@ -138,7 +140,7 @@ fn sweep_compare_command(baseline: &Path, candidate: &Path, out: Option<&Path>) 
         say!(text, "  point {} {word}", change.point);
     }
     if let Some(dir) = out {
-        say!(text, "  every point and objective: {}", dir.join("compare.csv").display());
+        say!(text, "  every point and objective: {} and {}", dir.join("compare.csv").display(), dir.join("compare.html").display());
     }
     say!(text, "verdict: {}", comparison.verdict);
     emit(&text);
