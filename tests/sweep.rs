@@ -86,7 +86,10 @@ fn compare_of_one_plan_twice_is_go_and_of_other_plans_is_refused() {
     let same = drydock(&["sweep", "compare", "base", "again", "--out", "cmp"], dir.path());
     let stdout = String::from_utf8_lossy(&same.stdout);
     assert_eq!(same.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&same.stderr));
-    assert!(stdout.contains("8 runs paired (8 with identical fingerprints)") && stdout.contains("verdict: GO"), "{stdout}");
+    assert!(
+        stdout.contains("8 runs paired (8 with identical fingerprints, 8 with the same configuration)") && stdout.contains("verdict: GO"),
+        "{stdout}"
+    );
     let csv = std::fs::read_to_string(dir.path().join("cmp/compare.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 4 * 2, "a row per point and objective:\n{csv}");
     let page = std::fs::read_to_string(dir.path().join("cmp/compare.html")).unwrap();

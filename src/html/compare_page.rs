@@ -26,11 +26,12 @@ pub fn render(comparison: &SweepComparison, baseline: &str, candidate: &str) -> 
     let _ = writeln!(
         page,
         "<p class=\"description\">candidate <code>{}</code> against baseline <code>{}</code>: {} runs paired by scenario and seed, {} with identical \
-         fingerprints; changes called at a family-wise {} % (paired t, Holm's correction)</p>",
+         fingerprints, {} with the same configuration; changes called at a family-wise {} % (paired t, Holm's correction)</p>",
         escape(candidate),
         escape(baseline),
         comparison.pairs,
         comparison.identical_runs,
+        comparison.same_config_runs,
         FAMILY_ALPHA * 100.0
     );
     page.push_str(&feasibility_section(comparison));
@@ -172,6 +173,7 @@ mod tests {
         let comparison = SweepComparison {
             pairs: 12,
             identical_runs: 0,
+            same_config_runs: 12,
             objectives: vec![change(0, -0.5, "worse"), change(1, 0.0, "same")],
             feasibility: vec![FeasibilityChange { point: 1, baseline: true, candidate: false }],
             verdict: "NO-GO",

@@ -92,6 +92,9 @@ pub struct SweepComparison {
     pub pairs: usize,
     /// Paired runs whose fingerprints are equal (nothing the engine saw or did changed).
     pub identical_runs: usize,
+    /// Paired runs with the same effective configuration (scenario and engine values):
+    /// all of them when only the engine's code changed, fewer when values did.
+    pub same_config_runs: usize,
     /// Per point and objective.
     pub objectives: Vec<ObjectiveChange>,
     /// Points whose feasibility changed.
@@ -113,6 +116,7 @@ pub fn compare(baseline: &Path, candidate: &Path) -> Result<SweepComparison, Com
     let (candidate_file, candidate_records) = load(candidate)?;
     let pairs = pair(&baseline_records, &candidate_records, baseline, candidate)?;
     let identical_runs = pairs.iter().filter(|(left, right)| left.fingerprint == right.fingerprint).count();
+    let same_config_runs = pairs.iter().filter(|(left, right)| left.config_hash == right.config_hash).count();
     let mut objectives = Vec::new();
     let points: std::collections::BTreeSet<usize> = pairs.iter().map(|(_, right)| right.point).collect();
     for point in points {
@@ -127,7 +131,7 @@ pub fn compare(baseline: &Path, candidate: &Path) -> Result<SweepComparison, Com
     let worse = objectives.iter().any(|change| change.verdict == "worse");
     let lost = feasibility.iter().any(|change| change.baseline && !change.candidate);
     let verdict = if worse || lost { "NO-GO" } else { "GO" };
-    Ok(SweepComparison { pairs: pairs.len(), identical_runs, objectives, feasibility, verdict })
+    Ok(SweepComparison { pairs: pairs.len(), identical_runs, same_config_runs, objectives, feasibility, verdict })
 }
 
 /// The comparison as CSV: one row per point and objective.
@@ -390,7 +394,7 @@ mod tests {
         folder(&dir.path().join("base"), |seed| 1.0 + noise(seed), 5.0, "a");
         folder(&dir.path().join("worse"), |seed| 0.5 + noise(seed) + 0.01 * seed as f64, 5.0, "b");
         let comparison = compare(&dir.path().join("base"), &dir.path().join("worse")).unwrap();
-        assert_eq!((comparison.pairs, comparison.identical_runs), (6, 0));
+        assert_eq!((comparison.pairs, comparison.identical_runs, comparison.same_config_runs), (6, 0, 6));
         let change = &comparison.objectives[0];
         assert_eq!(change.verdict, "worse", "{change:?}");
         assert!((change.change_mean - (-0.475)).abs() < 1e-9 && change.change_ci95.1 < 0.0);

@@ -103,9 +103,10 @@ fn sweep_compare_command(baseline: &Path, candidate: &Path, out: Option<&Path>) 
     let mut text = String::new();
     say!(
         text,
-        "sweep compare: {} runs paired ({} with identical fingerprints); changes called at a family-wise {} % (paired t, Holm)",
+        "sweep compare: {} runs paired ({} with identical fingerprints, {} with the same configuration); changes called at a family-wise {} % (paired t, Holm)",
         comparison.pairs,
         comparison.identical_runs,
+        comparison.same_config_runs,
         drydock::sweep::compare::FAMILY_ALPHA * 100.0
     );
     let called: Vec<_> = comparison.objectives.iter().filter(|change| matches!(change.verdict, "better" | "worse")).collect();
