@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use super::svg::{Chart, ErrorBar, Layer, PointMark, XAxis, escape};
 use super::{STYLE, number_text, section};
-use crate::sweep::compare::{FAMILY_ALPHA, ObjectiveChange, SweepComparison};
+use crate::sweep::compare::{ObjectiveChange, SweepComparison};
 use crate::sweep::spec::Goal;
 
 /// The page of `comparison` between the folders named `baseline` and `candidate`.
@@ -26,13 +26,13 @@ pub fn render(comparison: &SweepComparison, baseline: &str, candidate: &str) -> 
     let _ = writeln!(
         page,
         "<p class=\"description\">candidate <code>{}</code> against baseline <code>{}</code>: {} runs paired by scenario and seed, {} with identical \
-         fingerprints, {} with the same configuration; changes called at a family-wise {} % (paired t, Holm's correction)</p>",
+         fingerprints, {} with the same configuration; a change is called when {}</p>",
         escape(candidate),
         escape(baseline),
         comparison.pairs,
         comparison.identical_runs,
         comparison.same_config_runs,
-        FAMILY_ALPHA * 100.0
+        escape(&comparison.rule())
     );
     page.push_str(&feasibility_section(comparison));
     let mut metrics: Vec<&str> = Vec::new();
@@ -176,10 +176,12 @@ mod tests {
             same_config_runs: 12,
             objectives: vec![change(0, -0.5, "worse"), change(1, 0.0, "same")],
             feasibility: vec![FeasibilityChange { point: 1, baseline: true, candidate: false }],
+            min_effect_pct: 5.0,
             verdict: "NO-GO",
         };
         let page = render(&comparison, "base", "cand<1>");
         assert!(page.contains("<span class=\"verdict fail\">NO-GO</span>") && page.contains("<code>cand&lt;1&gt;</code>"));
+        assert!(page.contains("(paired t, Holm&#39;s correction) and at least 5 % of the baseline mean"));
         assert!(page.contains("<td class=\"pass\">meets every constraint</td><td class=\"fail\">breaks a constraint</td>"));
         assert_eq!(page.matches("<h2>kpis.net_bps</h2>").count(), 1);
         assert!(page.contains("<g class=\"worse\"><title>point 0: 1 → 0.5 (worse)</title>"));

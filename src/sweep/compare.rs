@@ -99,6 +99,8 @@ pub struct SweepComparison {
     pub objectives: Vec<ObjectiveChange>,
     /// Points whose feasibility changed.
     pub feasibility: Vec<FeasibilityChange>,
+    /// The smallest change called, percent of the baseline mean (0: any significant one).
+    pub min_effect_pct: f64,
     /// `GO` or `NO-GO`.
     pub verdict: &'static str,
 }
@@ -108,10 +110,25 @@ impl SweepComparison {
     pub fn go(&self) -> bool {
         self.verdict == "GO"
     }
+
+    /// What a change must be to be called, in words.
+    pub fn rule(&self) -> String {
+        let mut rule = format!("significant at a family-wise {} % (paired t, Holm's correction)", FAMILY_ALPHA * 100.0);
+        if self.min_effect_pct > 0.0 {
+            rule.push_str(&format!(" and at least {} % of the baseline mean", self.min_effect_pct));
+        }
+        rule
+    }
 }
 
-/// Compares the sweep in `candidate` with the one in `baseline`.
-pub fn compare(baseline: &Path, candidate: &Path) -> Result<SweepComparison, CompareError> {
+/// Changes smaller than this fraction of the larger mean are floating-point noise
+/// (a summation reordered), never called.
+pub const NOISE_FLOOR_RELATIVE: f64 = 1e-9;
+
+/// Compares the sweep in `candidate` with the one in `baseline`; a change is called
+/// only when it is significant and at least `min_effect_pct` percent of the baseline
+/// mean (0: any significant change).
+pub fn compare(baseline: &Path, candidate: &Path, min_effect_pct: f64) -> Result<SweepComparison, CompareError> {
     let (_, baseline_records) = load(baseline)?;
     let (candidate_file, candidate_records) = load(candidate)?;
     let pairs = pair(&baseline_records, &candidate_records, baseline, candidate)?;
@@ -125,13 +142,13 @@ pub fn compare(baseline: &Path, candidate: &Path) -> Result<SweepComparison, Com
             objectives.push(objective_change(point, &objective.metric, objective.goal, &at_point));
         }
     }
-    apply_holm(&mut objectives);
+    apply_holm(&mut objectives, min_effect_pct);
     // Both sides judged by the candidate's constraints, so a changed threshold is not a change.
     let feasibility = feasibility_changes(&candidate_file, &baseline_records, &candidate_records);
     let worse = objectives.iter().any(|change| change.verdict == "worse");
     let lost = feasibility.iter().any(|change| change.baseline && !change.candidate);
     let verdict = if worse || lost { "NO-GO" } else { "GO" };
-    Ok(SweepComparison { pairs: pairs.len(), identical_runs, same_config_runs, objectives, feasibility, verdict })
+    Ok(SweepComparison { pairs: pairs.len(), identical_runs, same_config_runs, objectives, feasibility, min_effect_pct, verdict })
 }
 
 /// The comparison as CSV: one row per point and objective.
@@ -275,8 +292,9 @@ pub fn paired_test(differences: &[f64]) -> (f64, (f64, f64), Option<f64>) {
 }
 
 /// Holm's step-down correction over every tested change; a change whose adjusted
-/// p-value is under [`FAMILY_ALPHA`] gets its direction as verdict.
-fn apply_holm(changes: &mut [ObjectiveChange]) {
+/// p-value is under [`FAMILY_ALPHA`] and that is large enough (see [`large_enough`])
+/// gets its direction as verdict.
+fn apply_holm(changes: &mut [ObjectiveChange], min_effect_pct: f64) {
     let mut tested: Vec<usize> = (0..changes.len()).filter(|&index| changes[index].p_value.is_some()).collect();
     tested.sort_by(|&left, &right| {
         changes[left].p_value.unwrap_or(1.0).total_cmp(&changes[right].p_value.unwrap_or(1.0)).then(left.cmp(&right))
@@ -288,7 +306,7 @@ fn apply_holm(changes: &mut [ObjectiveChange]) {
         running_max = running_max.max(((family - rank) as f64 * p).min(1.0));
         let change = &mut changes[index];
         change.p_adjusted = Some(running_max);
-        if running_max < FAMILY_ALPHA {
+        if running_max < FAMILY_ALPHA && large_enough(change, min_effect_pct) {
             let improved = match change.goal {
                 Goal::Maximize => change.change_mean > 0.0,
                 Goal::Minimize => change.change_mean < 0.0,
@@ -296,6 +314,14 @@ fn apply_holm(changes: &mut [ObjectiveChange]) {
             change.verdict = if improved { "better" } else { "worse" };
         }
     }
+}
+
+/// Whether a change is above the noise floor and at least `min_effect_pct` percent
+/// of the baseline mean.
+fn large_enough(change: &ObjectiveChange, min_effect_pct: f64) -> bool {
+    let size = change.change_mean.abs();
+    let scale = change.baseline_mean.abs().max(change.candidate_mean.abs()).max(1.0);
+    size > NOISE_FLOOR_RELATIVE * scale && size >= min_effect_pct / 100.0 * change.baseline_mean.abs()
 }
 
 fn feasibility_changes(file: &SweepFile, baseline_records: &[RunRecord], candidate_records: &[RunRecord]) -> Vec<FeasibilityChange> {
@@ -393,17 +419,17 @@ mod tests {
         let noise = |seed: u64| [0.3, -0.2, 0.1, 0.0, -0.4, 0.25][seed as usize];
         folder(&dir.path().join("base"), |seed| 1.0 + noise(seed), 5.0, "a");
         folder(&dir.path().join("worse"), |seed| 0.5 + noise(seed) + 0.01 * seed as f64, 5.0, "b");
-        let comparison = compare(&dir.path().join("base"), &dir.path().join("worse")).unwrap();
+        let comparison = compare(&dir.path().join("base"), &dir.path().join("worse"), 0.0).unwrap();
         assert_eq!((comparison.pairs, comparison.identical_runs, comparison.same_config_runs), (6, 0, 6));
         let change = &comparison.objectives[0];
         assert_eq!(change.verdict, "worse", "{change:?}");
         assert!((change.change_mean - (-0.475)).abs() < 1e-9 && change.change_ci95.1 < 0.0);
         assert!(!comparison.go());
-        let back = compare(&dir.path().join("worse"), &dir.path().join("base")).unwrap();
+        let back = compare(&dir.path().join("worse"), &dir.path().join("base"), 0.0).unwrap();
         assert_eq!((back.objectives[0].verdict, back.verdict), ("better", "GO"));
         // The same KPI, but every drawdown now breaks the constraint: NO-GO.
         folder(&dir.path().join("risky"), |seed| 1.0 + noise(seed), 12.0, "a");
-        let risky = compare(&dir.path().join("base"), &dir.path().join("risky")).unwrap();
+        let risky = compare(&dir.path().join("base"), &dir.path().join("risky"), 0.0).unwrap();
         assert_eq!(risky.identical_runs, 6, "same fingerprints");
         assert_eq!(risky.objectives[0].verdict, "same");
         assert_eq!(risky.feasibility, vec![FeasibilityChange { point: 0, baseline: true, candidate: false }]);
@@ -424,7 +450,7 @@ mod tests {
             change(0.5, 1.0, Goal::Maximize),
             change(0.03, 1.0, Goal::Maximize),
         ];
-        apply_holm(&mut changes);
+        apply_holm(&mut changes, 0.0);
         assert_eq!(changes[1].verdict, "better", "lower drawdown is better");
         assert_eq!(changes[1].p_adjusted, Some(0.04));
         assert_eq!(changes[0].verdict, "same");
@@ -432,7 +458,15 @@ mod tests {
         assert!((changes[3].p_adjusted.unwrap() - 0.06).abs() < 1e-12, "monotone: never below an earlier step");
         assert_eq!(changes[2].p_adjusted, Some(0.5), "the last step: 1 × 0.5");
         let mut worse = vec![change(0.001, -0.2, Goal::Maximize)];
-        apply_holm(&mut worse);
+        apply_holm(&mut worse, 0.0);
         assert_eq!(worse[0].verdict, "worse");
+        // Significant but small: not called under a 25 % minimum effect (baseline mean 1).
+        let mut small = vec![ObjectiveChange { baseline_mean: 1.0, ..change(0.001, -0.2, Goal::Maximize) }];
+        apply_holm(&mut small, 25.0);
+        assert_eq!(small[0].verdict, "same");
+        // Floating-point noise on every seed is never a change.
+        let mut noise = vec![ObjectiveChange { baseline_mean: 60.0, ..change(0.0, -3e-14, Goal::Maximize) }];
+        apply_holm(&mut noise, 0.0);
+        assert_eq!(noise[0].verdict, "same");
     }
 }

@@ -106,9 +106,13 @@ pub(crate) enum SweepCommand {
         baseline: PathBuf,
         /// The candidate's output folder (the same points, scenarios and seeds).
         candidate: PathBuf,
-        /// Also write compare.csv (every point and objective) into this folder.
+        /// Also write compare.csv (every point and objective) and compare.html into this folder.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Call a change only when it is at least this percent of the baseline mean
+        /// (default 0: any significant change).
+        #[arg(long, default_value_t = 0.0, value_parser = parse_percent)]
+        min_effect_pct: f64,
     },
 }
 
@@ -236,6 +240,14 @@ pub(crate) struct PruneArgs {
 pub(crate) const JOBS_MAX: usize = 1024;
 
 /// `--jobs`: a whole number from 0 (the number of cores) to [`JOBS_MAX`].
+/// A percentage from 0 to 1,000.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if (0.0..=1_000.0).contains(&value) => Ok(value),
+        _ => Err(format!("`{text}` is not a percentage from 0 to 1000")),
+    }
+}
+
 fn parse_jobs(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(jobs) if jobs <= JOBS_MAX => Ok(jobs),

@@ -19,8 +19,8 @@ pub(crate) fn execute(cli: Cli) -> anyhow::Result<u8> {
         Command::Check { scenarios, jobs, golden, out } => check_command(scenarios, jobs, golden, out),
         Command::Bless { scenarios, all, jobs, golden } => bless_command(scenarios, all, jobs, golden),
         Command::Sweep { merge: Some(SweepCommand::Merge { dirs, out }), .. } => sweep_merge_command(&dirs, &out),
-        Command::Sweep { merge: Some(SweepCommand::Compare { baseline, candidate, out }), .. } => {
-            sweep_compare_command(&baseline, &candidate, out.as_deref())
+        Command::Sweep { merge: Some(SweepCommand::Compare { baseline, candidate, out, min_effect_pct }), .. } => {
+            sweep_compare_command(&baseline, &candidate, out.as_deref(), min_effect_pct)
         }
         Command::Sweep { merge: None, sweep, jobs, out, shard } => sweep_command(sweep, jobs, out, shard),
         Command::Diff { a, b } => diff_command(&a, &b),
@@ -92,8 +92,8 @@ fn sweep_merge_command(dirs: &[PathBuf], out: &Path) -> anyhow::Result<u8> {
     Ok(if complete { 0 } else { EXIT_EXPECTATION_FAILED })
 }
 
-fn sweep_compare_command(baseline: &Path, candidate: &Path, out: Option<&Path>) -> anyhow::Result<u8> {
-    let comparison = drydock::sweep::compare::compare(baseline, candidate)?;
+fn sweep_compare_command(baseline: &Path, candidate: &Path, out: Option<&Path>, min_effect_pct: f64) -> anyhow::Result<u8> {
+    let comparison = drydock::sweep::compare::compare(baseline, candidate, min_effect_pct)?;
     if let Some(dir) = out {
         drydock::report::create_output_folder(dir)?;
         drydock::report::write_atomic(&dir.join("compare.csv"), drydock::sweep::compare::to_csv(&comparison).as_bytes())?;
@@ -103,11 +103,11 @@ fn sweep_compare_command(baseline: &Path, candidate: &Path, out: Option<&Path>) 
     let mut text = String::new();
     say!(
         text,
-        "sweep compare: {} runs paired ({} with identical fingerprints, {} with the same configuration); changes called at a family-wise {} % (paired t, Holm)",
+        "sweep compare: {} runs paired ({} with identical fingerprints, {} with the same configuration); a change is called when {}",
         comparison.pairs,
         comparison.identical_runs,
         comparison.same_config_runs,
-        drydock::sweep::compare::FAMILY_ALPHA * 100.0
+        comparison.rule()
     );
     let called: Vec<_> = comparison.objectives.iter().filter(|change| matches!(change.verdict, "better" | "worse")).collect();
     let untested = comparison.objectives.iter().filter(|change| change.verdict == "untested").count();
