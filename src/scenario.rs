@@ -532,6 +532,14 @@ fn nearest_folder_on(file: &Path, name: &str) -> Option<PathBuf> {
     folders[..searched].iter().map(|dir| dir.join(name)).find(|dir| dir.is_dir())
 }
 
+/// Reads a profile by name (in `profiles_dir`) or path (as it is): its name and
+/// engine settings, validated. A missing file is an error located at a `--profile`
+/// flag, for the caller to place where the name came from (it lists the profiles
+/// `profiles_dir` holds); errors inside the file point into it.
+pub fn read_profile_by(profile: &str, profiles_dir: &Path) -> Result<(String, toml::Table), ScenarioError> {
+    read_profile(profile, profiles_dir, Location::Flag(format!("--profile {profile}")), "profile")
+}
+
 /// Reads a profile by name (in `profiles_dir`) or path; errors are located at
 /// `location` (naming `field`) when the file is missing, inside the profile file otherwise.
 fn read_profile(name: &str, profiles_dir: &Path, location: Location, field: &str) -> Result<(String, toml::Table), ScenarioError> {

@@ -114,6 +114,29 @@ fn compare_of_one_plan_twice_is_go_and_of_other_plans_is_refused() {
 }
 
 #[test]
+fn a_sweep_on_a_profile_runs_every_point_on_it_and_its_best_profile_carries_it() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+    std::fs::write(dir.path().join("profiles/careful.toml"), "[engine]\nquote_size_lots = 4\nbase_spread_bps = 0.9\n").unwrap();
+    let tiny = std::fs::read_to_string(dir.path().join("tiny.toml")).unwrap();
+    std::fs::write(dir.path().join("careful.toml"), tiny.replace("seeds_per_point = 2", "seeds_per_point = 2\nprofile = \"careful\""))
+        .unwrap();
+    for (sweep, out) in [("tiny.toml", "plain"), ("careful.toml", "careful")] {
+        let output = drydock(&["sweep", sweep, "--out", out], dir.path());
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let profile = std::fs::read_to_string(dir.path().join("careful/best_profile.toml")).unwrap();
+    // The profile's settings the points did not sweep are carried; the swept one is the point's.
+    assert!(profile.contains("# from profile careful") && profile.contains("\nquote_size_lots = 4\n"), "{profile}");
+    assert_eq!(profile.matches("base_spread_bps =").count(), 1, "{profile}");
+    // Same plan, other configuration: compared run by run.
+    let compared = drydock(&["sweep", "compare", "plain", "careful"], dir.path());
+    let stdout = String::from_utf8_lossy(&compared.stdout);
+    assert!(stdout.contains("8 runs paired (0 with identical fingerprints, 0 with the same configuration)"), "{stdout}");
+}
+
+#[test]
 fn shard_processes_merged_equal_one_run() {
     let dir = tempfile::tempdir().unwrap();
     fixture(dir.path());

@@ -64,6 +64,9 @@ fn plan_paragraph(file: &SweepFile, points: usize, runs: usize) -> String {
         sampling_word(file.sweep.sampling),
         escape(&objectives.join("; "))
     );
+    if let Some(profile) = &file.sweep.profile {
+        let _ = write!(text, " Every point on engine profile <code>{}</code>.", escape(profile));
+    }
     if !constraints.is_empty() {
         let _ = write!(text, " Constraints on the means over seeds: {}.", escape(&constraints.join("; ")));
     }

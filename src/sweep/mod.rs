@@ -244,6 +244,7 @@ fn plan(sweep: &Sweep, profiles_dir: Option<&Path>) -> Result<Vec<PlannedRun>, S
         for (scenario_index, path) in sweep.scenario_paths.iter().enumerate() {
             let options = LoadOptions {
                 overrides: assignments(point),
+                profile: sweep.profile_path.as_ref().map(|path| path.display().to_string()),
                 profiles_dir: profiles_dir.map(Path::to_path_buf),
                 tapes: tapes.clone(),
                 ..LoadOptions::default()

@@ -316,6 +316,15 @@ fn best_profile(summaries: &[PointSummary], file: &SweepFile) -> String {
             None => text.push_str(&format!("# {name} = {value} (not an engine parameter; set it in the scenario)\n")),
         }
     }
+    // The sweep's profile was under every point: its settings the point did not sweep.
+    let swept = |key: &str| best.params.contains_key(&format!("engine.{key}"));
+    let inherited: Vec<(&String, &toml::Value)> = file.profile_engine.iter().filter(|(key, _)| !swept(key)).collect();
+    if let (Some(profile), false) = (&file.sweep.profile, inherited.is_empty()) {
+        text.push_str(&format!("# from profile {profile}, under every point of the sweep\n"));
+        for (key, value) in inherited {
+            text.push_str(&format!("{key} = {value}\n"));
+        }
+    }
     text
 }
 

@@ -111,6 +111,11 @@ pub struct SweepSection {
     /// Seed of the sampling plan.
     #[serde(default)]
     pub sampling_seed: u64,
+    /// An engine profile under every point (the swept values override it): a name,
+    /// looked up in the nearest `profiles/` folder at or above the sweep file's, or a
+    /// path relative to the sweep file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 fn grid() -> Sampling {
@@ -133,6 +138,11 @@ pub struct SweepFile {
     /// Extra tables: metrics grouped by parameters.
     #[serde(default)]
     pub tables: Vec<TableSpec>,
+    /// The `[sweep] profile`'s engine settings, read when the sweep is loaded and kept
+    /// in `sweep.json`, so outputs and merges never look for the file again. Written by
+    /// drydock, refused in a sweep file.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub profile_engine: BTreeMap<String, toml::Value>,
 }
 
 /// A table of metrics grouped by parameter values (e.g. a paper's results table).
@@ -158,6 +168,21 @@ pub struct Sweep {
     pub scenario_paths: Vec<PathBuf>,
     /// Where the sweep file's settings are written, to locate errors found later.
     pub source: SourceMap,
+    /// The `[sweep] profile`'s file, resolved.
+    pub profile_path: Option<PathBuf>,
+}
+
+/// How to read the profile `profile` names for the sweep at `sweep_path`: a name as
+/// it is, with the nearest `profiles/` folder at or above the sweep file's; a path
+/// joined to the sweep file's folder.
+fn profile_reference(sweep_path: &Path, profile: &str) -> (String, PathBuf) {
+    let folder = crate::scenario::nearest_folder(sweep_path, "profiles").unwrap_or_else(|| PathBuf::from("profiles"));
+    if profile.ends_with(".toml") || profile.contains('/') {
+        let joined = sweep_path.parent().unwrap_or(Path::new(".")).join(profile);
+        (joined.display().to_string(), folder)
+    } else {
+        (profile.to_string(), folder)
+    }
 }
 
 /// One point: a value per swept parameter, in declaration order.
@@ -172,11 +197,31 @@ impl Sweep {
             message: format!("cannot read the sweep: {error}; check the path"),
         })?;
         let source = SourceMap::new(path, &text);
-        let file: SweepFile = toml::from_str(&text).map_err(|error: toml::de::Error| source.toml_error(&error))?;
+        let mut file: SweepFile = toml::from_str(&text).map_err(|error: toml::de::Error| source.toml_error(&error))?;
         validate(&file).map_err(|(field, message)| source.at(&field, &message))?;
+        if !file.profile_engine.is_empty() {
+            return Err(
+                source.at("profile_engine", "drydock writes profile_engine into sweep.json; name a profile with [sweep] profile instead")
+            );
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         let scenario_paths = file.sweep.scenarios.iter().map(|scenario| base.join(scenario)).collect();
-        Ok(Sweep { path: path.to_path_buf(), file, scenario_paths, source })
+        let mut profile_path = None;
+        if let Some(profile) = &file.sweep.profile {
+            let (as_given, folder) = profile_reference(path, profile);
+            let (_, engine) = crate::scenario::read_profile_by(&as_given, &folder).map_err(|error| match error.location {
+                // The file is missing: the sweep names it.
+                crate::scenario::Location::Flag(_) => source.at("sweep.profile", &error.message),
+                _ => error,
+            })?;
+            file.profile_engine = engine.into_iter().collect();
+            profile_path = Some(if as_given.ends_with(".toml") || as_given.contains('/') {
+                PathBuf::from(as_given)
+            } else {
+                folder.join(format!("{as_given}.toml"))
+            });
+        }
+        Ok(Sweep { path: path.to_path_buf(), file, scenario_paths, source, profile_path })
     }
 
     /// An error about the sweep file's setting `field`, located in the file.
@@ -431,6 +476,33 @@ mod tests {
         );
         std::fs::write(&path, text).unwrap();
         Sweep::load(&path)
+    }
+
+    #[test]
+    fn a_sweep_profile_is_read_once_and_a_missing_one_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+        std::fs::write(dir.path().join("profiles/careful.toml"), "[engine]\nquote_size_lots = 4\nbase_spread_bps = 0.9\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("sweeps")).unwrap();
+        let path = dir.path().join("sweeps/s.toml");
+        let write = |profile: &str, extra: &str| {
+            let text = format!(
+                "[sweep]\nname = \"t\"\nscenarios = [\"calm.toml\"]\nseeds_per_point = 2\nprofile = \"{profile}\"\n{extra}\n[[params]]\nname = \"engine.base_spread_bps\"\nvalues = [0.2]\n\n[[objectives]]\nmetric = \"kpis.net_bps\"\ngoal = \"maximize\"\n"
+            );
+            std::fs::write(&path, text).unwrap();
+            Sweep::load(&path)
+        };
+        // By name, from the nearest profiles/ folder above the sweep file; by path, from the sweep file's folder.
+        for profile in ["careful", "../profiles/careful.toml"] {
+            let sweep = write(profile, "").unwrap();
+            assert_eq!(sweep.file.profile_engine.get("quote_size_lots"), Some(&toml::Value::Integer(4)), "{profile}");
+            assert!(sweep.profile_path.unwrap().ends_with("careful.toml"));
+        }
+        let missing = write("reckless", "").unwrap_err();
+        assert_eq!(missing.field, "sweep.profile", "{missing}");
+        assert!(missing.to_string().contains("s.toml:5:") && missing.message.contains("there: careful"), "{missing}");
+        let forged = write("careful", "\n[profile_engine]\nquote_size_lots = 99\n").unwrap_err();
+        assert!(forged.message.contains("drydock writes profile_engine"), "{forged}");
     }
 
     #[test]
