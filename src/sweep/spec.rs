@@ -293,6 +293,9 @@ fn validate(file: &SweepFile) -> Result<(), (String, String)> {
     if file.params.is_empty() {
         return Err(("params".into(), "add at least one [[params]] entry".into()));
     }
+    if sweep.profile.as_ref().is_some_and(|profile| profile.trim().is_empty()) {
+        return Err(("sweep.profile".into(), "is empty: name a profile or give a profile file's path, or remove the line for none".into()));
+    }
     if sweep.sampling != Sampling::Grid && (sweep.points == 0 || sweep.points > 1_000_000) {
         return Err((
             "sweep.points".into(),
@@ -501,6 +504,7 @@ mod tests {
         let missing = write("reckless", "").unwrap_err();
         assert_eq!(missing.field, "sweep.profile", "{missing}");
         assert!(missing.to_string().contains("s.toml:5:") && missing.message.contains("there: careful"), "{missing}");
+        assert!(write(" ", "").unwrap_err().message.contains("is empty"));
         let forged = write("careful", "\n[profile_engine]\nquote_size_lots = 99\n").unwrap_err();
         assert!(forged.message.contains("drydock writes profile_engine"), "{forged}");
     }
