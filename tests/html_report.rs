@@ -21,7 +21,6 @@ fn a_crash_page_shows_the_verdict_expectations_event_and_kpis() {
     assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
     assert!(page.contains("<span class=\"verdict pass\">PASS</span>"));
     assert!(page.contains(&result.report.fingerprint));
-    assert_eq!(page.matches("<svg class=\"chart\"").count(), 3, "price, inventory and PnL");
     assert_eq!(page.matches("<td class=\"pass\">PASS</td>").count(), result.report.expectations.len());
     // The crash is shaded on every chart, its tooltip carrying the measured effects.
     let crash = &result.report.events[0];
@@ -45,6 +44,10 @@ fn a_crash_page_shows_the_verdict_expectations_event_and_kpis() {
     assert_eq!((buys + sells) as u64, fills.div_ceil(stride));
     assert!(page.contains(&format!(" of {fills} fills (dots")), "the note says how many fills the dots sample");
     assert!(buys > 0 && sells > 0);
+    // Every fill (not only the dots) is in the distributions against fair value.
+    assert!(page.contains("<h2>Fills against fair value</h2>"));
+    assert!(page.contains(&format!("— {fills} fills, ")), "the distributions count every fill");
+    assert_eq!(page.matches("<svg class=\"chart\"").count(), 4, "price, inventory, PnL and the fills' distributions");
 }
 
 #[test]

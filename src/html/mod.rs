@@ -14,6 +14,7 @@
 
 pub mod check_index;
 pub mod compare_page;
+pub mod histogram;
 pub mod svg;
 pub mod sweep_page;
 pub mod trace;
@@ -57,6 +58,7 @@ pub fn render(report: &Report, trace: &Trace, scenario: &Scenario, iterations: &
     page.push_str(&identity_table(report));
     page.push_str(&expectations_section(report));
     page.push_str(&charts_section(report, trace, scenario, iterations));
+    page.push_str(&fills_section(trace));
     page.push_str(&section("KPIs", &value_table(&to_value(&report.kpis))));
     page.push_str(&events_section(report));
     if let Some(soak) = &report.soak {
@@ -92,6 +94,7 @@ svg polygon.range{fill:#8fa6cc;opacity:.35;stroke:none}svg polyline{fill:none;st
 svg .mid{stroke:#2c4f8c}svg .bbo{stroke:#9aa3b2;stroke-width:.8}svg .our-bid{stroke:#1d7f46}svg .our-ask{stroke:#b3261e}\
 svg circle.buy{fill:#1d7f46;opacity:.6}svg circle.sell{fill:#b3261e;opacity:.6}\
 svg .inventory{stroke:#2c4f8c}svg .pnl{stroke:#6a3d9a}svg circle.mid,svg circle.inventory,svg circle.pnl{fill:#2c4f8c}\
+svg .captured{stroke:#1d7f46}svg .adverse-1s{stroke:#f5a623}svg .adverse-10s{stroke:#b3261e}\
 svg path.ci{stroke:#8a92a3;stroke-width:1}svg path.zero{stroke:#1d2330;stroke-width:1}\
 svg .better circle{fill:#1d7f46}svg .worse circle{fill:#b3261e}svg .same circle{fill:#9aa3b2}svg .better text{fill:#1d7f46}svg .worse text{fill:#b3261e}\
 svg .pareto circle{fill:#2c4f8c}svg .pareto text{fill:#2c4f8c;font-weight:600}\
@@ -161,6 +164,59 @@ fn events_section(report: &Report) -> String {
     }
     table.push_str("</table>");
     section("Injected events and faults", &table)
+}
+
+/// How every fill fared against fair value: the distributions of spread captured
+/// (positive: bought below or sold above it) and of the 1 s and 10 s markouts
+/// (positive: fair value moved against us).
+fn fills_section(trace: &Trace) -> String {
+    let title = "Fills against fair value";
+    let [captured, adverse_1s, adverse_10s] = trace.fill_histograms();
+    if captured.total() == 0 {
+        return section(title, "<p class=\"note\">no fills</p>");
+    }
+    // Shown: the bins holding the central 99 % of each distribution, and one more each side.
+    let ranges = [captured, adverse_1s, adverse_10s].map(|histogram| histogram.central_bins(0.99));
+    let first = ranges.iter().flatten().map(|range| range.0).min().unwrap_or(0).saturating_sub(1);
+    let last = ranges.iter().flatten().map(|range| range.1).max().unwrap_or(0) + 1;
+    let line = |histogram: &histogram::BpsHistogram, class| Layer::Line {
+        points: histogram
+            .shares()
+            .into_iter()
+            .enumerate()
+            .filter(|(bin, _)| (first..=last).contains(bin))
+            .map(|(_, (centre, share))| Some((centre, share * 100.0)))
+            .collect(),
+        class,
+    };
+    let highest = [captured, adverse_1s, adverse_10s]
+        .iter()
+        .flat_map(|histogram| histogram.shares())
+        .map(|(_, share)| share * 100.0)
+        .fold(0.0, f64::max);
+    let zero = Layer::ErrorBars {
+        bars: vec![svg::ErrorBar { x: 0.0, y: 0.0, x_interval: (0.0, 0.0), y_interval: (0.0, highest) }],
+        class: "zero",
+    };
+    let layers = vec![zero, line(captured, "captured"), line(adverse_1s, "adverse-1s"), line(adverse_10s, "adverse-10s")];
+    let x_axis = XAxis::Value { label: "bps against fair value (bins of 0.5; the central 99 % of each shown)".to_string() };
+    let chart =
+        Chart { height_px: 260.0, y_label: "share of fills, %".to_string(), y_ticks: true, x_axis, layers, windows: Vec::new() }.to_svg();
+    let outside = |histogram: &histogram::BpsHistogram| {
+        let (below, above) = histogram.outside();
+        format!("{below} below −{r}, {above} above +{r}", r = histogram::RANGE_BPS)
+    };
+    let note = format!(
+        "<p class=\"note\">spread captured (green; positive: bought below or sold above fair value; {}), markout after 1 s (orange) and after 10 s \
+         (red; positive: fair value moved against us; {}, {}) — {} fills, {} and {} with markouts</p>",
+        outside(captured),
+        outside(adverse_1s),
+        outside(adverse_10s),
+        captured.total(),
+        adverse_1s.total(),
+        adverse_10s.total()
+    );
+    section(title, &format!("{note}\n{chart}"))
 }
 
 /// An event's measured effects: `name value, name value`.

@@ -12,6 +12,8 @@ use drydock_engine::Side;
 use drydock_engine::accounting::FillRecord;
 use drydock_sim::{RunObserver, TimelineRow};
 
+use super::histogram::BpsHistogram;
+
 /// Buckets kept at most (points on a chart's time axis).
 pub const TRACE_BUCKETS_MAX: usize = 1_024;
 
@@ -125,6 +127,9 @@ pub struct Trace {
     fills: Vec<FillMark>,
     fills_seen: u64,
     fill_stride: u64,
+    spread_captured: BpsHistogram,
+    adverse_1s: BpsHistogram,
+    adverse_10s: BpsHistogram,
 }
 
 impl Trace {
@@ -158,6 +163,12 @@ impl Trace {
         self.fill_stride
     }
 
+    /// Every fill's spread captured, 1 s markout and 10 s markout, bps (markouts
+    /// that were never measured are not counted).
+    pub fn fill_histograms(&self) -> [&BpsHistogram; 3] {
+        [&self.spread_captured, &self.adverse_1s, &self.adverse_10s]
+    }
+
     fn add_row(&mut self, row: &TimelineRow) {
         let bucket = Bucket::of(row);
         match self.buckets.last_mut() {
@@ -189,6 +200,13 @@ impl Trace {
     }
 
     fn add_fill(&mut self, fill: &FillRecord) {
+        self.spread_captured.add(fill.spread_captured_bps);
+        if let Some(adverse) = fill.adverse_1s_bps {
+            self.adverse_1s.add(adverse);
+        }
+        if let Some(adverse) = fill.adverse_10s_bps {
+            self.adverse_10s.add(adverse);
+        }
         let index = self.fills_seen;
         self.fills_seen += 1;
         if !index.is_multiple_of(self.fill_stride) {
