@@ -85,6 +85,11 @@ fn a_soak_page_lists_every_iteration_and_shades_those_the_gate_failed() {
     let not_passed = result.iterations.iter().filter(|iteration| iteration.verdict != drydock::soak::gate::GateVerdict::Pass).count();
     assert!(not_passed > 0, "soak_smoke has iterations the gate failed");
     assert_eq!(page.matches("<g class=\"gate\"><title>iteration ").count(), 3 * not_passed, "shaded on each chart");
+    // The tuned parameters over the soak, each named with its first and last value.
+    assert!(page.contains("<h2>Tuned parameters</h2>"));
+    for name in result.report.soak.as_ref().unwrap().final_params.keys() {
+        assert!(page.contains(&format!("\">{name}</span> ")), "the tuning chart lacks {name}");
+    }
     let reverts = result.report.soak.as_ref().unwrap().panic_reverts as usize;
     assert_eq!(table.matches("panic revert to ").count(), reverts);
 }

@@ -63,6 +63,7 @@ pub fn render(report: &Report, trace: &Trace, scenario: &Scenario, iterations: &
     page.push_str(&events_section(report));
     if let Some(soak) = &report.soak {
         page.push_str(&section("Soak", &value_table(&to_value(soak))));
+        page.push_str(&tuning_section(iterations));
         page.push_str(&iterations_section(iterations));
     }
     if let Some(replay) = &report.replay {
@@ -94,6 +95,8 @@ svg polygon.range{fill:#8fa6cc;opacity:.35;stroke:none}svg polyline{fill:none;st
 svg .mid{stroke:#2c4f8c}svg .bbo{stroke:#9aa3b2;stroke-width:.8}svg .our-bid{stroke:#1d7f46}svg .our-ask{stroke:#b3261e}\
 svg circle.buy{fill:#1d7f46;opacity:.6}svg circle.sell{fill:#b3261e;opacity:.6}\
 svg .inventory{stroke:#2c4f8c}svg .pnl{stroke:#6a3d9a}svg circle.mid,svg circle.inventory,svg circle.pnl{fill:#2c4f8c}\
+svg .t0{stroke:#2c4f8c}svg .t1{stroke:#b3261e}svg .t2{stroke:#1d7f46}svg .t3{stroke:#f5a623}svg .t4{stroke:#6a3d9a}svg .t5{stroke:#00838f}svg .t6{stroke:#8d6e63}svg .t7{stroke:#d81b60}\
+span.t0{color:#2c4f8c}span.t1{color:#b3261e}span.t2{color:#1d7f46}span.t3{color:#b26a00}span.t4{color:#6a3d9a}span.t5{color:#00838f}span.t6{color:#8d6e63}span.t7{color:#d81b60}\
 svg .captured{stroke:#1d7f46}svg .adverse-1s{stroke:#f5a623}svg .adverse-10s{stroke:#b3261e}\
 svg path.ci{stroke:#8a92a3;stroke-width:1}svg path.zero{stroke:#1d2330;stroke-width:1}\
 svg .better circle{fill:#1d7f46}svg .worse circle{fill:#b3261e}svg .same circle{fill:#9aa3b2}svg .better text{fill:#1d7f46}svg .worse text{fill:#b3261e}\
@@ -289,6 +292,60 @@ fn verdict_word(verdict: GateVerdict) -> &'static str {
         GateVerdict::Warn => "WARN",
         GateVerdict::Fail => "FAIL",
     }
+}
+
+/// Steps of a tuned parameter drawn at most (beyond, an even sample of them).
+const TUNING_STEPS_MAX: usize = 2_000;
+
+/// Colours of the tuned parameters' lines, in name order (reused past the last).
+const TUNING_CLASSES: [&str; 8] = ["t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7"];
+
+/// The tuned parameters over the soak, each relative to its first iteration's value,
+/// as steps: a point where an iteration starts with a new value, and the end.
+fn tuning_section(iterations: &[IterationSummary]) -> String {
+    let (Some(first), Some(last)) = (iterations.first(), iterations.last()) else {
+        return String::new();
+    };
+    let mut layers = Vec::new();
+    let mut legend = Vec::new();
+    for (index, (name, start)) in first.params.iter().enumerate() {
+        let class = TUNING_CLASSES[index % TUNING_CLASSES.len()];
+        let relative = |value: f64| if *start != 0.0 { value / start * 100.0 } else { 100.0 + value };
+        let mut steps: Vec<(f64, f64)> = Vec::new();
+        for iteration in iterations {
+            let value = relative(iteration.params.get(name).copied().unwrap_or(*start));
+            if steps.last().is_none_or(|previous| previous.1 != value) {
+                if let Some(previous) = steps.last().copied() {
+                    steps.push((iteration.start_s, previous.1));
+                }
+                steps.push((iteration.start_s, value));
+            }
+        }
+        let stride = steps.len().div_ceil(TUNING_STEPS_MAX).max(1);
+        let mut points: Vec<Option<(f64, f64)>> = steps.iter().step_by(stride).copied().map(Some).collect();
+        let end_value = steps.last().map_or(100.0, |step| step.1);
+        points.push(Some((last.end_s, end_value)));
+        layers.push(Layer::Line { points, class });
+        let final_value = last.params.get(name).copied().unwrap_or(*start);
+        legend.push(format!("<span class=\"{class}\">{}</span> {} → {}", escape(name), number_text(*start), number_text(final_value)));
+    }
+    if layers.is_empty() {
+        return String::new();
+    }
+    let duration_s = last.end_s;
+    let chart = Chart {
+        height_px: 220.0,
+        y_label: "% of its first value".to_string(),
+        y_ticks: true,
+        x_axis: XAxis::Time { duration_s },
+        layers,
+        windows: Vec::new(),
+    }
+    .to_svg();
+    section(
+        "Tuned parameters",
+        &format!("<p class=\"note\">each relative to its value in the first iteration: {}</p>\n{chart}", legend.join(" · ")),
+    )
 }
 
 /// One row per soak iteration (when there are many, those that warned, failed,
