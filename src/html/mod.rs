@@ -103,6 +103,7 @@ svg .better circle{fill:#1d7f46}svg .worse circle{fill:#b3261e}svg .same circle{
 svg .pareto circle{fill:#2c4f8c}svg .pareto text{fill:#2c4f8c;font-weight:600}\
 svg .feasible circle{fill:#9aa3b2}svg .infeasible circle{fill:#fff;stroke:#b3261e;stroke-width:1.2}\
 svg line.hard{stroke:#b3261e;stroke-dasharray:6 4}svg line.soft{stroke:#f5a623;stroke-dasharray:4 4}svg line.zero{stroke:#9aa3b2}\
+table.heat td{text-align:right;padding:3px 8px;font-variant-numeric:tabular-nums}table.heat td.broken{text-decoration:line-through;color:#6b7280}\
 footer{margin:32px 0;color:#8a92a3;font-size:12px}";
 
 pub(crate) fn section(title: &str, body: &str) -> String {

@@ -33,6 +33,11 @@ pub fn render(file: &SweepFile, summaries: &[PointSummary], pareto: &[usize], ru
     page.push_str(&plan_paragraph(file, summaries.len(), runs));
     page.push_str(&best_paragraph(file, summaries));
     page.push_str(&section("Objectives", &objectives_chart(file, summaries, pareto)));
+    for objective in &file.objectives {
+        if let Some(map) = heat_map(&objective.metric, objective.goal, summaries) {
+            page.push_str(&section(&format!("{} over the two parameters", objective.metric), &map));
+        }
+    }
     page.push_str(&section("Points, best first", &points_table(file, summaries, pareto)));
     for (name, text) in tables {
         page.push_str(&section(name, &csv_table(text)));
@@ -205,6 +210,76 @@ fn point_mark(file: &SweepFile, summary: &PointSummary, standing: Standing) -> O
     })
 }
 
+/// Distinct values a heat map's axis takes at most.
+pub const HEAT_MAP_VALUES_MAX: usize = 40;
+
+/// For a sweep over exactly two parameters, each point once: a table of `metric`'s
+/// mean, the first parameter across and the second down, each cell coloured from
+/// worst (red) through middling (yellow) to best (green) for `goal`; a point that
+/// breaks a constraint is struck through. `None` for any other sweep.
+fn heat_map(metric: &str, goal: Goal, summaries: &[PointSummary]) -> Option<String> {
+    let names: Vec<&String> = summaries.first()?.params.keys().collect();
+    let [across, down] = names.as_slice() else { return None };
+    let axis = |name: &String| -> Option<Vec<serde_json::Value>> {
+        let mut values: Vec<serde_json::Value> = Vec::new();
+        for summary in summaries {
+            let value = summary.params.get(name)?;
+            if !values.contains(value) {
+                values.push(value.clone());
+            }
+        }
+        values.sort_by(|left, right| match (left.as_f64(), right.as_f64()) {
+            (Some(left), Some(right)) => left.total_cmp(&right),
+            _ => left.to_string().cmp(&right.to_string()),
+        });
+        (values.len() <= HEAT_MAP_VALUES_MAX).then_some(values)
+    };
+    let (columns, rows) = (axis(across)?, axis(down)?);
+    if columns.len() * rows.len() != summaries.len() {
+        return None; // not a grid: some cell empty or held twice
+    }
+    let means: Vec<f64> = summaries.iter().map(|summary| summary.metrics.get(metric).map_or(f64::NAN, |stats| stats.mean)).collect();
+    let low = means.iter().copied().filter(|mean| mean.is_finite()).fold(f64::INFINITY, f64::min);
+    let high = means.iter().copied().filter(|mean| mean.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+    let mut table = format!("<table class=\"heat\"><tr><th><code>{}</code> ↓ <code>{}</code> →</th>", escape(down), escape(across));
+    for column in &columns {
+        let _ = write!(table, "<th class=\"number\">{}</th>", escape(&value_text(column)));
+    }
+    table.push_str("</tr>");
+    for row in &rows {
+        let _ = write!(table, "<tr><th class=\"number\">{}</th>", escape(&value_text(row)));
+        for column in &columns {
+            let cell = summaries
+                .iter()
+                .position(|summary| summary.params.get(*across) == Some(column) && summary.params.get(*down) == Some(row))?;
+            let mean = means[cell];
+            let goodness = if high > low { (mean - low) / (high - low) } else { 0.5 };
+            let goodness = if goal == Goal::Maximize { goodness } else { 1.0 - goodness };
+            let struck = if summaries[cell].feasible { "" } else { " class=\"broken\"" };
+            let _ = write!(
+                table,
+                "<td{struck} style=\"background:{}\">{}</td>",
+                heat_colour(goodness),
+                if mean.is_finite() { number_text(mean) } else { "—".to_string() }
+            );
+        }
+        table.push_str("</tr>");
+    }
+    table.push_str("</table>");
+    Some(format!("<p class=\"note\">mean over seeds; green best, red worst; struck through: breaks a constraint</p>\n{table}"))
+}
+
+/// Red (0) through yellow (0.5) to green (1), pale enough for dark text.
+fn heat_colour(goodness: f64) -> String {
+    const RED: [f64; 3] = [244.0, 199.0, 195.0];
+    const YELLOW: [f64; 3] = [255.0, 242.0, 204.0];
+    const GREEN: [f64; 3] = [183.0, 225.0, 205.0];
+    let goodness = if goodness.is_finite() { goodness.clamp(0.0, 1.0) } else { 0.5 };
+    let (from, to, t) = if goodness < 0.5 { (RED, YELLOW, goodness * 2.0) } else { (YELLOW, GREEN, goodness * 2.0 - 1.0) };
+    let channel = |index: usize| (from[index] + (to[index] - from[index]) * t).round() as u8;
+    format!("#{:02x}{:02x}{:02x}", channel(0), channel(1), channel(2))
+}
+
 /// A CSV text (header first) as a table; numbers shortened as elsewhere on the page.
 fn csv_table(text: &str) -> String {
     let mut table = String::from("<table>");
@@ -323,7 +398,39 @@ mod tests {
         assert!(page.contains("<title>point 2 (infeasible): engine.base_spread_bps = 0.6 · kpis.net_bps 0.9 [-0.1, 1.9]"));
         assert!(page.contains(">kpis.net_bps (higher is better)</text>") && page.contains(">kpis.max_drawdown (lower is better)</text>"));
         assert!(page.contains("<h2>grouped.csv</h2>\n<table><tr><th><code>engine.base_spread_bps</code></th><th><code>n</code></th>"));
+        assert!(!page.contains("class=\"heat\""), "one parameter: no heat map");
         assert!(page.contains("<td class=\"number\">0.2</td><td class=\"number\">3</td><td class=\"number\">0.1235</td>"));
+    }
+
+    #[test]
+    fn a_two_parameter_grid_gets_a_heat_map_per_objective() {
+        let point = |index: usize, spread: f64, size: i64, net: f64, feasible: bool| PointSummary {
+            point: index,
+            params: BTreeMap::from([
+                ("engine.base_spread_bps".to_string(), serde_json::json!(spread)),
+                ("engine.quote_size_lots".to_string(), serde_json::json!(size)),
+            ]),
+            metrics: BTreeMap::from([("kpis.max_drawdown".to_string(), stats(net * 10.0)), ("kpis.net_bps".to_string(), stats(net))]),
+            feasible,
+            rank: None,
+        };
+        let summaries =
+            vec![point(0, 0.2, 10, 0.1, true), point(1, 0.2, 5, 0.3, true), point(2, 0.4, 10, 0.2, false), point(3, 0.4, 5, 0.4, true)];
+        let page = render(&file(SWEEP), &summaries, &[], 12, &[]);
+        assert_eq!(page.matches("<table class=\"heat\">").count(), 2, "one per objective");
+        // Rows down in value order (5 before 10); the best net bps green, the worst red.
+        assert!(
+            page.contains(
+                "<tr><th class=\"number\">5</th><td style=\"background:#e7eccc\">0.3</td><td style=\"background:#b7e1cd\">0.4</td></tr>"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("<td style=\"background:#f4c7c3\">0.1</td><td class=\"broken\" style=\"background:#fbe4c9\">0.2</td>"));
+        // Drawdown is minimized: the same cell order, colours reversed.
+        assert!(page.contains("<td style=\"background:#b7e1cd\">1</td>"));
+        assert_eq!(heat_colour(0.25), "#faddc8");
+        let gap = vec![summaries[0].clone(), summaries[1].clone(), summaries[2].clone()];
+        assert!(heat_map("kpis.net_bps", Goal::Maximize, &gap).is_none(), "a missing cell is not a grid");
     }
 
     #[test]
