@@ -311,22 +311,7 @@ fn tuning_section(iterations: &[IterationSummary]) -> String {
     let mut legend = Vec::new();
     for (index, (name, start)) in first.params.iter().enumerate() {
         let class = TUNING_CLASSES[index % TUNING_CLASSES.len()];
-        let relative = |value: f64| if *start != 0.0 { value / start * 100.0 } else { 100.0 + value };
-        let mut steps: Vec<(f64, f64)> = Vec::new();
-        for iteration in iterations {
-            let value = relative(iteration.params.get(name).copied().unwrap_or(*start));
-            if steps.last().is_none_or(|previous| previous.1 != value) {
-                if let Some(previous) = steps.last().copied() {
-                    steps.push((iteration.start_s, previous.1));
-                }
-                steps.push((iteration.start_s, value));
-            }
-        }
-        let stride = steps.len().div_ceil(TUNING_STEPS_MAX).max(1);
-        let mut points: Vec<Option<(f64, f64)>> = steps.iter().step_by(stride).copied().map(Some).collect();
-        let end_value = steps.last().map_or(100.0, |step| step.1);
-        points.push(Some((last.end_s, end_value)));
-        layers.push(Layer::Line { points, class });
+        layers.push(Layer::Line { points: tuning_steps(iterations, name, *start), class });
         let final_value = last.params.get(name).copied().unwrap_or(*start);
         legend.push(format!("<span class=\"{class}\">{}</span> {} → {}", escape(name), number_text(*start), number_text(final_value)));
     }
@@ -347,6 +332,29 @@ fn tuning_section(iterations: &[IterationSummary]) -> String {
         "Tuned parameters",
         &format!("<p class=\"note\">each relative to its value in the first iteration: {}</p>\n{chart}", legend.join(" · ")),
     )
+}
+
+/// Parameter `name` over the soak, relative to `start` (%): a corner where an
+/// iteration starts with a new value, the end of the last iteration, and at most
+/// [`TUNING_STEPS_MAX`] corners (an even sample beyond).
+fn tuning_steps(iterations: &[IterationSummary], name: &str, start: f64) -> Vec<Option<(f64, f64)>> {
+    let relative = |value: f64| if start != 0.0 { value / start * 100.0 } else { 100.0 + value };
+    let mut steps: Vec<(f64, f64)> = Vec::new();
+    for iteration in iterations {
+        let value = relative(iteration.params.get(name).copied().unwrap_or(start));
+        if steps.last().is_none_or(|previous| previous.1 != value) {
+            if let Some(previous) = steps.last().copied() {
+                steps.push((iteration.start_s, previous.1));
+            }
+            steps.push((iteration.start_s, value));
+        }
+    }
+    let stride = steps.len().div_ceil(TUNING_STEPS_MAX).max(1);
+    let mut points: Vec<Option<(f64, f64)>> = steps.iter().step_by(stride).copied().map(Some).collect();
+    if let (Some(last), Some(end)) = (iterations.last(), steps.last()) {
+        points.push(Some((last.end_s, end.1)));
+    }
+    points
 }
 
 /// One row per soak iteration (when there are many, those that warned, failed,

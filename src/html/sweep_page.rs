@@ -220,21 +220,7 @@ pub const HEAT_MAP_VALUES_MAX: usize = 40;
 fn heat_map(metric: &str, goal: Goal, summaries: &[PointSummary]) -> Option<String> {
     let names: Vec<&String> = summaries.first()?.params.keys().collect();
     let [across, down] = names.as_slice() else { return None };
-    let axis = |name: &String| -> Option<Vec<serde_json::Value>> {
-        let mut values: Vec<serde_json::Value> = Vec::new();
-        for summary in summaries {
-            let value = summary.params.get(name)?;
-            if !values.contains(value) {
-                values.push(value.clone());
-            }
-        }
-        values.sort_by(|left, right| match (left.as_f64(), right.as_f64()) {
-            (Some(left), Some(right)) => left.total_cmp(&right),
-            _ => left.to_string().cmp(&right.to_string()),
-        });
-        (values.len() <= HEAT_MAP_VALUES_MAX).then_some(values)
-    };
-    let (columns, rows) = (axis(across)?, axis(down)?);
+    let (columns, rows) = (heat_axis(across, summaries)?, heat_axis(down, summaries)?);
     if columns.len() * rows.len() != summaries.len() {
         return None; // not a grid: some cell empty or held twice
     }
@@ -267,6 +253,23 @@ fn heat_map(metric: &str, goal: Goal, summaries: &[PointSummary]) -> Option<Stri
     }
     table.push_str("</table>");
     Some(format!("<p class=\"note\">mean over seeds; green best, red worst; struck through: breaks a constraint</p>\n{table}"))
+}
+
+/// The distinct values parameter `name` takes, numbers in numeric order; `None`
+/// when a point lacks it or there are too many to draw.
+fn heat_axis(name: &str, summaries: &[PointSummary]) -> Option<Vec<serde_json::Value>> {
+    let mut values: Vec<serde_json::Value> = Vec::new();
+    for summary in summaries {
+        let value = summary.params.get(name)?;
+        if !values.contains(value) {
+            values.push(value.clone());
+        }
+    }
+    values.sort_by(|left, right| match (left.as_f64(), right.as_f64()) {
+        (Some(left), Some(right)) => left.total_cmp(&right),
+        _ => left.to_string().cmp(&right.to_string()),
+    });
+    (values.len() <= HEAT_MAP_VALUES_MAX).then_some(values)
 }
 
 /// Red (0) through yellow (0.5) to green (1), pale enough for dark text.
