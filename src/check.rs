@@ -46,6 +46,53 @@ pub struct CheckResult {
     pub status: CheckStatus,
 }
 
+/// Scenarios of a check by outcome.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CheckTally {
+    /// Identical to the golden, every expectation met.
+    pub matching: usize,
+    /// Different from the golden, or without one.
+    pub changed: usize,
+    /// Identical to the golden, but expectations fail.
+    pub failing: usize,
+    /// Could not be loaded or run.
+    pub errors: usize,
+}
+
+impl CheckTally {
+    /// Counts `results` by outcome.
+    pub fn of(results: &[CheckResult]) -> Self {
+        let mut tally = CheckTally::default();
+        for result in results {
+            match result.status {
+                CheckStatus::Match if result.failed_expectations.is_empty() => tally.matching += 1,
+                CheckStatus::Match => tally.failing += 1,
+                CheckStatus::Regression(_) | CheckStatus::Missing => tally.changed += 1,
+                CheckStatus::Error(_) => tally.errors += 1,
+            }
+        }
+        tally
+    }
+
+    /// Scenarios counted.
+    pub fn total(&self) -> usize {
+        self.matching + self.changed + self.failing + self.errors
+    }
+
+    /// One line, e.g. `4 scenarios: 1 matches, 2 changed or missing, 0 failing expectations, 1 error`.
+    pub fn summary(&self) -> String {
+        let plural = |count: usize, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
+        format!(
+            "{}: {}, {} changed or missing, {} failing expectations, {}",
+            plural(self.total(), "scenario", "scenarios"),
+            plural(self.matching, "matches", "match"),
+            self.changed,
+            self.failing,
+            plural(self.errors, "error", "errors"),
+        )
+    }
+}
+
 /// The scenario files in `dir`, sorted.
 pub fn catalogue(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?

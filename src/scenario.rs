@@ -235,13 +235,27 @@ fn resolve_data_file(file: &str, base: &Path) -> Result<PathBuf, String> {
     })
 }
 
+/// An existing scenario file that a missing `path` probably meant: the name with
+/// `.toml` added, or the same name in the `scenarios/` folder of the working directory
+/// (`drydock check calm` for `scenarios/calm.toml`).
+fn similar_scenario_path(path: &Path) -> Option<PathBuf> {
+    let with_extension = path.extension().is_none().then(|| path.with_extension("toml"));
+    let in_catalogue = path.is_relative().then(|| Path::new("scenarios").join(path));
+    let in_catalogue_with_extension =
+        in_catalogue.as_ref().filter(|_| path.extension().is_none()).map(|candidate| candidate.with_extension("toml"));
+    [with_extension, in_catalogue, in_catalogue_with_extension].into_iter().flatten().find(|candidate| candidate.is_file())
+}
+
 impl Scenario {
     /// Reads, layers and validates the scenario at `path`.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<Scenario, ScenarioError> {
         let text = std::fs::read_to_string(path).map_err(|error| ScenarioError {
             location: Location::File { path: path.to_path_buf(), line: 1, column: 1 },
             field: "file".to_string(),
-            message: format!("cannot read the scenario: {error}; check the path"),
+            message: match similar_scenario_path(path).filter(|_| error.kind() == std::io::ErrorKind::NotFound) {
+                Some(similar) => format!("cannot read the scenario: {error}; did you mean {}?", similar.display()),
+                None => format!("cannot read the scenario: {error}; check the path"),
+            },
         })?;
         Self::parse(path, &text, options)
     }

@@ -56,6 +56,15 @@ fn bad_input_exits_two_with_file_line_and_field() {
     assert!(stderr.contains("bad.toml:10:1") && stderr.contains("market.jumps_per_hour"), "{stderr}");
     let missing = drydock(&["run", "no_such.toml"], out.path());
     assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("check the path"));
+    // A catalogue scenario named without its folder or extension: the message says which file exists.
+    let by_name = drydock(&["run", "calm"], Path::new(env!("CARGO_MANIFEST_DIR")));
+    assert_eq!(by_name.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&by_name.stderr).contains("did you mean scenarios/calm.toml?"),
+        "{}",
+        String::from_utf8_lossy(&by_name.stderr)
+    );
     let bad_flag = drydock(&["run", &scenario("calm.toml"), "--set", "engine.no_such_param=1"], out.path());
     let stderr = String::from_utf8_lossy(&bad_flag.stderr);
     assert_eq!(bad_flag.status.code(), Some(2), "{stderr}");
@@ -215,7 +224,7 @@ fn check_finds_the_repository_goldens_from_any_folder() {
     let output = drydock(&["check", &scenario("feed_outage.toml"), "--jobs", "1"], elsewhere.path());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("1 match"), "{stdout}");
+    assert!(stdout.contains("1 scenario: 1 matches, 0 changed or missing"), "{stdout}");
     assert!(!elsewhere.path().join("golden").exists());
     // Inside scenarios/, with a bare file name: the goldens above the working directory.
     let inside = drydock(&["check", "feed_outage.toml", "--jobs", "1"], &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"));

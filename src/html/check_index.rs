@@ -12,7 +12,7 @@ use std::path::Path;
 
 use super::svg::escape;
 use super::{STYLE, number_text};
-use crate::check::{CheckResult, CheckStatus};
+use crate::check::{CheckResult, CheckStatus, CheckTally};
 use crate::golden::Comparison;
 
 /// Changed values listed at most per scenario.
@@ -31,7 +31,7 @@ pub fn render(results: &[CheckResult], golden_dir: &Path) -> String {
     let _ = writeln!(
         page,
         "<p class=\"description\">{} · goldens in <code>{}</code></p>",
-        tally(results),
+        CheckTally::of(results).summary(),
         escape(&golden_dir.display().to_string())
     );
     page.push_str("<table><tr><th>scenario</th><th>status</th><th>fingerprint</th><th>what to look at</th></tr>\n");
@@ -44,15 +44,6 @@ pub fn render(results: &[CheckResult], golden_dir: &Path) -> String {
          a failing one needs the engine or the expectation fixed</footer>\n</body></html>\n",
     );
     page
-}
-
-fn tally(results: &[CheckResult]) -> String {
-    let count = |wanted: fn(&CheckResult) -> bool| results.iter().filter(|result| wanted(result)).count();
-    let ok = count(|result| matches!(result.status, CheckStatus::Match) && result.failed_expectations.is_empty());
-    let failing = count(|result| matches!(result.status, CheckStatus::Match) && !result.failed_expectations.is_empty());
-    let changed = count(|result| matches!(result.status, CheckStatus::Regression(_) | CheckStatus::Missing));
-    let errors = count(|result| matches!(result.status, CheckStatus::Error(_)));
-    format!("{} scenarios: {ok} match, {changed} changed or missing, {failing} failing expectations, {errors} errors", results.len())
 }
 
 fn row(result: &CheckResult, golden_dir: &Path) -> String {
@@ -177,7 +168,7 @@ mod tests {
         ];
         let page = render(&results, Path::new("golden"));
         assert!(page.contains("<span class=\"verdict fail\">FAIL</span>"));
-        assert!(page.contains("4 scenarios: 1 match, 2 changed or missing, 0 failing expectations, 1 errors"));
+        assert!(page.contains("4 scenarios: 1 matches, 2 changed or missing, 0 failing expectations, 1 error"));
         assert!(page.contains("<a href=\"calm/report.html\"><code>calm</code></a></td><td class=\"pass\">ok</td>"));
         assert!(page.contains("<td class=\"warn\">CHANGED</td>") && page.contains("fingerprint changed"));
         assert!(page.contains("<td class=\"number\">+0.5</td><td class=\"number\">+25.00%</td>"));

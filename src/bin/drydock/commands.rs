@@ -302,46 +302,30 @@ fn check_command(scenarios: Vec<PathBuf>, jobs: Option<usize>, golden: Option<Pa
         drydock::check::write_index(dir, &results, golden)?;
     }
     let mut out = String::new();
-    let mut tally = CheckTally::default();
     for result in &results {
-        describe_check_result(&mut out, result, golden, &mut tally);
+        describe_check_result(&mut out, result, golden);
     }
-    let CheckTally { regressions, failing, errors } = tally;
-    say!(
-        out,
-        "{} scenarios: {} match, {regressions} changed or missing, {failing} failing expectations, {errors} errors ({:.2} s)",
-        results.len(),
-        results.len() - regressions - errors - failing,
-        started.elapsed().as_secs_f64()
-    );
+    let tally = drydock::check::CheckTally::of(&results);
+    say!(out, "{} ({:.2} s)", tally.summary(), started.elapsed().as_secs_f64());
     if let Some(dir) = &keep {
         say!(out, "review: {}", dir.join("index.html").display());
     }
     emit(&out);
-    Ok(if errors > 0 {
+    Ok(if tally.errors > 0 {
         EXIT_BAD_INPUT
-    } else if regressions > 0 || failing > 0 {
+    } else if tally.changed > 0 || tally.failing > 0 {
         EXIT_EXPECTATION_FAILED
     } else {
         0
     })
 }
 
-/// Scenarios by outcome that `drydock check` counts against a clean pass.
-#[derive(Default)]
-struct CheckTally {
-    regressions: usize,
-    failing: usize,
-    errors: usize,
-}
-
-/// One scenario's lines of `drydock check` output, counted into `tally`.
-fn describe_check_result(out: &mut String, result: &drydock::check::CheckResult, golden: &Path, tally: &mut CheckTally) {
+/// One scenario's lines of `drydock check` output.
+fn describe_check_result(out: &mut String, result: &drydock::check::CheckResult, golden: &Path) {
     use drydock::check::CheckStatus;
     let name = result.name.clone().unwrap_or_else(|| result.path.display().to_string());
     match &result.status {
         CheckStatus::Match if !result.failed_expectations.is_empty() => {
-            tally.failing += 1;
             say!(out, "FAILING   {name}: matches its golden, but expectations fail");
             for failed in &result.failed_expectations {
                 say!(out, "          FAIL {failed}");
@@ -349,18 +333,15 @@ fn describe_check_result(out: &mut String, result: &drydock::check::CheckResult,
         }
         CheckStatus::Match => say!(out, "ok        {name}"),
         CheckStatus::Missing => {
-            tally.regressions += 1;
             say!(out, "MISSING   {name}: no golden in {} (run `drydock bless {}`)", golden.display(), result.path.display());
         }
         CheckStatus::Regression(comparison) => {
-            tally.regressions += 1;
             say!(out, "CHANGED   {name}");
             for line in drydock::golden::describe(comparison, 40) {
                 say!(out, "          {line}");
             }
         }
         CheckStatus::Error(message) => {
-            tally.errors += 1;
             say!(out, "ERROR     {name}: {message}");
         }
     }
