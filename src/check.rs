@@ -170,7 +170,8 @@ fn scenario_name(path: &Path) -> Option<String> {
     table.get("scenario")?.get("name")?.as_str().map(str::to_string)
 }
 
-fn in_pool<T: Send>(jobs: usize, work: impl FnOnce() -> T + Send) -> T {
+/// Runs `work` on a pool of `jobs` threads (on the caller's, if none can be made).
+pub(crate) fn in_pool<T: Send>(jobs: usize, work: impl FnOnce() -> T + Send) -> T {
     match rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build() {
         Ok(pool) => pool.install(work),
         Err(_) => work(),

@@ -15,6 +15,7 @@
 pub mod artifacts;
 pub mod check;
 pub mod expect;
+pub mod gate;
 pub mod golden;
 pub mod html;
 pub mod report;

@@ -34,6 +34,9 @@ pub fn render(comparison: &SweepComparison, baseline: &str, candidate: &str) -> 
         comparison.same_config_runs,
         escape(&comparison.rule())
     );
+    if let Some(warning) = comparison.power_warning() {
+        let _ = writeln!(page, "<p><strong>{}</strong></p>", escape(&warning));
+    }
     page.push_str(&feasibility_section(comparison));
     let mut metrics: Vec<&str> = Vec::new();
     for change in &comparison.objectives {
@@ -178,6 +181,7 @@ mod tests {
             feasibility: vec![FeasibilityChange { point: 1, baseline: true, candidate: false }],
             min_effect_pct: 5.0,
             verdict: "NO-GO",
+            t_required: Some(7.5),
         };
         let page = render(&comparison, "base", "cand<1>");
         assert!(page.contains("<span class=\"verdict fail\">NO-GO</span>") && page.contains("<code>cand&lt;1&gt;</code>"));

@@ -14,6 +14,7 @@
 
 pub mod check_index;
 pub mod compare_page;
+pub mod gate_page;
 pub mod histogram;
 pub mod svg;
 pub mod sweep_page;

@@ -103,12 +103,29 @@ pub struct SweepComparison {
     pub min_effect_pct: f64,
     /// `GO` or `NO-GO`.
     pub verdict: &'static str,
+    /// The |t| the most significant change needs to be called (Holm's first step,
+    /// with the fewest pairs of any tested change); `None` when nothing was tested.
+    /// A large one means the seeds leave little power: only huge changes are called.
+    pub t_required: Option<f64>,
 }
 
 impl SweepComparison {
     /// True when nothing got significantly worse and no point lost its feasibility.
     pub fn go(&self) -> bool {
         self.verdict == "GO"
+    }
+
+    /// A warning when the seeds leave too little power to call any but huge changes
+    /// (see [`LOW_POWER_T`]), saying how many pairs and tests there are.
+    pub fn power_warning(&self) -> Option<String> {
+        let t_required = self.t_required.filter(|t| *t > LOW_POWER_T)?;
+        let tested: Vec<&ObjectiveChange> = self.objectives.iter().filter(|change| change.p_value.is_some()).collect();
+        let fewest = tested.iter().map(|change| change.pairs).min().unwrap_or(0);
+        Some(format!(
+            "low power: with {fewest} paired runs per point and {} tests, a change is called only when its |t| exceeds {t_required:.1}; \
+             add seeds per point (or fewer points and objectives) to detect smaller changes",
+            tested.len()
+        ))
     }
 
     /// What a change must be to be called, in words.
@@ -120,6 +137,10 @@ impl SweepComparison {
         rule
     }
 }
+
+/// A required |t| above this draws [`SweepComparison::power_warning`]: over 18 tests
+/// (9 points, 2 objectives) 8 pairs per point need 4.5, 3 pairs need 18.9.
+pub const LOW_POWER_T: f64 = 5.0;
 
 /// Changes smaller than this fraction of the larger mean are floating-point noise
 /// (a summation reordered), never called.
@@ -148,7 +169,25 @@ pub fn compare(baseline: &Path, candidate: &Path, min_effect_pct: f64) -> Result
     let worse = objectives.iter().any(|change| change.verdict == "worse");
     let lost = feasibility.iter().any(|change| change.baseline && !change.candidate);
     let verdict = if worse || lost { "NO-GO" } else { "GO" };
-    Ok(SweepComparison { pairs: pairs.len(), identical_runs, same_config_runs, objectives, feasibility, min_effect_pct, verdict })
+    let t_required = t_required(&objectives);
+    Ok(SweepComparison {
+        pairs: pairs.len(),
+        identical_runs,
+        same_config_runs,
+        objectives,
+        feasibility,
+        min_effect_pct,
+        verdict,
+        t_required,
+    })
+}
+
+/// The |t| Holm's first step needs over the tested changes, at the fewest pairs.
+fn t_required(changes: &[ObjectiveChange]) -> Option<f64> {
+    let tested: Vec<usize> = changes.iter().filter(|change| change.p_value.is_some()).map(|change| change.pairs).collect();
+    let fewest = *tested.iter().min()?;
+    let distribution = StudentsT::new(0.0, 1.0, (fewest - 1) as f64).ok()?;
+    Some(distribution.inverse_cdf(1.0 - FAMILY_ALPHA / (2.0 * tested.len() as f64)))
 }
 
 /// The comparison as CSV: one row per point and objective.
@@ -354,6 +393,31 @@ mod tests {
         let pair = (record(1.0), record(2.0));
         let lone = objective_change(0, "kpis.net_bps", Goal::Maximize, &[&(&pair.0, &pair.1)]);
         assert_eq!((lone.pairs, lone.verdict, lone.change_mean), (1, "untested", 1.0));
+    }
+
+    #[test]
+    fn the_required_t_follows_holm_and_warns_when_seeds_leave_little_power() {
+        // Student's t, df 2, upper 1 - 0.05 / 36: 18.93; df 7: 4.51.
+        let with_pairs = |pairs: usize| ObjectiveChange { pairs, ..change(0.5, 0.0, Goal::Maximize) };
+        let three: Vec<ObjectiveChange> = (0..18).map(|_| with_pairs(3)).collect();
+        assert!((t_required(&three).unwrap() - 18.93).abs() < 0.05, "{:?}", t_required(&three));
+        let eight: Vec<ObjectiveChange> = (0..18).map(|_| with_pairs(8)).collect();
+        assert!((t_required(&eight).unwrap() - 4.51).abs() < 0.05, "{:?}", t_required(&eight));
+        let untested = ObjectiveChange { p_value: None, ..with_pairs(1) };
+        assert_eq!(t_required(&[untested]), None);
+        let comparison = |objectives: Vec<ObjectiveChange>| SweepComparison {
+            pairs: 0,
+            identical_runs: 0,
+            same_config_runs: 0,
+            t_required: t_required(&objectives),
+            objectives,
+            feasibility: Vec::new(),
+            min_effect_pct: 0.0,
+            verdict: "GO",
+        };
+        let warning = comparison(three).power_warning().expect("three pairs over 18 tests warn");
+        assert!(warning.contains("with 3 paired runs per point and 18 tests") && warning.contains("18.9"), "{warning}");
+        assert_eq!(comparison(eight).power_warning(), None);
     }
 
     fn change(p: f64, change_mean: f64, goal: Goal) -> ObjectiveChange {

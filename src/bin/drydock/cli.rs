@@ -64,6 +64,23 @@ pub(crate) enum Command {
         #[arg(long)]
         shard: Option<drydock::sweep::Shard>,
     },
+    /// Decide whether an engine build may be promoted: run a gate file's checks
+    /// (goldens, expectations over seeds, sweep comparisons) and say GO or NO-GO.
+    Gate {
+        /// The gate file (gates/*.toml).
+        gate: PathBuf,
+        /// Every check blocks, advisory ones too (default: provisional, where a failed
+        /// advisory check only warns).
+        #[arg(long)]
+        strict: bool,
+        /// Parallel runs (default, and 0: the number of cores; at most 1024).
+        #[arg(long, value_parser = parse_jobs)]
+        jobs: Option<usize>,
+        /// Output folder (default artifacts/gates/<name>/): gate.json, gate.html and
+        /// each check's evidence in a folder named after it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Compare two report.json (or golden .snap) files metric by metric.
     Diff {
         /// The baseline.

@@ -23,6 +23,7 @@ pub(crate) fn execute(cli: Cli) -> anyhow::Result<u8> {
             sweep_compare_command(&baseline, &candidate, out.as_deref(), min_effect_pct)
         }
         Command::Sweep { merge: None, sweep, jobs, out, shard } => sweep_command(sweep, jobs, out, shard),
+        Command::Gate { gate, strict, jobs, out } => gate_command(&gate, strict, jobs, out),
         Command::Diff { a, b } => diff_command(&a, &b),
         Command::Data { command: DataCommand::Inspect(args) } => data_inspect_command(args),
         Command::Data { command: DataCommand::Convert(args) } => data_convert_command(args),
@@ -109,6 +110,9 @@ fn sweep_compare_command(baseline: &Path, candidate: &Path, out: Option<&Path>, 
         comparison.same_config_runs,
         comparison.rule()
     );
+    if let Some(warning) = comparison.power_warning() {
+        say!(text, "  {warning}");
+    }
     let called: Vec<_> = comparison.objectives.iter().filter(|change| matches!(change.verdict, "better" | "worse")).collect();
     let untested = comparison.objectives.iter().filter(|change| change.verdict == "untested").count();
     if untested > 0 {
@@ -345,6 +349,46 @@ fn describe_check_result(out: &mut String, result: &drydock::check::CheckResult,
             say!(out, "ERROR     {name}: {message}");
         }
     }
+}
+
+fn gate_command(path: &Path, strict: bool, jobs: Option<usize>, out: Option<PathBuf>) -> anyhow::Result<u8> {
+    use drydock::gate::{Gate, GateOptions, Mode};
+    let gate = Gate::load(path)?;
+    let out_dir = out.unwrap_or_else(|| PathBuf::from("artifacts").join("gates").join(&gate.file.gate.name));
+    drydock::report::create_output_folder(&out_dir)?;
+    let mode = if strict { Mode::Strict } else { Mode::Provisional };
+    let options = GateOptions { mode, jobs: jobs_or_cores(jobs), out_dir: out_dir.clone() };
+    let started = std::time::Instant::now();
+    let outcome = drydock::gate::evaluate(&gate, &options);
+    drydock::gate::write_outputs(&out_dir, &outcome)?;
+    let mut text = String::new();
+    let mode_word = if strict { "strict" } else { "provisional" };
+    say!(text, "gate {} ({mode_word}): {} checks", outcome.gate, outcome.checks.len());
+    for check in &outcome.checks {
+        let word = check.status_word(mode);
+        let weight = if check.critical { "critical" } else { "advisory" };
+        say!(text, "{word:<9} {} ({weight}, {}): {}", check.name, check.kind.as_str(), check.summary);
+        for detail in &check.details {
+            say!(text, "          {}", detail.text);
+        }
+    }
+    let mut verdict = outcome.verdict.to_string();
+    if !outcome.blocking.is_empty() {
+        verdict.push_str(&format!(" (blocking: {})", outcome.blocking.join(", ")));
+    }
+    if !outcome.warnings.is_empty() {
+        verdict.push_str(&format!(" (warnings: {})", outcome.warnings.join(", ")));
+    }
+    say!(text, "verdict: {verdict} ({:.2} s)", started.elapsed().as_secs_f64());
+    say!(text, "look at it: {}", out_dir.join("gate.html").display());
+    emit(&text);
+    Ok(if outcome.go() {
+        0
+    } else if outcome.blocked_by_error() {
+        EXIT_BAD_INPUT
+    } else {
+        EXIT_EXPECTATION_FAILED
+    })
 }
 
 fn bless_command(scenarios: Vec<PathBuf>, all: bool, jobs: Option<usize>, golden: Option<PathBuf>) -> anyhow::Result<u8> {

@@ -1,0 +1,392 @@
+//! `drydock gate`: the promotion gate. A gate file lists the checks an engine build
+//! must pass before it trades real money — the catalogue against its goldens
+//! (`golden`), scenarios' expectations over many seeds (`seeds`), a sweep comparison
+//! with the baseline build (`compare`) — each critical or advisory. The gate runs
+//! them, keeps their evidence in one folder and gives one verdict:
+//!
+//! - GO when every critical check passes (provisional mode: advisory failures are
+//!   warnings), or when every check passes (strict mode);
+//! - NO-GO otherwise. It fails closed: a check that cannot be evaluated (missing
+//!   evidence, a scenario that does not load) counts as failed, never as passed.
+//!
+//! `gate.json` holds the verdict and every check's outcome; it carries no wall time,
+//! so the same inputs and build give the same bytes. Deliberately not here: building
+//! or sweeping the baseline (the pipeline does that before the gate runs, see
+//! `examples/ci/`), and the pages (see `crate::html::gate_page`).
+
+pub mod spec;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use spec::{CheckKind, CheckSpec, Gate};
+
+use crate::check::{CheckResult, CheckStatus as GoldenStatus, CheckTally};
+use crate::expect::ExpectationResult;
+use crate::report::{ArtifactError, write_atomic};
+use crate::run::run_scenario;
+use crate::scenario::{LoadOptions, Scenario};
+
+/// How the gate treats advisory checks.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Advisory checks that fail are warnings; only critical ones block.
+    Provisional,
+    /// Every check must pass.
+    Strict,
+}
+
+/// How one check came out.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// It holds.
+    Pass,
+    /// It was evaluated and does not hold.
+    Fail,
+    /// It could not be evaluated (missing evidence, bad input): failed, closed.
+    Error,
+}
+
+/// A line of a check's details, with the evidence it points at (a path relative to
+/// the gate's output folder) when there is one.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Detail {
+    /// What was found.
+    pub text: String,
+    /// Page or folder to look at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+/// One check's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CheckOutcome {
+    /// The check's name.
+    pub name: String,
+    /// What it looked at.
+    pub kind: CheckKind,
+    /// Whether it blocks in provisional mode.
+    pub critical: bool,
+    /// Why it matters.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub why: String,
+    /// How it came out.
+    pub status: Status,
+    /// One line.
+    pub summary: String,
+    /// What did not hold (at most [`DETAILS_MAX`] lines, then a count).
+    pub details: Vec<Detail>,
+    /// The check's evidence page, relative to the gate's output folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+}
+
+impl CheckOutcome {
+    /// True when this outcome stops promotion in `mode`.
+    pub fn blocks(&self, mode: Mode) -> bool {
+        self.status != Status::Pass && (self.critical || mode == Mode::Strict)
+    }
+
+    /// `PASS`, `FAIL` or `ERROR` (blocking), or `WARN` (failed, advisory, not blocking).
+    pub fn status_word(&self, mode: Mode) -> &'static str {
+        match (self.status, self.blocks(mode)) {
+            (Status::Pass, _) => "PASS",
+            (Status::Fail, true) => "FAIL",
+            (Status::Error, true) => "ERROR",
+            (_, false) => "WARN",
+        }
+    }
+}
+
+/// Details listed per check before the rest are counted.
+pub const DETAILS_MAX: usize = 50;
+
+/// The gate's verdict and every check's outcome (`gate.json`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GateOutcome {
+    /// The gate's name.
+    pub gate: String,
+    /// What it decides.
+    pub description: String,
+    /// Provisional or strict.
+    pub mode: Mode,
+    /// The build that was judged.
+    pub drydock_version: String,
+    /// Version of the engine's port (events and commands).
+    pub engine_port_version: u32,
+    /// `GO` or `NO-GO`.
+    pub verdict: &'static str,
+    /// Checks that stop promotion.
+    pub blocking: Vec<String>,
+    /// Advisory checks that failed without blocking (provisional mode).
+    pub warnings: Vec<String>,
+    /// Every check, in the gate file's order.
+    pub checks: Vec<CheckOutcome>,
+}
+
+impl GateOutcome {
+    /// True for GO.
+    pub fn go(&self) -> bool {
+        self.verdict == "GO"
+    }
+
+    /// True when a blocking check could not be evaluated (bad input or missing
+    /// evidence, rather than a measured failure).
+    pub fn blocked_by_error(&self) -> bool {
+        self.checks.iter().any(|check| check.blocks(self.mode) && check.status == Status::Error)
+    }
+
+    /// `gate.json`'s text.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a gate outcome serializes");
+        text.push('\n');
+        text
+    }
+}
+
+/// How to evaluate a gate.
+#[derive(Clone, Debug)]
+pub struct GateOptions {
+    /// Provisional or strict.
+    pub mode: Mode,
+    /// Parallel runs.
+    pub jobs: usize,
+    /// Where each check keeps its evidence (`<out_dir>/<check>/`).
+    pub out_dir: PathBuf,
+}
+
+/// Evaluates every check of `gate` in order, keeping evidence under `options.out_dir`.
+pub fn evaluate(gate: &Gate, options: &GateOptions) -> GateOutcome {
+    let checks: Vec<CheckOutcome> = gate
+        .file
+        .checks
+        .iter()
+        .zip(&gate.scenario_paths)
+        .map(|(spec, scenarios)| {
+            let evidence_dir = options.out_dir.join(&spec.name);
+            let (status, summary, details, evidence) = match spec.kind {
+                CheckKind::Golden => golden_check(gate, scenarios, &evidence_dir, options.jobs),
+                CheckKind::Seeds => seeds_check(scenarios, spec.seeds.unwrap_or(1), &evidence_dir, options.jobs),
+                CheckKind::Compare => compare_check(gate, spec, &evidence_dir),
+            };
+            let evidence = evidence.map(|page| format!("{}/{page}", spec.name));
+            let details = details
+                .into_iter()
+                .map(|detail| Detail { link: detail.link.map(|link| format!("{}/{link}", spec.name)), ..detail })
+                .collect();
+            CheckOutcome {
+                name: spec.name.clone(),
+                kind: spec.kind,
+                critical: spec.critical,
+                why: spec.why.clone(),
+                status,
+                summary,
+                details,
+                evidence,
+            }
+        })
+        .collect();
+    let blocking: Vec<String> = checks.iter().filter(|check| check.blocks(options.mode)).map(|check| check.name.clone()).collect();
+    let warnings =
+        checks.iter().filter(|check| check.status != Status::Pass && !check.blocks(options.mode)).map(|check| check.name.clone()).collect();
+    GateOutcome {
+        gate: gate.file.gate.name.clone(),
+        description: gate.file.gate.description.clone(),
+        mode: options.mode,
+        drydock_version: env!("CARGO_PKG_VERSION").to_string(),
+        engine_port_version: drydock_engine::PORT_VERSION,
+        verdict: if blocking.is_empty() { "GO" } else { "NO-GO" },
+        blocking,
+        warnings,
+        checks,
+    }
+}
+
+/// Writes `gate.json` and `gate.html` into `dir`.
+pub fn write_outputs(dir: &Path, outcome: &GateOutcome) -> Result<(), ArtifactError> {
+    crate::report::create_output_folder(dir)?;
+    write_atomic(&dir.join("gate.json"), outcome.to_json().as_bytes())?;
+    write_atomic(&dir.join("gate.html"), crate::html::gate_page::render(outcome).as_bytes())
+}
+
+/// A check's status, summary, details (links relative to its evidence folder) and
+/// evidence page (relative to it too).
+type Evaluated = (Status, String, Vec<Detail>, Option<String>);
+
+fn detail(text: String, link: Option<String>) -> Detail {
+    Detail { text, link }
+}
+
+/// At most [`DETAILS_MAX`] details, the rest counted in a last line.
+fn capped(mut details: Vec<Detail>) -> Vec<Detail> {
+    if details.len() > DETAILS_MAX {
+        let more = details.len() - DETAILS_MAX;
+        details.truncate(DETAILS_MAX);
+        details.push(detail(format!("… and {more} more"), None));
+    }
+    details
+}
+
+fn golden_check(gate: &Gate, scenarios: &[PathBuf], evidence_dir: &Path, jobs: usize) -> Evaluated {
+    let golden_dir = scenarios
+        .first()
+        .and_then(|path| crate::scenario::nearest_folder(path, "golden"))
+        .unwrap_or_else(|| gate.resolve(Path::new("golden")));
+    let results = crate::check::check(scenarios, &golden_dir, &LoadOptions::default(), jobs, Some(evidence_dir));
+    if let Err(error) = crate::check::write_index(evidence_dir, &results, &golden_dir) {
+        return (Status::Error, format!("cannot keep the evidence: {error}"), Vec::new(), None);
+    }
+    let tally = CheckTally::of(&results);
+    let details = capped(results.iter().filter_map(|result| golden_detail(result, &golden_dir)).collect());
+    let status = if tally.errors > 0 {
+        Status::Error
+    } else if tally.matching == tally.total() {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
+    (status, tally.summary(), details, Some("index.html".to_string()))
+}
+
+/// The line of a scenario that did not match and pass, linked to its report.
+fn golden_detail(result: &CheckResult, golden_dir: &Path) -> Option<Detail> {
+    let name = result.name.clone().unwrap_or_else(|| result.path.display().to_string());
+    let report = result.name.as_ref().map(|name| format!("{name}/report.html"));
+    let text = match &result.status {
+        GoldenStatus::Match if result.failed_expectations.is_empty() => return None,
+        GoldenStatus::Match => format!("FAILING {name}: {}", result.failed_expectations.join("; ")),
+        GoldenStatus::Missing => {
+            format!("MISSING {name}: no golden in {} (run `drydock bless {}`)", golden_dir.display(), result.path.display())
+        }
+        GoldenStatus::Regression(comparison) => {
+            format!("CHANGED {name}: {}", crate::golden::describe(comparison, 3).into_iter().take(2).collect::<Vec<_>>().join("; "))
+        }
+        GoldenStatus::Error(message) => return Some(detail(format!("ERROR {name}: {message}"), None)),
+    };
+    Some(detail(text, report))
+}
+
+/// One seeded run of a `seeds` check.
+struct SeedRun {
+    label: String,
+    folder: Option<String>,
+    outcome: Result<Vec<ExpectationResult>, String>,
+}
+
+fn seeds_check(scenarios: &[PathBuf], seeds: u32, evidence_dir: &Path, jobs: usize) -> Evaluated {
+    let plan: Vec<(&PathBuf, u32)> = scenarios.iter().flat_map(|path| (0..seeds).map(move |offset| (path, offset))).collect();
+    let runs: Vec<SeedRun> =
+        crate::check::in_pool(jobs, || plan.par_iter().map(|(path, offset)| seed_run(path, *offset, evidence_dir)).collect());
+    let failed: Vec<&SeedRun> =
+        runs.iter().filter(|run| !matches!(&run.outcome, Ok(results) if results.iter().all(|result| result.pass))).collect();
+    let errors = runs.iter().filter(|run| run.outcome.is_err()).count();
+    let details = capped(
+        failed
+            .iter()
+            .map(|run| match &run.outcome {
+                Ok(results) => {
+                    let failing: Vec<String> = results.iter().filter(|result| !result.pass).map(ExpectationResult::describe).collect();
+                    detail(
+                        format!("FAIL {}: {}", run.label, failing.join("; ")),
+                        run.folder.as_ref().map(|folder| format!("{folder}/report.html")),
+                    )
+                }
+                Err(message) => detail(format!("ERROR {}: {message}", run.label), None),
+            })
+            .collect(),
+    );
+    let summary = format!(
+        "{} runs ({} scenarios × {seeds} seeds): {} meet every expectation, {} fail, {errors} could not run",
+        runs.len(),
+        scenarios.len(),
+        runs.len() - failed.len(),
+        failed.len() - errors
+    );
+    let status = if errors > 0 {
+        Status::Error
+    } else if failed.is_empty() {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
+    (status, summary, details, None)
+}
+
+/// Runs `path` with its seed + `offset` into `evidence_dir/<scenario>-<seed>/`.
+fn seed_run(path: &Path, offset: u32, evidence_dir: &Path) -> SeedRun {
+    let base = match Scenario::load(path, &LoadOptions::default()) {
+        Ok(scenario) => scenario,
+        Err(error) => return SeedRun { label: path.display().to_string(), folder: None, outcome: Err(error.to_string()) },
+    };
+    let seed = base.header.seed.wrapping_add(offset as u64);
+    let label = format!("{} seed {seed}", base.header.name);
+    let options = LoadOptions { seed: Some(seed), ..LoadOptions::default() };
+    let scenario = match Scenario::load(path, &options) {
+        Ok(scenario) => scenario,
+        Err(error) => return SeedRun { label, folder: None, outcome: Err(error.to_string()) },
+    };
+    let folder = format!("{}-{seed}", scenario.header.name);
+    match run_scenario(&scenario, &evidence_dir.join(&folder), false) {
+        Ok(result) => SeedRun { label, folder: Some(folder), outcome: Ok(result.report.expectations) },
+        Err(error) => SeedRun { label, folder: None, outcome: Err(error.to_string()) },
+    }
+}
+
+fn compare_check(gate: &Gate, spec: &CheckSpec, evidence_dir: &Path) -> Evaluated {
+    let (Some(baseline), Some(candidate)) = (&spec.baseline, &spec.candidate) else {
+        return (Status::Error, "the check names no baseline or no candidate folder".to_string(), Vec::new(), None);
+    };
+    let (baseline, candidate) = (gate.resolve(baseline), gate.resolve(candidate));
+    let comparison = match crate::sweep::compare::compare(&baseline, &candidate, spec.min_effect_pct.unwrap_or(0.0)) {
+        Ok(comparison) => comparison,
+        Err(error) => return (Status::Error, format!("no usable evidence: {error}"), Vec::new(), None),
+    };
+    let written = crate::report::create_output_folder(evidence_dir)
+        .and_then(|()| write_atomic(&evidence_dir.join("compare.csv"), crate::sweep::compare::to_csv(&comparison).as_bytes()))
+        .and_then(|()| {
+            let page = crate::html::compare_page::render(&comparison, &baseline.display().to_string(), &candidate.display().to_string());
+            write_atomic(&evidence_dir.join("compare.html"), page.as_bytes())
+        });
+    if let Err(error) = written {
+        return (Status::Error, format!("cannot keep the evidence: {error}"), Vec::new(), None);
+    }
+    let worse: Vec<Detail> = comparison
+        .objectives
+        .iter()
+        .filter(|change| change.verdict == "worse")
+        .map(|change| {
+            detail(
+                format!(
+                    "WORSE point {} {}: {:.4} -> {:.4} (p after Holm {:.4})",
+                    change.point,
+                    change.metric,
+                    change.baseline_mean,
+                    change.candidate_mean,
+                    change.p_adjusted.unwrap_or(1.0)
+                ),
+                Some("compare.html".to_string()),
+            )
+        })
+        .collect();
+    let lost = comparison.feasibility.iter().filter(|change| change.baseline && !change.candidate).map(|change| {
+        detail(
+            format!("INFEASIBLE point {}: met every constraint in the baseline, no longer does", change.point),
+            Some("compare.html".to_string()),
+        )
+    });
+    let power = comparison.power_warning().map(|warning| detail(format!("NOTE {warning}"), Some("compare.html".to_string())));
+    let details = capped(worse.into_iter().chain(lost).chain(power).collect());
+    let summary = format!(
+        "{}: {} runs paired; {} objectives significantly worse, {} points lost feasibility; a change is called when {}",
+        comparison.verdict,
+        comparison.pairs,
+        comparison.objectives.iter().filter(|change| change.verdict == "worse").count(),
+        comparison.feasibility.iter().filter(|change| change.baseline && !change.candidate).count(),
+        comparison.rule()
+    );
+    (if comparison.go() { Status::Pass } else { Status::Fail }, summary, details, Some("compare.html".to_string()))
+}

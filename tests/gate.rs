@@ -1,0 +1,207 @@
+//! `drydock gate` end to end: GO with an advisory warning, strict mode blocking on
+//! missing evidence (fail-closed, exit 2), a seed that breaks an expectation
+//! blocking with a link to its report (exit 1), a sweep comparison that finds a
+//! change for the worse, identical gate.json bytes on reruns, and bad gate files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn drydock(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_drydock")).args(args).current_dir(dir).output().expect("the binary runs")
+}
+
+fn repo(path: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path).display().to_string()
+}
+
+fn gate_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("gate.json")).unwrap()).unwrap()
+}
+
+/// A two-minute calm scenario named `name` in `dir`, with `extra` appended.
+fn short_calm(dir: &Path, name: &str, extra: &str) -> PathBuf {
+    let calm = std::fs::read_to_string(repo("scenarios/calm.toml")).unwrap();
+    let text = calm.replace("duration_s = 3600", "duration_s = 120").replace("name = \"calm\"", &format!("name = \"{name}\"")) + extra;
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A gate with a catalogue check of two bundled scenarios, a seeds check of a short
+/// calm market and an advisory comparison with sweeps that do not exist.
+fn gate_file(dir: &Path) -> PathBuf {
+    short_calm(dir, "short_calm", "");
+    let text = format!(
+        r#"[gate]
+name = "test-gate"
+
+[[checks]]
+name = "catalogue"
+kind = "golden"
+scenarios = ["{}", "{}"]
+
+[[checks]]
+name = "seeds"
+kind = "seeds"
+scenarios = ["short_calm.toml"]
+seeds = 3
+
+[[checks]]
+name = "against-baseline"
+kind = "compare"
+baseline = "sweeps/baseline"
+candidate = "sweeps/candidate"
+critical = false
+"#,
+        repo("scenarios/calm.toml"),
+        repo("scenarios/feed_outage.toml")
+    );
+    let path = dir.join("gate.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn every_bundled_gate_and_sweep_loads() {
+    for folder in ["gates", "sweeps"] {
+        let paths = drydock::check::catalogue(&Path::new(env!("CARGO_MANIFEST_DIR")).join(folder)).unwrap();
+        assert!(!paths.is_empty(), "{folder}/ holds files");
+        for path in paths {
+            let loaded = if folder == "gates" {
+                drydock::gate::Gate::load(&path).map(|_| ())
+            } else {
+                drydock::sweep::spec::Sweep::load(&path).map(|_| ())
+            };
+            assert!(loaded.is_ok(), "{}: {:?}", path.display(), loaded.err());
+        }
+    }
+}
+
+#[test]
+fn provisional_mode_warns_on_missing_advisory_evidence_and_strict_mode_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    gate_file(dir.path());
+    let output = drydock(&["gate", "gate.toml", "--out", "out", "--jobs", "2"], dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("PASS      catalogue (critical, golden): 2 scenarios: 2 match"), "{stdout}");
+    assert!(stdout.contains("PASS      seeds (critical, seeds): 3 runs (1 scenarios × 3 seeds): 3 meet every expectation"), "{stdout}");
+    assert!(stdout.contains("WARN      against-baseline (advisory, compare): no usable evidence"), "{stdout}");
+    assert!(stdout.contains("verdict: GO (warnings: against-baseline)"), "{stdout}");
+    let out = dir.path().join("out");
+    let outcome = gate_json(&out);
+    assert_eq!(outcome["verdict"], "GO");
+    assert_eq!(outcome["mode"], "provisional");
+    assert_eq!(outcome["checks"][2]["status"], "error");
+    assert!(
+        out.join("gate.html").is_file() && out.join("catalogue/index.html").is_file() && out.join("catalogue/calm/report.html").is_file()
+    );
+    assert!(out.join("seeds/short_calm-1003/report.json").is_file(), "the third seed's run is kept");
+    let first = std::fs::read(out.join("gate.json")).unwrap();
+    let again = drydock(&["gate", "gate.toml", "--out", "again", "--jobs", "1"], dir.path());
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(first, std::fs::read(dir.path().join("again/gate.json")).unwrap(), "gate.json is the same bytes on any --jobs");
+
+    let strict = drydock(&["gate", "gate.toml", "--out", "strict", "--strict"], dir.path());
+    let stdout = String::from_utf8_lossy(&strict.stdout);
+    assert_eq!(strict.status.code(), Some(2), "missing evidence blocks in strict mode, as bad input: {stdout}");
+    assert!(stdout.contains("ERROR     against-baseline") && stdout.contains("verdict: NO-GO (blocking: against-baseline)"), "{stdout}");
+    assert_eq!(gate_json(&dir.path().join("strict"))["mode"], "strict");
+}
+
+#[test]
+fn a_seed_that_breaks_an_expectation_blocks_and_links_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let never_flat = "\n[[expect]]\nmetric = \"kpis.fills\"\nop = \"==\"\nvalue = 0\nwhy = \"cannot hold: the engine trades\"\n";
+    short_calm(dir.path(), "trades", never_flat);
+    let gate = "[gate]\nname = \"g\"\n\n[[checks]]\nname = \"seeds\"\nkind = \"seeds\"\nscenarios = [\"trades.toml\"]\nseeds = 2\n";
+    std::fs::write(dir.path().join("gate.toml"), gate).unwrap();
+    let output = drydock(&["gate", "gate.toml", "--out", "out"], dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        stdout.contains("FAIL      seeds (critical, seeds): 2 runs (1 scenarios × 2 seeds): 0 meet every expectation, 2 fail"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("FAIL trades seed 1001: kpis.fills == 0 (actual"), "{stdout}");
+    let outcome = gate_json(&dir.path().join("out"));
+    assert_eq!(outcome["verdict"], "NO-GO");
+    let link = outcome["checks"][0]["details"][0]["link"].as_str().unwrap();
+    assert_eq!(link, "seeds/trades-1001/report.html");
+    assert!(dir.path().join("out").join(link).is_file());
+}
+
+#[test]
+fn a_comparison_that_finds_a_change_for_the_worse_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    short_calm(dir.path(), "base", "");
+    let sweep = |size: u32| {
+        format!(
+            "[sweep]\nname = \"sizes\"\nscenarios = [\"base.toml\"]\nseeds_per_point = 4\n\n[[params]]\nname = \"engine.quote_size_lots\"\nvalues = [{size}]\n\n\
+             [[objectives]]\nmetric = \"kpis.maker_volume\"\ngoal = \"maximize\"\n"
+        )
+    };
+    std::fs::write(dir.path().join("baseline.toml"), sweep(10)).unwrap();
+    std::fs::write(dir.path().join("candidate.toml"), sweep(2)).unwrap();
+    for side in ["baseline", "candidate"] {
+        let output = drydock(&["sweep", &format!("{side}.toml"), "--out", side], dir.path());
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let gate =
+        "[gate]\nname = \"g\"\n\n[[checks]]\nname = \"volume\"\nkind = \"compare\"\nbaseline = \"baseline\"\ncandidate = \"candidate\"\n";
+    std::fs::write(dir.path().join("gate.toml"), gate).unwrap();
+    let output = drydock(&["gate", "gate.toml", "--out", "out"], dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("FAIL      volume (critical, compare): NO-GO: 4 runs paired; 1 objectives significantly worse"), "{stdout}");
+    assert!(stdout.contains("WORSE point 0 kpis.maker_volume"), "{stdout}");
+    assert!(dir.path().join("out/volume/compare.html").is_file() && dir.path().join("out/volume/compare.csv").is_file());
+}
+
+#[test]
+fn bad_gate_files_name_the_line_and_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    short_calm(dir.path(), "base", "");
+    let cases = [
+        (
+            "[gate]\nname = \"g\"\ncolour = 1\n[[checks]]\nname = \"a\"\nkind = \"golden\"\nscenarios = [\"base.toml\"]\n",
+            "gate.toml:3",
+            "colour",
+        ),
+        ("[gate]\nname = \"g\"\n", "gate.toml:1", "add at least one [[checks]] entry"),
+        (
+            "[gate]\nname = \"g\"\n[[checks]]\nname = \"a\"\nkind = \"seeds\"\nscenarios = [\"base.toml\"]\n",
+            "checks[0].seeds",
+            "needs seeds",
+        ),
+        (
+            "[gate]\nname = \"g\"\n[[checks]]\nname = \"a\"\nkind = \"golden\"\nscenarios = [\"nope.toml\"]\n",
+            "gate.toml:6",
+            "does not exist",
+        ),
+        (
+            "[gate]\nname = \"g\"\n[[checks]]\nname = \"a\"\nkind = \"compare\"\nbaseline = \"b\"\ncandidate = \"c\"\nscenarios = [\"base.toml\"]\n",
+            "checks[0].scenarios",
+            "is not a setting of a `compare` check",
+        ),
+        (
+            "[gate]\nname = \"g\"\n[[checks]]\nname = \"a\"\nkind = \"golden\"\nscenarios = [\"base.toml\"]\n[[checks]]\nname = \"a\"\nkind = \"golden\"\nscenarios = [\"base.toml\"]\n",
+            "checks[1].name",
+            "already names checks[0]",
+        ),
+        (
+            "[gate]\nname = \"g\"\n[[checks]]\nname = \"a b\"\nkind = \"golden\"\nscenarios = [\"base.toml\"]\n",
+            "checks[0].name",
+            "cannot name files",
+        ),
+        ("[gate]\nname = \"g\"\n[[checks]]\nname = \"a\"\nkind = \"vibes\"\n", "gate.toml:5", "golden"),
+    ];
+    for (text, place, words) in cases {
+        std::fs::write(dir.path().join("gate.toml"), text).unwrap();
+        let output = drydock(&["gate", "gate.toml", "--out", "out"], dir.path());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{text}: {stderr}");
+        assert!(stderr.contains(place) && stderr.contains(words), "{text}: wanted {place} and {words}, got {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
