@@ -85,7 +85,7 @@ fn provisional_mode_warns_on_missing_advisory_evidence_and_strict_mode_blocks() 
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("PASS      catalogue (critical, golden): 2 scenarios: 2 match"), "{stdout}");
-    assert!(stdout.contains("PASS      seeds (critical, seeds): 3 runs (1 scenarios × 3 seeds): 3 meet every expectation"), "{stdout}");
+    assert!(stdout.contains("PASS      seeds (critical, seeds): 3 runs (1 scenario × 3 seeds): 3 meet every expectation"), "{stdout}");
     assert!(stdout.contains("WARN      against-baseline (advisory, compare): no usable evidence"), "{stdout}");
     assert!(stdout.contains("verdict: GO (warnings: against-baseline)"), "{stdout}");
     let out = dir.path().join("out");
@@ -97,6 +97,9 @@ fn provisional_mode_warns_on_missing_advisory_evidence_and_strict_mode_blocks() 
         out.join("gate.html").is_file() && out.join("catalogue/index.html").is_file() && out.join("catalogue/calm/report.html").is_file()
     );
     assert!(out.join("seeds/short_calm-1003/report.json").is_file(), "the third seed's run is kept");
+    let runs_page = std::fs::read_to_string(out.join("seeds/index.html")).unwrap();
+    assert!(runs_page.contains("<a href=\"short_calm-1003/report.html\">PASS short_calm seed 1003"), "{runs_page}");
+    assert_eq!(outcome["checks"][1]["evidence"], "seeds/index.html");
     let first = std::fs::read(out.join("gate.json")).unwrap();
     let again = drydock(&["gate", "gate.toml", "--out", "again", "--jobs", "1"], dir.path());
     assert_eq!(again.status.code(), Some(0));
@@ -120,7 +123,7 @@ fn a_seed_that_breaks_an_expectation_blocks_and_links_its_report() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(
-        stdout.contains("FAIL      seeds (critical, seeds): 2 runs (1 scenarios × 2 seeds): 0 meet every expectation, 2 fail"),
+        stdout.contains("FAIL      seeds (critical, seeds): 2 runs (1 scenario × 2 seeds): 0 meet every expectation, 2 fail"),
         "{stdout}"
     );
     assert!(stdout.contains("FAIL trades seed 1001: kpis.fills == 0 (actual"), "{stdout}");

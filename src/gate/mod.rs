@@ -161,6 +161,8 @@ pub struct GateOptions {
 
 /// Evaluates every check of `gate` in order, keeping evidence under `options.out_dir`.
 pub fn evaluate(gate: &Gate, options: &GateOptions) -> GateOutcome {
+    // One set of load options for the whole gate: a recording is read once.
+    let load_options = LoadOptions::default();
     let checks: Vec<CheckOutcome> = gate
         .file
         .checks
@@ -169,8 +171,8 @@ pub fn evaluate(gate: &Gate, options: &GateOptions) -> GateOutcome {
         .map(|(spec, scenarios)| {
             let evidence_dir = options.out_dir.join(&spec.name);
             let (status, summary, details, evidence) = match spec.kind {
-                CheckKind::Golden => golden_check(gate, scenarios, &evidence_dir, options.jobs),
-                CheckKind::Seeds => seeds_check(scenarios, spec.seeds.unwrap_or(1), &evidence_dir, options.jobs),
+                CheckKind::Golden => golden_check(gate, scenarios, &evidence_dir, options.jobs, &load_options),
+                CheckKind::Seeds => seeds_check(scenarios, spec.seeds.unwrap_or(1), &evidence_dir, options.jobs, &load_options),
                 CheckKind::Compare => compare_check(gate, spec, &evidence_dir),
             };
             let evidence = evidence.map(|page| format!("{}/{page}", spec.name));
@@ -231,12 +233,12 @@ fn capped(mut details: Vec<Detail>) -> Vec<Detail> {
     details
 }
 
-fn golden_check(gate: &Gate, scenarios: &[PathBuf], evidence_dir: &Path, jobs: usize) -> Evaluated {
+fn golden_check(gate: &Gate, scenarios: &[PathBuf], evidence_dir: &Path, jobs: usize, load_options: &LoadOptions) -> Evaluated {
     let golden_dir = scenarios
         .first()
         .and_then(|path| crate::scenario::nearest_folder(path, "golden"))
         .unwrap_or_else(|| gate.resolve(Path::new("golden")));
-    let results = crate::check::check(scenarios, &golden_dir, &LoadOptions::default(), jobs, Some(evidence_dir));
+    let results = crate::check::check(scenarios, &golden_dir, load_options, jobs, Some(evidence_dir));
     if let Err(error) = crate::check::write_index(evidence_dir, &results, &golden_dir) {
         return (Status::Error, format!("cannot keep the evidence: {error}"), Vec::new(), None);
     }
@@ -277,54 +279,59 @@ struct SeedRun {
     outcome: Result<Vec<ExpectationResult>, String>,
 }
 
-fn seeds_check(scenarios: &[PathBuf], seeds: u32, evidence_dir: &Path, jobs: usize) -> Evaluated {
+fn seeds_check(scenarios: &[PathBuf], seeds: u32, evidence_dir: &Path, jobs: usize, load_options: &LoadOptions) -> Evaluated {
     let plan: Vec<(&PathBuf, u32)> = scenarios.iter().flat_map(|path| (0..seeds).map(move |offset| (path, offset))).collect();
     let runs: Vec<SeedRun> =
-        crate::check::in_pool(jobs, || plan.par_iter().map(|(path, offset)| seed_run(path, *offset, evidence_dir)).collect());
-    let failed: Vec<&SeedRun> =
-        runs.iter().filter(|run| !matches!(&run.outcome, Ok(results) if results.iter().all(|result| result.pass))).collect();
-    let errors = runs.iter().filter(|run| run.outcome.is_err()).count();
-    let details = capped(
-        failed
-            .iter()
-            .map(|run| match &run.outcome {
-                Ok(results) => {
-                    let failing: Vec<String> = results.iter().filter(|result| !result.pass).map(ExpectationResult::describe).collect();
-                    detail(
-                        format!("FAIL {}: {}", run.label, failing.join("; ")),
-                        run.folder.as_ref().map(|folder| format!("{folder}/report.html")),
-                    )
-                }
-                Err(message) => detail(format!("ERROR {}: {message}", run.label), None),
-            })
-            .collect(),
-    );
+        crate::check::in_pool(jobs, || plan.par_iter().map(|(path, offset)| seed_run(path, *offset, evidence_dir, load_options)).collect());
+    let rows: Vec<(Status, Detail)> = runs.iter().map(seed_row).collect();
+    let count = |wanted: Status| rows.iter().filter(|(status, _)| *status == wanted).count();
+    let (passed, failed, errors) = (count(Status::Pass), count(Status::Fail), count(Status::Error));
     let summary = format!(
-        "{} runs ({} scenarios × {seeds} seeds): {} meet every expectation, {} fail, {errors} could not run",
+        "{} runs ({} × {seeds} seeds): {passed} meet every expectation, {failed} fail, {errors} could not run",
         runs.len(),
-        scenarios.len(),
-        runs.len() - failed.len(),
-        failed.len() - errors
+        if scenarios.len() == 1 { "1 scenario".to_string() } else { format!("{} scenarios", scenarios.len()) },
     );
+    let page = crate::html::gate_page::render_runs(&summary, &rows);
+    let written =
+        crate::report::create_output_folder(evidence_dir).and_then(|()| write_atomic(&evidence_dir.join("index.html"), page.as_bytes()));
+    if let Err(error) = written {
+        return (Status::Error, format!("cannot keep the evidence: {error}"), Vec::new(), None);
+    }
+    let details = capped(rows.into_iter().filter(|(status, _)| *status != Status::Pass).map(|(_, detail)| detail).collect());
     let status = if errors > 0 {
         Status::Error
-    } else if failed.is_empty() {
+    } else if failed == 0 {
         Status::Pass
     } else {
         Status::Fail
     };
-    (status, summary, details, None)
+    (status, summary, details, Some("index.html".to_string()))
+}
+
+/// A seeded run's status and line (linked to its report when it ran).
+fn seed_row(run: &SeedRun) -> (Status, Detail) {
+    let link = run.folder.as_ref().map(|folder| format!("{folder}/report.html"));
+    match &run.outcome {
+        Ok(results) if results.iter().all(|result| result.pass) => {
+            (Status::Pass, detail(format!("PASS {}: {} expectations met", run.label, results.len()), link))
+        }
+        Ok(results) => {
+            let failing: Vec<String> = results.iter().filter(|result| !result.pass).map(ExpectationResult::describe).collect();
+            (Status::Fail, detail(format!("FAIL {}: {}", run.label, failing.join("; ")), link))
+        }
+        Err(message) => (Status::Error, detail(format!("ERROR {}: {message}", run.label), None)),
+    }
 }
 
 /// Runs `path` with its seed + `offset` into `evidence_dir/<scenario>-<seed>/`.
-fn seed_run(path: &Path, offset: u32, evidence_dir: &Path) -> SeedRun {
-    let base = match Scenario::load(path, &LoadOptions::default()) {
+fn seed_run(path: &Path, offset: u32, evidence_dir: &Path, load_options: &LoadOptions) -> SeedRun {
+    let base = match Scenario::load(path, load_options) {
         Ok(scenario) => scenario,
         Err(error) => return SeedRun { label: path.display().to_string(), folder: None, outcome: Err(error.to_string()) },
     };
     let seed = base.header.seed.wrapping_add(offset as u64);
     let label = format!("{} seed {seed}", base.header.name);
-    let options = LoadOptions { seed: Some(seed), ..LoadOptions::default() };
+    let options = LoadOptions { seed: Some(seed), ..load_options.clone() };
     let scenario = match Scenario::load(path, &options) {
         Ok(scenario) => scenario,
         Err(error) => return SeedRun { label, folder: None, outcome: Err(error.to_string()) },

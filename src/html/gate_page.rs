@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use super::STYLE;
 use super::svg::escape;
-use crate::gate::{CheckOutcome, GateOutcome, Mode, Status};
+use crate::gate::{CheckOutcome, Detail, GateOutcome, Mode, Status};
 
 /// The page of `outcome`.
 pub fn render(outcome: &GateOutcome) -> String {
@@ -45,6 +45,31 @@ pub fn render(outcome: &GateOutcome) -> String {
     }
     page.push_str(&super::section("Checklist", &checklist(outcome)));
     page.push_str("<footer>every fact on this page is in gate.json beside it; the evidence folders hold each check's artifacts</footer>\n</body></html>\n");
+    page
+}
+
+/// `index.html` of a `seeds` check: every run, its status and line, linked to its
+/// `report.html` (links relative to the check's folder).
+pub fn render_runs(summary: &str, rows: &[(Status, Detail)]) -> String {
+    let mut page = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>seeded runs — drydock</title><style>{STYLE}</style></head><body>\n\
+         <h1>seeded runs</h1>\n<p class=\"description\">{}</p>\n<table><tr><th>status</th><th>run</th></tr>\n",
+        escape(summary)
+    );
+    for (status, detail) in rows {
+        let (class, word) = match status {
+            Status::Pass => ("pass", "PASS"),
+            Status::Fail => ("fail", "FAIL"),
+            Status::Error => ("fail", "ERROR"),
+        };
+        let text = escape(&detail.text);
+        let cell = match &detail.link {
+            Some(link) => format!("<a href=\"{}\">{text}</a>", escape(link)),
+            None => text,
+        };
+        let _ = writeln!(page, "<tr><td class=\"{class}\">{word}</td><td>{cell}</td></tr>");
+    }
+    page.push_str("</table>\n<footer>each run's folder beside this page holds its artifacts</footer>\n</body></html>\n");
     page
 }
 
@@ -103,7 +128,7 @@ fn outcome_cell(check: &CheckOutcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gate::{CheckKind, Detail};
+    use crate::gate::CheckKind;
 
     fn check(name: &str, critical: bool, status: Status) -> CheckOutcome {
         CheckOutcome {
