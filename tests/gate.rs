@@ -197,6 +197,11 @@ fn bad_gate_files_name_the_line_and_the_field() {
             "checks[0].name",
             "cannot name files",
         ),
+        (
+            "[gate]\nname = \"g\"\n[[checks]]\nname = \"gate.json\"\nkind = \"golden\"\nscenarios = [\"base.toml\"]\n",
+            "checks[0].name",
+            "own output file",
+        ),
         ("[gate]\nname = \"g\"\n[[checks]]\nname = \"a\"\nkind = \"vibes\"\n", "gate.toml:5", "golden"),
     ];
     for (text, place, words) in cases {

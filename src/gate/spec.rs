@@ -162,6 +162,9 @@ fn validate(file: &GateFile) -> Result<(), (String, String)> {
         if let Some(message) = crate::scenario::unusable_name(&check.name) {
             return Err((field("name"), message.replace("golden files", "the check's evidence folder")));
         }
+        if matches!(check.name.as_str(), "gate.json" | "gate.html") {
+            return Err((field("name"), format!("`{}` is the name of the gate's own output file; choose another", check.name)));
+        }
         if let Some(earlier) = file.checks[..index].iter().position(|other| other.name == check.name) {
             return Err((field("name"), format!("`{}` already names checks[{earlier}]; give each check its own name", check.name)));
         }
