@@ -2,11 +2,14 @@
 //! a hostile value, or one line dropped, either load with a located error or load
 //! and simulate their first seconds; bundled sweep files so mutated either load with
 //! a located error or load and lay out their plan; bundled profiles so mutated, the
-//! same under a scenario. Assertions are for our bugs, not for input.
+//! same under a scenario; bundled gate files so mutated either load with a located
+//! error or load with what each check needs. Assertions are for our bugs, not for
+//! input.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use drydock::gate::{CheckKind, Gate};
 use drydock::sweep::spec::{MAX_PLANNED_RUNS, Sweep};
 use drydock::{LoadOptions, Scenario};
 use drydock_engine::units::NANOS_PER_S;
@@ -147,6 +150,32 @@ proptest! {
             }
         });
         prop_assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+    }
+
+    #[test]
+    fn a_hostile_gate_setting_is_an_error_or_a_gate_never_a_panic(
+        gate in any::<prop::sample::Index>(),
+        line in 0usize..100,
+        value in hostile_or_dropped(),
+    ) {
+        // The copy lives elsewhere: its paths up to the repository are made absolute.
+        let files = toml_files("gates");
+        let (path, text) = gate.get(&files);
+        let text = text.replace("\"../", &format!("\"{}/", root().display()));
+        let scratch = tempfile::tempdir().unwrap();
+        let copy = mutated_copy(scratch.path(), path, &text, line, value);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            if let Ok(gate) = Gate::load(&copy) {
+                for (check, scenarios) in gate.file.checks.iter().zip(&gate.scenario_paths) {
+                    match check.kind {
+                        CheckKind::Golden | CheckKind::Seeds => assert!(!scenarios.is_empty() && scenarios.iter().all(|path| path.is_file())),
+                        CheckKind::Compare => assert!(check.baseline.is_some() && check.candidate.is_some()),
+                    }
+                    assert_eq!(check.kind == CheckKind::Seeds, check.seeds.is_some_and(|seeds| seeds >= 1));
+                }
+            }
+        }));
+        prop_assert!(outcome.is_ok(), "{} with line {line} set to {value:?} panicked", path.display());
     }
 
     #[test]
