@@ -121,9 +121,14 @@ fn print_kpis(out: &mut String, report: &Report) {
     }
 }
 
+/// A measured effect: counts as whole numbers, other values to three decimals.
+fn measured_text(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.0}") } else { format!("{value:.3}") }
+}
+
 fn print_events_and_expectations(out: &mut String, report: &Report) {
     for event in &report.events {
-        let measured: Vec<String> = event.measured.iter().map(|(name, value)| format!("{name} {value:.3}")).collect();
+        let measured: Vec<String> = event.measured.iter().map(|(name, value)| format!("{name} {}", measured_text(*value))).collect();
         say!(out, "  event {} at {} s: {}", event.name, event.start_s, measured.join(", "));
     }
     for expectation in &report.expectations {
