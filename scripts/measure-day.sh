@@ -69,7 +69,7 @@ for run in $(seq "$runs"); do
     grep '^  FAIL' "$out/summary" >&2 || true
   fi
   wall=$(grep -o 'simulated in [0-9.]* s' "$out/summary" | grep -o '[0-9.]*')
-  this_fingerprint=$(sed -n 's/^  fingerprint //p' "$out/summary")
+  this_fingerprint=$(sed -n 's/^  fingerprint \([0-9a-f]*\).*/\1/p' "$out/summary")
   if [[ -n "$fingerprint" && "$this_fingerprint" != "$fingerprint" ]]; then
     echo "measure-day: run $run has fingerprint $this_fingerprint, run 1 had $fingerprint: the build is not deterministic" >&2
     exit 2

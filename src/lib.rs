@@ -24,5 +24,10 @@ pub mod scenario;
 pub mod soak;
 pub mod sweep;
 
+/// The code version of this build: BLAKE3 over the engine's, the dock's and the
+/// harness's source, the manifests and `Cargo.lock` (16 hex digits; see `build.rs`).
+/// The same source gives the same code version on any machine and profile.
+pub const CODE_VERSION: &str = env!("DRYDOCK_CODE_VERSION");
+
 pub use run::{HarnessError, RunResult, Verification, default_out_dir, run_scenario, run_scenario_with};
 pub use scenario::{LoadOptions, Scenario, ScenarioError};

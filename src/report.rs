@@ -65,6 +65,10 @@ pub struct Report {
     pub drydock_version: String,
     /// Version of the engine's port encoding.
     pub engine_port_version: u32,
+    /// The code version that produced it ([`crate::CODE_VERSION`]): the same source
+    /// gives the same value, so reports stay byte-identical across machines.
+    #[serde(default)]
+    pub code_version: String,
     /// Profile in force.
     pub profile: String,
     /// BLAKE3 of the scenario file.
@@ -141,6 +145,7 @@ impl Report {
             fingerprint: outcome.fingerprint.clone(),
             drydock_version: env!("CARGO_PKG_VERSION").to_string(),
             engine_port_version: drydock_engine::PORT_VERSION,
+            code_version: crate::CODE_VERSION.to_string(),
             profile: scenario.profile.clone(),
             scenario_hash: scenario.file_hash.clone(),
             config_hash: scenario.config_hash(),

@@ -62,6 +62,18 @@ critical = false
 }
 
 #[test]
+fn the_build_is_stamped_with_its_code_version() {
+    let version = drydock::CODE_VERSION;
+    assert!(version.len() == 16 && version.bytes().all(|byte| byte.is_ascii_hexdigit()), "{version}");
+    let dir = tempfile::tempdir().unwrap();
+    gate_file(dir.path());
+    let output = drydock(&["run", "short_calm.toml", "--out", "run"], dir.path());
+    assert!(String::from_utf8_lossy(&output.stdout).contains(&format!("(code version {version})")));
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("run/report.json")).unwrap()).unwrap();
+    assert_eq!(report["code_version"], version);
+}
+
+#[test]
 fn every_bundled_gate_and_sweep_loads() {
     for folder in ["gates", "sweeps"] {
         let paths = drydock::check::catalogue(&Path::new(env!("CARGO_MANIFEST_DIR")).join(folder)).unwrap();
@@ -159,6 +171,17 @@ fn a_comparison_that_finds_a_change_for_the_worse_blocks() {
     assert!(stdout.contains("FAIL      volume (critical, compare): NO-GO: 4 runs paired; 1 objectives significantly worse"), "{stdout}");
     assert!(stdout.contains("WORSE point 0 kpis.maker_volume"), "{stdout}");
     assert!(dir.path().join("out/volume/compare.html").is_file() && dir.path().join("out/volume/compare.csv").is_file());
+    // A candidate sweep made by other code cannot be evidence for this build.
+    let log = dir.path().join("candidate/runs.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replace(drydock::CODE_VERSION, "0000000000000000")).unwrap();
+    let stale = drydock(&["gate", "gate.toml", "--out", "stale"], dir.path());
+    let stdout = String::from_utf8_lossy(&stale.stdout);
+    assert_eq!(stale.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("ERROR     volume") && stdout.contains("was made by code version 0000000000000000, not by this build's"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -217,6 +217,55 @@ fn a_folder_reused_for_another_sweep_keeps_none_of_its_runs() {
     same_outputs(&dir.path().join("fresh"), &dir.path().join("reused"));
 }
 
+/// `dir/runs.jsonl` with `count` records (all when `None`) stamped with another code version.
+fn restamp(dir: &Path, count: Option<usize>) {
+    let log = dir.join("runs.jsonl");
+    let ours = format!("\"code_version\":\"{}\"", drydock::CODE_VERSION);
+    let lines: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(index, line)| {
+            assert!(line.contains(&ours), "records carry the code version: {line}");
+            if count.is_none_or(|count| index < count) {
+                line.replace(&ours, "\"code_version\":\"0000000000000000\"")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn runs_of_other_code_are_never_resumed_merged_or_mixed() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    assert_eq!(drydock(&["sweep", "tiny.toml", "--out", "clean"], dir.path()).status.code(), Some(0));
+    assert_eq!(drydock(&["sweep", "tiny.toml", "--out", "old"], dir.path()).status.code(), Some(0));
+    // Three runs made by other code (an engine since changed): they are run again.
+    restamp(&dir.path().join("old"), Some(3));
+    let output = drydock(&["sweep", "tiny.toml", "--out", "old"], dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("8 runs planned, 3 run now, 5 resumed") && stdout.contains("dropped 3 recorded runs"), "{stdout}");
+    same_outputs(&dir.path().join("clean"), &dir.path().join("old"));
+    // Shards made by two builds are not merged.
+    for k in 1..=2 {
+        let shard = drydock(&["sweep", "tiny.toml", "--shard", &format!("{k}/2"), "--out", &format!("shard{k}")], dir.path());
+        assert_eq!(shard.status.code(), Some(0));
+    }
+    restamp(&dir.path().join("shard2"), None);
+    let merged = drydock(&["sweep", "merge", "shard1", "shard2", "--out", "merged"], dir.path());
+    let stderr = String::from_utf8_lossy(&merged.stderr);
+    assert_eq!(merged.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("was made by code version 0000000000000000") && stderr.contains("run every shard with one build"), "{stderr}");
+    // A comparison names the code that made each side.
+    restamp(&dir.path().join("clean"), None);
+    let compare = drydock(&["sweep", "compare", "clean", "old"], dir.path());
+    let stdout = String::from_utf8_lossy(&compare.stdout);
+    assert!(stdout.contains(&format!("code versions: baseline 0000000000000000, candidate {}", drydock::CODE_VERSION)), "{stdout}");
+}
+
 #[test]
 fn bad_sweep_files_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();

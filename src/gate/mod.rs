@@ -9,6 +9,8 @@
 //! - NO-GO otherwise. It fails closed: a check that cannot be evaluated (missing
 //!   evidence, a scenario that does not load) counts as failed, never as passed.
 //!
+//! A `compare` check also requires the candidate sweep to have been made by the
+//! code the gate runs (its code version), so old evidence cannot pass a new build.
 //! `gate.json` holds the verdict and every check's outcome; it carries no wall time,
 //! so the same inputs and build give the same bytes. Deliberately not here: building
 //! or sweeping the baseline (the pipeline does that before the gate runs, see
@@ -118,6 +120,8 @@ pub struct GateOutcome {
     pub drydock_version: String,
     /// Version of the engine's port (events and commands).
     pub engine_port_version: u32,
+    /// The judged build's code version ([`crate::CODE_VERSION`]).
+    pub code_version: String,
     /// `GO` or `NO-GO`.
     pub verdict: &'static str,
     /// Checks that stop promotion.
@@ -201,6 +205,7 @@ pub fn evaluate(gate: &Gate, options: &GateOptions) -> GateOutcome {
         mode: options.mode,
         drydock_version: env!("CARGO_PKG_VERSION").to_string(),
         engine_port_version: drydock_engine::PORT_VERSION,
+        code_version: crate::CODE_VERSION.to_string(),
         verdict: if blocking.is_empty() { "GO" } else { "NO-GO" },
         blocking,
         warnings,
@@ -352,6 +357,15 @@ fn compare_check(gate: &Gate, spec: &CheckSpec, evidence_dir: &Path) -> Evaluate
         Ok(comparison) => comparison,
         Err(error) => return (Status::Error, format!("no usable evidence: {error}"), Vec::new(), None),
     };
+    if comparison.candidate_code_version != crate::CODE_VERSION {
+        let message = format!(
+            "the candidate sweep {} was made by code version {}, not by this build's {}; run the candidate sweep with the build the gate judges",
+            candidate.display(),
+            comparison.candidate_code_version,
+            crate::CODE_VERSION
+        );
+        return (Status::Error, message, Vec::new(), None);
+    }
     let written = crate::report::create_output_folder(evidence_dir)
         .and_then(|()| write_atomic(&evidence_dir.join("compare.csv"), crate::sweep::compare::to_csv(&comparison).as_bytes()))
         .and_then(|()| {

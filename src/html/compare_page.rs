@@ -25,10 +25,12 @@ pub fn render(comparison: &SweepComparison, baseline: &str, candidate: &str) -> 
     );
     let _ = writeln!(
         page,
-        "<p class=\"description\">candidate <code>{}</code> against baseline <code>{}</code>: {} runs paired by scenario and seed, {} with identical \
-         fingerprints, {} with the same configuration; a change is called when {}</p>",
+        "<p class=\"description\">candidate <code>{}</code> (code version {}) against baseline <code>{}</code> (code version {}): {} runs paired \
+         by scenario and seed, {} with identical fingerprints, {} with the same configuration; a change is called when {}</p>",
         escape(candidate),
+        escape(&comparison.candidate_code_version),
         escape(baseline),
+        escape(&comparison.baseline_code_version),
         comparison.pairs,
         comparison.identical_runs,
         comparison.same_config_runs,
@@ -182,6 +184,8 @@ mod tests {
             min_effect_pct: 5.0,
             verdict: "NO-GO",
             t_required: Some(7.5),
+            baseline_code_version: "0123456789abcdef".to_string(),
+            candidate_code_version: "fedcba9876543210".to_string(),
         };
         let page = render(&comparison, "base", "cand<1>");
         assert!(page.contains("<span class=\"verdict fail\">NO-GO</span>") && page.contains("<code>cand&lt;1&gt;</code>"));

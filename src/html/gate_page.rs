@@ -33,8 +33,9 @@ pub fn render(outcome: &GateOutcome) -> String {
     }
     let _ = writeln!(
         page,
-        "<p class=\"note\">mode {mode}; drydock {}, engine port version {}; a check that cannot be evaluated counts as failed</p>",
+        "<p class=\"note\">mode {mode}; drydock {}, code version {}, engine port version {}; a check that cannot be evaluated counts as failed</p>",
         escape(&outcome.drydock_version),
+        escape(&outcome.code_version),
         outcome.engine_port_version
     );
     for (title, names) in [("blocking", &outcome.blocking), ("warnings", &outcome.warnings)] {
@@ -154,6 +155,7 @@ mod tests {
             mode: Mode::Provisional,
             drydock_version: "0.1.0".to_string(),
             engine_port_version: 1,
+            code_version: "0123456789abcdef".to_string(),
             verdict: "NO-GO",
             blocking: vec!["crashes".to_string()],
             warnings: vec!["advice".to_string()],

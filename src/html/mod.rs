@@ -119,7 +119,10 @@ fn identity_table(report: &Report) -> String {
         ("simulated", duration_text(report.duration_s)),
         ("scenario hash", report.scenario_hash.clone()),
         ("config hash", report.config_hash.clone()),
-        ("drydock", format!("{} (engine port {})", report.drydock_version, report.engine_port_version)),
+        (
+            "drydock",
+            format!("{} (code version {}, engine port {})", report.drydock_version, report.code_version, report.engine_port_version),
+        ),
     ];
     let mut table = String::from("<table>");
     for (key, value) in rows {

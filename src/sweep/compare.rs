@@ -103,6 +103,11 @@ pub struct SweepComparison {
     pub min_effect_pct: f64,
     /// `GO` or `NO-GO`.
     pub verdict: &'static str,
+    /// The code version that made the baseline's runs (`mixed` when several did,
+    /// `unstamped` for runs of builds before the stamp).
+    pub baseline_code_version: String,
+    /// The code version that made the candidate's runs (as for the baseline).
+    pub candidate_code_version: String,
     /// The |t| the most significant change needs to be called (Holm's first step,
     /// with the fewest pairs of any tested change); `None` when nothing was tested.
     /// A large one means the seeds leave little power: only huge changes are called.
@@ -178,8 +183,19 @@ pub fn compare(baseline: &Path, candidate: &Path, min_effect_pct: f64) -> Result
         feasibility,
         min_effect_pct,
         verdict,
+        baseline_code_version: code_version_of(&baseline_records),
+        candidate_code_version: code_version_of(&candidate_records),
         t_required,
     })
+}
+
+/// The one code version that made `records`, or `mixed`.
+fn code_version_of(records: &[RunRecord]) -> String {
+    let versions: std::collections::BTreeSet<&str> = records.iter().map(|record| super::shown_code_version(&record.code_version)).collect();
+    match versions.into_iter().collect::<Vec<_>>().as_slice() {
+        [only] => only.to_string(),
+        _ => "mixed".to_string(),
+    }
 }
 
 /// The |t| Holm's first step needs over the tested changes, at the fewest pairs.
@@ -406,6 +422,8 @@ mod tests {
         let untested = ObjectiveChange { p_value: None, ..with_pairs(1) };
         assert_eq!(t_required(&[untested]), None);
         let comparison = |objectives: Vec<ObjectiveChange>| SweepComparison {
+            baseline_code_version: "a".to_string(),
+            candidate_code_version: "b".to_string(),
             pairs: 0,
             identical_runs: 0,
             same_config_runs: 0,
@@ -445,6 +463,7 @@ mod tests {
             params: BTreeMap::new(),
             config_hash: "h".to_string(),
             fingerprint: "f".to_string(),
+            code_version: crate::CODE_VERSION.to_string(),
             metrics: BTreeMap::from([("kpis.net_bps".to_string(), net_bps)]),
         }
     }
@@ -469,6 +488,7 @@ mod tests {
                     params: BTreeMap::from([("engine.base_spread_bps".to_string(), serde_json::json!(0.4))]),
                     config_hash: "h".to_string(),
                     fingerprint: format!("{fingerprint}{seed}"),
+                    code_version: crate::CODE_VERSION.to_string(),
                     metrics: BTreeMap::from([("kpis.net_bps".to_string(), net_bps(seed)), ("kpis.max_drawdown".to_string(), drawdown)]),
                 };
                 serde_json::to_string(&record).unwrap() + "\n"

@@ -47,6 +47,10 @@ pub struct RunRecord {
     pub config_hash: String,
     /// The run's fingerprint.
     pub fingerprint: String,
+    /// The code version that made it ([`crate::CODE_VERSION`]; empty in records of
+    /// builds that did not stamp it): resume reuses only runs of this code.
+    #[serde(default)]
+    pub code_version: String,
     /// Every numeric metric of the run.
     pub metrics: BTreeMap<String, f64>,
 }
@@ -98,7 +102,8 @@ pub struct SweepSummary {
     /// Runs skipped because already recorded.
     pub resumed: usize,
     /// Records dropped from the folder because no run of this plan, as configured
-    /// now, wrote them (another sweep's, or a changed scenario's).
+    /// now and with this code, wrote them (another sweep's, a changed scenario's, or
+    /// another code version's).
     pub dropped: usize,
 }
 
@@ -187,6 +192,16 @@ pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<MergeSummary, SweepErro
         }
         spec = Some(text);
         for record in outputs::read_records(dir)? {
+            if let Some(other) = merged.values().next().filter(|other| other.code_version != record.code_version) {
+                return Err(SweepError::Merge(format!(
+                    "run {} in {} was made by code version {} but run {} by {}; run every shard with one build",
+                    record.run_id,
+                    dir.display(),
+                    shown_code_version(&record.code_version),
+                    other.run_id,
+                    shown_code_version(&other.code_version)
+                )));
+            }
             if let Some(existing) = merged.get(&record.run_id)
                 && existing.fingerprint != record.fingerprint
             {
@@ -209,6 +224,12 @@ pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<MergeSummary, SweepErro
     Ok(MergeSummary { merged: merged.len(), planned: spec::planned_runs(&file).unwrap_or(u64::MAX) })
 }
 
+/// A record's code version for messages (`unstamped` for records made before the
+/// stamp existed).
+pub fn shown_code_version(code_version: &str) -> &str {
+    if code_version.is_empty() { "unstamped" } else { code_version }
+}
+
 fn spec_json(sweep: &Sweep) -> String {
     let mut text = serde_json::to_string_pretty(&sweep.file).expect("sweep files serialize");
     text.push('\n');
@@ -218,13 +239,18 @@ fn spec_json(sweep: &Sweep) -> String {
 /// The run ids recorded in `out_dir` by runs of this plan as configured now, and how
 /// many other records were dropped from its log (rewritten atomically): a folder
 /// reused for another sweep, or for this one after its points or scenarios changed,
-/// must not lend its old runs to this sweep's outputs.
+/// or by another code version (the engine changed), must not lend its old runs to
+/// this sweep's outputs.
 fn records_of_this_plan(out_dir: &Path, runs: &[PlannedRun]) -> Result<(BTreeSet<String>, usize), ArtifactError> {
     let planned: BTreeMap<&str, &str> = runs.iter().map(|run| (run.run_id.as_str(), run.config_hash.as_str())).collect();
     let records = outputs::read_records(out_dir)?;
     let total = records.len();
-    let kept: Vec<RunRecord> =
-        records.into_iter().filter(|record| planned.get(record.run_id.as_str()) == Some(&record.config_hash.as_str())).collect();
+    let kept: Vec<RunRecord> = records
+        .into_iter()
+        .filter(|record| {
+            planned.get(record.run_id.as_str()) == Some(&record.config_hash.as_str()) && record.code_version == crate::CODE_VERSION
+        })
+        .collect();
     let dropped = total - kept.len();
     if dropped > 0 {
         let lines: String = kept.iter().map(record_line).collect();
@@ -397,6 +423,7 @@ fn execute(run: &PlannedRun) -> Result<RunRecord, SweepError> {
         params,
         config_hash: run.config_hash.clone(),
         fingerprint: outcome.fingerprint.clone(),
+        code_version: crate::CODE_VERSION.to_string(),
         metrics: flatten_metrics(&outcome, None),
     })
 }

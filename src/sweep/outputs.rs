@@ -348,6 +348,7 @@ mod tests {
             params: BTreeMap::new(),
             config_hash: String::new(),
             fingerprint: String::new(),
+            code_version: crate::CODE_VERSION.to_string(),
             metrics: BTreeMap::from([("kpis.net_bps".to_string(), seed as f64)]),
         };
         let summaries = summarize(&[record(0), record(1)], &file);

@@ -70,7 +70,12 @@ fn sweep_command(
         summary.executed as f64 / wall_s.max(1e-9)
     );
     if summary.dropped > 0 {
-        say!(text, "  dropped {} recorded runs of another sweep or an earlier configuration from {}", summary.dropped, out.display());
+        say!(
+            text,
+            "  dropped {} recorded runs of another sweep, an earlier configuration or other code from {}",
+            summary.dropped,
+            out.display()
+        );
     }
     say!(text, "  outputs in {}: results.csv summary.csv pareto.csv best_profile.toml report.html", out.display());
     emit(&text);
@@ -110,6 +115,7 @@ fn sweep_compare_command(baseline: &Path, candidate: &Path, out: Option<&Path>, 
         comparison.same_config_runs,
         comparison.rule()
     );
+    say!(text, "  code versions: baseline {}, candidate {}", comparison.baseline_code_version, comparison.candidate_code_version);
     if let Some(warning) = comparison.power_warning() {
         say!(text, "  {warning}");
     }

@@ -23,7 +23,7 @@ pub(crate) fn print_summary(out: &mut String, result: &RunResult) {
         result.wall_s,
         speedup
     );
-    say!(out, "  fingerprint {}", report.fingerprint);
+    say!(out, "  fingerprint {}  (code version {})", report.fingerprint, report.code_version);
     print_replay(out, report);
     print_kpis(out, report);
     print_events_and_expectations(out, report);
