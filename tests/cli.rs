@@ -307,4 +307,13 @@ fn diff_compares_a_run_report_with_its_golden_snapshot() {
     );
     let metrics: Vec<&str> = stdout.lines().filter_map(|line| line.split_whitespace().next()).collect();
     assert!(!metrics.iter().any(|metric| ["seed", "description", "duration_s"].contains(metric) || metric.starts_with("csv.")), "{stdout}");
+    // Two reports alike but for the code that made them: the same behaviour, and said so.
+    let text = std::fs::read_to_string(out.path().join("run/report.json")).unwrap();
+    let older = text.replace(drydock::CODE_VERSION, "0000000000000000");
+    assert_ne!(older, text, "the report carries the code version");
+    std::fs::write(out.path().join("older.json"), older).unwrap();
+    let builds = drydock(&["diff", "older.json", "run/report.json"], out.path());
+    let stdout = String::from_utf8_lossy(&builds.stdout);
+    assert_eq!(builds.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("made by different code: code version 0000000000000000 (a)") && stdout.contains("match"), "{stdout}");
 }

@@ -159,9 +159,22 @@ fn sweep_compare_command(baseline: &Path, candidate: &Path, out: Option<&Path>, 
 }
 
 fn diff_command(a: &Path, b: &Path) -> anyhow::Result<u8> {
-    let (left, right, mixed) = drydock::golden::align_for_diff(read_json_or_golden(a)?, read_json_or_golden(b)?);
+    let (mut left, mut right) = (read_json_or_golden(a)?, read_json_or_golden(b)?);
+    // Which code made each report is provenance, not behaviour: said, not compared.
+    let code_versions = [&mut left, &mut right].map(|value| value.as_object_mut().and_then(|object| object.remove("code_version")));
+    let (left, right, mixed) = drydock::golden::align_for_diff(left, right);
     let comparison = drydock::golden::compare(&left, &right, &Default::default());
     let mut out = String::new();
+    if let [Some(left_version), Some(right_version)] = &code_versions
+        && left_version != right_version
+    {
+        say!(
+            out,
+            "made by different code: code version {} (a) and {} (b)",
+            left_version.as_str().unwrap_or("?"),
+            right_version.as_str().unwrap_or("?")
+        );
+    }
     if mixed {
         say!(
             out,
