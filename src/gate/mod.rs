@@ -317,9 +317,10 @@ fn seeds_check(scenarios: &[PathBuf], seeds: u32, evidence_dir: &Path, jobs: usi
 fn seed_row(run: &SeedRun) -> (Status, Detail) {
     let link = run.folder.as_ref().map(|folder| format!("{folder}/report.html"));
     match &run.outcome {
-        Ok(results) if results.iter().all(|result| result.pass) => {
-            (Status::Pass, detail(format!("PASS {}: {} expectations met", run.label, results.len()), link))
-        }
+        Ok(results) if results.iter().all(|result| result.pass) => (
+            Status::Pass,
+            detail(format!("PASS {}: {} expectations met (its seed reproduces it; no artifacts kept)", run.label, results.len()), link),
+        ),
         Ok(results) => {
             let failing: Vec<String> = results.iter().filter(|result| !result.pass).map(ExpectationResult::describe).collect();
             (Status::Fail, detail(format!("FAIL {}: {}", run.label, failing.join("; ")), link))
@@ -328,7 +329,8 @@ fn seed_row(run: &SeedRun) -> (Status, Detail) {
     }
 }
 
-/// Runs `path` with its seed + `offset` into `evidence_dir/<scenario>-<seed>/`.
+/// Runs `path` with its seed + `offset` into `evidence_dir/<scenario>-<seed>/`, which
+/// is kept only when the run fails an expectation.
 fn seed_run(path: &Path, offset: u32, evidence_dir: &Path, load_options: &LoadOptions) -> SeedRun {
     let base = match Scenario::load(path, load_options) {
         Ok(scenario) => scenario,
@@ -342,7 +344,15 @@ fn seed_run(path: &Path, offset: u32, evidence_dir: &Path, load_options: &LoadOp
         Err(error) => return SeedRun { label, folder: None, outcome: Err(error.to_string()) },
     };
     let folder = format!("{}-{seed}", scenario.header.name);
-    match run_scenario(&scenario, &evidence_dir.join(&folder), false) {
+    let run_dir = evidence_dir.join(&folder);
+    match run_scenario(&scenario, &run_dir, false) {
+        // A passing run leaves no artifacts (thousands of seeds would fill a disk):
+        // its seed reproduces it exactly.
+        Ok(result)
+            if result.report.expectations.iter().all(|expectation| expectation.pass) && std::fs::remove_dir_all(&run_dir).is_ok() =>
+        {
+            SeedRun { label, folder: None, outcome: Ok(result.report.expectations) }
+        }
         Ok(result) => SeedRun { label, folder: Some(folder), outcome: Ok(result.report.expectations) },
         Err(error) => SeedRun { label, folder: None, outcome: Err(error.to_string()) },
     }
