@@ -1,10 +1,11 @@
 //! Artifact retention: `drydock artifacts prune` keeps the newest N run folders and
 //! then removes the oldest until the total is under a size budget, reporting every
 //! folder's size. A run folder is one drydock wrote: it holds a `report.json` (a run
-//! or a soak) or a `sweep.json` (a sweep), directly in the artifacts folder or one
-//! level down (`artifacts/sweeps/<name>/`). Nothing else is ever touched, whatever
-//! folder is named. "Newest" is the modification time of the run's `report.json`
-//! (of a sweep's `runs.jsonl`, which grows as runs finish). This is an operator
+//! or a soak), a `sweep.json` (a sweep) or a `gate.json` (a gate and its evidence),
+//! directly in the artifacts folder or one level down (`artifacts/sweeps/<name>/`,
+//! `artifacts/gates/<name>/`). Nothing else is ever touched, whatever folder is
+//! named. "Newest" is the modification time of the run's `report.json` (of a sweep's
+//! `runs.jsonl`, which grows as runs finish; of a gate's `gate.json`). This is an operator
 //! command on real files, so it reads file times; nothing here feeds a simulation.
 
 use std::path::{Path, PathBuf};
@@ -84,8 +85,9 @@ pub fn prune(dir: &Path, keep: usize, max_bytes: u64, dry_run: bool) -> Result<P
     Ok(report)
 }
 
-/// Files that mark a folder as one drydock wrote: a run's or soak's report, a sweep's spec.
-const RUN_MARKERS: [&str; 2] = ["report.json", "sweep.json"];
+/// Files that mark a folder as one drydock wrote: a run's or soak's report, a sweep's
+/// spec, a gate's verdict.
+const RUN_MARKERS: [&str; 3] = ["report.json", "sweep.json", "gate.json"];
 
 fn is_run_folder(path: &Path) -> bool {
     path.is_dir() && RUN_MARKERS.iter().any(|marker| path.join(marker).is_file())
@@ -117,7 +119,7 @@ fn sorted_subfolders(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 fn newest_time(folder: &Path) -> SystemTime {
-    let target = ["report.json", "runs.jsonl", "sweep.json"].iter().map(|name| folder.join(name)).find(|path| path.is_file());
+    let target = ["report.json", "runs.jsonl", "sweep.json", "gate.json"].iter().map(|name| folder.join(name)).find(|path| path.is_file());
     let target = target.unwrap_or_else(|| folder.to_path_buf());
     std::fs::metadata(target).and_then(|metadata| metadata.modified()).unwrap_or(SystemTime::UNIX_EPOCH)
 }
@@ -177,14 +179,17 @@ mod tests {
         std::fs::create_dir_all(&sweep).unwrap();
         std::fs::write(sweep.join("sweep.json"), "{}").unwrap();
         std::fs::write(sweep.join("runs.jsonl"), "").unwrap();
+        let gate = dir.path().join("gates/promotion");
+        std::fs::create_dir_all(gate.join("catalogue/calm")).unwrap();
+        std::fs::write(gate.join("gate.json"), "{}").unwrap();
         std::fs::create_dir_all(dir.path().join("src/deep")).unwrap();
         std::fs::write(dir.path().join("src/main.rs"), "fn main() {}").unwrap();
         std::fs::create_dir_all(dir.path().join("notes")).unwrap();
         let report = prune(dir.path(), 0, u64::MAX, false).unwrap();
         let mut removed: Vec<&Path> = report.folders.iter().map(|folder| folder.path.as_path()).collect();
         removed.sort();
-        assert_eq!(removed, [dir.path().join("calm-1001").as_path(), sweep.as_path()]);
-        assert!(!sweep.exists() && !dir.path().join("calm-1001").exists());
+        assert_eq!(removed, [dir.path().join("calm-1001").as_path(), gate.as_path(), sweep.as_path()]);
+        assert!(!sweep.exists() && !gate.exists() && !dir.path().join("calm-1001").exists());
         assert!(dir.path().join("src/main.rs").exists() && dir.path().join("notes").exists() && dir.path().join("sweeps").exists());
     }
 }
