@@ -147,6 +147,27 @@ fn a_seed_that_breaks_an_expectation_blocks_and_links_its_report() {
 }
 
 #[test]
+fn a_soak_stopped_by_its_stop_criteria_fails_a_seeds_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = std::fs::read_to_string(repo("scenarios/soak_smoke.toml"))
+        .unwrap()
+        .replace("[soak]", "[[events]]\nkind = \"latency_spike\"\nstart_s = 1000\nduration_s = 1500\nmultiplier = 500\n\n[soak]");
+    std::fs::write(dir.path().join("slow.toml"), slow).unwrap();
+    // The soak's safe profile, found in the nearest profiles/ folder.
+    std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+    for profile in std::fs::read_dir(repo("profiles")).unwrap() {
+        let profile = profile.unwrap().path();
+        std::fs::copy(&profile, dir.path().join("profiles").join(profile.file_name().unwrap())).unwrap();
+    }
+    let gate = "[gate]\nname = \"g\"\n\n[[checks]]\nname = \"soak\"\nkind = \"seeds\"\nscenarios = [\"slow.toml\"]\nseeds = 1\n";
+    std::fs::write(dir.path().join("gate.toml"), gate).unwrap();
+    let output = drydock(&["gate", "gate.toml", "--out", "out"], dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("the soak was stopped by deadline_miss_pct at"), "{stdout}");
+}
+
+#[test]
 fn a_comparison_that_finds_a_change_for_the_worse_blocks() {
     let dir = tempfile::tempdir().unwrap();
     short_calm(dir.path(), "base", "");

@@ -281,7 +281,25 @@ fn golden_detail(result: &CheckResult, golden_dir: &Path) -> Option<Detail> {
 struct SeedRun {
     label: String,
     folder: Option<String>,
-    outcome: Result<Vec<ExpectationResult>, String>,
+    outcome: Result<SeedVerdict, String>,
+}
+
+/// What a seeded run's report said.
+struct SeedVerdict {
+    /// Expectations evaluated.
+    expectations: usize,
+    /// What failed: expectations, and a soak's stop criterion (empty: the run passed).
+    failures: Vec<String>,
+}
+
+impl SeedVerdict {
+    fn of(report: &crate::report::Report) -> Self {
+        let mut failures: Vec<String> = report.expectations.iter().filter(|result| !result.pass).map(ExpectationResult::describe).collect();
+        if let Some(hit) = report.soak.as_ref().and_then(|soak| soak.stopped_by.as_ref()) {
+            failures.push(format!("the soak was stopped by {} at {:.0} s", hit.criterion, hit.at_s));
+        }
+        SeedVerdict { expectations: report.expectations.len(), failures }
+    }
 }
 
 fn seeds_check(scenarios: &[PathBuf], seeds: u32, evidence_dir: &Path, jobs: usize, load_options: &LoadOptions) -> Evaluated {
@@ -317,20 +335,20 @@ fn seeds_check(scenarios: &[PathBuf], seeds: u32, evidence_dir: &Path, jobs: usi
 fn seed_row(run: &SeedRun) -> (Status, Detail) {
     let link = run.folder.as_ref().map(|folder| format!("{folder}/report.html"));
     match &run.outcome {
-        Ok(results) if results.iter().all(|result| result.pass) => (
+        Ok(verdict) if verdict.failures.is_empty() => (
             Status::Pass,
-            detail(format!("PASS {}: {} expectations met (its seed reproduces it; no artifacts kept)", run.label, results.len()), link),
+            detail(
+                format!("PASS {}: {} expectations met (its seed reproduces it; no artifacts kept)", run.label, verdict.expectations),
+                link,
+            ),
         ),
-        Ok(results) => {
-            let failing: Vec<String> = results.iter().filter(|result| !result.pass).map(ExpectationResult::describe).collect();
-            (Status::Fail, detail(format!("FAIL {}: {}", run.label, failing.join("; ")), link))
-        }
+        Ok(verdict) => (Status::Fail, detail(format!("FAIL {}: {}", run.label, verdict.failures.join("; ")), link)),
         Err(message) => (Status::Error, detail(format!("ERROR {}: {message}", run.label), None)),
     }
 }
 
 /// Runs `path` with its seed + `offset` into `evidence_dir/<scenario>-<seed>/`, which
-/// is kept only when the run fails an expectation.
+/// is kept only when the run fails (an expectation, or a soak's stop criterion).
 fn seed_run(path: &Path, offset: u32, evidence_dir: &Path, load_options: &LoadOptions) -> SeedRun {
     let base = match Scenario::load(path, load_options) {
         Ok(scenario) => scenario,
@@ -348,12 +366,11 @@ fn seed_run(path: &Path, offset: u32, evidence_dir: &Path, load_options: &LoadOp
     match run_scenario(&scenario, &run_dir, false) {
         // A passing run leaves no artifacts (thousands of seeds would fill a disk):
         // its seed reproduces it exactly.
-        Ok(result)
-            if result.report.expectations.iter().all(|expectation| expectation.pass) && std::fs::remove_dir_all(&run_dir).is_ok() =>
-        {
-            SeedRun { label, folder: None, outcome: Ok(result.report.expectations) }
+        Ok(result) => {
+            let verdict = SeedVerdict::of(&result.report);
+            let kept = !verdict.failures.is_empty() || std::fs::remove_dir_all(&run_dir).is_err();
+            SeedRun { label, folder: kept.then_some(folder), outcome: Ok(verdict) }
         }
-        Ok(result) => SeedRun { label, folder: Some(folder), outcome: Ok(result.report.expectations) },
         Err(error) => SeedRun { label, folder: None, outcome: Err(error.to_string()) },
     }
 }

@@ -18,7 +18,8 @@ use crate::scenario::{Location, ScenarioError, SourceMap};
 pub enum CheckKind {
     /// Every scenario reproduces its golden snapshot and meets its expectations.
     Golden,
-    /// Every scenario meets its expectations on each of `seeds` seeds.
+    /// Every scenario passes on each of `seeds` seeds: its expectations met and, for
+    /// a soak, no stop criterion fired.
     Seeds,
     /// `drydock sweep compare baseline candidate` says GO.
     Compare,
