@@ -93,6 +93,12 @@ impl CheckTally {
     }
 }
 
+/// The goldens of `scenarios`: the nearest `golden/` folder at or above the first
+/// scenario's folder, within its project (see [`crate::scenario::nearest_folder`]).
+pub fn nearest_golden_dir(scenarios: &[PathBuf]) -> Option<PathBuf> {
+    scenarios.first().and_then(|path| crate::scenario::nearest_folder(path, "golden"))
+}
+
 /// The scenario files in `dir`, sorted.
 pub fn catalogue(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?

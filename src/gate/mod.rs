@@ -41,6 +41,16 @@ pub enum Mode {
     Strict,
 }
 
+impl Mode {
+    /// `provisional` or `strict`, as `gate.json` writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Provisional => "provisional",
+            Mode::Strict => "strict",
+        }
+    }
+}
+
 /// How one check came out.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -239,10 +249,7 @@ fn capped(mut details: Vec<Detail>) -> Vec<Detail> {
 }
 
 fn golden_check(gate: &Gate, scenarios: &[PathBuf], evidence_dir: &Path, jobs: usize, load_options: &LoadOptions) -> Evaluated {
-    let golden_dir = scenarios
-        .first()
-        .and_then(|path| crate::scenario::nearest_folder(path, "golden"))
-        .unwrap_or_else(|| gate.resolve(Path::new("golden")));
+    let golden_dir = crate::check::nearest_golden_dir(scenarios).unwrap_or_else(|| gate.resolve(Path::new("golden")));
     let results = crate::check::check(scenarios, &golden_dir, load_options, jobs, Some(evidence_dir));
     if let Err(error) = crate::check::write_index(evidence_dir, &results, &golden_dir) {
         return (Status::Error, format!("cannot keep the evidence: {error}"), Vec::new(), None);

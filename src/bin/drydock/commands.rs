@@ -381,8 +381,7 @@ fn gate_command(path: &Path, strict: bool, jobs: Option<usize>, out: Option<Path
     let outcome = drydock::gate::evaluate(&gate, &options);
     drydock::gate::write_outputs(&out_dir, &outcome)?;
     let mut text = String::new();
-    let mode_word = if strict { "strict" } else { "provisional" };
-    say!(text, "gate {} ({mode_word}): {} checks", outcome.gate, outcome.checks.len());
+    say!(text, "gate {} ({}): {} checks", outcome.gate, mode.as_str(), outcome.checks.len());
     for check in &outcome.checks {
         let word = check.status_word(mode);
         let weight = if check.critical { "critical" } else { "advisory" };
@@ -444,9 +443,7 @@ fn bless_command(scenarios: Vec<PathBuf>, all: bool, jobs: Option<usize>, golden
 /// scenario's folder (a repository's goldens, from any working directory), else
 /// `golden` here.
 fn golden_dir(given: Option<PathBuf>, scenarios: &[PathBuf]) -> PathBuf {
-    given
-        .or_else(|| scenarios.first().and_then(|path| drydock::scenario::nearest_folder(path, "golden")))
-        .unwrap_or_else(|| PathBuf::from("golden"))
+    given.or_else(|| drydock::check::nearest_golden_dir(scenarios)).unwrap_or_else(|| PathBuf::from("golden"))
 }
 
 /// A report.json, or the snapshot inside a golden .snap file.
