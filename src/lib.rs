@@ -18,6 +18,7 @@ pub mod expect;
 pub mod gate;
 pub mod golden;
 pub mod html;
+pub mod journal;
 pub mod report;
 pub mod run;
 pub mod scenario;
@@ -29,5 +30,5 @@ pub mod sweep;
 /// The same source gives the same code version on any machine and profile.
 pub const CODE_VERSION: &str = env!("DRYDOCK_CODE_VERSION");
 
-pub use run::{HarnessError, RunResult, Verification, default_out_dir, run_scenario, run_scenario_with};
+pub use run::{HarnessError, RunFlags, RunResult, Verification, default_out_dir, run_scenario, run_scenario_with};
 pub use scenario::{LoadOptions, Scenario, ScenarioError};

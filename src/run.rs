@@ -1,7 +1,8 @@
 //! `drydock run`: one scenario, its artifacts, and optionally a determinism check.
 //!
-//! The run streams `fills.csv` and `timeline.csv`, then writes `report.json` and
-//! the page people look at, `report.html`.
+//! The run streams `fills.csv`, `timeline.csv` and, when asked, the engine's
+//! journal (`journal.jsonl.gz`), then writes `report.json` and the page people look
+//! at, `report.html`.
 //! With verify, the same scenario runs again on another thread; if the
 //! fingerprints differ, both runs are repeated to describe the first record where
 //! they part. Wall time is measured here, in the harness, and never written into
@@ -15,10 +16,12 @@ use drydock_sim::clock::Clock;
 use drydock_sim::perf::PerfReport;
 
 use drydock_engine::accounting::FillRecord;
+use drydock_engine::{Command, Event, Nanos};
 use drydock_sim::{Discard, RunObserver, RunOptions, RunOutcome, SimError, TimelineRow};
 use thiserror::Error;
 
 use crate::html::{self, Trace};
+use crate::journal::{JournalHeader, JournalWriter};
 use crate::report::{ArtifactError, CsvArtifacts, DEFAULT_MAX_FILL_ROWS, Report, write_atomic};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::soak::{IterationSummary, SoakError, SoakPlan, SoakSummary, run_soak};
@@ -71,6 +74,8 @@ pub struct RunResult {
     pub perf: Option<PerfReport>,
     /// A soak's iteration summaries, in order (empty for plain runs).
     pub iterations: Vec<IterationSummary>,
+    /// The journal written, when asked for.
+    pub journal: Option<PathBuf>,
 }
 
 /// The default artifact folder: `artifacts/<scenario>-<seed>/`.
@@ -87,15 +92,26 @@ impl Clock for WallClock {
     }
 }
 
-/// Runs `scenario`, writes its artifacts into `out_dir`, and verifies if asked.
-/// Stage timings go to `perf.json` (never into `report.json`) for soaks, and for
-/// plain runs when `perf` is set.
-pub fn run_scenario(scenario: &Scenario, out_dir: &Path, verify: bool) -> Result<RunResult, HarnessError> {
-    run_scenario_with(scenario, out_dir, verify, false)
+/// What a run does besides running: the switches of `drydock run`.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunFlags {
+    /// Run again on another thread and compare fingerprints.
+    pub verify: bool,
+    /// Time the dock's stages into `perf.json`.
+    pub perf: bool,
+    /// Write the engine's conversation into `journal.jsonl.gz`.
+    pub journal: bool,
 }
 
-/// [`run_scenario`] with stage timings asked for explicitly.
-pub fn run_scenario_with(scenario: &Scenario, out_dir: &Path, verify: bool, perf: bool) -> Result<RunResult, HarnessError> {
+/// Runs `scenario`, writes its artifacts into `out_dir`, and verifies if asked.
+/// Stage timings go to `perf.json` (never into `report.json`) for soaks.
+pub fn run_scenario(scenario: &Scenario, out_dir: &Path, verify: bool) -> Result<RunResult, HarnessError> {
+    run_scenario_with(scenario, out_dir, RunFlags { verify, ..RunFlags::default() })
+}
+
+/// [`run_scenario`] with every switch: stage timings for plain runs too, a journal.
+pub fn run_scenario_with(scenario: &Scenario, out_dir: &Path, flags: RunFlags) -> Result<RunResult, HarnessError> {
+    let RunFlags { verify, perf, journal } = flags;
     crate::report::create_output_folder(out_dir)?;
     let mut options = RunOptions::for_duration(scenario.sim.duration_s);
     options.keep_trail = verify;
@@ -105,11 +121,19 @@ pub fn run_scenario_with(scenario: &Scenario, out_dir: &Path, verify: bool, perf
     let max_fill_rows = scenario.soak.as_ref().map_or(DEFAULT_MAX_FILL_ROWS, |soak| soak.max_fill_rows);
     let mut csv = CsvArtifacts::create(out_dir, scenario.sim.market.instrument.tick_size, max_fill_rows)?;
     let mut trace = Trace::new();
+    let mut journal = if journal { Some(JournalWriter::create(out_dir, &journal_header(scenario))?) } else { None };
     let started = Instant::now();
-    let Executed { run: outcome, soak, iterations } = execute(scenario, options.clone(), out_dir, &mut Both(&mut csv, &mut trace))?;
+    let Executed { run: outcome, soak, iterations } = match &mut journal {
+        Some(journal) => execute(scenario, options.clone(), out_dir, &mut Both(&mut csv, &mut Both(&mut trace, journal)))?,
+        None => execute(scenario, options.clone(), out_dir, &mut Both(&mut csv, &mut trace))?,
+    };
     let wall_s = started.elapsed().as_secs_f64();
     let counts = csv.counts().clone();
     csv.commit()?;
+    let journal = match journal {
+        Some(journal) => Some(journal.commit(&outcome.fingerprint)?),
+        None => None,
+    };
     let report = Report::new(scenario, &outcome, soak, counts);
     write_atomic(&out_dir.join("report.json"), report.to_json().as_bytes())?;
     write_atomic(&out_dir.join("report.html"), html::render(&report, &trace, scenario, &iterations).as_bytes())?;
@@ -120,7 +144,13 @@ pub fn run_scenario_with(scenario: &Scenario, out_dir: &Path, verify: bool, perf
     }
     let verify_options = RunOptions { stage_clock: None, ..options };
     let verification = if verify { Some(verify_against(scenario, &outcome, &verify_options)?) } else { None };
-    Ok(RunResult { report, out_dir: out_dir.to_path_buf(), wall_s, verification, perf: outcome.perf, iterations })
+    Ok(RunResult { report, out_dir: out_dir.to_path_buf(), wall_s, verification, perf: outcome.perf, iterations, journal })
+}
+
+/// The journal header of a run of `scenario`: the engine as the dock builds it.
+fn journal_header(scenario: &Scenario) -> JournalHeader {
+    let setup = drydock_sim::EngineSetup::for_run(&scenario.sim, scenario.params.clone(), &scenario.profile);
+    JournalHeader::new(&scenario.header.name, setup)
 }
 
 /// Runs the scenario whole, or as a soak when it has a `[soak]` section (writing its
@@ -151,6 +181,20 @@ impl RunObserver for Both<'_> {
     fn on_timeline(&mut self, row: &TimelineRow) {
         self.0.on_timeline(row);
         self.1.on_timeline(row);
+    }
+
+    fn wants_engine_stream(&self) -> bool {
+        self.0.wants_engine_stream() || self.1.wants_engine_stream()
+    }
+
+    fn on_engine_event(&mut self, now_ns: Nanos, event: &Event) {
+        self.0.on_engine_event(now_ns, event);
+        self.1.on_engine_event(now_ns, event);
+    }
+
+    fn on_engine_command(&mut self, now_ns: Nanos, command: &Command) {
+        self.0.on_engine_command(now_ns, command);
+        self.1.on_engine_command(now_ns, command);
     }
 }
 

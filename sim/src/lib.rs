@@ -20,6 +20,7 @@
 pub mod clock;
 pub mod config;
 pub mod effects;
+pub mod engine_setup;
 pub mod error;
 pub mod exchange;
 pub mod feed;
@@ -33,5 +34,6 @@ pub mod rng;
 pub mod runner;
 
 pub use config::{ExchangeConfig, InjectedEvent, MarketConfig, SimConfig};
+pub use engine_setup::EngineSetup;
 pub use error::{ConfigError, SimError};
 pub use runner::{Discard, RunMetrics, RunObserver, RunOptions, RunOutcome, Simulation, TimelineRow, run};

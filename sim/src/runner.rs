@@ -26,6 +26,7 @@ use crate::clock::{Clock, VirtualClock};
 use crate::config::MarketModel;
 use crate::config::{InjectedEvent, ReactionConfig, SimConfig};
 use crate::effects::{EffectMeter, EventEffect, Sample};
+use crate::engine_setup::EngineSetup;
 use crate::error::SimError;
 use crate::exchange::{BpsFees, ExchangeOutput, MockExchange};
 use crate::feed::{FeedFrame, FrameFeed, conflate};
@@ -97,6 +98,16 @@ pub trait RunObserver {
     fn on_fill(&mut self, _fill: &FillRecord) {}
     /// A timeline row.
     fn on_timeline(&mut self, _row: &TimelineRow) {}
+    /// Whether this observer wants the engine's stream ([`RunObserver::on_engine_event`]
+    /// and [`RunObserver::on_engine_command`]); asked when a run or step starts, so an
+    /// observer that wants none costs nothing per event.
+    fn wants_engine_stream(&self) -> bool {
+        false
+    }
+    /// An event handed to the engine at `now_ns` (the fingerprint's records, in order).
+    fn on_engine_event(&mut self, _now_ns: Nanos, _event: &Event) {}
+    /// A command the engine emitted at `now_ns`, in response to the last event.
+    fn on_engine_command(&mut self, _now_ns: Nanos, _command: &Command) {}
 }
 
 /// An observer that keeps nothing.
@@ -270,6 +281,8 @@ pub struct Simulation {
     spread_sum: f64,
     spread_samples: u64,
     stage_timer: Option<StageTimer>,
+    /// Whether the current observer wants the engine's stream.
+    stream_engine: bool,
 }
 
 impl Simulation {
@@ -279,7 +292,7 @@ impl Simulation {
         let root = SeedRoot::new(config.seed);
         let instrument = config.exchange.engine_instrument(&config.market);
         let stale_grace_ns = params.md_stale_ms * NANOS_PER_MS;
-        let engine = Engine::new(instrument.clone(), params, profile, Box::new(root.stream("engine.jitter")))?;
+        let engine = EngineSetup::for_run(config, params, profile).build()?;
         let fees = BpsFees { maker_bps: config.exchange.maker_fee_bps, taker_bps: config.exchange.taker_fee_bps };
         let mut exchange = MockExchange::new(instrument, fees, config.exchange.max_orders_per_s, root.stream("exchange.rejects"));
         exchange.set_queue_model(config.exchange.queue.build());
@@ -328,6 +341,7 @@ impl Simulation {
             spread_samples: 0,
             stage_timer: options.stage_clock.clone().map(StageTimer::new),
             options,
+            stream_engine: false,
         };
         simulation.start();
         Ok(simulation)
@@ -355,6 +369,7 @@ impl Simulation {
 
     /// Runs every event up to and including `end_ns`.
     pub fn run_until(&mut self, end_ns: Nanos, observer: &mut dyn RunObserver) {
+        self.stream_engine = observer.wants_engine_stream();
         while let Some((time_ns, event)) = self.queue.pop_until(end_ns) {
             self.clock.advance_to(time_ns);
             self.dispatch(time_ns, event, observer);
@@ -366,6 +381,7 @@ impl Simulation {
     /// iterations); a refused parameter update is returned and changes nothing.
     pub fn control(&mut self, control: Control, observer: &mut dyn RunObserver) -> Result<(), EngineError> {
         let now_ns = self.clock.now_ns();
+        self.stream_engine = observer.wants_engine_stream();
         self.deliver(now_ns, Event::Control(control), observer)
     }
 
@@ -672,6 +688,9 @@ impl Simulation {
     fn deliver(&mut self, now_ns: Nanos, event: Event, observer: &mut dyn RunObserver) -> Result<(), EngineError> {
         self.metrics.engine_events += 1;
         self.fingerprint.event(now_ns, &event);
+        if self.stream_engine {
+            observer.on_engine_event(now_ns, &event);
+        }
         let mut commands = std::mem::take(&mut self.commands);
         let engine = &mut self.engine;
         let result = timed(&mut self.stage_timer, Stage::Engine, || engine.handle(now_ns, &event, &mut commands));
@@ -679,6 +698,9 @@ impl Simulation {
             for command in commands.drain(..) {
                 self.metrics.engine_commands += 1;
                 self.fingerprint.command(now_ns, &command);
+                if self.stream_engine {
+                    observer.on_engine_command(now_ns, &command);
+                }
                 self.route(now_ns, command);
             }
         }

@@ -16,7 +16,7 @@ use std::path::Path;
 use drydock_engine::accounting::FillRecord;
 use drydock_engine::port::Control;
 use drydock_engine::units::NANOS_PER_S;
-use drydock_engine::{EngineParams, ParamValue};
+use drydock_engine::{Command, EngineParams, Event, Nanos, ParamValue};
 use drydock_sim::{RunObserver, RunOptions, RunOutcome, Simulation, TimelineRow};
 use serde::{Deserialize, Serialize};
 
@@ -178,6 +178,18 @@ impl RunObserver for IterationFills<'_> {
 
     fn on_timeline(&mut self, row: &TimelineRow) {
         self.inner.on_timeline(row);
+    }
+
+    fn wants_engine_stream(&self) -> bool {
+        self.inner.wants_engine_stream()
+    }
+
+    fn on_engine_event(&mut self, now_ns: Nanos, event: &Event) {
+        self.inner.on_engine_event(now_ns, event);
+    }
+
+    fn on_engine_command(&mut self, now_ns: Nanos, command: &Command) {
+        self.inner.on_engine_command(now_ns, command);
     }
 }
 

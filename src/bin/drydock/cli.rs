@@ -88,6 +88,12 @@ pub(crate) enum Command {
         /// The new one.
         b: PathBuf,
     },
+    /// Replay a run's journal (the engine's every event and command) into this build's
+    /// engine, or find where two journals part.
+    Journal {
+        #[command(subcommand)]
+        command: JournalCommand,
+    },
     /// Work with recorded market data.
     Data {
         #[command(subcommand)]
@@ -130,6 +136,28 @@ pub(crate) enum SweepCommand {
         /// (default 0: any significant change).
         #[arg(long, default_value_t = 0.0, value_parser = parse_percent)]
         min_effect_pct: f64,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum JournalCommand {
+    /// Shadow parity: hand the journal's events to this build's engine, built as the
+    /// recorded one was (with parameter changes if asked), and compare its commands
+    /// with the recorded ones; exit 0 identical, 1 at the first event they differ.
+    Replay {
+        /// The journal (journal.jsonl.gz from `drydock run --journal`).
+        journal: PathBuf,
+        /// Change an engine parameter before the first event: engine.KEY=VALUE (repeatable).
+        #[arg(long = "set", value_name = "engine.KEY=VALUE")]
+        changes: Vec<String>,
+    },
+    /// The first record where two journals part (the same scenario on two machines,
+    /// builds or settings); exit 0 when every record is the same, 1 otherwise.
+    Diff {
+        /// The first journal.
+        a: PathBuf,
+        /// The second journal.
+        b: PathBuf,
     },
 }
 
@@ -185,6 +213,10 @@ pub(crate) struct RunArgs {
     /// Time the dock's stages (wall clock) into perf.json; soaks always do.
     #[arg(long)]
     pub(crate) perf: bool,
+    /// Write journal.jsonl.gz: every event the engine was handed and every command it
+    /// emitted, for `drydock journal replay` and `drydock journal diff`.
+    #[arg(long)]
+    pub(crate) journal: bool,
 }
 
 #[derive(Args)]

@@ -6,9 +6,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use drydock::{LoadOptions, Scenario, default_out_dir, run_scenario_with};
+use drydock::{LoadOptions, RunFlags, Scenario, default_out_dir, run_scenario_with};
 
-use crate::cli::{ArtifactsCommand, Cli, Command, ConfigCommand, ConvertArgs, DataCommand, InspectArgs, PruneArgs, RunArgs, SweepCommand};
+use crate::cli::{
+    ArtifactsCommand, Cli, Command, ConfigCommand, ConvertArgs, DataCommand, InspectArgs, JournalCommand, PruneArgs, RunArgs, SweepCommand,
+};
 use crate::summary::{exit_code, print_config, print_summary};
 use crate::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, emit};
 
@@ -25,6 +27,8 @@ pub(crate) fn execute(cli: Cli) -> anyhow::Result<u8> {
         Command::Sweep { merge: None, sweep, jobs, out, shard } => sweep_command(sweep, jobs, out, shard),
         Command::Gate { gate, strict, jobs, out } => gate_command(&gate, strict, jobs, out),
         Command::Diff { a, b } => diff_command(&a, &b),
+        Command::Journal { command: JournalCommand::Replay { journal, changes } } => crate::journal::replay_command(&journal, &changes),
+        Command::Journal { command: JournalCommand::Diff { a, b } } => crate::journal::diff_command(&a, &b),
         Command::Data { command: DataCommand::Inspect(args) } => data_inspect_command(args),
         Command::Data { command: DataCommand::Convert(args) } => data_convert_command(args),
         Command::Config { command: ConfigCommand::Show { scenario, profile, overrides } } => {
@@ -35,11 +39,12 @@ pub(crate) fn execute(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn run_command(args: RunArgs) -> anyhow::Result<u8> {
-    let RunArgs { scenario, seed, overrides, profile, out, verify, perf } = args;
+    let RunArgs { scenario, seed, overrides, profile, out, verify, perf, journal } = args;
     let options = LoadOptions { profile, overrides, seed, profiles_dir: None, tapes: Default::default() };
     let scenario = Scenario::load(&scenario, &options)?;
     let out_dir = out.unwrap_or_else(|| default_out_dir(&scenario));
-    let result = run_scenario_with(&scenario, &out_dir, verify, perf).with_context(|| format!("running {}", scenario.path.display()))?;
+    let result = run_scenario_with(&scenario, &out_dir, RunFlags { verify, perf, journal })
+        .with_context(|| format!("running {}", scenario.path.display()))?;
     let mut out = String::new();
     print_summary(&mut out, &result);
     emit(&out);

@@ -1,5 +1,6 @@
 //! The `drydock` command line: a thin layer over the harness library. `cli.rs`
-//! declares the flags, `commands.rs` runs each command, `summary.rs` prints a run.
+//! declares the flags, `commands.rs` runs each command, `summary.rs` prints a run,
+//! `journal.rs` prints journal replays and diffs.
 //! Output is built in a buffer and written once (a closed pipe ends it quietly);
 //! errors print their causes once.
 //!
@@ -21,6 +22,7 @@ macro_rules! say {
 
 mod cli;
 mod commands;
+mod journal;
 mod summary;
 
 const EXIT_EXPECTATION_FAILED: u8 = 1;

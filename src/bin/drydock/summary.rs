@@ -45,6 +45,9 @@ pub(crate) fn print_summary(out: &mut String, result: &RunResult) {
         None => {}
     }
     say!(out, "  verdict: {}  artifacts: {}", report.verdict, result.out_dir.display());
+    if let Some(journal) = &result.journal {
+        say!(out, "  journal: {} (replay it with `drydock journal replay {}`)", journal.display(), journal.display());
+    }
     say!(out, "  look at it: {}", result.out_dir.join("report.html").display());
 }
 
