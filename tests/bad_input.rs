@@ -170,6 +170,7 @@ proptest! {
                     match check.kind {
                         CheckKind::Golden | CheckKind::Seeds => assert!(!scenarios.is_empty() && scenarios.iter().all(|path| path.is_file())),
                         CheckKind::Compare => assert!(check.baseline.is_some() && check.candidate.is_some()),
+                        CheckKind::Parity => assert!(!check.journals.is_empty()),
                     }
                     assert_eq!(check.kind == CheckKind::Seeds, check.seeds.is_some_and(|seeds| seeds >= 1));
                 }

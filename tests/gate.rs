@@ -1,7 +1,8 @@
 //! `drydock gate` end to end: GO with an advisory warning, strict mode blocking on
 //! missing evidence (fail-closed, exit 2), a seed that breaks an expectation
 //! blocking with a link to its report (exit 1), a sweep comparison that finds a
-//! change for the worse, identical gate.json bytes on reruns, and bad gate files.
+//! change for the worse, identical gate.json bytes on reruns, a parity check over
+//! recorded journals (identical, diverged, damaged, missing), and bad gate files.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -247,6 +248,12 @@ fn bad_gate_files_name_the_line_and_the_field() {
             "own output file",
         ),
         ("[gate]\nname = \"g\"\n[[checks]]\nname = \"a\"\nkind = \"vibes\"\n", "gate.toml:5", "golden"),
+        ("[gate]\nname = \"g\"\n[[checks]]\nname = \"a\"\nkind = \"parity\"\n", "checks[0].journals", "needs journals"),
+        (
+            "[gate]\nname = \"g\"\n[[checks]]\nname = \"a\"\nkind = \"parity\"\njournals = [\"j\"]\nseeds = 2\n",
+            "checks[0].seeds",
+            "is not a setting of a `parity` check",
+        ),
     ];
     for (text, place, words) in cases {
         std::fs::write(dir.path().join("gate.toml"), text).unwrap();
@@ -256,4 +263,72 @@ fn bad_gate_files_name_the_line_and_the_field() {
         assert!(stderr.contains(place) && stderr.contains(words), "{text}: wanted {place} and {words}, got {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+}
+
+#[test]
+fn a_parity_check_replays_recorded_journals_into_this_build() {
+    let dir = tempfile::tempdir().unwrap();
+    short_calm(dir.path(), "short_calm", "");
+    for (seed, out) in [("1001", "journals/a"), ("1002", "journals/b")] {
+        let run = drydock(&["run", "short_calm.toml", "--seed", seed, "--journal", "--out", out], dir.path());
+        assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    }
+    let gate = "[gate]\nname = \"parity-gate\"\n[[checks]]\nname = \"parity\"\nkind = \"parity\"\njournals = [\"journals\"]\n";
+    std::fs::write(dir.path().join("gate.toml"), gate).unwrap();
+    let output = drydock(&["gate", "gate.toml", "--out", "out"], dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("PASS      parity (critical, parity): 2 journals replayed into this build's engine: 2 identical"), "{stdout}");
+    let parity: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/parity/parity.json")).unwrap()).unwrap();
+    assert_eq!(parity[0]["outcome"], "identical");
+    assert_eq!(parity[1]["scenario"], "short_calm");
+
+    // A recorded command edited: the journal no longer proves itself (ERROR, exit 2).
+    let journal = dir.path().join("journals/b/journal.jsonl.gz");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(std::fs::File::open(&journal).unwrap()), &mut text).unwrap();
+    let edited = text.replacen("\"command\":{\"type\":\"place\",\"order_id\":1,", "\"command\":{\"type\":\"place\",\"order_id\":9,", 1);
+    assert_ne!(edited, text);
+    std::fs::remove_file(&journal).unwrap();
+    std::fs::write(dir.path().join("journals/b/journal.jsonl"), &edited).unwrap();
+    let damaged = drydock(&["gate", "gate.toml", "--out", "damaged"], dir.path());
+    let stdout = String::from_utf8_lossy(&damaged.stdout);
+    assert_eq!(damaged.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("ERROR     parity") && stdout.contains("DAMAGED"), "{stdout}");
+
+    // A journal recorded with other engine parameters: this build diverges (FAIL, exit 1).
+    std::fs::remove_dir_all(dir.path().join("journals/b")).unwrap();
+    let other = drydock(&["run", "short_calm.toml", "--set", "engine.gamma=0.05", "--journal", "--out", "journals/b"], dir.path());
+    assert_eq!(other.status.code(), Some(0));
+    // The header says what the engine was built with, so the replay is identical...
+    let identical = drydock(&["gate", "gate.toml", "--out", "same"], dir.path());
+    assert_eq!(identical.status.code(), Some(0), "{}", String::from_utf8_lossy(&identical.stdout));
+    // A journal whose engine decided otherwise (as another build's would): a recorded
+    // price moved, and the end record resealed so the journal is intact. FAIL, exit 1.
+    let journal = dir.path().join("journals/b/journal.jsonl.gz");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(std::fs::File::open(&journal).unwrap()), &mut text).unwrap();
+    let first_place = text.find("\"type\":\"place\"").unwrap();
+    let price_at = first_place + text[first_place..].find("\"price_ticks\":").unwrap() + "\"price_ticks\":".len();
+    let mut moved = text.clone();
+    moved.insert(price_at, '1');
+    std::fs::remove_file(&journal).unwrap();
+    let plain = dir.path().join("journals/b/journal.jsonl");
+    std::fs::write(&plain, &moved).unwrap();
+    let report = drydock::journal::parity::replay(&plain, &[]).unwrap();
+    let recorded = report.end.as_ref().unwrap().fingerprint.clone();
+    std::fs::write(&plain, moved.replace(&recorded, &report.records_fingerprint)).unwrap();
+    let parted = drydock(&["gate", "gate.toml", "--out", "parted"], dir.path());
+    let stdout = String::from_utf8_lossy(&parted.stdout);
+    assert_eq!(parted.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL      parity") && stdout.contains("1 diverged") && stdout.contains("DIVERGED"), "{stdout}");
+    assert!(stdout.contains("instead of the recorded"), "{stdout}");
+
+    // Missing evidence fails closed.
+    std::fs::remove_dir_all(dir.path().join("journals")).unwrap();
+    let missing = drydock(&["gate", "gate.toml", "--out", "missing"], dir.path());
+    let stdout = String::from_utf8_lossy(&missing.stdout);
+    assert_eq!(missing.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("ERROR     parity") && stdout.contains("does not exist"), "{stdout}");
 }

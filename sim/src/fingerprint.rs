@@ -47,6 +47,7 @@ impl Fingerprinter {
     }
 
     /// Adds an event delivered to the engine at `now_ns`.
+    #[inline]
     pub fn event(&mut self, now_ns: Nanos, event: &Event) {
         if self.describe_record == Some(self.records) {
             self.description = Some(format!("t={now_ns} ns: engine received {event:?}"));
@@ -59,6 +60,7 @@ impl Fingerprinter {
     }
 
     /// Adds a command the engine emitted at `now_ns`.
+    #[inline]
     pub fn command(&mut self, now_ns: Nanos, command: &Command) {
         if self.describe_record == Some(self.records) {
             self.description = Some(format!("t={now_ns} ns: engine emitted {command:?}"));
@@ -161,6 +163,7 @@ fn reason_byte(reason: RejectReason) -> u8 {
     reason as u8
 }
 
+#[inline(always)]
 fn encode_event(buffer: &mut Vec<u8>, event: &Event) {
     match event {
         Event::Market(market_data) => {
@@ -279,6 +282,7 @@ fn encode_report(buffer: &mut Vec<u8>, report: &VenueReport) {
     }
 }
 
+#[inline(always)]
 fn encode_command(buffer: &mut Vec<u8>, command: &Command) {
     match command {
         Command::Place(order) => {

@@ -689,7 +689,7 @@ impl Simulation {
         self.metrics.engine_events += 1;
         self.fingerprint.event(now_ns, &event);
         if self.stream_engine {
-            observer.on_engine_event(now_ns, &event);
+            stream_event(observer, now_ns, &event);
         }
         let mut commands = std::mem::take(&mut self.commands);
         let engine = &mut self.engine;
@@ -699,7 +699,7 @@ impl Simulation {
                 self.metrics.engine_commands += 1;
                 self.fingerprint.command(now_ns, &command);
                 if self.stream_engine {
-                    observer.on_engine_command(now_ns, &command);
+                    stream_command(observer, now_ns, &command);
                 }
                 self.route(now_ns, command);
             }
@@ -885,6 +885,21 @@ fn replay_driver(config: &SimConfig) -> Result<Option<ReplayDriver>, SimError> {
     config.validate_tape()?;
     let tape = config.tape.as_ref().expect("validate_tape checked the tape is loaded");
     Ok(Some(ReplayDriver::new(Arc::clone(&tape.0), &config.events)))
+}
+
+/// Hands an event to an observer that asked for the engine's stream; out of line
+/// so that delivery, where nobody asks, stays as small as without it.
+#[cold]
+#[inline(never)]
+fn stream_event(observer: &mut dyn RunObserver, now_ns: Nanos, event: &Event) {
+    observer.on_engine_event(now_ns, event);
+}
+
+/// Hands a command to an observer that asked for the engine's stream (out of line).
+#[cold]
+#[inline(never)]
+fn stream_command(observer: &mut dyn RunObserver, now_ns: Nanos, command: &Command) {
+    observer.on_engine_command(now_ns, command);
 }
 
 /// Runs `action`, timing it as `stage` when a stage timer is on.

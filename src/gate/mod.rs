@@ -1,7 +1,8 @@
 //! `drydock gate`: the promotion gate. A gate file lists the checks an engine build
 //! must pass before it trades real money — the catalogue against its goldens
 //! (`golden`), scenarios' expectations over many seeds (`seeds`), a sweep comparison
-//! with the baseline build (`compare`) — each critical or advisory. The gate runs
+//! with the baseline build (`compare`), recorded journals replayed identically
+//! (`parity`) — each critical or advisory. The gate runs
 //! them, keeps their evidence in one folder and gives one verdict:
 //!
 //! - GO when every critical check passes (provisional mode: advisory failures are
@@ -11,6 +12,8 @@
 //!
 //! A `compare` check also requires the candidate sweep to have been made by the
 //! code the gate runs (its code version), so old evidence cannot pass a new build.
+//! A `parity` check replays recorded journals into the build the gate runs (shadow
+//! parity): every journal must be intact and get the recorded commands back.
 //! `gate.json` holds the verdict and every check's outcome; it carries no wall time,
 //! so the same inputs and build give the same bytes. Deliberately not here: building
 //! or sweeping the baseline (the pipeline does that before the gate runs, see
@@ -188,6 +191,7 @@ pub fn evaluate(gate: &Gate, options: &GateOptions) -> GateOutcome {
                 CheckKind::Golden => golden_check(gate, scenarios, &evidence_dir, options.jobs, &load_options),
                 CheckKind::Seeds => seeds_check(scenarios, spec.seeds.unwrap_or(1), &evidence_dir, options.jobs, &load_options),
                 CheckKind::Compare => compare_check(gate, spec, &evidence_dir),
+                CheckKind::Parity => parity_check(gate, spec, &evidence_dir, options.jobs),
             };
             let evidence = evidence.map(|page| format!("{}/{page}", spec.name));
             let details = details
@@ -444,4 +448,148 @@ fn compare_check(gate: &Gate, spec: &CheckSpec, evidence_dir: &Path) -> Evaluate
         comparison.rule()
     );
     (if comparison.go() { Status::Pass } else { Status::Fail }, summary, details, Some("compare.html".to_string()))
+}
+
+/// One journal's replay, as a `parity` check keeps it (`parity.json`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+struct JournalParity {
+    journal: String,
+    /// `identical`, `diverged`, `cut_short`, `damaged` or `error`.
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scenario: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recorded_by: Option<String>,
+    events: u64,
+    commands: u64,
+    /// What happened, in words.
+    finding: String,
+}
+
+fn parity_check(gate: &Gate, spec: &CheckSpec, evidence_dir: &Path, jobs: usize) -> Evaluated {
+    let journals = match resolve_journals(gate, &spec.journals) {
+        Ok(journals) => journals,
+        Err(message) => return (Status::Error, format!("no usable evidence: {message}"), Vec::new(), None),
+    };
+    let results: Vec<JournalParity> = crate::check::in_pool(jobs, || journals.par_iter().map(|path| journal_parity(path)).collect());
+    let mut text = serde_json::to_string_pretty(&results).expect("parity results serialize");
+    text.push('\n');
+    let written =
+        crate::report::create_output_folder(evidence_dir).and_then(|()| write_atomic(&evidence_dir.join("parity.json"), text.as_bytes()));
+    if let Err(error) = written {
+        return (Status::Error, format!("cannot keep the evidence: {error}"), Vec::new(), None);
+    }
+    let count = |outcome: &str| results.iter().filter(|result| result.outcome == outcome).count();
+    let (identical, diverged) = (count("identical"), count("diverged"));
+    let unusable = results.len() - identical - diverged;
+    let details = capped(
+        results
+            .iter()
+            .filter(|result| result.outcome != "identical")
+            .map(|result| {
+                detail(format!("{} {}: {}", result.outcome.to_uppercase(), result.journal, result.finding), Some("parity.json".into()))
+            })
+            .collect(),
+    );
+    let status = if unusable > 0 {
+        Status::Error
+    } else if diverged > 0 {
+        Status::Fail
+    } else {
+        Status::Pass
+    };
+    let summary = format!(
+        "{} journals replayed into this build's engine: {identical} identical, {diverged} diverged, {unusable} not usable (cut short, damaged or unreadable)",
+        results.len()
+    );
+    (status, summary, details, Some("parity.json".to_string()))
+}
+
+/// Journal files named directly, and the sorted `*.jsonl.gz` / `*.jsonl` of folders
+/// named (one level down too, where `drydock run --journal` puts them).
+fn resolve_journals(gate: &Gate, named: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let is_journal = |path: &Path| {
+        let name = path.file_name().map(|name| name.to_string_lossy().to_string()).unwrap_or_default();
+        path.is_file() && (name.ends_with(".jsonl.gz") || name.ends_with(".jsonl"))
+    };
+    let mut journals = Vec::new();
+    for entry in named {
+        let path = gate.resolve(entry);
+        if path.is_file() {
+            journals.push(path);
+            continue;
+        }
+        if !path.is_dir() {
+            return Err(format!(
+                "{} does not exist; record journals with `drydock run <scenario> --journal` before the gate runs",
+                path.display()
+            ));
+        }
+        let mut found = Vec::new();
+        for child in list_sorted(&path)? {
+            if is_journal(&child) {
+                found.push(child);
+            } else if child.is_dir() {
+                found.extend(list_sorted(&child)?.into_iter().filter(|grandchild| is_journal(grandchild)));
+            }
+        }
+        if found.is_empty() {
+            return Err(format!("{} holds no journal (*.jsonl.gz or *.jsonl, or a run folder with one)", path.display()));
+        }
+        journals.extend(found);
+    }
+    Ok(journals)
+}
+
+fn list_sorted(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|error| format!("cannot list {}: {error}", dir.display()))?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect();
+    paths.sort();
+    Ok(paths)
+}
+
+fn journal_parity(path: &Path) -> JournalParity {
+    let journal = path.display().to_string();
+    let report = match crate::journal::parity::replay(path, &[]) {
+        Ok(report) => report,
+        Err(error) => {
+            return JournalParity {
+                journal,
+                outcome: "error",
+                scenario: None,
+                recorded_by: None,
+                events: 0,
+                commands: 0,
+                finding: error.to_string(),
+            };
+        }
+    };
+    let (outcome, finding) = match (&report.end, &report.divergence) {
+        (None, _) => ("cut_short", "no end record: the run that wrote it did not finish; record it again".to_string()),
+        (Some(_), _) if !report.intact() => {
+            ("damaged", "its records do not hash to the fingerprint its end record names; record it again".to_string())
+        }
+        (Some(_), None) => ("identical", format!("the recorded {} commands for the {} events", report.recorded_commands, report.events)),
+        (Some(_), Some(divergence)) => (
+            "diverged",
+            format!(
+                "event {} of {} (t = {:.9} s, line {}) got {} instead of the recorded {}",
+                divergence.event_number,
+                report.events,
+                divergence.t_ns as f64 / 1e9,
+                divergence.line,
+                serde_json::to_string(&divergence.replayed).expect("commands serialize"),
+                serde_json::to_string(&divergence.recorded).expect("commands serialize"),
+            ),
+        ),
+    };
+    JournalParity {
+        journal,
+        outcome,
+        scenario: Some(report.header.scenario.clone()),
+        recorded_by: Some(report.header.code_version.clone()),
+        events: report.events,
+        commands: report.recorded_commands,
+        finding,
+    }
 }

@@ -4,7 +4,8 @@
 //! against the gate file's folder and must exist. Evidence folders (the sweeps a
 //! `compare` check reads) are not looked at here: they are produced by the pipeline
 //! before the gate runs, and one that is missing fails its check when the gate is
-//! evaluated (fail-closed), not the gate file.
+//! evaluated (fail-closed), not the gate file; so are the journals a `parity` check
+//! replays.
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,9 @@ pub enum CheckKind {
     Seeds,
     /// `drydock sweep compare baseline candidate` says GO.
     Compare,
+    /// Every recorded journal replays into this build's engine with the recorded
+    /// commands (shadow parity), and is intact.
+    Parity,
 }
 
 impl CheckKind {
@@ -32,6 +36,7 @@ impl CheckKind {
             CheckKind::Golden => "golden",
             CheckKind::Seeds => "seeds",
             CheckKind::Compare => "compare",
+            CheckKind::Parity => "parity",
         }
     }
 }
@@ -65,6 +70,10 @@ pub struct CheckSpec {
     pub candidate: Option<PathBuf>,
     /// The smallest change `compare` calls, percent of the baseline mean (default 0).
     pub min_effect_pct: Option<f64>,
+    /// Journals (`parity`): files, or folders of `*.jsonl.gz` and `*.jsonl`, relative
+    /// to the gate file. Evidence like sweep folders: looked at when the gate runs.
+    #[serde(default)]
+    pub journals: Vec<PathBuf>,
 }
 
 fn critical_by_default() -> bool {
@@ -156,7 +165,7 @@ fn validate(file: &GateFile) -> Result<(), (String, String)> {
         return Err(("gate.name".into(), message));
     }
     if file.checks.is_empty() {
-        return Err(("checks".into(), "add at least one [[checks]] entry (kind golden, seeds or compare)".into()));
+        return Err(("checks".into(), "add at least one [[checks]] entry (kind golden, seeds, compare or parity)".into()));
     }
     for (index, check) in file.checks.iter().enumerate() {
         let field = |key: &str| format!("checks[{index}].{key}");
@@ -177,38 +186,40 @@ fn validate(file: &GateFile) -> Result<(), (String, String)> {
 /// The fields a check of its kind needs, and none that belongs to another kind.
 fn validate_kind_fields(check: &CheckSpec) -> Result<(), (&'static str, String)> {
     let kind = check.kind.as_str();
-    let unwanted = |key: &'static str| (key, format!("is not a setting of a `{kind}` check; remove it"));
+    let present = [
+        ("scenarios", !check.scenarios.is_empty()),
+        ("seeds", check.seeds.is_some()),
+        ("baseline", check.baseline.is_some()),
+        ("candidate", check.candidate.is_some()),
+        ("min_effect_pct", check.min_effect_pct.is_some()),
+        ("journals", !check.journals.is_empty()),
+    ];
+    let allowed: &[&str] = match check.kind {
+        CheckKind::Golden => &["scenarios"],
+        CheckKind::Seeds => &["scenarios", "seeds"],
+        CheckKind::Compare => &["baseline", "candidate", "min_effect_pct"],
+        CheckKind::Parity => &["journals"],
+    };
+    if let Some((key, _)) = present.iter().find(|(key, present)| *present && !allowed.contains(key)) {
+        if *key == "seeds" && check.kind == CheckKind::Golden {
+            return Err(("seeds", "a `golden` check runs each scenario's own seed; use kind = \"seeds\" for more".into()));
+        }
+        return Err((key, format!("is not a setting of a `{kind}` check; remove it")));
+    }
     match check.kind {
         CheckKind::Golden | CheckKind::Seeds => {
             if check.scenarios.is_empty() {
                 return Err(("scenarios", format!("a `{kind}` check needs scenarios: files or folders, relative to the gate file")));
             }
-            for (key, present) in [("baseline", check.baseline.is_some()), ("candidate", check.candidate.is_some())] {
-                if present {
-                    return Err(unwanted(key));
+            match check.seeds {
+                None if check.kind == CheckKind::Seeds => {
+                    return Err(("seeds", format!("a `seeds` check needs seeds, 1 to {SEEDS_MAX} per scenario")));
                 }
-            }
-            if check.min_effect_pct.is_some() {
-                return Err(unwanted("min_effect_pct"));
-            }
-            match (check.kind, check.seeds) {
-                (CheckKind::Seeds, None) => return Err(("seeds", format!("a `seeds` check needs seeds, 1 to {SEEDS_MAX} per scenario"))),
-                (CheckKind::Seeds, Some(seeds)) if seeds == 0 || seeds > SEEDS_MAX => {
-                    return Err(("seeds", format!("{seeds} is outside [1, {SEEDS_MAX}]")));
-                }
-                (CheckKind::Golden, Some(_)) => {
-                    return Err(("seeds", "a `golden` check runs each scenario's own seed; use kind = \"seeds\" for more".into()));
-                }
+                Some(seeds) if seeds == 0 || seeds > SEEDS_MAX => return Err(("seeds", format!("{seeds} is outside [1, {SEEDS_MAX}]"))),
                 _ => {}
             }
         }
         CheckKind::Compare => {
-            if !check.scenarios.is_empty() {
-                return Err(unwanted("scenarios"));
-            }
-            if check.seeds.is_some() {
-                return Err(unwanted("seeds"));
-            }
             for (key, present) in [("baseline", check.baseline.is_some()), ("candidate", check.candidate.is_some())] {
                 if !present {
                     return Err((
@@ -219,6 +230,14 @@ fn validate_kind_fields(check: &CheckSpec) -> Result<(), (&'static str, String)>
             }
             if let Some(pct) = check.min_effect_pct.filter(|pct| !(pct.is_finite() && *pct >= 0.0 && *pct <= 1_000.0)) {
                 return Err(("min_effect_pct", format!("{pct} is outside [0, 1000]")));
+            }
+        }
+        CheckKind::Parity => {
+            if check.journals.is_empty() {
+                return Err((
+                    "journals",
+                    "a `parity` check needs journals: files or folders of them (`drydock run --journal` writes journal.jsonl.gz), relative to the gate file".into(),
+                ));
             }
         }
     }

@@ -65,7 +65,7 @@ pub(crate) enum Command {
         shard: Option<drydock::sweep::Shard>,
     },
     /// Decide whether an engine build may be promoted: run a gate file's checks
-    /// (goldens, expectations over seeds, sweep comparisons) and say GO or NO-GO.
+    /// (goldens, expectations over seeds, sweep comparisons, journal parity) and say GO or NO-GO.
     Gate {
         /// The gate file (gates/*.toml).
         gate: PathBuf,
