@@ -122,7 +122,10 @@ fn cut_short_edited_and_malformed_journals_are_said_to_be() {
     assert!(report.divergence.is_some());
 
     // Malformed: located errors.
-    let cases: [(&str, String, &str); 6] = [
+    let huge = "{\"t_ns\":5,\"event\":{\"type\":\"market\",\"kind\":\"trade\",\"price_ticks\":9223372036854775807,\"size_lots\":1,\"aggressor\":\"buy\"}}";
+    let cases: [(&str, String, &str); 8] = [
+        ("huge_price.jsonl", format!("{}\n{huge}\n", lines[0]), ":2:1: price_ticks 9223372036854775807 is outside [1, 9007199254740992]"),
+        ("other_params.jsonl", lines[0].replace("\"gamma\":", "\"gamma_v0\":") + "\n", "bad header: unknown field `gamma_v0`"),
         ("empty.jsonl", String::new(), "the journal is empty"),
         ("not_journal.jsonl", "{\"format\":\"other\"}\n".to_string(), "not a drydock journal"),
         ("port.jsonl", lines[0].replace("\"port_version\":1", "\"port_version\":99") + "\n", "engine port version 99"),

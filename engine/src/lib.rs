@@ -43,4 +43,4 @@ pub use error::{EngineError, InstrumentError, ParamError, readable_number};
 pub use kpi::{BlockReason, Kpis};
 pub use params::{EngineParams, PARAM_SPECS, ParamValue};
 pub use port::{Command, Control, Event, MarketData, PORT_VERSION, VenueReport};
-pub use units::{ClientOrderId, Instrument, Lots, Nanos, Side, Ticks};
+pub use units::{ClientOrderId, Instrument, Lots, Nanos, PRICE_TICKS_MAX, SIZE_LOTS_MAX, Side, Ticks};

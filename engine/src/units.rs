@@ -18,6 +18,17 @@ pub type Lots = i64;
 /// Nanoseconds on the caller's clock (virtual in simulation, wall in live).
 pub type Nanos = i64;
 
+/// The largest price the port carries, ticks (2^53: a price of a million on a grid
+/// of 10^-9 fits). Prices are at least 1. The engine does not check it (its inputs
+/// come from a venue adapter or the dock, which never send more); whoever reads
+/// events from outside — a journal, later a venue — refuses what lies beyond, and a
+/// property test holds the engine to every sequence of events within it.
+pub const PRICE_TICKS_MAX: Ticks = 1 << 53;
+
+/// The largest size the port carries, lots (2^53); sizes are at least 0 (a level's
+/// 0 deletes it) and a trade's or fill's at least 1.
+pub const SIZE_LOTS_MAX: Lots = 1 << 53;
+
 /// Nanoseconds in one millisecond.
 pub const NANOS_PER_MS: Nanos = 1_000_000;
 

@@ -13,14 +13,22 @@
 //! - no double-counted fill: the position and cash equal the sums over unique fill ids;
 //! - the PnL identity: cash + inventory × mark − fees = Σ fills (−side·price·size) −
 //!   fees, and realized + unrealized − fees = total PnL.
+//!
+//! And a hostile venue: any sequence of events within the port's domain (prices 1
+//! to `PRICE_TICKS_MAX`, sizes up to `SIZE_LOTS_MAX`, at both ends; crossed books,
+//! fills and reports for orders never sent, reconnect snapshots of anything) is
+//! handled without a panic or an overflow (tests run with overflow checks where
+//! the profile has them).
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use common::*;
-use drydock_engine::port::{Control, Fill, Liquidity, NewOrder, RejectReason, TimeInForce};
-use drydock_engine::{ClientOrderId, Command, Engine, EngineParams, Event, Instrument, Side, Ticks, VenueReport};
+use drydock_engine::port::{Control, Fill, Level, LevelUpdate, Liquidity, NewOrder, RejectReason, TimeInForce, TimerId, VenueOrder};
+use drydock_engine::{
+    ClientOrderId, Command, Engine, EngineParams, Event, Instrument, MarketData, PRICE_TICKS_MAX, SIZE_LOTS_MAX, Side, Ticks, VenueReport,
+};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -325,4 +333,98 @@ fn fills_only_in_flight_push_the_position_past_the_hard_limit() {
     step(&mut engine, 0, &fill(&bid, bid.size_lots, 1));
     assert_eq!(engine.counters().untracked_fill_lots, bid.size_lots);
     assert_eq!(ClientOrderId(1), placed[0].order_id);
+}
+
+fn domain_price() -> impl Strategy<Value = Ticks> {
+    prop_oneof![Just(1), Just(2), Just(PRICE_TICKS_MAX), Just(PRICE_TICKS_MAX - 1), 1..1_000_000i64, 599_000..601_000i64]
+}
+
+fn domain_size(least: i64) -> impl Strategy<Value = i64> {
+    prop_oneof![Just(least), Just(SIZE_LOTS_MAX), least..100]
+}
+
+fn any_side() -> impl Strategy<Value = Side> {
+    prop_oneof![Just(Side::Buy), Just(Side::Sell)]
+}
+
+fn domain_level() -> impl Strategy<Value = Level> {
+    (domain_price(), domain_size(0)).prop_map(|(price_ticks, size_lots)| Level { price_ticks, size_lots })
+}
+
+/// Any event within the port's domain, sensible or not.
+fn hostile_event() -> impl Strategy<Value = Event> {
+    let order = || (0u64..20).prop_map(ClientOrderId);
+    prop_oneof![
+        (prop::collection::vec(domain_level(), 0..4), prop::collection::vec(domain_level(), 0..4))
+            .prop_map(|(bids, asks)| Event::Market(MarketData::Snapshot { bids, asks })),
+        prop::collection::vec(
+            (any_side(), domain_price(), domain_size(0)).prop_map(|(side, price_ticks, size_lots)| LevelUpdate {
+                side,
+                price_ticks,
+                size_lots
+            }),
+            0..4
+        )
+        .prop_map(|updates| Event::Market(MarketData::Delta { updates })),
+        (domain_price(), domain_size(1), any_side()).prop_map(|(price_ticks, size_lots, aggressor)| Event::Market(MarketData::Trade {
+            price_ticks,
+            size_lots,
+            aggressor
+        })),
+        (domain_level(), domain_level()).prop_map(|(bid, ask)| Event::Market(MarketData::BestBidOffer { bid, ask })),
+        Just(Event::Timer { timer_id: TimerId(1) }),
+        (order(), 0u64..50, any_side(), domain_price(), domain_size(1), any::<bool>(), -1e9f64..1e9).prop_map(
+            |(order_id, fill_id, side, price_ticks, size_lots, maker, fee_quote)| {
+                let liquidity = if maker { Liquidity::Maker } else { Liquidity::Taker };
+                Event::Venue(VenueReport::Filled(Fill { order_id, fill_id, side, price_ticks, size_lots, liquidity, fee_quote }))
+            }
+        ),
+        order().prop_map(|order_id| Event::Venue(VenueReport::Accepted { order_id })),
+        order().prop_map(|order_id| Event::Venue(VenueReport::Canceled { order_id })),
+        (order(), domain_price(), domain_size(0)).prop_map(|(order_id, price_ticks, leaves_lots)| Event::Venue(VenueReport::Replaced {
+            order_id,
+            price_ticks,
+            leaves_lots
+        })),
+        (
+            prop::collection::vec(
+                (order(), any_side(), domain_price(), domain_size(0)).prop_map(|(order_id, side, price_ticks, leaves_lots)| VenueOrder {
+                    order_id,
+                    side,
+                    price_ticks,
+                    leaves_lots
+                }),
+                0..3
+            ),
+            -SIZE_LOTS_MAX..=SIZE_LOTS_MAX
+        )
+            .prop_map(|(orders, position_lots)| Event::Venue(VenueReport::OpenOrders { orders, position_lots })),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_events_within_the_ports_domain_are_handled_without_a_panic(
+        events in prop::collection::vec((1i64..2_000_000_000, hostile_event()), 1..60),
+    ) {
+        let mut engine = engine(EngineParams::default());
+        let mut now_ns = 0;
+        for (elapsed_ns, event) in events {
+            now_ns += elapsed_ns;
+            // An event the engine refuses (a crossed snapshot) is an error, not a panic.
+            let mut commands = Vec::new();
+            let _ = engine.handle(now_ns, &event, &mut commands);
+            prop_assert!(commands.iter().all(|command| match command {
+                // An unwind's limit lies some bps beyond the touch, so past the domain's edge
+                // when the touch is at it: positive and not wrapped around is what holds.
+                Command::Place(order) => order.price_ticks >= 1 && order.price_ticks <= 2 * PRICE_TICKS_MAX && order.size_lots >= 1,
+                Command::Replace { price_ticks, total_size_lots, .. } => *price_ticks >= 1 && *total_size_lots >= 1,
+                _ => true,
+            }), "an order with a price or size that wrapped: {commands:?}");
+        }
+        engine.finish(now_ns);
+        let _ = engine.kpis();
+    }
 }

@@ -5,7 +5,7 @@
 //! timeline, naming each setting by its dotted path. Reading files is the harness's
 //! job, not this module's.
 
-use drydock_engine::{Instrument, readable_number};
+use drydock_engine::{Instrument, PRICE_TICKS_MAX, readable_number};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
@@ -804,9 +804,35 @@ impl MarketConfig {
                 &format!("{} must be below hawkes_beta_per_s = {} or the flow explodes", self.hawkes_alpha_per_s, self.hawkes_beta_per_s),
             ));
         }
-        Ok(())
+        self.validate_price_in_ticks()
+    }
+
+    /// The starting price must be a sensible number of ticks: at least
+    /// [`INITIAL_PRICE_TICKS_MIN`], and far enough inside the engine port's domain
+    /// (prices up to `PRICE_TICKS_MAX`) that the market can rise eightfold.
+    fn validate_price_in_ticks(&self) -> Result<(), ConfigError> {
+        let ticks = self.initial_price / self.instrument.tick_size;
+        let max = (PRICE_TICKS_MAX / 8) as f64;
+        if (INITIAL_PRICE_TICKS_MIN..=max).contains(&ticks) {
+            return Ok(());
+        }
+        Err(ConfigError::invalid(
+            "market.initial_price",
+            &format!(
+                "{} is {} ticks of {}; a market starts at {} to {} ticks (the engine's port carries prices up to 2^53 ticks): change initial_price or market.instrument.tick_size",
+                readable_number(self.initial_price),
+                readable_number(ticks),
+                readable_number(self.instrument.tick_size),
+                readable_number(INITIAL_PRICE_TICKS_MIN),
+                readable_number(max)
+            ),
+        ))
     }
 }
+
+/// The fewest ticks a market may start at: with fewer, one tick is a tenth of the
+/// price or more, and no spread or skew can be expressed.
+pub const INITIAL_PRICE_TICKS_MIN: f64 = 10.0;
 
 impl ExchangeConfig {
     fn validate(&self) -> Result<(), ConfigError> {
@@ -847,6 +873,22 @@ mod tests {
             reaction: ReactionConfig::default(),
             tape: None,
         }
+    }
+
+    #[test]
+    fn the_starting_price_is_a_sensible_number_of_ticks() {
+        let mut market = MarketConfig::default();
+        assert!(market.validate().is_ok());
+        for (price, tick) in [(1e12, 1e-9), (0.5, 0.1)] {
+            market.initial_price = price;
+            market.instrument.tick_size = tick;
+            let error = market.validate().unwrap_err();
+            assert_eq!(error.field, "market.initial_price");
+            assert!(error.message.contains("a market starts at 10 to"), "{}", error.message);
+        }
+        market.initial_price = 100.0;
+        market.instrument.tick_size = 0.01;
+        assert!(market.validate().is_ok());
     }
 
     #[test]

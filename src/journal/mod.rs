@@ -30,7 +30,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use drydock_engine::{Command, Event, Nanos, PORT_VERSION};
+use drydock_engine::{Command, Event, Nanos, PORT_VERSION, PRICE_TICKS_MAX, SIZE_LOTS_MAX};
 use drydock_sim::{EngineSetup, RunObserver};
 use flate2::Compression;
 use flate2::read::MultiGzDecoder;
@@ -46,6 +46,8 @@ pub const JOURNAL_FILE: &str = "journal.jsonl.gz";
 pub const JOURNAL_FORMAT: &str = "drydock-journal";
 /// The newest format version this build writes and reads.
 pub const JOURNAL_FORMAT_VERSION: u32 = 1;
+/// Largest virtual time a journal may hold, ns (about 292 years).
+pub const TIME_NS_MAX: i64 = i64::MAX / 2;
 
 /// A journal's first line.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -313,6 +315,14 @@ impl JournalReader {
             return Err(self.source.error(1, "a record after the end record; a journal ends with its end record".to_string()));
         }
         let raw: RawLine = serde_json::from_str(&self.source.buffer).map_err(|error| self.source.json_error(&error))?;
+        if let Some(message) =
+            raw.t_ns.filter(|t_ns| !(0..=TIME_NS_MAX).contains(t_ns)).map(|t_ns| format!("t_ns {t_ns} is outside [0, {TIME_NS_MAX}]"))
+        {
+            return Err(self.source.error(1, message));
+        }
+        if let Some(message) = raw.event.as_ref().and_then(event_out_of_domain) {
+            return Err(self.source.error(1, format!("{message}; a journal holds what a venue can send")));
+        }
         let record = match raw {
             RawLine { t_ns: Some(t_ns), event: Some(event), command: None, end: None } => {
                 if self.last_event_ns.is_some_and(|last| t_ns < last) {
@@ -410,7 +420,14 @@ impl LineSource {
             );
             return Err(self.error(1, message));
         }
-        serde_json::from_value(value).map_err(|error| self.error(1, format!("bad header: {}", strip_position(&error))))
+        let code_version = text("code_version");
+        serde_json::from_value(value).map_err(|error| {
+            let message = format!(
+                "bad header: {}; a header this build cannot read was written by other code (code version {code_version}): read it with that build",
+                strip_position(&error)
+            );
+            self.error(1, message)
+        })
     }
 
     fn error(&self, column: u64, message: String) -> JournalError {
@@ -446,6 +463,41 @@ struct RawLine {
     event: Option<Event>,
     command: Option<Command>,
     end: Option<JournalEnd>,
+}
+
+/// What in `event` lies outside the port's domain (prices 1 to `PRICE_TICKS_MAX`,
+/// sizes 0 to `SIZE_LOTS_MAX`, traded sizes at least 1, finite fees), if anything:
+/// a venue never sends it, and the engine's arithmetic is not built for it.
+fn event_out_of_domain(event: &Event) -> Option<String> {
+    use drydock_engine::{MarketData, VenueReport};
+    let price = |price_ticks: i64| {
+        (!(1..=PRICE_TICKS_MAX).contains(&price_ticks)).then(|| format!("price_ticks {price_ticks} is outside [1, {PRICE_TICKS_MAX}]"))
+    };
+    let size = |size_lots: i64, least: i64| {
+        (!(least..=SIZE_LOTS_MAX).contains(&size_lots)).then(|| format!("size_lots {size_lots} is outside [{least}, {SIZE_LOTS_MAX}]"))
+    };
+    let level = |price_ticks: i64, size_lots: i64| price(price_ticks).or_else(|| size(size_lots, 0));
+    match event {
+        Event::Market(MarketData::Snapshot { bids, asks }) => {
+            bids.iter().chain(asks).find_map(|entry| level(entry.price_ticks, entry.size_lots))
+        }
+        Event::Market(MarketData::Delta { updates }) => updates.iter().find_map(|update| level(update.price_ticks, update.size_lots)),
+        Event::Market(MarketData::Trade { price_ticks, size_lots, .. }) => price(*price_ticks).or_else(|| size(*size_lots, 1)),
+        Event::Market(MarketData::BestBidOffer { bid, ask }) => {
+            level(bid.price_ticks, bid.size_lots).or_else(|| level(ask.price_ticks, ask.size_lots))
+        }
+        Event::Venue(VenueReport::Filled(fill)) => price(fill.price_ticks)
+            .or_else(|| size(fill.size_lots, 1))
+            .or_else(|| (!fill.fee_quote.is_finite()).then(|| format!("fee_quote {} is not a finite number", fill.fee_quote))),
+        Event::Venue(VenueReport::Replaced { price_ticks, leaves_lots, .. }) => price(*price_ticks).or_else(|| size(*leaves_lots, 0)),
+        Event::Venue(VenueReport::OpenOrders { orders, position_lots }) => {
+            orders.iter().find_map(|order| price(order.price_ticks).or_else(|| size(order.leaves_lots, 0))).or_else(|| {
+                (position_lots.unsigned_abs() > SIZE_LOTS_MAX as u64)
+                    .then(|| format!("position_lots {position_lots} is outside ±{SIZE_LOTS_MAX}"))
+            })
+        }
+        _ => None,
+    }
 }
 
 /// serde_json's message without its " at line L column C" (each journal line is

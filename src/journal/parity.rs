@@ -186,6 +186,8 @@ impl Replay {
                     // The dock hands the engine every event whatever it returns (a
                     // refused parameter update changes nothing), and so does a replay.
                     let _ = self.engine.handle(t_ns, &event, &mut self.replayed);
+                    // Completed fills are handed over as the dock does, so they do not pile up.
+                    drop(self.engine.take_completed_fills());
                     self.open = Some((line, self.events, t_ns, event));
                 }
             }

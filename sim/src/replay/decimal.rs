@@ -1,7 +1,7 @@
 //! Exact conversion of venue decimal strings ("61737.63000000") into integer ticks
 //! and lots. No floating point: a value off the grid is an error, never a rounding.
 
-use drydock_engine::{Lots, Ticks};
+use drydock_engine::{Lots, PRICE_TICKS_MAX, SIZE_LOTS_MAX, Ticks};
 
 /// A grid step written as a decimal, e.g. 0.01, kept exactly as mantissa × 10^-scale.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -43,22 +43,24 @@ impl Grid {
     /// `text` as a price on this (tick) grid, which must be positive; the error
     /// names the recording's `field`.
     pub fn price_ticks(&self, field: &str, text: &str) -> Result<i64, String> {
-        self.count(text).filter(|ticks| *ticks > 0).ok_or_else(|| {
+        let ticks = self.count(text).filter(|ticks| *ticks > 0).ok_or_else(|| {
             format!(
                 "{field} `{text}` is not a positive price on the tick grid of {self}; use the venue's tick size \
                  (`--tick` in data commands, `market.instrument.tick_size` in a scenario)"
             )
-        })
+        })?;
+        within_domain(field, text, ticks, PRICE_TICKS_MAX, "ticks", "tick")
     }
 
     /// `text` as a size on this (lot) grid; the error names the recording's `field`.
     pub fn size_lots(&self, field: &str, text: &str) -> Result<i64, String> {
-        self.count(text).ok_or_else(|| {
+        let lots = self.count(text).ok_or_else(|| {
             format!(
                 "{field} `{text}` is not a non-negative size on the lot grid of {self}; use the venue's lot size \
                  (`--lot` in data commands, `market.instrument.lot_size` in a scenario)"
             )
-        })
+        })?;
+        within_domain(field, text, lots, SIZE_LOTS_MAX, "lots", "lot")
     }
 }
 
@@ -68,6 +70,16 @@ impl std::fmt::Display for Grid {
         let digits = format!("{:0>width$}", self.mantissa, width = self.scale as usize + 1);
         let (whole, fraction) = digits.split_at(digits.len() - self.scale as usize);
         if fraction.is_empty() { write!(f, "{whole}") } else { write!(f, "{whole}.{fraction}") }
+    }
+}
+
+/// `steps` when it is at most `max` (the engine port's domain, 2^53), else an error
+/// naming the recording's `field`.
+pub fn within_domain(field: &str, text: &str, steps: i64, max: i64, unit: &str, grid: &str) -> Result<i64, String> {
+    if steps <= max {
+        Ok(steps)
+    } else {
+        Err(format!("{field} `{text}` is {steps} {unit}, more than the {max} the engine's port carries; use a coarser {grid} size"))
     }
 }
 
@@ -100,6 +112,16 @@ fn parse_decimal(text: &str) -> Option<(i128, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prices_and_sizes_beyond_the_ports_domain_are_refused() {
+        let grid = Grid::parse("0.00000001").unwrap();
+        assert_eq!(grid.price_ticks("price", "61737.63").unwrap(), 6_173_763_000_000);
+        let error = grid.price_ticks("price", "10000000000").unwrap_err();
+        assert!(error.contains("1000000000000000000 ticks, more than the 9007199254740992"), "{error}");
+        assert!(grid.size_lots("quantity", "90071992.54740992").is_ok());
+        assert!(grid.size_lots("quantity", "90071992.54740993").unwrap_err().contains("coarser lot size"));
+    }
 
     #[test]
     fn exact_on_the_grid_and_refused_off_it() {

@@ -18,9 +18,9 @@
 use std::io::Read;
 use std::path::Path;
 
-use drydock_engine::{Lots, Side, Ticks};
+use drydock_engine::{Lots, PRICE_TICKS_MAX, SIZE_LOTS_MAX, Side, Ticks};
 
-use super::decimal::Grid;
+use super::decimal::{Grid, within_domain};
 use super::{BadLines, Recorded, RecordedEvent, ReplayError, recorded_ns};
 
 /// Flag of events the exchange saw.
@@ -244,6 +244,8 @@ fn parse_record(record: &HftEvent, tick: Grid, lot: Grid) -> Result<Parsed, Stri
     recorded_ns(record.local_ts, "local_ts")?;
     let price_ticks = on_grid(record.px, tick.step_f64()).ok_or_else(|| format!("price {} is not on the {tick} grid", record.px))?;
     let size_lots = on_grid(record.qty, lot.step_f64()).ok_or_else(|| format!("quantity {} is not on the {lot} grid", record.qty))?;
+    let price_ticks = within_domain("price", &record.px.to_string(), price_ticks, PRICE_TICKS_MAX, "ticks", "tick")?;
+    let size_lots = within_domain("quantity", &record.qty.to_string(), size_lots, SIZE_LOTS_MAX, "lots", "lot")?;
     let side = side.expect("checked above");
     Ok(match kind {
         TRADE => Parsed::Trade { aggressor: side, price_ticks, size_lots },

@@ -26,7 +26,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use drydock_engine::{Lots, Nanos, Side, Ticks};
+use drydock_engine::{Lots, Nanos, PRICE_TICKS_MAX, SIZE_LOTS_MAX, Side, Ticks};
 use serde::{Deserialize, Serialize};
 
 use super::book::{BookBuilder, GapPolicy};
@@ -593,8 +593,14 @@ impl Cursor<'_> {
     fn level(&mut self, previous_price: Ticks) -> Result<(Side, Ticks, Lots), String> {
         let tagged = self.varint()?;
         let side = if tagged & 1 == 1 { Side::Sell } else { Side::Buy };
-        let price_ticks = previous_price + unzigzag(tagged >> 1);
-        let size_lots = Lots::try_from(self.varint()?).map_err(|_| format!("size out of range at byte {}", self.position))?;
+        let price_ticks = previous_price
+            .checked_add(unzigzag(tagged >> 1))
+            .filter(|price_ticks| (0..=PRICE_TICKS_MAX).contains(price_ticks))
+            .ok_or_else(|| format!("price out of range at byte {}", self.position))?;
+        let size_lots = Lots::try_from(self.varint()?)
+            .ok()
+            .filter(|size_lots| *size_lots <= SIZE_LOTS_MAX)
+            .ok_or_else(|| format!("size out of range at byte {}", self.position))?;
         Ok((side, price_ticks, size_lots))
     }
 }
@@ -735,11 +741,19 @@ mod tests {
 
     #[test]
     fn varints_round_trip() {
-        for value in [0i64, 1, -1, 63, -64, 1 << 40, -(1 << 40), i64::MAX / 4] {
+        let base = PRICE_TICKS_MAX / 2;
+        for delta in [0i64, 1, -1, 63, -64, 1 << 40, -(1 << 40), PRICE_TICKS_MAX / 2] {
             let mut out = Vec::new();
-            put_level(&mut out, Side::Sell, value, 7);
+            put_level(&mut out, Side::Sell, delta, 7);
             let mut cursor = Cursor { bytes: &out, position: 0 };
-            assert_eq!(cursor.level(0).unwrap(), (Side::Sell, value, 7));
+            assert_eq!(cursor.level(base).unwrap(), (Side::Sell, base + delta, 7));
+        }
+        // A damaged tape cannot carry a price or size beyond the engine port's domain.
+        for (delta, size) in [(PRICE_TICKS_MAX / 2 + 1, 7), (-base - 1, 7), (i64::MAX / 4, 7), (0, SIZE_LOTS_MAX + 1)] {
+            let mut out = Vec::new();
+            put_level(&mut out, Side::Buy, delta, size);
+            let mut cursor = Cursor { bytes: &out, position: 0 };
+            assert!(cursor.level(base).unwrap_err().contains("out of range"), "{delta} {size}");
         }
     }
 }
