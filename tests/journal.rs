@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use drydock::journal::diff::diff;
-use drydock::journal::parity::replay;
+use drydock::journal::parity::{replay, replay_with};
 use drydock::journal::{JOURNAL_FILE, JournalReader, Record};
 use drydock::{LoadOptions, RunFlags, Scenario, run_scenario_with};
 use proptest::prelude::*;
@@ -91,6 +91,18 @@ fn a_parameter_change_diverges_at_a_located_event() {
     assert!(refused.starts_with("--set engine.inventory_hard_lots=1: "), "{refused}");
     let other = replay(&journal, &["market.volatility_annual=2".to_string()]).unwrap_err().to_string();
     assert!(other.contains("engine parameters only"), "{other}");
+    // A profile over the recorded parameters: what differs is listed, flags go on top.
+    let profiles = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
+    let safe = profiles.join("ultra_safe.toml").display().to_string();
+    let report = replay_with(&journal, Some(&safe), &["engine.quote_size_lots=4".to_string()]).unwrap();
+    assert!(report.divergence.is_some());
+    assert_eq!(report.profile.as_deref(), Some("ultra_safe"));
+    assert_eq!(report.changes.get("quote_size_lots"), Some(&drydock_engine::ParamValue::Number(4.0)));
+    assert!(report.changes.contains_key("inventory_hard_lots"), "{:?}", report.changes);
+    let same = replay_with(&journal, Some(&profiles.join("default.toml").display().to_string()), &[]).unwrap();
+    assert!(same.identical() && same.changes.is_empty(), "the recorded run used the default profile: {:?}", same.changes);
+    let missing = replay_with(&journal, Some("no_such_profile"), &[]).unwrap_err().to_string();
+    assert!(missing.contains("cannot read profile") && missing.contains("no_such_profile"), "{missing}");
 }
 
 #[test]

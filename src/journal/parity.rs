@@ -15,9 +15,9 @@
 //! journal recorded) and writing files.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use drydock_engine::{Command, EngineError, Event, Nanos, ParamValue};
+use drydock_engine::{Command, EngineError, EngineParams, Event, Nanos, ParamValue};
 use drydock_sim::fingerprint::Fingerprinter;
 use thiserror::Error;
 
@@ -28,7 +28,10 @@ use super::{JournalEnd, JournalError, JournalHeader, JournalReader, Record};
 pub struct ParityReport {
     /// The journal's header.
     pub header: JournalHeader,
-    /// Parameter changes applied before the first event (none: as recorded).
+    /// The profile layered over the recorded parameters, when one was.
+    pub profile: Option<String>,
+    /// The parameters that differ from the recorded ones, with their replayed values
+    /// (none: as recorded).
     pub changes: BTreeMap<String, ParamValue>,
     /// Events in the journal.
     pub events: u64,
@@ -103,6 +106,9 @@ pub enum ParityError {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// The profile could not be read.
+    #[error(transparent)]
+    Profile(#[from] crate::scenario::ScenarioError),
     /// The engine refused the journal's setup.
     #[error("{}: the engine refuses the journal's setup: {source}; replay it with the build that wrote it", path.display())]
     Setup {
@@ -117,11 +123,28 @@ pub enum ParityError {
 /// Replays the journal at `path` with the parameter changes `flags`
 /// (`engine.KEY=VALUE` or `KEY=VALUE`, applied in order).
 pub fn replay(path: &Path, flags: &[String]) -> Result<ParityReport, ParityError> {
+    replay_with(path, None, flags)
+}
+
+/// [`replay`] with an engine profile layered over the recorded parameters first:
+/// a name in the nearest `profiles/` at or above the journal's folder (up to its
+/// project's root), or a profile file's path. Recorded < profile < `flags`.
+pub fn replay_with(path: &Path, profile: Option<&str>, flags: &[String]) -> Result<ParityReport, ParityError> {
     let mut reader = JournalReader::open(path)?;
     let header = reader.header().clone();
-    let changes = parse_changes(flags)?;
     let mut setup = header.engine.clone();
-    setup.params = apply_changes(&setup.params, flags, &changes)?;
+    if let Some(profile) = profile {
+        let profiles_dir = crate::scenario::nearest_folder(path, "profiles").unwrap_or_else(|| PathBuf::from("profiles"));
+        let (name, table) = crate::scenario::read_profile_by(profile, &profiles_dir)?;
+        let profile_changes = profile_changes(&table);
+        setup.params = setup.params.with_changes(&profile_changes).map_err(|error| ParityError::Change {
+            flag: format!("--profile {profile}"),
+            message: format!("{error}; the profile does not fit the recorded parameters"),
+        })?;
+        setup.profile = name;
+    }
+    setup.params = apply_changes(&setup.params, flags, &parse_changes(flags)?)?;
+    let changes = changed_params(&header.engine.params, &setup.params);
     let engine = setup.build().map_err(|source| ParityError::Setup { path: path.to_path_buf(), source })?;
     let mut replay = Replay::new(engine);
     while let Some(record) = reader.next_record()? {
@@ -131,6 +154,7 @@ pub fn replay(path: &Path, flags: &[String]) -> Result<ParityReport, ParityError
     let Replay { events, recorded_commands, span_ns, agreed_events, divergence, end, fingerprinter, .. } = replay;
     Ok(ParityReport {
         header,
+        profile: profile.map(|_| setup.profile.clone()),
         changes,
         events,
         recorded_commands,
@@ -225,6 +249,43 @@ impl Replay {
     }
 }
 
+/// The parameters of `after` that differ from `before`, by name.
+fn changed_params(before: &EngineParams, after: &EngineParams) -> BTreeMap<String, ParamValue> {
+    let (before, after) = (serde_json::to_value(before).expect("params serialize"), serde_json::to_value(after).expect("params serialize"));
+    let (Some(before), Some(after)) = (before.as_object(), after.as_object()) else { return BTreeMap::new() };
+    after
+        .iter()
+        .filter(|(name, value)| before.get(*name) != Some(*value))
+        .filter_map(|(name, value)| {
+            let value = match value {
+                serde_json::Value::Number(number) => ParamValue::Number(number.as_f64()?),
+                serde_json::Value::Bool(flag) => ParamValue::Flag(*flag),
+                serde_json::Value::String(choice) => ParamValue::Choice(choice.clone()),
+                _ => return None,
+            };
+            Some((name.clone(), value))
+        })
+        .collect()
+}
+
+/// A profile's `[engine]` table as parameter changes (the profile was validated
+/// when read, so every value has a parameter's type).
+fn profile_changes(table: &toml::Table) -> BTreeMap<String, ParamValue> {
+    table
+        .iter()
+        .filter_map(|(name, value)| {
+            let value = match value {
+                toml::Value::Integer(number) => ParamValue::Number(*number as f64),
+                toml::Value::Float(number) => ParamValue::Number(*number),
+                toml::Value::Boolean(flag) => ParamValue::Flag(*flag),
+                toml::Value::String(choice) => ParamValue::Choice(choice.clone()),
+                _ => return None,
+            };
+            Some((name.clone(), value))
+        })
+        .collect()
+}
+
 /// Parses `engine.KEY=VALUE` flags: `true`/`false` is a flag, a number a number,
 /// anything else a choice (`microprice`).
 fn parse_changes(flags: &[String]) -> Result<BTreeMap<String, ParamValue>, ParityError> {
@@ -264,11 +325,7 @@ fn parse_change(flag: &str) -> Result<(String, ParamValue), ParityError> {
 
 /// `params` with every change applied and validated as a whole; a refusal names
 /// the first flag that brings it about.
-fn apply_changes(
-    params: &drydock_engine::EngineParams,
-    flags: &[String],
-    changes: &BTreeMap<String, ParamValue>,
-) -> Result<drydock_engine::EngineParams, ParityError> {
+fn apply_changes(params: &EngineParams, flags: &[String], changes: &BTreeMap<String, ParamValue>) -> Result<EngineParams, ParityError> {
     if let Ok(changed) = params.with_changes(changes) {
         return Ok(changed);
     }
@@ -303,7 +360,7 @@ mod tests {
 
     #[test]
     fn a_refused_change_names_its_flag() {
-        let params = drydock_engine::EngineParams::default();
+        let params = EngineParams::default();
         let flags = vec!["engine.gamma=0.2".to_string(), "engine.inventory_hard_lots=1".to_string()];
         let changes = parse_changes(&flags).unwrap();
         let error = apply_changes(&params, &flags, &changes).unwrap_err().to_string();

@@ -147,6 +147,10 @@ pub(crate) enum JournalCommand {
     Replay {
         /// The journal (journal.jsonl.gz from `drydock run --journal`).
         journal: PathBuf,
+        /// Engine profile over the recorded parameters: a name in the nearest profiles/
+        /// folder above the journal, or a path
+        #[arg(long)]
+        profile: Option<String>,
         /// Change an engine parameter before the first event: engine.KEY=VALUE (repeatable).
         #[arg(long = "set", value_name = "engine.KEY=VALUE")]
         changes: Vec<String>,

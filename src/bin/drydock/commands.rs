@@ -27,7 +27,9 @@ pub(crate) fn execute(cli: Cli) -> anyhow::Result<u8> {
         Command::Sweep { merge: None, sweep, jobs, out, shard } => sweep_command(sweep, jobs, out, shard),
         Command::Gate { gate, strict, jobs, out } => gate_command(&gate, strict, jobs, out),
         Command::Diff { a, b } => diff_command(&a, &b),
-        Command::Journal { command: JournalCommand::Replay { journal, changes } } => crate::journal::replay_command(&journal, &changes),
+        Command::Journal { command: JournalCommand::Replay { journal, profile, changes } } => {
+            crate::journal::replay_command(&journal, profile.as_deref(), &changes)
+        }
         Command::Journal { command: JournalCommand::Diff { a, b } } => crate::journal::diff_command(&a, &b),
         Command::Data { command: DataCommand::Inspect(args) } => data_inspect_command(args),
         Command::Data { command: DataCommand::Convert(args) } => data_convert_command(args),

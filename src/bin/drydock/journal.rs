@@ -5,15 +5,15 @@
 use std::path::Path;
 
 use drydock::journal::diff::{JournalDiff, diff};
-use drydock::journal::parity::{ParityReport, replay};
+use drydock::journal::parity::{ParityReport, replay_with};
 use drydock_engine::ParamValue;
 
 use crate::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, emit};
 
 /// Replays a journal into this build's engine: 0 identical, 1 diverged, 2 when
 /// the journal is not intact (its records do not hash to its fingerprint).
-pub(crate) fn replay_command(journal: &Path, changes: &[String]) -> anyhow::Result<u8> {
-    let report = replay(journal, changes)?;
+pub(crate) fn replay_command(journal: &Path, profile: Option<&str>, changes: &[String]) -> anyhow::Result<u8> {
+    let report = replay_with(journal, profile, changes)?;
     let mut out = String::new();
     print_parity(&mut out, journal, &report);
     emit(&out);
@@ -54,11 +54,16 @@ fn print_parity(out: &mut String, journal: &Path, report: &ParityReport) {
             end.commands
         ),
     }
-    if report.changes.is_empty() {
-        say!(out, "  engine: as recorded (profile {})", header.engine.profile);
-    } else {
-        let changes: Vec<String> = report.changes.iter().map(|(name, value)| format!("{name} = {}", value_text(value))).collect();
-        say!(out, "  engine: as recorded (profile {}) with {}", header.engine.profile, changes.join(", "));
+    let changes: Vec<String> = report.changes.iter().map(|(name, value)| format!("{name} = {}", value_text(value))).collect();
+    match (&report.profile, changes.is_empty()) {
+        (None, true) => say!(out, "  engine: as recorded (profile {})", header.engine.profile),
+        (None, false) => say!(out, "  engine: as recorded (profile {}) with {}", header.engine.profile, changes.join(", ")),
+        (Some(profile), _) => say!(
+            out,
+            "  engine: profile {profile} over the recorded (profile {}): {}",
+            header.engine.profile,
+            if changes.is_empty() { "no parameter differs".to_string() } else { changes.join(", ") }
+        ),
     }
     match &report.divergence {
         None => say!(
@@ -78,9 +83,9 @@ fn print_parity(out: &mut String, journal: &Path, report: &ParityReport) {
                 report.agreed_events,
                 report.agreed_span_pct()
             );
-            say!(out, "    event:    {}", serde_json::to_string(&divergence.event).expect("events serialize"));
-            say!(out, "    recorded: {}", serde_json::to_string(&divergence.recorded).expect("commands serialize"));
-            say!(out, "    replayed: {}", serde_json::to_string(&divergence.replayed).expect("commands serialize"));
+            say!(out, "    event:    {}", clipped(serde_json::to_string(&divergence.event).expect("events serialize")));
+            say!(out, "    recorded: {}", clipped(serde_json::to_string(&divergence.recorded).expect("commands serialize")));
+            say!(out, "    replayed: {}", clipped(serde_json::to_string(&divergence.replayed).expect("commands serialize")));
             say!(
                 out,
                 "  (the comparison stops here: later reports answer orders this engine did not send; run the scenario for the closed loop)"
@@ -126,6 +131,18 @@ fn value_text(value: &ParamValue) -> String {
         ParamValue::Number(number) => number.to_string(),
         ParamValue::Flag(flag) => flag.to_string(),
         ParamValue::Choice(choice) => choice.clone(),
+    }
+}
+
+/// Characters of an event or commands printed at most (a snapshot holds thousands);
+/// the journal's line has it whole.
+const CLIPPED_CHARS: usize = 600;
+
+/// `text` cut to [`CLIPPED_CHARS`], saying how much was left out.
+fn clipped(text: String) -> String {
+    match text.char_indices().nth(CLIPPED_CHARS) {
+        Some((cut, _)) => format!("{}… ({} more characters; the whole record is on its line)", &text[..cut], text[cut..].chars().count()),
+        None => text,
     }
 }
 
