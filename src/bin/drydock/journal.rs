@@ -108,7 +108,8 @@ fn print_diff(out: &mut String, a: &Path, b: &Path, comparison: &JournalDiff) {
     if comparison.header_differences.is_empty() {
         say!(out, "  headers: the same (scenario, code version, engine setup)");
     } else {
-        say!(out, "  headers differ in {} fields:", comparison.header_differences.len());
+        let count = comparison.header_differences.len();
+        say!(out, "  headers differ in {count} field{}:", if count == 1 { "" } else { "s" });
         for (name, a_value, b_value) in &comparison.header_differences {
             say!(out, "    {name}: {a_value} (a), {b_value} (b)");
         }
@@ -116,12 +117,19 @@ fn print_diff(out: &mut String, a: &Path, b: &Path, comparison: &JournalDiff) {
     match &comparison.first_difference {
         None => say!(out, "  records: all {} the same", comparison.common_records),
         Some(difference) => {
-            say!(out, "  records: the first {} are the same; record {} differs", comparison.common_records, difference.record_number);
+            say!(
+                out,
+                "  records: the first {} are the same; record {} (line {}) differs",
+                comparison.common_records,
+                difference.record_number,
+                difference.record_number + 1
+            );
             for line in &difference.context {
-                say!(out, "      {line}");
+                say!(out, "      {}", clipped(line.clone()));
             }
-            say!(out, "    a {}", difference.a.as_deref().unwrap_or("(the journal ends here)"));
-            say!(out, "    b {}", difference.b.as_deref().unwrap_or("(the journal ends here)"));
+            let record = |line: &Option<String>| line.clone().map_or_else(|| "(the journal ends here)".to_string(), clipped);
+            say!(out, "    a {}", record(&difference.a));
+            say!(out, "    b {}", record(&difference.b));
         }
     }
 }
