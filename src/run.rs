@@ -21,7 +21,7 @@ use drydock_sim::{Discard, RunObserver, RunOptions, RunOutcome, SimError, Timeli
 use thiserror::Error;
 
 use crate::html::{self, Trace};
-use crate::journal::{JournalHeader, JournalWriter};
+use crate::journal::{JOURNAL_FILE, JournalHeader, JournalWriter};
 use crate::report::{ArtifactError, CsvArtifacts, DEFAULT_MAX_FILL_ROWS, Report, write_atomic};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::soak::{IterationSummary, SoakError, SoakPlan, SoakSummary, run_soak};
@@ -142,9 +142,24 @@ pub fn run_scenario_with(scenario: &Scenario, out_dir: &Path, flags: RunFlags) -
         text.push('\n');
         write_atomic(&out_dir.join("perf.json"), text.as_bytes())?;
     }
+    remove_stale(out_dir, &[(JOURNAL_FILE, journal.is_some()), ("perf.json", outcome.perf.is_some())])?;
     let verify_options = RunOptions { stage_clock: None, ..options };
     let verification = if verify { Some(verify_against(scenario, &outcome, &verify_options)?) } else { None };
     Ok(RunResult { report, out_dir: out_dir.to_path_buf(), wall_s, verification, perf: outcome.perf, iterations, journal })
+}
+
+/// Removes the optional artifacts (`name`, written) this run did not write, so a
+/// folder never mixes runs: a journal or stage timings an earlier run with other
+/// switches left there would otherwise pass for this run's.
+fn remove_stale(out_dir: &Path, optional: &[(&str, bool)]) -> Result<(), ArtifactError> {
+    for (name, _) in optional.iter().filter(|(_, written)| !written) {
+        let path = out_dir.join(name);
+        match std::fs::remove_file(&path) {
+            Err(source) if source.kind() != std::io::ErrorKind::NotFound => return Err(ArtifactError { path, source }),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The journal header of a run of `scenario`: the engine as the dock builds it.

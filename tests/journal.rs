@@ -212,10 +212,15 @@ fn the_journal_commands_exit_zero_one_or_two() {
     let stdout = String::from_utf8_lossy(&parted.stdout);
     assert_eq!(parted.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("engine.seed: 1005 (a), 7 (b)") && stdout.contains("differs"), "{stdout}");
-    // Without --journal there is none.
+    // Without --journal there is none, and a run into a folder that holds an earlier
+    // run's journal removes it (the folder never mixes runs).
     let plain = drydock(&["run", &scenario, "--out", "c"], dir.path());
     assert_eq!(plain.status.code(), Some(0));
     assert!(!dir.path().join("c").join(JOURNAL_FILE).exists());
+    assert!(dir.path().join("b").join(JOURNAL_FILE).exists());
+    let over = drydock(&["run", &scenario, "--out", "b"], dir.path());
+    assert_eq!(over.status.code(), Some(0));
+    assert!(!dir.path().join("b").join(JOURNAL_FILE).exists(), "the seed-7 journal no longer sits beside this run's report");
 }
 
 proptest! {

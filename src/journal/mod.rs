@@ -193,16 +193,6 @@ impl JournalWriter {
         Ok(writer)
     }
 
-    /// Events written so far.
-    pub fn events(&self) -> u64 {
-        self.events
-    }
-
-    /// Commands written so far.
-    pub fn commands(&self) -> u64 {
-        self.commands
-    }
-
     /// Writes the end record with the run's `fingerprint` and puts the journal in
     /// place; the first write error of the run, if any, is returned instead.
     pub fn commit(mut self, fingerprint: &str) -> Result<PathBuf, ArtifactError> {
