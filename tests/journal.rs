@@ -257,6 +257,47 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// A header with one setting made hostile (the engine's setup among them) is an
+    /// error or a replay; never a panic.
+    #[test]
+    fn a_hostile_header_setting_is_an_error_or_a_replay_never_a_panic(
+        leaf in any::<prop::sample::Index>(),
+        hostile in prop::sample::select(vec![
+            "0", "-1", "1e308", "-1e308", "1e-320", "9007199254740993", "18446744073709551615", "\"x\"", "null", "true", "[]", "{}",
+        ]),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let source = journal_lines();
+        let mut lines: Vec<String> = source.lines().map(str::to_string).collect();
+        let mut header: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        let mut leaves = Vec::new();
+        leaf_paths(&header, String::new(), &mut leaves);
+        let path = leaf.get(&leaves).clone();
+        *header.pointer_mut(&path).unwrap() = serde_json::from_str(hostile).unwrap();
+        lines[0] = header.to_string();
+        let journal = write_plain(dir.path(), "hostile.jsonl", &(lines.join("\n") + "\n"));
+        let outcome = std::panic::catch_unwind(|| {
+            let _ = replay(&journal, &[]);
+            let _ = replay(&journal, &["engine.gamma=0.5".to_string()]);
+        });
+        prop_assert!(outcome.is_ok(), "{path} set to {hostile} panicked");
+    }
+}
+
+/// JSON pointers to every leaf of `value`.
+fn leaf_paths(value: &serde_json::Value, at: String, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(fields) => fields.iter().for_each(|(name, field)| leaf_paths(field, format!("{at}/{name}"), out)),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().for_each(|(index, item)| leaf_paths(item, format!("{at}/{index}"), out))
+        }
+        _ => out.push(at),
+    }
+}
+
 /// The first 40 lines of a short run's journal, recorded once per test process.
 fn journal_lines() -> String {
     static LINES: std::sync::OnceLock<String> = std::sync::OnceLock::new();

@@ -132,6 +132,8 @@ pub fn replay(path: &Path, flags: &[String]) -> Result<ParityReport, ParityError
 pub fn replay_with(path: &Path, profile: Option<&str>, flags: &[String]) -> Result<ParityReport, ParityError> {
     let mut reader = JournalReader::open(path)?;
     let header = reader.header().clone();
+    // The recorded setup must stand on its own before anything is layered over it.
+    header.engine.build().map_err(|source| ParityError::Setup { path: path.to_path_buf(), source })?;
     let mut setup = header.engine.clone();
     if let Some(profile) = profile {
         let profiles_dir = crate::scenario::nearest_folder(path, "profiles").unwrap_or_else(|| PathBuf::from("profiles"));
@@ -337,7 +339,9 @@ fn apply_changes(params: &EngineParams, flags: &[String], changes: &BTreeMap<Str
             return Err(ParityError::Change { flag: flag.clone(), message: error.to_string() });
         }
     }
-    unreachable!("the whole set of changes was refused, so one of its prefixes is")
+    // Only reached when `params` alone is refused, which the caller rules out first.
+    let message = params.with_changes(changes).err().map_or_else(String::new, |error| error.to_string());
+    Err(ParityError::Change { flag: flags.join(" "), message })
 }
 
 #[cfg(test)]
