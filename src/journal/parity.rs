@@ -21,6 +21,8 @@ use drydock_engine::{Command, EngineError, EngineParams, Event, Nanos, ParamValu
 use drydock_sim::fingerprint::Fingerprinter;
 use thiserror::Error;
 
+use drydock_sim::EngineSetup;
+
 use super::{JournalEnd, JournalError, JournalHeader, JournalReader, Record};
 
 /// What a replay found.
@@ -99,9 +101,9 @@ pub enum ParityError {
     #[error(transparent)]
     Journal(#[from] JournalError),
     /// A parameter change was refused.
-    #[error("--set {flag}: {message}")]
+    #[error("{flag}: {message}")]
     Change {
-        /// The flag as given.
+        /// The flag as given (`--set engine.gamma=2`, `--profile ultra_safe`).
         flag: String,
         /// What is wrong and how to fix it.
         message: String,
@@ -132,20 +134,7 @@ pub fn replay(path: &Path, flags: &[String]) -> Result<ParityReport, ParityError
 pub fn replay_with(path: &Path, profile: Option<&str>, flags: &[String]) -> Result<ParityReport, ParityError> {
     let mut reader = JournalReader::open(path)?;
     let header = reader.header().clone();
-    // The recorded setup must stand on its own before anything is layered over it.
-    header.engine.build().map_err(|source| ParityError::Setup { path: path.to_path_buf(), source })?;
-    let mut setup = header.engine.clone();
-    if let Some(profile) = profile {
-        let profiles_dir = crate::scenario::nearest_folder(path, "profiles").unwrap_or_else(|| PathBuf::from("profiles"));
-        let (name, table) = crate::scenario::read_profile_by(profile, &profiles_dir)?;
-        let profile_changes = profile_changes(&table);
-        setup.params = setup.params.with_changes(&profile_changes).map_err(|error| ParityError::Change {
-            flag: format!("--profile {profile}"),
-            message: format!("{error}; the profile does not fit the recorded parameters"),
-        })?;
-        setup.profile = name;
-    }
-    setup.params = apply_changes(&setup.params, flags, &parse_changes(flags)?)?;
+    let setup = replay_setup(path, &header, profile, flags)?;
     let changes = changed_params(&header.engine.params, &setup.params);
     let engine = setup.build().map_err(|source| ParityError::Setup { path: path.to_path_buf(), source })?;
     let mut replay = Replay::new(engine);
@@ -166,6 +155,24 @@ pub fn replay_with(path: &Path, profile: Option<&str>, flags: &[String]) -> Resu
         end,
         records_fingerprint: fingerprinter.finish(),
     })
+}
+
+/// The engine's setup for the replay: the recorded one (which must stand on its
+/// own), a profile over it, then the flags.
+fn replay_setup(path: &Path, header: &JournalHeader, profile: Option<&str>, flags: &[String]) -> Result<EngineSetup, ParityError> {
+    header.engine.build().map_err(|source| ParityError::Setup { path: path.to_path_buf(), source })?;
+    let mut setup = header.engine.clone();
+    if let Some(profile) = profile {
+        let profiles_dir = crate::scenario::nearest_folder(path, "profiles").unwrap_or_else(|| PathBuf::from("profiles"));
+        let (name, table) = crate::scenario::read_profile_by(profile, &profiles_dir)?;
+        setup.params = setup.params.with_changes(&profile_changes(&table)).map_err(|error| ParityError::Change {
+            flag: format!("--profile {profile}"),
+            message: format!("{error}; the profile does not fit the recorded parameters"),
+        })?;
+        setup.profile = name;
+    }
+    setup.params = apply_changes(&setup.params, flags, &parse_changes(flags)?)?;
+    Ok(setup)
 }
 
 /// The replay in progress.
@@ -300,7 +307,7 @@ fn parse_changes(flags: &[String]) -> Result<BTreeMap<String, ParamValue>, Parit
 }
 
 fn parse_change(flag: &str) -> Result<(String, ParamValue), ParityError> {
-    let refuse = |message: &str| ParityError::Change { flag: flag.to_string(), message: message.to_string() };
+    let refuse = |message: &str| ParityError::Change { flag: format!("--set {flag}"), message: message.to_string() };
     let (key, value) = flag.split_once('=').ok_or_else(|| refuse("expected engine.KEY=VALUE, e.g. engine.gamma=0.2"))?;
     let key = key.trim();
     let name = key.strip_prefix("engine.").unwrap_or(key);
@@ -336,12 +343,12 @@ fn apply_changes(params: &EngineParams, flags: &[String], changes: &BTreeMap<Str
         let (name, value) = parse_change(flag)?;
         prefix.insert(name, value);
         if let Err(error) = params.with_changes(&prefix) {
-            return Err(ParityError::Change { flag: flag.clone(), message: error.to_string() });
+            return Err(ParityError::Change { flag: format!("--set {flag}"), message: error.to_string() });
         }
     }
     // Only reached when `params` alone is refused, which the caller rules out first.
     let message = params.with_changes(changes).err().map_or_else(String::new, |error| error.to_string());
-    Err(ParityError::Change { flag: flags.join(" "), message })
+    Err(ParityError::Change { flag: format!("--set {}", flags.join(" --set ")), message })
 }
 
 #[cfg(test)]
