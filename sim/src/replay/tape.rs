@@ -595,7 +595,7 @@ impl Cursor<'_> {
         let side = if tagged & 1 == 1 { Side::Sell } else { Side::Buy };
         let price_ticks = previous_price
             .checked_add(unzigzag(tagged >> 1))
-            .filter(|price_ticks| (0..=PRICE_TICKS_MAX).contains(price_ticks))
+            .filter(|price_ticks| (1..=PRICE_TICKS_MAX).contains(price_ticks))
             .ok_or_else(|| format!("price out of range at byte {}", self.position))?;
         let size_lots = Lots::try_from(self.varint()?)
             .ok()
