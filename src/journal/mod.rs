@@ -243,19 +243,32 @@ impl Drop for JournalWriter {
     }
 }
 
+impl JournalWriter {
+    /// Records an event handed to the engine at `now_ns`. Any driver of the engine
+    /// can keep a journal this way; a simulation does it as an observer (below).
+    pub fn record_event(&mut self, now_ns: Nanos, event: &Event) {
+        self.events += 1;
+        self.write_line(&EventLine { t_ns: now_ns, event });
+    }
+
+    /// Records a command the engine emitted at `now_ns` in response to the last event.
+    pub fn record_command(&mut self, now_ns: Nanos, command: &Command) {
+        self.commands += 1;
+        self.write_line(&CommandLine { t_ns: now_ns, command });
+    }
+}
+
 impl RunObserver for JournalWriter {
     fn wants_engine_stream(&self) -> bool {
         true
     }
 
     fn on_engine_event(&mut self, now_ns: Nanos, event: &Event) {
-        self.events += 1;
-        self.write_line(&EventLine { t_ns: now_ns, event });
+        self.record_event(now_ns, event);
     }
 
     fn on_engine_command(&mut self, now_ns: Nanos, command: &Command) {
-        self.commands += 1;
-        self.write_line(&CommandLine { t_ns: now_ns, command });
+        self.record_command(now_ns, command);
     }
 }
 
