@@ -499,8 +499,9 @@ fn parity_check(gate: &Gate, spec: &CheckSpec, evidence_dir: &Path, jobs: usize)
         Status::Pass
     };
     let summary = format!(
-        "{} journals replayed into this build's engine: {identical} identical, {diverged} diverged, {unusable} not usable (cut short, damaged or unreadable)",
-        results.len()
+        "{} journal{} replayed into this build's engine: {identical} identical, {diverged} diverged, {unusable} not usable (cut short, damaged or unreadable)",
+        results.len(),
+        if results.len() == 1 { "" } else { "s" }
     );
     (status, summary, details, Some("parity.json".to_string()))
 }
