@@ -15,6 +15,13 @@ fn repo(path: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path).display().to_string()
 }
 
+/// A gzip'd journal's text.
+fn unzip(path: &Path) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()), &mut text).unwrap();
+    text
+}
+
 fn gate_json(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("gate.json")).unwrap()).unwrap()
 }
@@ -286,8 +293,7 @@ fn a_parity_check_replays_recorded_journals_into_this_build() {
 
     // A recorded command edited: the journal no longer proves itself (ERROR, exit 2).
     let journal = dir.path().join("journals/b/journal.jsonl.gz");
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(std::fs::File::open(&journal).unwrap()), &mut text).unwrap();
+    let text = unzip(&journal);
     let edited = text.replacen("\"command\":{\"type\":\"place\",\"order_id\":1,", "\"command\":{\"type\":\"place\",\"order_id\":9,", 1);
     assert_ne!(edited, text);
     std::fs::remove_file(&journal).unwrap();
@@ -307,8 +313,7 @@ fn a_parity_check_replays_recorded_journals_into_this_build() {
     // A journal whose engine decided otherwise (as another build's would): a recorded
     // price moved, and the end record resealed so the journal is intact. FAIL, exit 1.
     let journal = dir.path().join("journals/b/journal.jsonl.gz");
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(std::fs::File::open(&journal).unwrap()), &mut text).unwrap();
+    let text = unzip(&journal);
     let first_place = text.find("\"type\":\"place\"").unwrap();
     let price_at = first_place + text[first_place..].find("\"price_ticks\":").unwrap() + "\"price_ticks\":".len();
     let mut moved = text.clone();

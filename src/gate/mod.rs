@@ -30,6 +30,7 @@ pub use spec::{CheckKind, CheckSpec, Gate};
 
 use crate::check::{CheckResult, CheckStatus as GoldenStatus, CheckTally};
 use crate::expect::ExpectationResult;
+use crate::journal::parity::Integrity;
 use crate::report::{ArtifactError, write_atomic};
 use crate::run::run_scenario;
 use crate::scenario::{LoadOptions, Scenario};
@@ -454,8 +455,7 @@ fn compare_check(gate: &Gate, spec: &CheckSpec, evidence_dir: &Path) -> Evaluate
 #[derive(Clone, Debug, PartialEq, Serialize)]
 struct JournalParity {
     journal: String,
-    /// `identical`, `diverged`, `cut_short`, `damaged` or `error`.
-    outcome: &'static str,
+    outcome: ParityOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     scenario: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -464,6 +464,35 @@ struct JournalParity {
     commands: u64,
     /// What happened, in words.
     finding: String,
+}
+
+/// How one journal came out of its replay.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum ParityOutcome {
+    /// Intact, and this build emitted the recorded commands throughout.
+    Identical,
+    /// Intact, and this build's commands differ at an event.
+    Diverged,
+    /// No end record.
+    CutShort,
+    /// The records do not hash to the end record's fingerprint.
+    Damaged,
+    /// Unreadable, malformed, or a setup the engine refuses.
+    Error,
+}
+
+impl ParityOutcome {
+    /// The word a detail line starts with.
+    fn word(self) -> &'static str {
+        match self {
+            ParityOutcome::Identical => "IDENTICAL",
+            ParityOutcome::Diverged => "DIVERGED",
+            ParityOutcome::CutShort => "CUT_SHORT",
+            ParityOutcome::Damaged => "DAMAGED",
+            ParityOutcome::Error => "ERROR",
+        }
+    }
 }
 
 fn parity_check(gate: &Gate, spec: &CheckSpec, evidence_dir: &Path, jobs: usize) -> Evaluated {
@@ -479,16 +508,14 @@ fn parity_check(gate: &Gate, spec: &CheckSpec, evidence_dir: &Path, jobs: usize)
     if let Err(error) = written {
         return (Status::Error, format!("cannot keep the evidence: {error}"), Vec::new(), None);
     }
-    let count = |outcome: &str| results.iter().filter(|result| result.outcome == outcome).count();
-    let (identical, diverged) = (count("identical"), count("diverged"));
+    let count = |outcome: ParityOutcome| results.iter().filter(|result| result.outcome == outcome).count();
+    let (identical, diverged) = (count(ParityOutcome::Identical), count(ParityOutcome::Diverged));
     let unusable = results.len() - identical - diverged;
     let details = capped(
         results
             .iter()
-            .filter(|result| result.outcome != "identical")
-            .map(|result| {
-                detail(format!("{} {}: {}", result.outcome.to_uppercase(), result.journal, result.finding), Some("parity.json".into()))
-            })
+            .filter(|result| result.outcome != ParityOutcome::Identical)
+            .map(|result| detail(format!("{} {}: {}", result.outcome.word(), result.journal, result.finding), Some("parity.json".into())))
             .collect(),
     );
     let status = if unusable > 0 {
@@ -556,7 +583,7 @@ fn journal_parity(path: &Path) -> JournalParity {
         Err(error) => {
             return JournalParity {
                 journal,
-                outcome: "error",
+                outcome: ParityOutcome::Error,
                 scenario: None,
                 recorded_by: None,
                 events: 0,
@@ -565,14 +592,18 @@ fn journal_parity(path: &Path) -> JournalParity {
             };
         }
     };
-    let (outcome, finding) = match (&report.end, &report.divergence) {
-        (None, _) => ("cut_short", "no end record: the run that wrote it did not finish; record it again".to_string()),
-        (Some(_), _) if !report.intact() => {
-            ("damaged", "its records do not hash to the fingerprint its end record names; record it again".to_string())
+    let (outcome, finding) = match (report.integrity(), &report.divergence) {
+        (Integrity::CutShort, _) => {
+            (ParityOutcome::CutShort, "no end record: the run that wrote it did not finish; record it again".to_string())
         }
-        (Some(_), None) => ("identical", format!("the recorded {} commands for the {} events", report.recorded_commands, report.events)),
-        (Some(_), Some(divergence)) => (
-            "diverged",
+        (Integrity::Damaged, _) => {
+            (ParityOutcome::Damaged, "its records do not hash to the fingerprint its end record names; record it again".to_string())
+        }
+        (Integrity::Intact, None) => {
+            (ParityOutcome::Identical, format!("the recorded {} commands for the {} events", report.recorded_commands, report.events))
+        }
+        (Integrity::Intact, Some(divergence)) => (
+            ParityOutcome::Diverged,
             format!(
                 "event {} of {} (t = {:.9} s, line {}) got {} instead of the recorded {}",
                 divergence.event_number,

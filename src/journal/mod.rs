@@ -298,11 +298,6 @@ impl JournalReader {
         &self.header
     }
 
-    /// The journal's path.
-    pub fn path(&self) -> &Path {
-        &self.source.path
-    }
-
     /// The 1-based line of the record last returned.
     pub fn line(&self) -> u64 {
         self.source.line

@@ -58,11 +58,22 @@ impl ParityReport {
         self.divergence.is_none()
     }
 
+    /// Whether the journal is whole and its records hash to the fingerprint it names.
+    pub fn integrity(&self) -> Integrity {
+        match &self.end {
+            None => Integrity::CutShort,
+            Some(end)
+                if end.fingerprint == self.records_fingerprint && end.events == self.events && end.commands == self.recorded_commands =>
+            {
+                Integrity::Intact
+            }
+            Some(_) => Integrity::Damaged,
+        }
+    }
+
     /// The journal is whole and its records hash to the fingerprint it names.
     pub fn intact(&self) -> bool {
-        self.end.as_ref().is_some_and(|end| {
-            end.fingerprint == self.records_fingerprint && end.events == self.events && end.commands == self.recorded_commands
-        })
+        self.integrity() == Integrity::Intact
     }
 
     /// Share of the journal's span replayed with identical decisions, percent.
@@ -75,6 +86,17 @@ impl ParityReport {
             _ => 0.0,
         }
     }
+}
+
+/// What a journal's end record says of its records.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Integrity {
+    /// Whole: the records hash to the fingerprint the end record names.
+    Intact,
+    /// No end record: the run that wrote it did not finish.
+    CutShort,
+    /// The records do not hash to the end record's fingerprint: edited or corrupted.
+    Damaged,
 }
 
 /// The first event after which the engines part.
@@ -141,7 +163,8 @@ pub fn replay_with(path: &Path, profile: Option<&str>, flags: &[String]) -> Resu
     while let Some(record) = reader.next_record()? {
         replay.record(record, reader.line());
     }
-    replay.close_last_event();
+    // In a journal cut short the last event's commands may be cut too.
+    replay.close_event(replay.end.is_none());
     let Replay { events, recorded_commands, span_ns, agreed_events, divergence, end, fingerprinter, .. } = replay;
     Ok(ParityReport {
         header,
@@ -212,7 +235,7 @@ impl Replay {
         match record {
             Record::Event { t_ns, event } => {
                 self.fingerprinter.event(t_ns, &event);
-                self.close_event();
+                self.close_event(false);
                 self.events += 1;
                 self.span_ns = Some((self.span_ns.map_or(t_ns, |(first_ns, _)| first_ns), t_ns));
                 if self.divergence.is_none() {
@@ -235,19 +258,11 @@ impl Replay {
         }
     }
 
-    /// Closes the last event: in a journal cut short its commands may be cut too, so
-    /// there the recorded ones need only begin the replayed ones.
-    fn close_last_event(&mut self) {
-        if self.end.is_none() && self.open.is_some() && self.replayed.starts_with(&self.recorded) {
-            self.recorded = self.replayed.clone();
-        }
-        self.close_event();
-    }
-
-    /// Compares the open event's commands, recorded and replayed.
-    fn close_event(&mut self) {
+    /// Compares the open event's commands, recorded and replayed; with `cut_short`
+    /// the recorded ones need only begin the replayed ones.
+    fn close_event(&mut self, cut_short: bool) {
         let Some((line, event_number, t_ns, event)) = self.open.take() else { return };
-        if self.recorded == self.replayed {
+        if self.recorded == self.replayed || (cut_short && self.replayed.starts_with(&self.recorded)) {
             self.agreed_events += 1;
         } else {
             let (recorded, replayed) = (std::mem::take(&mut self.recorded), std::mem::take(&mut self.replayed));

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use drydock::journal::diff::{JournalDiff, diff};
-use drydock::journal::parity::{ParityReport, replay_with};
+use drydock::journal::parity::{Integrity, ParityReport, replay_with};
 use drydock_engine::ParamValue;
 
 use crate::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, emit};
@@ -17,8 +17,7 @@ pub(crate) fn replay_command(journal: &Path, profile: Option<&str>, changes: &[S
     let mut out = String::new();
     print_parity(&mut out, journal, &report);
     emit(&out);
-    let damaged = report.end.is_some() && !report.intact();
-    Ok(if damaged {
+    Ok(if report.integrity() == Integrity::Damaged {
         EXIT_BAD_INPUT
     } else if report.identical() {
         0
@@ -40,19 +39,24 @@ fn print_parity(out: &mut String, journal: &Path, report: &ParityReport) {
     );
     let span_s = report.span_ns.map_or(0.0, |(first_ns, last_ns)| (last_ns - first_ns) as f64 / 1e9);
     say!(out, "  records: {} events and {} commands over {:.3} s", report.events, report.recorded_commands, span_s);
-    match &report.end {
-        None => say!(out, "  integrity: CUT SHORT — no end record (the run that wrote it did not finish); replayed what is there"),
-        Some(_) if report.intact() => {
+    match report.integrity() {
+        Integrity::CutShort => {
+            say!(out, "  integrity: CUT SHORT — no end record (the run that wrote it did not finish); replayed what is there")
+        }
+        Integrity::Intact => {
             say!(out, "  integrity: intact (the records hash to the run's fingerprint {})", short(&report.records_fingerprint))
         }
-        Some(end) => say!(
-            out,
-            "  integrity: DAMAGED — the records hash to {} but the end record names {} ({} events, {} commands): the file was edited or damaged; record it again with `drydock run --journal`",
-            short(&report.records_fingerprint),
-            short(&end.fingerprint),
-            end.events,
-            end.commands
-        ),
+        Integrity::Damaged => {
+            let end = report.end.as_ref().expect("a damaged journal has an end record");
+            say!(
+                out,
+                "  integrity: DAMAGED — the records hash to {} but the end record names {} ({} events, {} commands): the file was edited or damaged; record it again with `drydock run --journal`",
+                short(&report.records_fingerprint),
+                short(&end.fingerprint),
+                end.events,
+                end.commands
+            )
+        }
     }
     let changes: Vec<String> = report.changes.iter().map(|(name, value)| format!("{name} = {}", value_text(value))).collect();
     match (&report.profile, changes.is_empty()) {
