@@ -141,6 +141,9 @@ pub struct RunMetrics {
     pub exchange_position_lots: i64,
     /// |engine position − exchange position| at the end, lots (0 when reconciled).
     pub position_mismatch_lots: i64,
+    /// Largest |our position| at the exchange over the run, lots: the venue's truth
+    /// beside the engine's own `kpis.max_inventory_abs`.
+    pub exchange_position_abs_max_lots: i64,
     /// Times the exchange book was found crossed (must be 0).
     pub book_crossings: u64,
     /// Last exchange mid, quote currency.
@@ -395,6 +398,7 @@ impl Simulation {
         self.metrics.orders_while_feed_stale = self.effects.orders_while_feed_stale();
         self.metrics.exchange_position_lots = self.exchange.position_lots();
         self.metrics.position_mismatch_lots = (self.engine.position_lots() - self.exchange.position_lots()).abs();
+        self.metrics.exchange_position_abs_max_lots = self.exchange.stats().position_abs_max_lots;
         self.metrics.final_mid = match &self.walk {
             Some(walk) => Some(walk.mid()),
             None => self.exchange.book().mid_ticks().map(|mid| mid * tick_size),

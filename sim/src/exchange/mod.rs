@@ -84,6 +84,9 @@ pub struct ExchangeStats {
     pub rejects: u64,
     /// Other participants' market orders matched.
     pub market_orders: u64,
+    /// Largest |our position| the venue held after any of our fills, lots: the
+    /// truth the engine's own `max_inventory_abs` can only learn of later.
+    pub position_abs_max_lots: Lots,
 }
 
 /// The venue.
@@ -419,6 +422,7 @@ impl MockExchange {
     ) {
         let fee_quote = self.fees.fee_quote(self.instrument.notional(price_ticks, size_lots), liquidity);
         self.position_lots += side.sign() * size_lots;
+        self.stats.position_abs_max_lots = self.stats.position_abs_max_lots.max(self.position_lots.abs());
         match liquidity {
             Liquidity::Maker => self.stats.maker_fills += 1,
             Liquidity::Taker => self.stats.taker_fills += 1,

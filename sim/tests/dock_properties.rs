@@ -1,0 +1,193 @@
+//! Property tests of the whole dock: generated markets, latencies, queue models,
+//! faults and engine limits, each run for a minute and a half of simulated time.
+//! Whatever the draw, the exchange's book never crosses, the venue never holds a
+//! position beyond the engine's hard limit, the engine sends no order while its
+//! feed is stale, and the same inputs give the same fingerprint.
+//!
+//! The bundled scenarios check these on chosen timelines; this test looks for the
+//! timelines nobody chose (a disconnect during a crash's halt, a reject storm under
+//! a latency spike with a small limit, …).
+
+use drydock_engine::{EngineParams, Side};
+use drydock_sim::config::{BookSides, ExchangeConfig, InjectedEvent, MarketConfig, QueueModelKind, ReactionConfig, SimConfig};
+use drydock_sim::latency::LatencyModel;
+use drydock_sim::{Discard, RunOptions};
+use proptest::prelude::*;
+
+const DURATION_S: f64 = 90.0;
+
+fn latency() -> impl Strategy<Value = LatencyModel> {
+    prop_oneof![
+        (1.0..20_000.0f64).prop_map(|us| LatencyModel::Constant { us }),
+        (1.0..5_000.0f64, 0.0..20_000.0f64).prop_map(|(min_us, spread_us)| LatencyModel::Uniform { min_us, max_us: min_us + spread_us }),
+        (100.0..10_000.0f64, 0.0..5_000.0f64, 1.0..500.0f64).prop_map(|(mean_us, std_us, floor_us)| LatencyModel::Normal {
+            mean_us,
+            std_us,
+            floor_us
+        }),
+        (50.0..10_000.0f64, 0.0..1.5f64, 1.0..500.0f64).prop_map(|(median_us, sigma, floor_us)| LatencyModel::Lognormal {
+            median_us,
+            sigma,
+            floor_us
+        }),
+    ]
+}
+
+fn side() -> impl Strategy<Value = Side> {
+    prop_oneof![Just(Side::Buy), Just(Side::Sell)]
+}
+
+/// One injected event starting within the run; what it does is drawn too.
+fn event() -> impl Strategy<Value = InjectedEvent> {
+    let start = 2.0..80.0f64;
+    let length = 0.2..25.0f64;
+    prop_oneof![
+        (start.clone(), length.clone(), 1.5..8.0f64, 1.0..30.0f64).prop_map(|(start_s, duration_s, multiplier, decay_half_life_s)| {
+            InjectedEvent::VolatilitySpike { start_s, duration_s, multiplier, decay_half_life_s }
+        }),
+        (start.clone(), length.clone(), 0.0..0.5f64, 1i64..20, 0.5..20.0f64).prop_map(
+            |(start_s, duration_s, depth_multiplier, levels, refill_half_life_s)| InjectedEvent::LiquidityGap {
+                start_s,
+                duration_s,
+                sides: BookSides::Both,
+                depth_multiplier,
+                levels,
+                refill_half_life_s,
+            }
+        ),
+        (start.clone(), side(), 1.0..8.0f64, 0.5..5.0f64, 0.0..0.9f64, prop_oneof![Just(0.0), 0.5..5.0f64], 0.0..1.0f64, 1.0..30.0f64)
+            .prop_map(|(start_s, side, drop_pct, fall_duration_s, depth_withdrawn, halt_s, recovery_fraction, recovery_s)| {
+                InjectedEvent::FlashCrash {
+                    start_s,
+                    side,
+                    drop_pct,
+                    fall_duration_s,
+                    depth_withdrawn,
+                    halt_s,
+                    recovery_fraction,
+                    recovery_s,
+                }
+            }),
+        (start.clone(), length.clone()).prop_map(|(start_s, duration_s)| InjectedEvent::FeedOutage { start_s, duration_s }),
+        (start.clone(), length.clone(), 0.0..=1.0f64).prop_map(|(start_s, duration_s, reject_fraction)| InjectedEvent::RejectStorm {
+            start_s,
+            duration_s,
+            reject_fraction
+        }),
+        (start.clone(), length.clone()).prop_map(|(start_s, duration_s)| InjectedEvent::ExchangeHalt { start_s, duration_s }),
+        (start.clone(), length.clone(), 2.0..50.0f64).prop_map(|(start_s, duration_s, multiplier)| InjectedEvent::LatencySpike {
+            start_s,
+            duration_s,
+            multiplier
+        }),
+        (start, length).prop_map(|(start_s, duration_s)| InjectedEvent::Disconnect { start_s, duration_s }),
+    ]
+}
+
+fn queue_model() -> impl Strategy<Value = QueueModelKind> {
+    prop_oneof![Just(QueueModelKind::Proportional), Just(QueueModelKind::Conservative), Just(QueueModelKind::Probabilistic)]
+}
+
+/// The engine's limits and timings, drawn small so that they bind.
+#[derive(Clone, Debug)]
+struct Limits {
+    inventory_hard_lots: i64,
+    quote_size_lots: i64,
+    levels_per_side: u32,
+    min_interval_ms: i64,
+    ack_timeout_ms: i64,
+    md_stale_ms: i64,
+    decision_interval_ms: i64,
+    kill_flatten: bool,
+}
+
+fn limits() -> impl Strategy<Value = Limits> {
+    (1i64..40, 1i64..15, 1u32..4, 0i64..300, 20i64..2_000, 50i64..2_000, 10i64..500, any::<bool>()).prop_map(
+        |(
+            inventory_hard_lots,
+            quote_size_lots,
+            levels_per_side,
+            min_interval_ms,
+            ack_timeout_ms,
+            md_stale_ms,
+            decision_interval_ms,
+            kill_flatten,
+        )| {
+            Limits {
+                inventory_hard_lots,
+                quote_size_lots,
+                levels_per_side,
+                min_interval_ms,
+                ack_timeout_ms,
+                md_stale_ms,
+                decision_interval_ms,
+                kill_flatten,
+            }
+        },
+    )
+}
+
+fn engine_params(limits: &Limits) -> EngineParams {
+    let mut params = EngineParams {
+        inventory_hard_lots: limits.inventory_hard_lots,
+        inventory_soft_lots: (limits.inventory_hard_lots / 2).max(1),
+        quote_size_lots: limits.quote_size_lots,
+        levels_per_side: limits.levels_per_side,
+        min_interval_ms: limits.min_interval_ms,
+        ack_timeout_ms: limits.ack_timeout_ms,
+        md_stale_ms: limits.md_stale_ms,
+        decision_interval_ms: limits.decision_interval_ms,
+        kill_flatten: limits.kill_flatten,
+        ..EngineParams::default()
+    };
+    params.unwind_clip_lots = params.unwind_clip_lots.min(params.inventory_hard_lots).max(1);
+    params
+}
+
+fn dock_config(seed: u64, latencies: [LatencyModel; 3], queue: QueueModelKind, flow_scale: f64, events: Vec<InjectedEvent>) -> SimConfig {
+    let mut market = MarketConfig::default();
+    market.market_rate_per_s *= flow_scale;
+    market.limit_rate_per_s *= flow_scale;
+    market.cancel_rate_per_s *= flow_scale;
+    let mut exchange = ExchangeConfig::default();
+    let [market_data, order_entry, ack] = latencies;
+    exchange.latency.market_data = market_data;
+    exchange.latency.order_entry = order_entry;
+    exchange.latency.ack = ack;
+    exchange.queue.model = queue;
+    SimConfig { seed, duration_s: DURATION_S, market, exchange, events, reaction: ReactionConfig::default(), tape: None }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_docks_keep_the_venue_within_limits_and_the_book_uncrossed(
+        seed in any::<u64>(),
+        latencies in [latency(), latency(), latency()],
+        queue in queue_model(),
+        flow_scale in 0.3..3.0f64,
+        events in prop::collection::vec(event(), 0..5),
+        limits in limits(),
+    ) {
+        let config = dock_config(seed, latencies, queue, flow_scale, events);
+        prop_assume!(config.validate().is_ok());
+        let params = engine_params(&limits);
+        prop_assume!(params.validate().is_ok());
+        let run = |params: EngineParams| drydock_sim::run(&config, params, "generated", RunOptions::for_duration(DURATION_S), &mut Discard);
+        let outcome = run(params.clone()).expect("a valid dock");
+        let venue_max_lots = outcome.metrics.exchange_position_abs_max_lots;
+        prop_assert_eq!(outcome.metrics.book_crossings, 0);
+        prop_assert!(
+            venue_max_lots <= params.inventory_hard_lots,
+            "the venue held {} lots against a hard limit of {} (engine saw at most {})",
+            venue_max_lots, params.inventory_hard_lots, outcome.kpis.max_inventory_abs
+        );
+        // The engine learns its position from the venue's reports: it never believes
+        // in a position the venue did not hold.
+        prop_assert!(outcome.kpis.max_inventory_abs <= venue_max_lots, "engine saw {} lots, the venue held at most {}", outcome.kpis.max_inventory_abs, venue_max_lots);
+        prop_assert_eq!(outcome.metrics.orders_while_feed_stale, 0);
+        let again = run(params).expect("a valid dock");
+        prop_assert_eq!(again.fingerprint, outcome.fingerprint);
+    }
+}
