@@ -99,11 +99,30 @@ struct Limits {
     md_stale_ms: i64,
     decision_interval_ms: i64,
     kill_flatten: bool,
+    /// 0 = no drawdown kill.
+    max_drawdown_quote: f64,
+    max_open_orders: u32,
+    max_orders_per_s: u32,
+    unwind_clip_lots: i64,
 }
 
 fn limits() -> impl Strategy<Value = Limits> {
-    (1i64..40, 1i64..15, 1u32..4, 0i64..300, 20i64..2_000, 50i64..2_000, 10i64..500, any::<bool>()).prop_map(
+    let sizes = (1i64..40, 1i64..15, 1u32..4, any::<bool>(), prop_oneof![Just(0.0), 1.0..300.0f64], 1u32..10, 1u32..40, 1i64..30);
+    let timings = (0i64..300, 20i64..2_000, 50i64..2_000, 10i64..500);
+    (sizes, timings).prop_map(
         |(
+            (
+                inventory_hard_lots,
+                quote_size_lots,
+                levels_per_side,
+                kill_flatten,
+                max_drawdown_quote,
+                max_open_orders,
+                max_orders_per_s,
+                unwind_clip_lots,
+            ),
+            (min_interval_ms, ack_timeout_ms, md_stale_ms, decision_interval_ms),
+        )| Limits {
             inventory_hard_lots,
             quote_size_lots,
             levels_per_side,
@@ -112,23 +131,16 @@ fn limits() -> impl Strategy<Value = Limits> {
             md_stale_ms,
             decision_interval_ms,
             kill_flatten,
-        )| {
-            Limits {
-                inventory_hard_lots,
-                quote_size_lots,
-                levels_per_side,
-                min_interval_ms,
-                ack_timeout_ms,
-                md_stale_ms,
-                decision_interval_ms,
-                kill_flatten,
-            }
+            max_drawdown_quote,
+            max_open_orders,
+            max_orders_per_s,
+            unwind_clip_lots,
         },
     )
 }
 
 fn engine_params(limits: &Limits) -> EngineParams {
-    let mut params = EngineParams {
+    EngineParams {
         inventory_hard_lots: limits.inventory_hard_lots,
         inventory_soft_lots: (limits.inventory_hard_lots / 2).max(1),
         quote_size_lots: limits.quote_size_lots,
@@ -138,13 +150,37 @@ fn engine_params(limits: &Limits) -> EngineParams {
         md_stale_ms: limits.md_stale_ms,
         decision_interval_ms: limits.decision_interval_ms,
         kill_flatten: limits.kill_flatten,
+        max_drawdown_quote: limits.max_drawdown_quote,
+        max_open_orders: limits.max_open_orders,
+        max_orders_per_s: limits.max_orders_per_s,
+        unwind_clip_lots: limits.unwind_clip_lots.min(limits.inventory_hard_lots),
         ..EngineParams::default()
-    };
-    params.unwind_clip_lots = params.unwind_clip_lots.min(params.inventory_hard_lots).max(1);
-    params
+    }
 }
 
-fn dock_config(seed: u64, latencies: [LatencyModel; 3], queue: QueueModelKind, flow_scale: f64, events: Vec<InjectedEvent>) -> SimConfig {
+/// The venue's own settings beside its latencies.
+#[derive(Clone, Debug)]
+struct Venue {
+    queue: QueueModelKind,
+    max_orders_per_s: u32,
+    feed_batch_ms: i64,
+    maker_fee_bps: f64,
+    taker_fee_bps: f64,
+}
+
+fn venue() -> impl Strategy<Value = Venue> {
+    (queue_model(), 1u32..100, prop_oneof![Just(0i64), 1i64..100], -2.0..2.0f64, 0.0..10.0f64).prop_map(
+        |(queue, max_orders_per_s, feed_batch_ms, maker_fee_bps, taker_fee_bps)| Venue {
+            queue,
+            max_orders_per_s,
+            feed_batch_ms,
+            maker_fee_bps,
+            taker_fee_bps,
+        },
+    )
+}
+
+fn dock_config(seed: u64, latencies: [LatencyModel; 3], venue: &Venue, flow_scale: f64, events: Vec<InjectedEvent>) -> SimConfig {
     let mut market = MarketConfig::default();
     market.market_rate_per_s *= flow_scale;
     market.limit_rate_per_s *= flow_scale;
@@ -154,7 +190,11 @@ fn dock_config(seed: u64, latencies: [LatencyModel; 3], queue: QueueModelKind, f
     exchange.latency.market_data = market_data;
     exchange.latency.order_entry = order_entry;
     exchange.latency.ack = ack;
-    exchange.queue.model = queue;
+    exchange.queue.model = venue.queue;
+    exchange.max_orders_per_s = venue.max_orders_per_s;
+    exchange.feed_batch_ms = venue.feed_batch_ms;
+    exchange.maker_fee_bps = venue.maker_fee_bps;
+    exchange.taker_fee_bps = venue.taker_fee_bps;
     SimConfig { seed, duration_s: DURATION_S, market, exchange, events, reaction: ReactionConfig::default(), tape: None }
 }
 
@@ -165,12 +205,12 @@ proptest! {
     fn generated_docks_keep_the_venue_within_limits_and_the_book_uncrossed(
         seed in any::<u64>(),
         latencies in [latency(), latency(), latency()],
-        queue in queue_model(),
+        venue in venue(),
         flow_scale in 0.3..3.0f64,
         events in prop::collection::vec(event(), 0..5),
         limits in limits(),
     ) {
-        let config = dock_config(seed, latencies, queue, flow_scale, events);
+        let config = dock_config(seed, latencies, &venue, flow_scale, events);
         prop_assume!(config.validate().is_ok());
         let params = engine_params(&limits);
         prop_assume!(params.validate().is_ok());
