@@ -1,4 +1,5 @@
-//! Property tests of the whole dock: generated markets, latencies, queue models,
+//! Property tests of the whole dock: generated and random-walk markets, latencies,
+//! queue models, venue limits,
 //! faults and engine limits, each run for a minute and a half of simulated time.
 //! Whatever the draw, the exchange's book never crosses, the venue never holds a
 //! position beyond the engine's hard limit, the engine sends no order while its
@@ -9,7 +10,10 @@
 //! a latency spike with a small limit, …).
 
 use drydock_engine::{EngineParams, Side};
-use drydock_sim::config::{BookSides, ExchangeConfig, InjectedEvent, MarketConfig, QueueModelKind, ReactionConfig, SimConfig};
+use drydock_sim::config::{
+    BookSides, ExchangeConfig, FillModel, InjectedEvent, MarketConfig, MarketModel, QueueModelKind, RandomWalkConfig, ReactionConfig,
+    SimConfig,
+};
 use drydock_sim::latency::LatencyModel;
 use drydock_sim::{Discard, RunOptions};
 use proptest::prelude::*;
@@ -180,7 +184,24 @@ fn venue() -> impl Strategy<Value = Venue> {
     )
 }
 
-fn dock_config(seed: u64, latencies: [LatencyModel; 3], venue: &Venue, flow_scale: f64, events: Vec<InjectedEvent>) -> SimConfig {
+/// The random-walk market (touch-only, fills by intensity), or `None` for the
+/// generated one (a full book, fills by matching).
+fn random_walk() -> impl Strategy<Value = Option<(RandomWalkConfig, f64, f64)>> {
+    prop_oneof![
+        3 => Just(None),
+        1 => (0.0..10.0f64, 0.001..0.5f64, 0.0..500.0f64, 0.0..5.0f64)
+            .prop_map(|(sigma, step_s, a_per_s, k)| Some((RandomWalkConfig { sigma, step_s }, a_per_s, k))),
+    ]
+}
+
+fn dock_config(
+    seed: u64,
+    latencies: [LatencyModel; 3],
+    venue: &Venue,
+    walk: Option<(RandomWalkConfig, f64, f64)>,
+    flow_scale: f64,
+    events: Vec<InjectedEvent>,
+) -> SimConfig {
     let mut market = MarketConfig::default();
     market.market_rate_per_s *= flow_scale;
     market.limit_rate_per_s *= flow_scale;
@@ -195,6 +216,14 @@ fn dock_config(seed: u64, latencies: [LatencyModel; 3], venue: &Venue, flow_scal
     exchange.feed_batch_ms = venue.feed_batch_ms;
     exchange.maker_fee_bps = venue.maker_fee_bps;
     exchange.taker_fee_bps = venue.taker_fee_bps;
+    if let Some((random_walk, a_per_s, k)) = walk {
+        market.model = MarketModel::RandomWalk;
+        market.random_walk = random_walk;
+        exchange.fill_model = FillModel::Intensity;
+        exchange.intensity.a_per_s = a_per_s;
+        exchange.intensity.k = k;
+        exchange.feed_batch_ms = 0;
+    }
     SimConfig { seed, duration_s: DURATION_S, market, exchange, events, reaction: ReactionConfig::default(), tape: None }
 }
 
@@ -206,11 +235,12 @@ proptest! {
         seed in any::<u64>(),
         latencies in [latency(), latency(), latency()],
         venue in venue(),
+        walk in random_walk(),
         flow_scale in 0.3..3.0f64,
         events in prop::collection::vec(event(), 0..5),
         limits in limits(),
     ) {
-        let config = dock_config(seed, latencies, &venue, flow_scale, events);
+        let config = dock_config(seed, latencies, &venue, walk, flow_scale, events);
         prop_assume!(config.validate().is_ok());
         let params = engine_params(&limits);
         prop_assume!(params.validate().is_ok());
