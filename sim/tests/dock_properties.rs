@@ -1,6 +1,6 @@
 //! Property tests of the whole dock: generated and random-walk markets, latencies,
-//! queue models, venue limits,
-//! faults and engine limits, each run for a minute and a half of simulated time.
+//! queue models, venue limits, faults and engine limits, each run for a minute and
+//! a half of simulated time.
 //! Whatever the draw, the exchange's book never crosses, the venue never holds a
 //! position beyond the engine's hard limit, the engine sends no order while its
 //! feed is stale, and the same inputs give the same fingerprint.
