@@ -1,0 +1,869 @@
+//! Calibration of the market generator to a recording: measure a market's
+//! statistics (from a replay tape, or from what a simulated feed delivered), fit
+//! the generator's parameters to them, and measure the fitted generator the same
+//! way so the two can be set side by side.
+//!
+//! What is measured, from the book and trades as a feed shows them:
+//! - the mid sampled every second: realized volatility (annualized) and the excess
+//!   kurtosis of the returns;
+//! - the book sampled every 100 ms of recorded time: spread, size at each of the
+//!   first [`PROFILE_TICKS`] ticks behind each side's best price, levels within them;
+//! - market orders (trades of one aggressor at one time, summed): arrival times,
+//!   sizes, the buy share;
+//! - level changes in diffs: increases (limit orders added) and decreases the trades
+//!   at that level since its last change do not explain (cancels). A conflated feed
+//!   nets changes within its interval, so both are lower bounds.
+//!
+//! What is fitted ([`fit`]): flow parameters by maximum likelihood or by their
+//! moments (Hawkes μ, α, β on the market-order times; the buy share; a Pareto tail
+//! for sizes by Hill's estimator above the median, its minimum placed so the median
+//! matches); the price's volatility from the 1-second returns; book-shape
+//! parameters mapped from what the book showed (limit and cancel rates, mean added
+//! size, the decay length of the depth profile, the touch size). Regimes and jumps
+//! are not fitted (a recording of minutes cannot separate them): the fit switches
+//! them off and reports the kurtosis that they would explain. [`refine`] then
+//! corrects the book-shape parameters by simulating the fitted market and scaling
+//! each towards the recorded value (simulated moments).
+//!
+//! It does not read files (the harness loads tapes) or write scenario files.
+
+use std::collections::BTreeMap;
+
+use drydock_engine::port::{Control, Event, MarketData};
+use drydock_engine::units::NANOS_PER_S;
+use drydock_engine::{EngineParams, Lots, Nanos, Side, Ticks};
+use serde::Serialize;
+
+use crate::config::{ExchangeConfig, MarketConfig, ReactionConfig, SimConfig};
+use crate::error::SimError;
+use crate::replay::tape::{ReplayTape, TapeEvent};
+use crate::runner::{RunObserver, RunOptions, Simulation};
+
+/// Ticks behind each side's best price that the depth profile covers.
+pub const PROFILE_TICKS: usize = 64;
+
+/// Interval of the book samples, ns.
+pub const BOOK_SAMPLE_NS: Nanos = 100_000_000;
+
+/// Interval of the mid samples (returns), ns.
+pub const MID_SAMPLE_NS: Nanos = NANOS_PER_S;
+
+/// Fewest market orders a Hawkes fit is tried on; below it the flow is taken as
+/// Poisson at its mean rate.
+pub const HAWKES_ORDERS_MIN: usize = 50;
+
+const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
+
+/// A market's statistics, measured as [`StatsRecorder`] describes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MarketStats {
+    /// Seconds from the first event to the last.
+    pub span_s: f64,
+    /// The first mid, ticks.
+    pub first_mid_ticks: Option<f64>,
+    /// Annualized volatility of the 1-second mid log-returns.
+    pub realized_vol_annual: f64,
+    /// Excess kurtosis of the 1-second returns (0 for normal returns).
+    pub return_excess_kurtosis: f64,
+    /// 1-second returns measured.
+    pub returns: u64,
+    /// Book samples taken (every 100 ms with both sides present).
+    pub book_samples: u64,
+    /// Mean spread, ticks.
+    pub spread_mean_ticks: f64,
+    /// Mean size at each side's best price, lots.
+    pub touch_lots_mean: f64,
+    /// Mean number of levels per side within the profile's ticks.
+    pub levels_mean: f64,
+    /// Mean size `d` ticks behind each side's best price (both sides averaged), lots.
+    pub depth_profile_lots: Vec<f64>,
+    /// Level increases seen in diffs, per second.
+    pub level_adds_per_s: f64,
+    /// Mean increase, lots.
+    pub added_lots_mean: f64,
+    /// Level decreases not explained by trades, per second.
+    pub cancels_per_s: f64,
+    /// Market orders per second.
+    pub market_orders_per_s: f64,
+    /// Share of market orders that bought.
+    pub buy_share: f64,
+    /// Market-order sizes, lots: median, 90th and 99th percentiles, largest.
+    pub size_quantiles_lots: [i64; 4],
+    /// Variance over mean of the market-order counts in 1-second windows (1 for
+    /// Poisson arrivals; above it, clustering).
+    pub count_dispersion: f64,
+    /// Arrival time of each market order, seconds from the first event.
+    #[serde(skip)]
+    pub market_order_times_s: Vec<f64>,
+    /// Size of each market order, lots.
+    #[serde(skip)]
+    pub market_order_sizes_lots: Vec<Lots>,
+}
+
+/// Accumulates [`MarketStats`] from a stream of book snapshots, level changes and
+/// trades in time order.
+#[derive(Debug, Default)]
+pub struct StatsRecorder {
+    bids: BTreeMap<Ticks, Lots>,
+    asks: BTreeMap<Ticks, Lots>,
+    first_ns: Option<Nanos>,
+    last_ns: Nanos,
+    next_book_sample_ns: Nanos,
+    next_mid_sample_ns: Nanos,
+    first_mid_ticks: Option<f64>,
+    last_sampled_mid: Option<f64>,
+    returns: Vec<f64>,
+    book_samples: u64,
+    spread_sum_ticks: f64,
+    levels_sum: f64,
+    profile_sum_lots: Vec<f64>,
+    /// Lots traded against a resting level since its last change: (side of the level, price).
+    traded_since_change: BTreeMap<(Side, Ticks), Lots>,
+    level_adds: u64,
+    added_lots: Lots,
+    cancels: u64,
+    /// A market order still collecting its trades: time, aggressor, lots.
+    open_order: Option<(Nanos, Side, Lots)>,
+    order_times_ns: Vec<Nanos>,
+    order_sizes_lots: Vec<Lots>,
+    buys: u64,
+}
+
+impl StatsRecorder {
+    /// An empty recorder.
+    pub fn new() -> Self {
+        StatsRecorder { profile_sum_lots: vec![0.0; PROFILE_TICKS], ..StatsRecorder::default() }
+    }
+
+    /// The whole book at `time_ns`, replacing what was known (no adds or cancels counted).
+    pub fn book(&mut self, time_ns: Nanos, levels: impl IntoIterator<Item = (Side, Ticks, Lots)>) {
+        self.advance(time_ns);
+        self.bids.clear();
+        self.asks.clear();
+        self.traded_since_change.clear();
+        for (side, price_ticks, size_lots) in levels {
+            if size_lots > 0 {
+                self.side_mut(side).insert(price_ticks, size_lots);
+            }
+        }
+        self.note_first_mid();
+    }
+
+    /// One level's new total size at `time_ns` (0 removes it).
+    pub fn level(&mut self, time_ns: Nanos, side: Side, price_ticks: Ticks, size_lots: Lots) {
+        self.advance(time_ns);
+        let before = self.side_mut(side).get(&price_ticks).copied().unwrap_or(0);
+        let traded = self.traded_since_change.remove(&(side, price_ticks)).unwrap_or(0);
+        if size_lots > before {
+            self.level_adds += 1;
+            self.added_lots += size_lots - before;
+        } else if before - size_lots > traded {
+            self.cancels += 1;
+        }
+        if size_lots > 0 {
+            self.side_mut(side).insert(price_ticks, size_lots);
+        } else {
+            self.side_mut(side).remove(&price_ticks);
+        }
+        self.note_first_mid();
+    }
+
+    /// A trade at `time_ns`; trades of one aggressor at one time are one market order.
+    pub fn trade(&mut self, time_ns: Nanos, price_ticks: Ticks, size_lots: Lots, aggressor: Side) {
+        self.advance(time_ns);
+        *self.traded_since_change.entry((aggressor.opposite(), price_ticks)).or_default() += size_lots;
+        match &mut self.open_order {
+            Some((order_ns, order_side, lots)) if *order_ns == time_ns && *order_side == aggressor => *lots += size_lots,
+            _ => {
+                self.close_order();
+                self.open_order = Some((time_ns, aggressor, size_lots));
+            }
+        }
+    }
+
+    /// The statistics of everything recorded.
+    pub fn finish(mut self) -> MarketStats {
+        self.close_order();
+        let first_ns = self.first_ns.unwrap_or(0);
+        let span_s = (self.last_ns - first_ns) as f64 / NANOS_PER_S as f64;
+        let per_s = |count: f64| if span_s > 0.0 { count / span_s } else { 0.0 };
+        let samples = self.book_samples.max(1) as f64;
+        let depth_profile_lots: Vec<f64> = self.profile_sum_lots.iter().map(|sum| sum / (2.0 * samples)).collect();
+        let orders = self.order_sizes_lots.len();
+        let times_s: Vec<f64> = self.order_times_ns.iter().map(|&time_ns| (time_ns - first_ns) as f64 / NANOS_PER_S as f64).collect();
+        let (volatility, kurtosis) = return_moments(&self.returns);
+        MarketStats {
+            span_s,
+            first_mid_ticks: self.first_mid_ticks,
+            realized_vol_annual: volatility * (SECONDS_PER_YEAR * NANOS_PER_S as f64 / MID_SAMPLE_NS as f64).sqrt(),
+            return_excess_kurtosis: kurtosis,
+            returns: self.returns.len() as u64,
+            book_samples: self.book_samples,
+            spread_mean_ticks: self.spread_sum_ticks / samples,
+            touch_lots_mean: depth_profile_lots[0],
+            levels_mean: self.levels_sum / (2.0 * samples),
+            depth_profile_lots,
+            level_adds_per_s: per_s(self.level_adds as f64),
+            added_lots_mean: if self.level_adds > 0 { self.added_lots as f64 / self.level_adds as f64 } else { 0.0 },
+            cancels_per_s: per_s(self.cancels as f64),
+            market_orders_per_s: per_s(orders as f64),
+            buy_share: if orders > 0 { self.buys as f64 / orders as f64 } else { 0.5 },
+            size_quantiles_lots: size_quantiles(&self.order_sizes_lots),
+            count_dispersion: count_dispersion(&times_s, span_s),
+            market_order_times_s: times_s,
+            market_order_sizes_lots: self.order_sizes_lots,
+        }
+    }
+
+    fn side_mut(&mut self, side: Side) -> &mut BTreeMap<Ticks, Lots> {
+        match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        }
+    }
+
+    fn close_order(&mut self) {
+        if let Some((time_ns, side, lots)) = self.open_order.take() {
+            self.order_times_ns.push(time_ns);
+            self.order_sizes_lots.push(lots);
+            self.buys += u64::from(side == Side::Buy);
+        }
+    }
+
+    fn touch(&self) -> Option<(Ticks, Ticks)> {
+        Some((*self.bids.keys().next_back()?, *self.asks.keys().next()?))
+    }
+
+    fn note_first_mid(&mut self) {
+        if self.first_mid_ticks.is_none()
+            && let Some((bid, ask)) = self.touch()
+        {
+            self.first_mid_ticks = Some((bid + ask) as f64 / 2.0);
+        }
+    }
+
+    /// Moves the clock to `time_ns`, sampling the book as it stood at every sample
+    /// time passed.
+    fn advance(&mut self, time_ns: Nanos) {
+        let first_ns = *self.first_ns.get_or_insert_with(|| {
+            self.next_book_sample_ns = time_ns;
+            self.next_mid_sample_ns = time_ns;
+            time_ns
+        });
+        debug_assert!(time_ns >= first_ns);
+        while self.next_book_sample_ns < time_ns {
+            self.sample_book();
+            self.next_book_sample_ns += BOOK_SAMPLE_NS;
+        }
+        while self.next_mid_sample_ns < time_ns {
+            self.sample_mid();
+            self.next_mid_sample_ns += MID_SAMPLE_NS;
+        }
+        self.last_ns = self.last_ns.max(time_ns);
+    }
+
+    fn sample_mid(&mut self) {
+        let Some((bid, ask)) = self.touch() else { return };
+        let mid = (bid + ask) as f64 / 2.0;
+        if let Some(last) = self.last_sampled_mid.filter(|last| *last > 0.0)
+            && mid > 0.0
+        {
+            self.returns.push((mid / last).ln());
+        }
+        self.last_sampled_mid = Some(mid);
+    }
+
+    fn sample_book(&mut self) {
+        let Some((bid, ask)) = self.touch() else { return };
+        self.book_samples += 1;
+        self.spread_sum_ticks += (ask - bid) as f64;
+        let reach = PROFILE_TICKS as Ticks;
+        for (price_ticks, size_lots) in self.bids.range(bid - reach + 1..=bid) {
+            self.profile_sum_lots[(bid - price_ticks) as usize] += *size_lots as f64;
+            self.levels_sum += 1.0;
+        }
+        for (price_ticks, size_lots) in self.asks.range(ask..ask + reach) {
+            self.profile_sum_lots[(price_ticks - ask) as usize] += *size_lots as f64;
+            self.levels_sum += 1.0;
+        }
+    }
+}
+
+/// Statistics of a replay tape.
+pub fn tape_stats(tape: &ReplayTape) -> MarketStats {
+    let mut recorder = StatsRecorder::new();
+    for event in tape.events() {
+        match event {
+            TapeEvent::Book { time_ns, levels } => {
+                let levels = tape.levels(levels).iter().map(|level| (level.side, level.price_ticks, level.size_lots));
+                recorder.book(*time_ns, levels);
+            }
+            TapeEvent::Depth { time_ns, levels } => {
+                for level in tape.levels(levels) {
+                    recorder.level(*time_ns, level.side, level.price_ticks, level.size_lots);
+                }
+            }
+            TapeEvent::Trade { time_ns, price_ticks, size_lots, aggressor } => {
+                recorder.trade(*time_ns, *price_ticks, *size_lots, *aggressor)
+            }
+        }
+    }
+    recorder.finish()
+}
+
+/// A run observer that records the market data the engine was handed.
+#[derive(Debug, Default)]
+pub struct FeedStatsObserver {
+    /// What the feed delivered so far.
+    pub recorder: StatsRecorder,
+}
+
+impl RunObserver for FeedStatsObserver {
+    fn wants_engine_stream(&self) -> bool {
+        true
+    }
+
+    fn on_engine_event(&mut self, now_ns: Nanos, event: &Event) {
+        let Event::Market(market_data) = event else { return };
+        match market_data {
+            MarketData::Snapshot { bids, asks } => {
+                let bids = bids.iter().map(|level| (Side::Buy, level.price_ticks, level.size_lots));
+                let asks = asks.iter().map(|level| (Side::Sell, level.price_ticks, level.size_lots));
+                self.recorder.book(now_ns, bids.chain(asks));
+            }
+            MarketData::Delta { updates } => {
+                for update in updates {
+                    self.recorder.level(now_ns, update.side, update.price_ticks, update.size_lots);
+                }
+            }
+            MarketData::Trade { price_ticks, size_lots, aggressor } => self.recorder.trade(now_ns, *price_ticks, *size_lots, *aggressor),
+            // The depth stream carries the book; a top-of-book stream beside it adds nothing.
+            MarketData::BestBidOffer { .. } => {}
+        }
+    }
+}
+
+/// Statistics of the generated `market` over `duration_s`, measured from its feed
+/// as the engine would receive it (on `exchange`'s links) while the engine stands
+/// aside (kill switch engaged from the start, so no order of ours moves the book).
+pub fn simulated_stats(market: &MarketConfig, exchange: &ExchangeConfig, seed: u64, duration_s: f64) -> Result<MarketStats, SimError> {
+    let config = SimConfig {
+        seed,
+        duration_s,
+        market: market.clone(),
+        exchange: exchange.clone(),
+        events: Vec::new(),
+        reaction: ReactionConfig::default(),
+        tape: None,
+    };
+    let params = EngineParams { kill_flatten: false, ..EngineParams::default() };
+    let mut simulation = Simulation::new(&config, params, "calibration", RunOptions::for_duration(duration_s))?;
+    let mut observer = FeedStatsObserver { recorder: StatsRecorder::new() };
+    simulation.control(Control::KillSwitch { engaged: true }, &mut observer)?;
+    simulation.run_until((duration_s * NANOS_PER_S as f64) as Nanos, &mut observer);
+    Ok(observer.recorder.finish())
+}
+
+/// One fitted parameter: its value and what it came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FittedParam {
+    /// The `[market]` key.
+    pub key: String,
+    /// The value written.
+    pub value: f64,
+    /// The statistic or method behind it.
+    pub basis: String,
+}
+
+/// The generator fitted to a market's statistics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibration {
+    /// The fitted market (the template's other settings kept).
+    pub market: MarketConfig,
+    /// Every parameter the fit set, in the order they were set.
+    pub fitted: Vec<FittedParam>,
+    /// What could not be fitted and was left or switched off, in words.
+    pub warnings: Vec<String>,
+}
+
+impl Calibration {
+    fn set(&mut self, key: &str, value: f64, basis: String) {
+        self.fitted.retain(|param| param.key != key);
+        self.fitted.push(FittedParam { key: key.to_string(), value, basis });
+    }
+}
+
+/// Fits the generator to `stats`; `template` gives the instrument and every setting
+/// the fit does not touch.
+pub fn fit(stats: &MarketStats, template: &MarketConfig) -> Calibration {
+    let mut calibration = Calibration { market: template.clone(), fitted: Vec::new(), warnings: Vec::new() };
+    fit_price(stats, &mut calibration);
+    fit_flow(stats, &mut calibration);
+    fit_sizes(stats, &mut calibration);
+    fit_book(stats, &mut calibration);
+    calibration
+}
+
+fn fit_price(stats: &MarketStats, calibration: &mut Calibration) {
+    let tick_size = calibration.market.instrument.tick_size;
+    let market = &mut calibration.market;
+    if let Some(mid_ticks) = stats.first_mid_ticks {
+        market.initial_price = mid_ticks * tick_size;
+    }
+    market.volatility_annual = stats.realized_vol_annual.clamp(0.0, 20.0);
+    (market.stress_per_hour, market.jumps_per_hour, market.drift_annual) = (0.0, 0.0, 0.0);
+    let (price, volatility) = (market.initial_price, market.volatility_annual);
+    calibration.set("initial_price", price, "the first mid".into());
+    calibration.set("volatility_annual", volatility, format!("1-second mid returns ({} of them), annualized", stats.returns));
+    calibration.set("stress_per_hour", 0.0, "regimes are not fitted".into());
+    calibration.set("jumps_per_hour", 0.0, "jumps are not fitted".into());
+    calibration.set("drift_annual", 0.0, "no drift is fitted".into());
+    if stats.return_excess_kurtosis > 1.0 {
+        calibration.warnings.push(format!(
+            "the returns' excess kurtosis is {:.2}: regimes or jumps (stress_per_hour, jumps_per_hour) would add the fat tails the fit leaves out",
+            stats.return_excess_kurtosis
+        ));
+    }
+}
+
+fn fit_flow(stats: &MarketStats, calibration: &mut Calibration) {
+    let orders = stats.market_order_times_s.len();
+    let market = &mut calibration.market;
+    market.buy_flow_share = stats.buy_share.clamp(0.01, 0.99);
+    let share = market.buy_flow_share;
+    calibration.set("buy_flow_share", share, format!("share of the {orders} market orders that bought"));
+    if orders >= HAWKES_ORDERS_MIN && stats.span_s > 0.0 {
+        let hawkes = fit_hawkes(&stats.market_order_times_s, stats.span_s);
+        let market = &mut calibration.market;
+        (market.market_rate_per_s, market.hawkes_alpha_per_s, market.hawkes_beta_per_s) =
+            (hawkes.mu_per_s, hawkes.alpha_per_s, hawkes.beta_per_s);
+        let basis = if hawkes.alpha_per_s > 0.0 {
+            format!(
+                "Hawkes maximum likelihood on {orders} market orders (branching ratio {:.2}, mean rate {:.3}/s)",
+                hawkes.alpha_per_s / hawkes.beta_per_s,
+                stats.market_orders_per_s
+            )
+        } else {
+            format!("{orders} market orders show no significant clustering (likelihood-ratio test): Poisson at their mean rate")
+        };
+        calibration.set("market_rate_per_s", hawkes.mu_per_s, basis.clone());
+        calibration.set("hawkes_alpha_per_s", hawkes.alpha_per_s, basis.clone());
+        calibration.set("hawkes_beta_per_s", hawkes.beta_per_s, basis);
+    } else {
+        let market = &mut calibration.market;
+        (market.market_rate_per_s, market.hawkes_alpha_per_s) = (stats.market_orders_per_s, 0.0);
+        calibration.set("market_rate_per_s", stats.market_orders_per_s, format!("mean rate of {orders} market orders"));
+        calibration.set("hawkes_alpha_per_s", 0.0, format!("too few market orders for a Hawkes fit (under {HAWKES_ORDERS_MIN}): Poisson"));
+        calibration.warnings.push(format!("{orders} market orders are too few to fit their clustering; the flow is Poisson"));
+    }
+}
+
+fn fit_sizes(stats: &MarketStats, calibration: &mut Calibration) {
+    let sizes = &stats.market_order_sizes_lots;
+    if sizes.len() < 20 {
+        calibration.warnings.push(format!("{} market orders are too few to fit their sizes; the template's are kept", sizes.len()));
+        return;
+    }
+    let [median, .., largest] = stats.size_quantiles_lots;
+    let alpha = hill_tail_index(sizes, median).clamp(0.5, 10.0);
+    let minimum = ((median as f64 / 2f64.powf(1.0 / alpha)).round() as Lots).max(1);
+    let market = &mut calibration.market;
+    (market.market_size_pareto_alpha, market.market_size_min_lots, market.market_size_max_lots) = (alpha, minimum, largest.max(minimum));
+    let basis = format!("Hill's estimator above the median size ({median} lots) of {} market orders", sizes.len());
+    calibration.set("market_size_pareto_alpha", alpha, basis);
+    calibration.set("market_size_min_lots", minimum as f64, format!("a Pareto minimum whose median is the recorded median, {median} lots"));
+    calibration.set("market_size_max_lots", largest.max(minimum) as f64, "the largest recorded market order".into());
+}
+
+fn fit_book(stats: &MarketStats, calibration: &mut Calibration) {
+    if stats.book_samples == 0 || stats.span_s <= 0.0 {
+        calibration.warnings.push("the book was never two-sided: its shape is not fitted".to_string());
+        return;
+    }
+    let decay = depth_decay_ticks(&stats.depth_profile_lots).unwrap_or(calibration.market.depth_decay_ticks);
+    let market = &mut calibration.market;
+    market.limit_rate_per_s = stats.level_adds_per_s.max(0.01);
+    market.limit_size_lots = stats.added_lots_mean.max(1.0);
+    market.cancel_rate_per_s = stats.cancels_per_s;
+    market.depth_decay_ticks = decay.clamp(0.1, 1e6);
+    market.initial_touch_lots = (stats.touch_lots_mean.round() as Lots).max(1);
+    market.initial_levels = (stats.levels_mean.round() as i64).clamp(1, PROFILE_TICKS as i64);
+    let fitted = [
+        ("limit_rate_per_s", market.limit_rate_per_s, "level increases in the diffs, per second (a lower bound on a conflated feed)"),
+        ("limit_size_lots", market.limit_size_lots, "mean level increase"),
+        ("cancel_rate_per_s", market.cancel_rate_per_s, "level decreases the trades do not explain, per second"),
+        ("depth_decay_ticks", market.depth_decay_ticks, "decay length of the mean depth behind the best price"),
+        ("initial_touch_lots", market.initial_touch_lots as f64, "mean size at the best price"),
+        ("initial_levels", market.initial_levels as f64, "mean levels per side within 64 ticks of the best price"),
+    ];
+    for (key, value, basis) in fitted {
+        calibration.set(key, value, basis.to_string());
+    }
+}
+
+/// A parameter that simulated moments steer, and the statistic that steers it.
+struct Steering {
+    /// The `[market]` key.
+    key: &'static str,
+    /// The statistic, as its name in [`MarketStats`] reads.
+    statistic: &'static str,
+    /// The statistic's value, when it can be measured.
+    /// The statistic's value in the first stats, when it can be measured; the second
+    /// are the recorded ones (for a threshold both sides share).
+    measure: fn(&MarketStats, &MarketStats) -> Option<f64>,
+    /// The parameter's value and a setter.
+    get: fn(&MarketConfig) -> f64,
+    set: fn(&mut MarketConfig, f64),
+    /// d ln(statistic) / d ln(parameter), roughly: each step moves the parameter by
+    /// the log-ratio of recorded to simulated statistic divided by it.
+    elasticity: f64,
+}
+
+fn positive(value: f64) -> Option<f64> {
+    (value.is_finite() && value > 0.0).then_some(value)
+}
+
+/// The steered pairs. Each statistic moves mostly with its own parameter, so
+/// scaling every parameter by its statistic's ratio at once converges in a few rounds.
+const STEERING: [Steering; 7] = [
+    Steering {
+        key: "volatility_annual",
+        statistic: "realized_vol_annual",
+        measure: |stats, _| positive(stats.realized_vol_annual),
+        get: |market| market.volatility_annual,
+        set: |market, value| market.volatility_annual = value.clamp(0.0, 20.0),
+        elasticity: 1.0,
+    },
+    Steering {
+        key: "limit_rate_per_s",
+        statistic: "level_adds_per_s",
+        measure: |stats, _| positive(stats.level_adds_per_s),
+        get: |market| market.limit_rate_per_s,
+        set: |market, value| market.limit_rate_per_s = value.clamp(0.01, 1e6),
+        elasticity: 1.0,
+    },
+    Steering {
+        key: "limit_size_lots",
+        statistic: "added_lots_mean",
+        measure: |stats, _| positive(stats.added_lots_mean),
+        get: |market| market.limit_size_lots,
+        set: |market, value| market.limit_size_lots = value.clamp(1.0, 1e9),
+        elasticity: 1.0,
+    },
+    Steering {
+        key: "cancel_rate_per_s",
+        statistic: "cancels_per_s",
+        measure: |stats, _| positive(stats.cancels_per_s),
+        get: |market| market.cancel_rate_per_s,
+        set: |market, value| market.cancel_rate_per_s = value.clamp(0.0, 1e6),
+        elasticity: 1.0,
+    },
+    Steering {
+        key: "market_rate_per_s",
+        statistic: "market_orders_per_s",
+        measure: |stats, _| positive(stats.market_orders_per_s),
+        get: |market| market.market_rate_per_s,
+        set: |market, value| market.market_rate_per_s = value.clamp(0.0, 1e6),
+        elasticity: 1.0,
+    },
+    Steering {
+        key: "depth_decay_ticks",
+        statistic: "depth_profile_lots (decay length)",
+        measure: |stats, _| depth_decay_ticks(&stats.depth_profile_lots),
+        get: |market| market.depth_decay_ticks,
+        set: |market, value| market.depth_decay_ticks = value.clamp(0.1, 1e6),
+        elasticity: 1.0,
+    },
+    Steering {
+        // Indirect inference: the same estimator on both sides, whatever else trades.
+        key: "market_size_pareto_alpha",
+        statistic: "Hill's index of market-order sizes above the recorded median",
+        measure: |stats, recorded| positive(hill_tail_index(&stats.market_order_sizes_lots, recorded.size_quantiles_lots[0])),
+        get: |market| market.market_size_pareto_alpha,
+        set: |market, value| market.market_size_pareto_alpha = value.clamp(0.5, 10.0),
+        elasticity: 0.2,
+    },
+];
+
+/// Corrects a fit by simulated moments: simulates the fitted market (seed `seed`,
+/// `duration_s`, on `exchange`'s links, the engine standing aside) `rounds` times,
+/// each time moving every steered parameter so that its statistic, as simulated,
+/// meets the recorded one: a step in log space by the statistic's log-ratio over
+/// its elasticity (measured on the generator: 1 for rates, sizes and lengths that
+/// the feed shows nearly as they are, 0.2 for the size tail, which the flow of
+/// limit orders priced through the touch dilutes), at most ×2 or ÷2 a round, the
+/// same seed every round so that differences are not noise. The generator makes some flow of its own (limit
+/// orders priced through the touch trade, stale quotes are pulled, far levels
+/// cleaned), so what a feed shows is not its parameters: the direct fit is where
+/// the search starts. Returns the refined calibration and the last simulation's
+/// statistics.
+pub fn refine(
+    recorded: &MarketStats,
+    mut calibration: Calibration,
+    exchange: &ExchangeConfig,
+    seed: u64,
+    duration_s: f64,
+    rounds: u32,
+) -> Result<(Calibration, MarketStats), SimError> {
+    let mut simulated = simulated_stats(&calibration.market, exchange, seed, duration_s)?;
+    for _ in 0..rounds {
+        for steering in &STEERING {
+            let (Some(wanted), Some(got)) = ((steering.measure)(recorded, recorded), (steering.measure)(&simulated, recorded)) else {
+                continue;
+            };
+            let step = ((wanted / got).ln() / steering.elasticity).clamp(-std::f64::consts::LN_2, std::f64::consts::LN_2);
+            let value = (steering.get)(&calibration.market) * step.exp();
+            (steering.set)(&mut calibration.market, value);
+        }
+        simulated = simulated_stats(&calibration.market, exchange, seed, duration_s)?;
+    }
+    if rounds > 0 {
+        for steering in &STEERING {
+            let basis = format!("{rounds} rounds of simulated moments ({duration_s:.0} s, seed {seed}) matching {}", steering.statistic);
+            calibration.set(steering.key, (steering.get)(&calibration.market), basis);
+        }
+    }
+    Ok((calibration, simulated))
+}
+
+/// A Hawkes process with exponential kernel fitted by maximum likelihood.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct HawkesFit {
+    /// Baseline intensity μ, per second.
+    pub mu_per_s: f64,
+    /// Jump of the intensity per arrival α, per second.
+    pub alpha_per_s: f64,
+    /// Decay rate β, per second.
+    pub beta_per_s: f64,
+    /// The log-likelihood at the fit.
+    pub log_likelihood: f64,
+}
+
+/// Half the 95 % point of χ² with 2 degrees of freedom: the log-likelihood a
+/// Hawkes fit must gain over a Poisson one (its two extra parameters) to be kept.
+pub const HAWKES_LIKELIHOOD_GAIN_MIN: f64 = 3.0;
+
+/// Fits `λ(t) = μ + Σ α·e^{−β(t − tᵢ)}` to arrival `times_s` (ascending, in
+/// `[0, span_s]`) by maximum likelihood: a grid over β (log-spaced, 0.1 to 1,000
+/// per second: clustering over seconds, not the slow swings that regimes explain)
+/// and the branching ratio α/β (0 to 0.95), refined once around the best point,
+/// with μ solved by Newton's method at each point. Unless the fit gains
+/// [`HAWKES_LIKELIHOOD_GAIN_MIN`] over Poisson arrivals (a likelihood-ratio test
+/// at 5 %), the Poisson fit (α = 0, β = 1) is returned.
+pub fn fit_hawkes(times_s: &[f64], span_s: f64) -> HawkesFit {
+    let count = times_s.len() as f64;
+    let poisson =
+        HawkesFit { mu_per_s: count / span_s, alpha_per_s: 0.0, beta_per_s: 1.0, log_likelihood: count * (count / span_s).ln() - count };
+    let coarse_betas: Vec<f64> = (0..=20).map(|step| 0.1 * 10f64.powf(step as f64 * 0.2)).collect();
+    let coarse_ratios: Vec<f64> = (0..=19).map(|step| step as f64 * 0.05).collect();
+    let best = best_on_grid(times_s, span_s, &coarse_betas, &coarse_ratios);
+    let fine_betas: Vec<f64> = (-4..=4).map(|step| best.beta_per_s * 10f64.powf(step as f64 * 0.05)).collect();
+    let ratio = best.alpha_per_s / best.beta_per_s;
+    let fine_ratios: Vec<f64> = (-4..=4).map(|step| (ratio + step as f64 * 0.0125).clamp(0.0, 0.95)).collect();
+    let fine = best_on_grid(times_s, span_s, &fine_betas, &fine_ratios);
+    let best = if fine.log_likelihood > best.log_likelihood { fine } else { best };
+    if best.log_likelihood - poisson.log_likelihood >= HAWKES_LIKELIHOOD_GAIN_MIN { best } else { poisson }
+}
+
+fn best_on_grid(times_s: &[f64], span_s: f64, betas: &[f64], ratios: &[f64]) -> HawkesFit {
+    let mut best =
+        HawkesFit { mu_per_s: times_s.len() as f64 / span_s, alpha_per_s: 0.0, beta_per_s: 1.0, log_likelihood: f64::NEG_INFINITY };
+    for &beta in betas {
+        let decayed = excitations(times_s, beta);
+        let compensator_tail: f64 = times_s.iter().map(|time| 1.0 - (-beta * (span_s - time)).exp()).sum();
+        for &ratio in ratios {
+            let alpha = ratio * beta;
+            let mu = solve_baseline(&decayed, alpha, span_s, (times_s.len() as f64 * (1.0 - ratio) / span_s).max(1e-9));
+            let log_likelihood =
+                decayed.iter().map(|excitation| (mu + alpha * excitation).ln()).sum::<f64>() - mu * span_s - ratio * compensator_tail;
+            if log_likelihood > best.log_likelihood {
+                best = HawkesFit { mu_per_s: mu, alpha_per_s: alpha, beta_per_s: beta, log_likelihood };
+            }
+        }
+    }
+    best
+}
+
+/// `Aᵢ = Σ_{j<i} e^{−β(tᵢ − tⱼ)}`, so that `λ(tᵢ) = μ + α·Aᵢ`.
+fn excitations(times_s: &[f64], beta: f64) -> Vec<f64> {
+    let mut excitation = 0.0;
+    let mut previous: Option<f64> = None;
+    times_s
+        .iter()
+        .map(|&time| {
+            if let Some(previous) = previous {
+                excitation = (-beta * (time - previous)).exp() * (1.0 + excitation);
+            }
+            previous = Some(time);
+            excitation
+        })
+        .collect()
+}
+
+/// The μ > 0 at which the likelihood's derivative in μ, `Σ 1/λᵢ − T`, vanishes.
+fn solve_baseline(excitations: &[f64], alpha: f64, span_s: f64, start: f64) -> f64 {
+    let mut mu = start;
+    for _ in 0..30 {
+        let (mut slope, mut curvature) = (-span_s, 0.0);
+        for excitation in excitations {
+            let inverse = 1.0 / (mu + alpha * excitation);
+            slope += inverse;
+            curvature -= inverse * inverse;
+        }
+        if curvature == 0.0 {
+            break;
+        }
+        let next = (mu - slope / curvature).max(mu / 10.0);
+        if (next - mu).abs() <= 1e-12 * mu {
+            return next;
+        }
+        mu = next;
+    }
+    mu
+}
+
+/// Hill's estimator of a Pareto tail index from the values at or above `threshold`.
+fn hill_tail_index(values: &[Lots], threshold: Lots) -> f64 {
+    let threshold = threshold.max(1) as f64;
+    let logs: Vec<f64> = values.iter().filter(|&&value| value as f64 >= threshold).map(|&value| (value as f64 / threshold).ln()).collect();
+    let sum: f64 = logs.iter().sum();
+    if sum > 0.0 { logs.len() as f64 / sum } else { 10.0 }
+}
+
+/// Decay length, ticks, of an exponential fitted (weighted least squares on the
+/// logarithm) to the positive entries of a depth profile; `None` without two of them
+/// or when the depth does not fall.
+pub fn depth_decay_ticks(profile_lots: &[f64]) -> Option<f64> {
+    let points: Vec<(f64, f64, f64)> =
+        profile_lots.iter().enumerate().filter(|(_, lots)| **lots > 0.0).map(|(ticks, lots)| (ticks as f64, lots.ln(), *lots)).collect();
+    if points.len() < 2 {
+        return None;
+    }
+    let weight: f64 = points.iter().map(|point| point.2).sum();
+    let mean_x = points.iter().map(|point| point.2 * point.0).sum::<f64>() / weight;
+    let mean_y = points.iter().map(|point| point.2 * point.1).sum::<f64>() / weight;
+    let covariance: f64 = points.iter().map(|point| point.2 * (point.0 - mean_x) * (point.1 - mean_y)).sum();
+    let variance: f64 = points.iter().map(|point| point.2 * (point.0 - mean_x).powi(2)).sum();
+    let slope = covariance / variance;
+    (slope < 0.0).then(|| -1.0 / slope)
+}
+
+fn return_moments(returns: &[f64]) -> (f64, f64) {
+    if returns.len() < 2 {
+        return (0.0, 0.0);
+    }
+    let count = returns.len() as f64;
+    let mean = returns.iter().sum::<f64>() / count;
+    let variance = returns.iter().map(|value| (value - mean).powi(2)).sum::<f64>() / count;
+    let fourth = returns.iter().map(|value| (value - mean).powi(4)).sum::<f64>() / count;
+    let kurtosis = if variance > 0.0 { fourth / (variance * variance) - 3.0 } else { 0.0 };
+    // Volatility about zero: a recording's drift over minutes is noise, not signal.
+    let second = returns.iter().map(|value| value * value).sum::<f64>() / count;
+    (second.sqrt(), kurtosis)
+}
+
+fn size_quantiles(sizes: &[Lots]) -> [i64; 4] {
+    if sizes.is_empty() {
+        return [0; 4];
+    }
+    let mut sorted = sizes.to_vec();
+    sorted.sort_unstable();
+    let at = |fraction: f64| sorted[((sorted.len() - 1) as f64 * fraction).round() as usize];
+    [at(0.5), at(0.9), at(0.99), *sorted.last().expect("not empty")]
+}
+
+fn count_dispersion(times_s: &[f64], span_s: f64) -> f64 {
+    let windows = span_s.floor() as usize;
+    if windows < 2 {
+        return 0.0;
+    }
+    let mut counts = vec![0.0f64; windows];
+    for &time in times_s {
+        let index = time.floor() as usize;
+        if index < windows {
+            counts[index] += 1.0;
+        }
+    }
+    let mean = counts.iter().sum::<f64>() / windows as f64;
+    let variance = counts.iter().map(|count| (count - mean).powi(2)).sum::<f64>() / windows as f64;
+    if mean > 0.0 { variance / mean } else { 0.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::hawkes::Hawkes;
+    use crate::rng::SeedRoot;
+
+    fn hawkes_times(mu: f64, alpha: f64, beta: f64, span_s: f64, seed: u64) -> Vec<f64> {
+        let mut rng = SeedRoot::new(seed).stream("test");
+        let mut hawkes = Hawkes::default();
+        let (mut now, mut times) = (0, Vec::new());
+        while let Some(next) = hawkes.next_arrival(now, mu, beta, &mut rng) {
+            if next as f64 > span_s * 1e9 {
+                break;
+            }
+            hawkes.on_arrival(next, alpha, beta);
+            times.push(next as f64 / 1e9);
+            now = next;
+        }
+        times
+    }
+
+    #[test]
+    fn hawkes_fit_recovers_a_simulated_process() {
+        let times = hawkes_times(1.0, 1.2, 2.0, 4_000.0, 3);
+        let fit = fit_hawkes(&times, 4_000.0);
+        let ratio = fit.alpha_per_s / fit.beta_per_s;
+        assert!((ratio - 0.6).abs() < 0.08, "{fit:?}");
+        assert!((fit.beta_per_s / 2.0 - 1.0).abs() < 0.35, "{fit:?}");
+        assert!((fit.mu_per_s - 1.0).abs() < 0.2, "{fit:?}");
+        // Poisson arrivals fit a branching ratio near zero.
+        let poisson = fit_hawkes(&hawkes_times(3.0, 0.0, 1.0, 2_000.0, 4), 2_000.0);
+        assert_eq!(poisson.alpha_per_s, 0.0, "{poisson:?}");
+        assert!((poisson.mu_per_s - 3.0).abs() < 0.3, "{poisson:?}");
+    }
+
+    #[test]
+    fn depth_decay_of_an_exponential_profile_is_its_length() {
+        let profile: Vec<f64> = (0..40).map(|ticks| 200.0 * (-(ticks as f64) / 7.5).exp()).collect();
+        assert!((depth_decay_ticks(&profile).unwrap() - 7.5).abs() < 1e-9);
+        assert_eq!(depth_decay_ticks(&[5.0, 5.0, 5.0]), None, "flat depth has no decay length");
+        assert_eq!(depth_decay_ticks(&[0.0, 3.0]), None);
+    }
+
+    #[test]
+    fn hill_estimator_recovers_a_pareto_index() {
+        let mut rng = SeedRoot::new(8).stream("test");
+        let sizes: Vec<Lots> = (0..20_000)
+            .map(|_| {
+                let uniform: f64 = 1.0 - rand::RngExt::random::<f64>(&mut rng);
+                (10.0 * uniform.powf(-1.0 / 1.8)).round() as Lots
+            })
+            .collect();
+        let alpha = hill_tail_index(&sizes, size_quantiles(&sizes)[0]);
+        assert!((alpha - 1.8).abs() < 0.15, "{alpha}");
+    }
+
+    #[test]
+    fn the_recorder_counts_adds_cancels_and_orders() {
+        let mut recorder = StatsRecorder::new();
+        recorder.book(0, [(Side::Buy, 99, 10), (Side::Sell, 101, 10)]);
+        recorder.level(50_000_000, Side::Buy, 99, 15); // an add of 5
+        recorder.trade(60_000_000, 101, 4, Side::Buy);
+        recorder.trade(60_000_000, 101, 2, Side::Buy); // one market order of 6
+        recorder.level(70_000_000, Side::Sell, 101, 4); // explained by the trades
+        recorder.level(80_000_000, Side::Buy, 99, 3); // a cancel
+        recorder.trade(90_000_000, 99, 1, Side::Sell);
+        recorder.level(2_000_000_000, Side::Buy, 99, 2);
+        let stats = recorder.finish();
+        assert_eq!(stats.span_s, 2.0);
+        assert_eq!(stats.first_mid_ticks, Some(100.0));
+        assert_eq!(stats.level_adds_per_s, 0.5);
+        assert_eq!(stats.added_lots_mean, 5.0);
+        assert_eq!(stats.cancels_per_s, 0.5);
+        assert_eq!(stats.market_order_sizes_lots, [6, 1]);
+        assert_eq!(stats.buy_share, 0.5);
+        assert!(stats.book_samples >= 19 && stats.spread_mean_ticks == 2.0, "{stats:?}");
+    }
+}
