@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod artifacts;
+pub mod calibration;
 pub mod check;
 pub mod expect;
 pub mod gate;

@@ -172,6 +172,9 @@ pub(crate) enum DataCommand {
     /// Convert a session to Drydock's compact tape (.ddtape) for fast repeated replay;
     /// replaying the tape gives the identical fingerprint.
     Convert(ConvertArgs),
+    /// Fit the market generator to a session and write a scenario whose generated
+    /// market behaves like it (with the recorded and simulated statistics side by side).
+    Calibrate(CalibrateArgs),
 }
 
 #[derive(Subcommand)]
@@ -271,6 +274,49 @@ pub(crate) struct ConvertArgs {
     /// Count and pass over malformed lines instead of stopping at the first.
     #[arg(long)]
     pub(crate) skip_bad_lines: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct CalibrateArgs {
+    /// Recordings, in session order (the book carries across files).
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// The scenario to write; its file name (without .toml) names the scenario.
+    #[arg(short = 'o', long = "out")]
+    pub(crate) out: PathBuf,
+    /// binance, bybit, tdepth, csv, tape or hftbacktest (default: detected per file).
+    #[arg(long)]
+    pub(crate) format: Option<drydock_sim::replay::inspect::Format>,
+    /// Price grid: becomes the scenario's market.instrument.tick_size.
+    #[arg(long)]
+    pub(crate) tick: String,
+    /// Quantity grid: becomes market.instrument.lot_size.
+    #[arg(long)]
+    pub(crate) lot: String,
+    /// The instrument's symbol in the scenario.
+    #[arg(long, default_value = "BTCUSDT")]
+    pub(crate) symbol: String,
+    /// The instrument's minimum order notional, quote currency.
+    #[arg(long, default_value_t = 5.0)]
+    pub(crate) min_notional: f64,
+    /// exchange or local: the recorded clock that becomes time.
+    #[arg(long, default_value = "exchange")]
+    pub(crate) clock: drydock_sim::replay::tape::ReplayClock,
+    /// stop or resync at a gap in the update ids.
+    #[arg(long, default_value = "stop")]
+    pub(crate) gap_policy: drydock_sim::replay::book::GapPolicy,
+    /// Count and pass over malformed lines instead of stopping at the first.
+    #[arg(long)]
+    pub(crate) skip_bad_lines: bool,
+    /// Seed of the refining simulations and of the scenario written.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Rounds of simulated moments after the direct fit (0: the direct fit only).
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=50))]
+    pub(crate) rounds: u32,
+    /// Simulated seconds per round (default: the recording's span, at least 600).
+    #[arg(long)]
+    pub(crate) simulate_s: Option<f64>,
 }
 
 #[derive(Args)]

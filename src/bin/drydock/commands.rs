@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use drydock::{LoadOptions, RunFlags, Scenario, default_out_dir, run_scenario_with};
+use drydock_sim::config::InstrumentConfig;
 
 use crate::cli::{
-    ArtifactsCommand, Cli, Command, ConfigCommand, ConvertArgs, DataCommand, InspectArgs, JournalCommand, PruneArgs, RunArgs, SweepCommand,
+    ArtifactsCommand, CalibrateArgs, Cli, Command, ConfigCommand, ConvertArgs, DataCommand, InspectArgs, JournalCommand, PruneArgs,
+    RunArgs, SweepCommand,
 };
 use crate::summary::{exit_code, print_config, print_summary};
 use crate::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, emit};
@@ -33,6 +35,7 @@ pub(crate) fn execute(cli: Cli) -> anyhow::Result<u8> {
         Command::Journal { command: JournalCommand::Diff { a, b } } => crate::journal::diff_command(&a, &b),
         Command::Data { command: DataCommand::Inspect(args) } => data_inspect_command(args),
         Command::Data { command: DataCommand::Convert(args) } => data_convert_command(args),
+        Command::Data { command: DataCommand::Calibrate(args) } => data_calibrate_command(args),
         Command::Config { command: ConfigCommand::Show { scenario, profile, overrides } } => {
             config_show_command(&scenario, profile, overrides)
         }
@@ -278,6 +281,79 @@ fn data_convert_command(args: ConvertArgs) -> anyhow::Result<u8> {
     }
     emit(&text);
     Ok(0)
+}
+
+fn data_calibrate_command(args: CalibrateArgs) -> anyhow::Result<u8> {
+    use drydock::calibration::{CalibrateOptions, calibrate_tape, comparison, render_scenario};
+    use drydock_sim::replay::tape::{ReplayTape, TapeOptions};
+    let CalibrateArgs { files, out, format, tick, lot, symbol, min_notional, clock, gap_policy, skip_bad_lines, seed, rounds, simulate_s } =
+        args;
+    let (tick_grid, lot_grid) = (parse_grid(&tick, "tick")?, parse_grid(&lot, "lot")?);
+    let name = scenario_name_of(&out)?;
+    if let Some(seconds) = simulate_s.filter(|seconds| !(1.0..=86_400.0).contains(seconds)) {
+        anyhow::bail!("--simulate-s {seconds}: expected 1 to 86400 simulated seconds a round");
+    }
+    if !(0.0..=1e9).contains(&min_notional) {
+        anyhow::bail!("--min-notional {min_notional}: expected 0 to 1e9 (quote currency)");
+    }
+    let options = TapeOptions { format, clock, offset_ns: 0, gap_policy, skip_bad_lines };
+    let tape = ReplayTape::load(&files, &options, tick_grid, lot_grid)?;
+    let span_s = tape.span_ns() as f64 / 1e9;
+    if span_s < CALIBRATION_SPAN_MIN_S {
+        anyhow::bail!(
+            "{}: the recording spans {span_s:.1} s; calibration needs at least {CALIBRATION_SPAN_MIN_S:.0} s of data (give more files of the session)",
+            files[0].display()
+        );
+    }
+    let instrument = InstrumentConfig { symbol, tick_size: tick_grid.step_f64(), lot_size: lot_grid.step_f64(), min_notional };
+    let options = CalibrateOptions { instrument, seed, rounds, simulate_s: simulate_s.unwrap_or(span_s.max(600.0).ceil()) };
+    let report = calibrate_tape(&tape, &options)?;
+    let text = render_scenario(&report, &name);
+    if let Some(folder) = out.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("cannot create {}; check the output folder is writable", folder.display()))?;
+    }
+    drydock::report::write_atomic(&out, text.as_bytes())?;
+    // The file must load as written: a scenario that does not is a bug here, not bad input.
+    Scenario::load(&out, &LoadOptions::default())
+        .with_context(|| format!("the calibrated scenario {} does not load (a drydock bug)", out.display()))?;
+    let mut summary = String::new();
+    say!(
+        summary,
+        "calibrated {} to {:.0} s of {} ({} market orders)",
+        name,
+        span_s,
+        files.iter().map(|file| file.display().to_string()).collect::<Vec<_>>().join(", "),
+        report.recorded.market_order_times_s.len()
+    );
+    for param in &report.calibration.fitted {
+        say!(summary, "  {:<26} {:>16}  {}", param.key, format!("{:.6}", param.value), param.basis);
+    }
+    for warning in &report.calibration.warnings {
+        say!(summary, "  warning: {warning}");
+    }
+    say!(summary, "  {:<32} {:>14} {:>14}", "statistic", "recorded", "simulated");
+    for row in comparison(&report.recorded, &report.simulated) {
+        say!(summary, "  {:<31}{} {:>14.4} {:>14.4}", row.name, if row.steered { "*" } else { " " }, row.recorded, row.simulated);
+    }
+    say!(summary, "wrote {} (run it: drydock run {})", out.display(), out.display());
+    emit(&summary);
+    Ok(0)
+}
+
+/// Shortest recording worth fitting a market to, seconds.
+const CALIBRATION_SPAN_MIN_S: f64 = 10.0;
+
+/// A scenario name from the file it goes to: its stem, which must be a valid name.
+fn scenario_name_of(out: &Path) -> anyhow::Result<String> {
+    let stem = out.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default();
+    if out.extension().is_none_or(|extension| extension != "toml") {
+        anyhow::bail!("-o {}: the scenario file must end in .toml", out.display());
+    }
+    if stem.is_empty() || !stem.chars().all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch)) {
+        anyhow::bail!("-o {}: the file name names the scenario; use letters, digits, _ - . only", out.display());
+    }
+    Ok(stem.to_string())
 }
 
 fn config_show_command(scenario: &Path, profile: Option<String>, overrides: Vec<String>) -> anyhow::Result<u8> {

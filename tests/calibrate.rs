@@ -1,0 +1,210 @@
+//! `drydock data calibrate` end to end: a recording of a generated market (written
+//! as a generic CSV, so these tests always run) is calibrated into a scenario that
+//! loads, runs, comes out byte-identical twice and recovers the market it was made
+//! from; the real BTCUSDT recording (when `DRYDOCK_DATA_DIR` or `../shared/data`
+//! holds it) calibrates to a scenario whose steered statistics meet the recorded
+//! ones; bad flags are clear errors.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use drydock::{LoadOptions, Scenario};
+use drydock_engine::port::{Control, Event, MarketData};
+use drydock_engine::{EngineParams, Lots, Nanos, Side, Ticks};
+use drydock_sim::config::{ExchangeConfig, MarketConfig, ReactionConfig, SimConfig};
+use drydock_sim::{RunObserver, RunOptions, Simulation};
+
+const EPOCH_NS: Nanos = 1_700_000_000_000_000_000;
+
+fn drydock(args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_drydock")).args(args).output().expect("drydock runs")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// Writes what the engine's feed delivered as a generic CSV (tick 0.1, lot 0.001):
+/// the first book as a snapshot, then depth and trade rows.
+#[derive(Default)]
+struct CsvRecorder {
+    rows: String,
+    book: BTreeMap<(bool, Ticks), Lots>,
+    snapshot_written: bool,
+}
+
+impl CsvRecorder {
+    fn row(&mut self, time_ns: Nanos, kind: &str, side: &str, price_ticks: Ticks, size_lots: Lots) {
+        let _ = writeln!(
+            self.rows,
+            "{},{kind},{side},{}.{},{}.{:03}",
+            EPOCH_NS + time_ns,
+            price_ticks / 10,
+            price_ticks % 10,
+            size_lots / 1000,
+            size_lots % 1000
+        );
+    }
+}
+
+impl RunObserver for CsvRecorder {
+    fn wants_engine_stream(&self) -> bool {
+        true
+    }
+
+    fn on_engine_event(&mut self, now_ns: Nanos, event: &Event) {
+        let Event::Market(market_data) = event else { return };
+        match market_data {
+            MarketData::Delta { updates } if self.snapshot_written => {
+                for update in updates {
+                    let side = if update.side == Side::Buy { "bid" } else { "ask" };
+                    self.row(now_ns, "depth", side, update.price_ticks, update.size_lots);
+                }
+            }
+            MarketData::Delta { updates } => {
+                for update in updates {
+                    self.book.insert((update.side == Side::Buy, update.price_ticks), update.size_lots);
+                }
+                let levels: Vec<((bool, Ticks), Lots)> =
+                    self.book.iter().filter(|(_, lots)| **lots > 0).map(|(key, lots)| (*key, *lots)).collect();
+                for ((bid, price_ticks), size_lots) in levels {
+                    self.row(now_ns, "snapshot", if bid { "bid" } else { "ask" }, price_ticks, size_lots);
+                }
+                self.snapshot_written = true;
+            }
+            MarketData::Trade { price_ticks, size_lots, aggressor } => {
+                let side = if *aggressor == Side::Buy { "buy" } else { "sell" };
+                self.row(now_ns, "trade", side, *price_ticks, *size_lots);
+            }
+            MarketData::Snapshot { .. } | MarketData::BestBidOffer { .. } => {}
+        }
+    }
+}
+
+/// The default generated market (regimes and jumps off) for `duration_s`, as a CSV recording.
+fn generated_recording(dir: &Path, duration_s: f64) -> PathBuf {
+    let market = MarketConfig { stress_per_hour: 0.0, jumps_per_hour: 0.0, ..MarketConfig::default() };
+    let config = SimConfig {
+        seed: 21,
+        duration_s,
+        market,
+        exchange: ExchangeConfig::default(),
+        events: Vec::new(),
+        reaction: ReactionConfig::default(),
+        tape: None,
+    };
+    let mut simulation = Simulation::new(&config, EngineParams::default(), "test", RunOptions::for_duration(duration_s)).unwrap();
+    let mut recorder = CsvRecorder { rows: "time_ns,kind,side,price,quantity\n".to_string(), ..CsvRecorder::default() };
+    simulation.control(Control::KillSwitch { engaged: true }, &mut recorder).unwrap();
+    simulation.run_until((duration_s * 1e9) as Nanos, &mut recorder);
+    let path = dir.join("generated.csv");
+    std::fs::write(&path, recorder.rows).unwrap();
+    path
+}
+
+fn market_value(scenario_text: &str, key: &str) -> f64 {
+    let table: toml::Table = scenario_text.parse().unwrap();
+    table["market"][key]
+        .as_float()
+        .or_else(|| table["market"][key].as_integer().map(|value| value as f64))
+        .unwrap_or_else(|| panic!("no market.{key}"))
+}
+
+#[test]
+fn a_generated_recording_calibrates_to_a_scenario_that_loads_runs_and_recovers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = generated_recording(dir.path(), 1_200.0);
+    let out = dir.path().join("scenarios/calibrated_generated.toml");
+    let args =
+        ["data", "calibrate", recording.to_str().unwrap(), "--tick", "0.1", "--lot", "0.001", "--rounds", "4", "-o", out.to_str().unwrap()];
+    let first = drydock(&args);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert!(text(&first).contains("market orders per s"), "{}", text(&first));
+    let written = std::fs::read_to_string(&out).unwrap();
+    let again = drydock(&args);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), written, "the same recording calibrates to the same bytes");
+
+    let scenario = Scenario::load(&out, &LoadOptions::default()).unwrap();
+    assert_eq!(scenario.header.name, "calibrated_generated");
+    let truth = MarketConfig::default();
+    let near = |key: &str, made_with: f64, relative: f64| {
+        let fitted = market_value(&written, key);
+        assert!((fitted / made_with - 1.0).abs() <= relative, "market.{key} = {fitted}, made with {made_with}\n{written}");
+    };
+    near("volatility_annual", truth.volatility_annual, 0.15);
+    near("limit_rate_per_s", truth.limit_rate_per_s, 0.15);
+    near("limit_size_lots", truth.limit_size_lots, 0.15);
+    near("cancel_rate_per_s", truth.cancel_rate_per_s, 0.25);
+    near("depth_decay_ticks", truth.depth_decay_ticks, 0.3);
+    near("initial_price", truth.initial_price, 0.01);
+    assert_eq!(market_value(&written, "stress_per_hour"), 0.0);
+    assert!(written.contains("# statistic") && written.contains("[engine]"), "{written}");
+
+    let run_dir = dir.path().join("run");
+    let run = drydock(&["run", out.to_str().unwrap(), "--out", run_dir.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    assert!(text(&run).contains("fills"), "{}", text(&run));
+}
+
+#[test]
+fn the_btcusdt_recording_calibrates_to_its_steered_statistics() {
+    let data = drydock::scenario::data_dir();
+    let data = if data.is_absolute() { data } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(data) };
+    let recording = data.join("binance_spot_btcusdt_20240808.gz");
+    if !recording.exists() {
+        let _ = writeln!(std::io::stderr(), "SKIPPED calibration of the real recording: no {} (set DRYDOCK_DATA_DIR)", recording.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("calibrated_btcusdt.toml");
+    let output =
+        drydock(&["data", "calibrate", recording.to_str().unwrap(), "--tick", "0.01", "--lot", "0.00000001", "-o", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let written = std::fs::read_to_string(&out).unwrap();
+    // Each steered statistic, recorded against simulated, from the table in the file.
+    for name in ["realized volatility (annual)", "level adds per s", "mean added size (lots)", "cancels per s", "market orders per s"] {
+        let line =
+            written.lines().find(|line| line.starts_with(&format!("# {name}"))).unwrap_or_else(|| panic!("no row {name}\n{written}"));
+        let numbers: Vec<f64> = line.split_whitespace().filter_map(|word| word.parse().ok()).collect();
+        let [recorded, simulated] = numbers[numbers.len() - 2..] else { panic!("{line}") };
+        assert!((simulated / recorded - 1.0).abs() < 0.15, "{line}");
+    }
+    assert!(written.contains("kurtosis is"), "the fat tails left out are said: {written}");
+    Scenario::load(&out, &LoadOptions::default()).unwrap();
+}
+
+#[test]
+fn bad_calibrate_flags_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("tiny.csv");
+    std::fs::write(
+        &recording,
+        "time_ns,kind,side,price,quantity\n1700000000000000000,snapshot,bid,100.0,1.000\n1700000000000000000,snapshot,ask,100.1,1.000\n",
+    )
+    .unwrap();
+    let path = recording.to_str().unwrap();
+    let short = dir.path().join("short.toml");
+    let cases: [(&[&str], &str); 6] = [
+        (&["-o", "out.txt"], "must end in .toml"),
+        (&["-o", "bad name!.toml"], "letters, digits"),
+        (&["-o", "ok.toml", "--simulate-s", "0"], "--simulate-s"),
+        (&["-o", "ok.toml", "--tick", "abc"], "--tick"),
+        (&["-o", "ok.toml", "--min-notional=-3"], "--min-notional"),
+        (&["-o", short.to_str().unwrap()], "at least 10 s"),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["data", "calibrate", path, "--tick", "0.1", "--lot", "0.001"];
+        args.extend_from_slice(extra);
+        let output = drydock(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+        assert!(text(&output).contains(expected), "{args:?}: {}", text(&output));
+    }
+    assert!(!short.exists(), "nothing is written for a refused calibration");
+    let missing = drydock(&["data", "calibrate", "no-such.csv", "--tick", "0.1", "--lot", "0.001", "-o", "x.toml"]);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    assert!(text(&missing).contains("no-such.csv"), "{}", text(&missing));
+}
