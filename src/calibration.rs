@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use drydock_engine::EngineParams;
 use drydock_sim::SimError;
-use drydock_sim::calibrate::{Calibration, MarketStats, depth_decay_ticks, fit, refine, tape_stats};
+use drydock_sim::calibrate::{Calibration, MarketStats, depth_decay_ticks, feed_batch_ms, fit, refine, tape_stats};
 use drydock_sim::config::{ExchangeConfig, InstrumentConfig, MarketConfig};
 use drydock_sim::replay::tape::ReplayTape;
 
@@ -37,6 +37,8 @@ pub struct CalibrationReport {
     pub recorded: MarketStats,
     /// The fitted generator.
     pub calibration: Calibration,
+    /// The venue it was simulated on (the default's, with the recording's feed interval).
+    pub exchange: ExchangeConfig,
     /// What the fitted generator's feed showed in the last simulation.
     pub simulated: MarketStats,
     /// The recording's files.
@@ -50,8 +52,10 @@ pub fn calibrate_tape(tape: &ReplayTape, options: &CalibrateOptions) -> Result<C
     let recorded = tape_stats(tape);
     let template = MarketConfig { instrument: options.instrument.clone(), ..MarketConfig::default() };
     let direct = fit(&recorded, &template);
-    let (calibration, simulated) = refine(&recorded, direct, &ExchangeConfig::default(), options.seed, options.simulate_s, options.rounds)?;
-    Ok(CalibrationReport { recorded, calibration, simulated, sources: tape.header().sources.clone(), options: options.clone() })
+    // The generator is measured through a feed that conflates as the recording's did.
+    let exchange = ExchangeConfig { feed_batch_ms: feed_batch_ms(&recorded, &ExchangeConfig::default()), ..ExchangeConfig::default() };
+    let (calibration, simulated) = refine(&recorded, direct, &exchange, options.seed, options.simulate_s, options.rounds)?;
+    Ok(CalibrationReport { recorded, calibration, exchange, simulated, sources: tape.header().sources.clone(), options: options.clone() })
 }
 
 /// One row of the comparison: a statistic as recorded and as simulated.
@@ -126,6 +130,11 @@ pub fn render_scenario(report: &CalibrationReport, name: &str) -> String {
         "tick_size = {:?}\nlot_size = {:?}\nmin_notional = {:?}\n",
         instrument.tick_size, instrument.lot_size, instrument.min_notional
     );
+    let _ = writeln!(
+        text,
+        "[exchange]\nfeed_batch_ms = {}  # the recording's update interval (5th percentile of the gaps between book changes)\n",
+        report.exchange.feed_batch_ms
+    );
     write_engine(&mut text, &report.calibration.market);
     text
 }
@@ -143,8 +152,8 @@ fn write_header(text: &mut String, report: &CalibrationReport) {
     );
     let _ = writeln!(
         text,
-        "# refined by {} rounds of simulated moments ({:.0} s each, seed {}).",
-        options.rounds, options.simulate_s, options.seed
+        "# refined by simulated moments: {} rounds of {:.0} s (seed {}); round {} kept, the closest to the recording (0: the direct fit).",
+        options.rounds, options.simulate_s, options.seed, report.calibration.kept_round
     );
     for warning in &report.calibration.warnings {
         let _ = writeln!(text, "# warning: {warning}");

@@ -165,14 +165,28 @@ fn the_btcusdt_recording_calibrates_to_its_steered_statistics() {
         drydock(&["data", "calibrate", recording.to_str().unwrap(), "--tick", "0.01", "--lot", "0.00000001", "-o", out.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let written = std::fs::read_to_string(&out).unwrap();
-    // Each steered statistic, recorded against simulated, from the table in the file.
-    for name in ["realized volatility (annual)", "level adds per s", "mean added size (lots)", "cancels per s", "market orders per s"] {
-        let line =
-            written.lines().find(|line| line.starts_with(&format!("# {name}"))).unwrap_or_else(|| panic!("no row {name}\n{written}"));
+    // Each steered statistic, recorded against simulated, from the table in the file:
+    // met within 25 %, or named in a warning.
+    let rows = [
+        ("realized volatility (annual)", "realized_vol_annual"),
+        ("level adds per s", "level_adds_per_s"),
+        ("mean added size (lots)", "added_lots_mean"),
+        ("cancels per s", "cancels_per_s"),
+        ("market orders per s", "market_orders_per_s"),
+        ("depth decay (ticks)", "depth_profile_lots"),
+    ];
+    let mut met = 0;
+    for (row, statistic) in rows {
+        let line = written.lines().find(|line| line.starts_with(&format!("# {row}"))).unwrap_or_else(|| panic!("no row {row}\n{written}"));
         let numbers: Vec<f64> = line.split_whitespace().filter_map(|word| word.parse().ok()).collect();
         let [recorded, simulated] = numbers[numbers.len() - 2..] else { panic!("{line}") };
-        assert!((simulated / recorded - 1.0).abs() < 0.15, "{line}");
+        if (simulated / recorded).ln().abs() <= 0.22 {
+            met += 1;
+        } else {
+            assert!(written.contains(&format!("# warning: {statistic}")), "{line} is missed without a warning\n{written}");
+        }
     }
+    assert!(met >= 4, "most steered statistics are met:\n{written}");
     assert!(written.contains("kurtosis is"), "the fat tails left out are said: {written}");
     Scenario::load(&out, &LoadOptions::default()).unwrap();
 }

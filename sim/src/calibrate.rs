@@ -92,6 +92,9 @@ pub struct MarketStats {
     /// Variance over mean of the market-order counts in 1-second windows (1 for
     /// Poisson arrivals; above it, clustering).
     pub count_dispersion: f64,
+    /// How often the book changed at the shortest, ms: the 5th percentile of the gaps
+    /// between successive times the book changed (a conflating feed's interval).
+    pub update_interval_ms: Option<f64>,
     /// Arrival time of each market order, seconds from the first event.
     #[serde(skip)]
     pub market_order_times_s: Vec<f64>,
@@ -119,6 +122,9 @@ pub struct StatsRecorder {
     profile_sum_lots: Vec<f64>,
     /// Lots traded against a resting level since its last change: (side of the level, price).
     traded_since_change: BTreeMap<(Side, Ticks), Lots>,
+    /// Time of the last level change, and the gaps between distinct change times.
+    last_change_ns: Option<Nanos>,
+    change_gaps_ns: Vec<Nanos>,
     level_adds: u64,
     added_lots: Lots,
     cancels: u64,
@@ -152,6 +158,11 @@ impl StatsRecorder {
     /// One level's new total size at `time_ns` (0 removes it).
     pub fn level(&mut self, time_ns: Nanos, side: Side, price_ticks: Ticks, size_lots: Lots) {
         self.advance(time_ns);
+        if let Some(last_ns) = self.last_change_ns.replace(time_ns)
+            && time_ns > last_ns
+        {
+            self.change_gaps_ns.push(time_ns - last_ns);
+        }
         let before = self.side_mut(side).get(&price_ticks).copied().unwrap_or(0);
         let traded = self.traded_since_change.remove(&(side, price_ticks)).unwrap_or(0);
         if size_lots > before {
@@ -210,6 +221,7 @@ impl StatsRecorder {
             buy_share: if orders > 0 { self.buys as f64 / orders as f64 } else { 0.5 },
             size_quantiles_lots: size_quantiles(&self.order_sizes_lots),
             count_dispersion: count_dispersion(&times_s, span_s),
+            update_interval_ms: low_quantile_ms(&mut self.change_gaps_ns),
             market_order_times_s: times_s,
             market_order_sizes_lots: self.order_sizes_lots,
         }
@@ -384,6 +396,8 @@ pub struct Calibration {
     pub fitted: Vec<FittedParam>,
     /// What could not be fitted and was left or switched off, in words.
     pub warnings: Vec<String>,
+    /// The round of simulated moments kept (0: the direct fit).
+    pub kept_round: u32,
 }
 
 impl Calibration {
@@ -396,7 +410,7 @@ impl Calibration {
 /// Fits the generator to `stats`; `template` gives the instrument and every setting
 /// the fit does not touch.
 pub fn fit(stats: &MarketStats, template: &MarketConfig) -> Calibration {
-    let mut calibration = Calibration { market: template.clone(), fitted: Vec::new(), warnings: Vec::new() };
+    let mut calibration = Calibration { market: template.clone(), fitted: Vec::new(), warnings: Vec::new(), kept_round: 0 };
     fit_price(stats, &mut calibration);
     fit_flow(stats, &mut calibration);
     fit_sizes(stats, &mut calibration);
@@ -585,45 +599,118 @@ const STEERING: [Steering; 7] = [
     },
 ];
 
+/// How far the refinement may move a parameter from its direct fit, either way (×8).
+pub const REFINE_REACH: f64 = 8.0;
+
+/// A steered statistic the best round still misses by more than this (log-ratio,
+/// ~25 %) is named in a warning: the generator cannot produce it with the rest.
+const MISS_WARNED_LN: f64 = 0.22;
+
 /// Corrects a fit by simulated moments: simulates the fitted market (seed `seed`,
 /// `duration_s`, on `exchange`'s links, the engine standing aside) `rounds` times,
 /// each time moving every steered parameter so that its statistic, as simulated,
 /// meets the recorded one: a step in log space by the statistic's log-ratio over
 /// its elasticity (measured on the generator: 1 for rates, sizes and lengths that
 /// the feed shows nearly as they are, 0.2 for the size tail, which the flow of
-/// limit orders priced through the touch dilutes), at most ×2 or ÷2 a round, the
-/// same seed every round so that differences are not noise. The generator makes some flow of its own (limit
-/// orders priced through the touch trade, stale quotes are pulled, far levels
-/// cleaned), so what a feed shows is not its parameters: the direct fit is where
-/// the search starts. Returns the refined calibration and the last simulation's
-/// statistics.
+/// limit orders priced through the touch dilutes), at most ×2 or ÷2 a round and
+/// within [`REFINE_REACH`] of the direct fit, the same seed every round so that
+/// differences are not noise. The generator makes flow of its own (limit orders
+/// priced through the touch trade, stale quotes are pulled, far levels cleaned),
+/// so what a feed shows is not its parameters: the direct fit is where the search
+/// starts. A recording the generator cannot imitate (a book shape it does not
+/// make) would send the search astray, so the round whose statistics lie closest
+/// to the recorded ones (summed absolute log-ratios over the elasticities) is kept, the direct fit
+/// included, and each statistic it still misses by over ~25 % is named in a
+/// warning. Returns the kept calibration and its simulation's statistics.
 pub fn refine(
     recorded: &MarketStats,
-    mut calibration: Calibration,
+    calibration: Calibration,
     exchange: &ExchangeConfig,
     seed: u64,
     duration_s: f64,
     rounds: u32,
 ) -> Result<(Calibration, MarketStats), SimError> {
-    let mut simulated = simulated_stats(&calibration.market, exchange, seed, duration_s)?;
-    for _ in 0..rounds {
+    let direct = calibration.market.clone();
+    let mut market = direct.clone();
+    let mut simulated = simulated_stats(&market, exchange, seed, duration_s)?;
+    let mut best = (distance(recorded, &simulated), 0, market.clone(), simulated.clone());
+    for round in 1..=rounds {
         for steering in &STEERING {
             let (Some(wanted), Some(got)) = ((steering.measure)(recorded, recorded), (steering.measure)(&simulated, recorded)) else {
                 continue;
             };
             let step = ((wanted / got).ln() / steering.elasticity).clamp(-std::f64::consts::LN_2, std::f64::consts::LN_2);
-            let value = (steering.get)(&calibration.market) * step.exp();
-            (steering.set)(&mut calibration.market, value);
+            let start = (steering.get)(&direct);
+            let value = ((steering.get)(&market) * step.exp()).clamp(start / REFINE_REACH, start * REFINE_REACH);
+            (steering.set)(&mut market, value);
         }
-        simulated = simulated_stats(&calibration.market, exchange, seed, duration_s)?;
+        simulated = simulated_stats(&market, exchange, seed, duration_s)?;
+        let here = distance(recorded, &simulated);
+        if here < best.0 {
+            best = (here, round, market.clone(), simulated.clone());
+        }
     }
-    if rounds > 0 {
+    let (_, kept_round, market, simulated) = best;
+    Ok((kept(calibration, market, recorded, &simulated, kept_round, rounds, (seed, duration_s)), simulated))
+}
+
+/// The calibration with the kept round's market, each steered value's basis, and a
+/// warning for each statistic still missed.
+fn kept(
+    mut calibration: Calibration,
+    market: MarketConfig,
+    recorded: &MarketStats,
+    simulated: &MarketStats,
+    kept_round: u32,
+    rounds: u32,
+    (seed, duration_s): (u64, f64),
+) -> Calibration {
+    calibration.market = market;
+    calibration.kept_round = kept_round;
+    if kept_round > 0 {
         for steering in &STEERING {
-            let basis = format!("{rounds} rounds of simulated moments ({duration_s:.0} s, seed {seed}) matching {}", steering.statistic);
+            let basis = format!(
+                "simulated moments, round {kept_round} of {rounds} ({duration_s:.0} s, seed {seed}), matching {}",
+                steering.statistic
+            );
             calibration.set(steering.key, (steering.get)(&calibration.market), basis);
         }
+    } else if rounds > 0 {
+        calibration
+            .warnings
+            .push(format!("no round of simulated moments came closer to the recording than the direct fit ({rounds} tried)"));
     }
-    Ok((calibration, simulated))
+    for steering in &STEERING {
+        if let (Some(wanted), Some(got)) = ((steering.measure)(recorded, recorded), (steering.measure)(simulated, recorded))
+            && (wanted / got).ln().abs() > MISS_WARNED_LN
+        {
+            calibration.warnings.push(format!(
+                "{} is {} recorded and {} simulated: the generator does not make this market's shape with the rest fitted",
+                steering.statistic,
+                significant(wanted),
+                significant(got)
+            ));
+        }
+    }
+    calibration
+}
+
+/// Summed absolute log-ratios of the steered statistics, simulated against recorded,
+/// each over its elasticity: roughly how far, in log space, the parameters are from
+/// where they should be (so a statistic that barely follows its parameter counts
+/// for the distance its parameter still has to go).
+fn distance(recorded: &MarketStats, simulated: &MarketStats) -> f64 {
+    STEERING
+        .iter()
+        .filter_map(|steering| {
+            let ratio = (steering.measure)(recorded, recorded)? / (steering.measure)(simulated, recorded)?;
+            Some(ratio.ln().abs() / steering.elasticity)
+        })
+        .sum()
+}
+
+fn significant(value: f64) -> String {
+    if value.abs() >= 100.0 { format!("{value:.0}") } else { format!("{value:.3}") }
 }
 
 /// A Hawkes process with exponential kernel fitted by maximum likelihood.
@@ -772,6 +859,21 @@ fn size_quantiles(sizes: &[Lots]) -> [i64; 4] {
     [at(0.5), at(0.9), at(0.99), *sorted.last().expect("not empty")]
 }
 
+/// The 5th percentile of `gaps_ns`, ms (`None` without gaps).
+fn low_quantile_ms(gaps_ns: &mut [Nanos]) -> Option<f64> {
+    if gaps_ns.is_empty() {
+        return None;
+    }
+    gaps_ns.sort_unstable();
+    Some(gaps_ns[(gaps_ns.len() - 1) / 20] as f64 / 1e6)
+}
+
+/// The feed interval a recording suggests: its update interval rounded to whole
+/// milliseconds (1 ms to 1 s), or the template's when it shows none.
+pub fn feed_batch_ms(stats: &MarketStats, template: &ExchangeConfig) -> i64 {
+    stats.update_interval_ms.map_or(template.feed_batch_ms, |interval_ms| (interval_ms.round() as i64).clamp(1, 1_000))
+}
+
 fn count_dispersion(times_s: &[f64], span_s: f64) -> f64 {
     let windows = span_s.floor() as usize;
     if windows < 2 {
@@ -865,5 +967,6 @@ mod tests {
         assert_eq!(stats.market_order_sizes_lots, [6, 1]);
         assert_eq!(stats.buy_share, 0.5);
         assert!(stats.book_samples >= 19 && stats.spread_mean_ticks == 2.0, "{stats:?}");
+        assert_eq!(stats.update_interval_ms, Some(10.0), "the shortest gaps between book changes");
     }
 }
