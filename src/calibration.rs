@@ -185,7 +185,8 @@ fn is_integer_key(key: &str) -> bool {
     key.ends_with("_lots") && key != "limit_size_lots" || key == "initial_levels"
 }
 
-fn format_stat(value: f64) -> String {
+/// A statistic as the table prints it: `-` when it could not be measured.
+pub fn format_stat(value: f64) -> String {
     if !value.is_finite() {
         "-".to_string()
     } else if value.abs() >= 1_000.0 {

@@ -681,14 +681,14 @@ fn kept(
             .push(format!("no round of simulated moments came closer to the recording than the direct fit ({rounds} tried)"));
     }
     for steering in &STEERING {
-        if let (Some(wanted), Some(got)) = ((steering.measure)(recorded, recorded), (steering.measure)(simulated, recorded))
-            && (wanted / got).ln().abs() > MISS_WARNED_LN
-        {
+        let Some(wanted) = (steering.measure)(recorded, recorded) else { continue };
+        let got = (steering.measure)(simulated, recorded);
+        if got.is_none_or(|got| (wanted / got).ln().abs() > MISS_WARNED_LN) {
+            let got = got.map_or("not measurable".to_string(), significant);
             calibration.warnings.push(format!(
-                "{} is {} recorded and {} simulated: the generator does not make this market's shape with the rest fitted",
+                "{} is {} recorded and {got} simulated: the generator does not make this market's shape with the rest fitted",
                 steering.statistic,
-                significant(wanted),
-                significant(got)
+                significant(wanted)
             ));
         }
     }

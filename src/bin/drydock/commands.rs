@@ -284,7 +284,7 @@ fn data_convert_command(args: ConvertArgs) -> anyhow::Result<u8> {
 }
 
 fn data_calibrate_command(args: CalibrateArgs) -> anyhow::Result<u8> {
-    use drydock::calibration::{CalibrateOptions, calibrate_tape, comparison, render_scenario};
+    use drydock::calibration::{CalibrateOptions, calibrate_tape, comparison, format_stat, render_scenario};
     use drydock_sim::replay::tape::{ReplayTape, TapeOptions};
     let CalibrateArgs { files, out, format, tick, lot, symbol, min_notional, clock, gap_policy, skip_bad_lines, seed, rounds, simulate_s } =
         args;
@@ -334,7 +334,8 @@ fn data_calibrate_command(args: CalibrateArgs) -> anyhow::Result<u8> {
     }
     say!(summary, "  {:<32} {:>14} {:>14}", "statistic", "recorded", "simulated");
     for row in comparison(&report.recorded, &report.simulated) {
-        say!(summary, "  {:<31}{} {:>14.4} {:>14.4}", row.name, if row.steered { "*" } else { " " }, row.recorded, row.simulated);
+        let mark = if row.steered { "*" } else { " " };
+        say!(summary, "  {:<31}{mark} {:>14} {:>14}", row.name, format_stat(row.recorded), format_stat(row.simulated));
     }
     say!(summary, "wrote {} (run it: drydock run {})", out.display(), out.display());
     emit(&summary);
