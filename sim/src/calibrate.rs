@@ -22,10 +22,13 @@
 //! size, the decay length of the depth profile, the touch size). Regimes and jumps
 //! are not fitted (a recording of minutes cannot separate them): the fit switches
 //! them off and reports the kurtosis that they would explain. [`refine`] then
-//! corrects the book-shape parameters by simulating the fitted market and scaling
-//! each towards the recorded value (simulated moments).
+//! corrects seven of them (volatility, limit rate and size, cancel rate, market
+//! rate, depth decay, size tail) by simulating the fitted market through a feed
+//! that conflates like the recording's and moving each until its statistic meets
+//! the recorded one (simulated moments), keeping the closest round.
 //!
-//! It does not read files (the harness loads tapes) or write scenario files.
+//! It does not read files (the harness loads tapes) or write scenario files, and it
+//! does not fit what minutes of data cannot show (regimes, jumps, drift).
 
 use std::collections::BTreeMap;
 
@@ -418,17 +421,27 @@ pub fn fit(stats: &MarketStats, template: &MarketConfig) -> Calibration {
     calibration
 }
 
+/// Fewest 1-second returns a volatility is fitted from.
+const RETURNS_MIN: u64 = 10;
+
 fn fit_price(stats: &MarketStats, calibration: &mut Calibration) {
     let tick_size = calibration.market.instrument.tick_size;
-    let market = &mut calibration.market;
-    if let Some(mid_ticks) = stats.first_mid_ticks {
-        market.initial_price = mid_ticks * tick_size;
+    match stats.first_mid_ticks {
+        Some(mid_ticks) => {
+            calibration.market.initial_price = mid_ticks * tick_size;
+            calibration.set("initial_price", mid_ticks * tick_size, "the first mid".into());
+        }
+        None => calibration.warnings.push("the book was never two-sided: the template's initial price is kept".to_string()),
     }
-    market.volatility_annual = stats.realized_vol_annual.clamp(0.0, 20.0);
+    if stats.returns >= RETURNS_MIN {
+        let volatility = stats.realized_vol_annual.clamp(0.0, 20.0);
+        calibration.market.volatility_annual = volatility;
+        calibration.set("volatility_annual", volatility, format!("1-second mid returns ({} of them), annualized", stats.returns));
+    } else {
+        calibration.warnings.push(format!("{} one-second returns are too few to fit a volatility; the template's is kept", stats.returns));
+    }
+    let market = &mut calibration.market;
     (market.stress_per_hour, market.jumps_per_hour, market.drift_annual) = (0.0, 0.0, 0.0);
-    let (price, volatility) = (market.initial_price, market.volatility_annual);
-    calibration.set("initial_price", price, "the first mid".into());
-    calibration.set("volatility_annual", volatility, format!("1-second mid returns ({} of them), annualized", stats.returns));
     calibration.set("stress_per_hour", 0.0, "regimes are not fitted".into());
     calibration.set("jumps_per_hour", 0.0, "jumps are not fitted".into());
     calibration.set("drift_annual", 0.0, "no drift is fitted".into());
