@@ -39,7 +39,7 @@ pub struct CalibrationReport {
     pub calibration: Calibration,
     /// The venue it was simulated on (the default's, with the recording's feed interval).
     pub exchange: ExchangeConfig,
-    /// What the fitted generator's feed showed in the last simulation.
+    /// What the fitted generator's feed showed in the kept round's simulation.
     pub simulated: MarketStats,
     /// The recording's files.
     pub sources: Vec<String>,
