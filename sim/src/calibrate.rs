@@ -418,7 +418,73 @@ pub fn fit(stats: &MarketStats, template: &MarketConfig) -> Calibration {
     fit_flow(stats, &mut calibration);
     fit_sizes(stats, &mut calibration);
     fit_book(stats, &mut calibration);
+    hold_in_domain(&mut calibration);
     calibration
+}
+
+/// The generator's range for each fitted key (as `MarketConfig` validates it).
+const DOMAIN: [(&str, f64, f64); 17] = [
+    ("initial_price", 1e-6, 1e12),
+    ("volatility_annual", 0.0, 20.0),
+    ("buy_flow_share", 0.01, 0.99),
+    ("market_rate_per_s", 0.0, 1e6),
+    ("hawkes_alpha_per_s", 0.0, 1e6),
+    ("hawkes_beta_per_s", 1e-3, 1e6),
+    ("market_size_pareto_alpha", 0.5, 10.0),
+    ("market_size_min_lots", 1.0, 1e12),
+    ("market_size_max_lots", 1.0, 1e12),
+    ("limit_rate_per_s", 0.01, 1e6),
+    ("limit_size_lots", 1.0, 1e9),
+    ("cancel_rate_per_s", 0.0, 1e6),
+    ("depth_decay_ticks", 0.1, 1e6),
+    ("initial_touch_lots", 1.0, 1e12),
+    ("initial_levels", 1.0, 1e5),
+    ("stress_per_hour", 0.0, 3_600.0),
+    ("jumps_per_hour", 0.0, 3_600.0),
+];
+
+/// Holds every fitted value within the generator's range, warning of each held
+/// (sizes beyond it mean the lot grid is too fine for the generator).
+fn hold_in_domain(calibration: &mut Calibration) {
+    for (key, min, max) in DOMAIN {
+        let Some(param) = calibration.fitted.iter_mut().find(|param| param.key == key) else { continue };
+        if (min..=max).contains(&param.value) {
+            continue;
+        }
+        let held = param.value.clamp(min, max);
+        let hint = if key.ends_with("_lots") { " (a coarser lot grid keeps sizes in range)" } else { "" };
+        calibration
+            .warnings
+            .push(format!("{key} fitted {} is outside the generator's [{min}, {max}]: held at {held}{hint}", significant(param.value)));
+        param.value = held;
+        set_market_value(&mut calibration.market, key, held);
+    }
+    let market = &mut calibration.market;
+    market.market_size_max_lots = market.market_size_max_lots.max(market.market_size_min_lots);
+}
+
+fn set_market_value(market: &mut MarketConfig, key: &str, value: f64) {
+    let lots = value.round() as Lots;
+    match key {
+        "initial_price" => market.initial_price = value,
+        "volatility_annual" => market.volatility_annual = value,
+        "buy_flow_share" => market.buy_flow_share = value,
+        "market_rate_per_s" => market.market_rate_per_s = value,
+        "hawkes_alpha_per_s" => market.hawkes_alpha_per_s = value,
+        "hawkes_beta_per_s" => market.hawkes_beta_per_s = value,
+        "market_size_pareto_alpha" => market.market_size_pareto_alpha = value,
+        "market_size_min_lots" => market.market_size_min_lots = lots,
+        "market_size_max_lots" => market.market_size_max_lots = lots,
+        "limit_rate_per_s" => market.limit_rate_per_s = value,
+        "limit_size_lots" => market.limit_size_lots = value,
+        "cancel_rate_per_s" => market.cancel_rate_per_s = value,
+        "depth_decay_ticks" => market.depth_decay_ticks = value,
+        "initial_touch_lots" => market.initial_touch_lots = lots,
+        "initial_levels" => market.initial_levels = lots,
+        "stress_per_hour" => market.stress_per_hour = value,
+        "jumps_per_hour" => market.jumps_per_hour = value,
+        _ => unreachable!("{key} is in DOMAIN and set here"),
+    }
 }
 
 /// Fewest 1-second returns a volatility is fitted from.

@@ -64,3 +64,63 @@ fn too_little_data_is_said_not_guessed() {
     assert!(calibration.warnings.iter().any(|warning| warning.contains("too few")), "{:?}", calibration.warnings);
     assert_eq!(calibration.market.hawkes_alpha_per_s, 0.0);
 }
+
+mod hostile {
+    use drydock_engine::Side;
+    use drydock_sim::calibrate::{StatsRecorder, fit, refine};
+    use drydock_sim::config::{ExchangeConfig, MarketConfig};
+    use proptest::prelude::*;
+
+    /// One recorded message: a whole book, a level change or a trade, at a time step.
+    #[derive(Clone, Debug)]
+    enum Message {
+        Book(Vec<(bool, i64, i64)>),
+        Level(bool, i64, i64),
+        Trade(i64, i64, bool),
+    }
+
+    fn message() -> impl Strategy<Value = Message> {
+        let price = 1i64..2_000_000;
+        let size = 0i64..=1_000_000_000_000;
+        prop_oneof![
+            prop::collection::vec((any::<bool>(), price.clone(), size.clone()), 0..20).prop_map(Message::Book),
+            (any::<bool>(), price.clone(), size.clone()).prop_map(|(bid, price, size)| Message::Level(bid, price, size)),
+            (price, 1i64..=1_000_000_000_000, any::<bool>()).prop_map(|(price, size, buy)| Message::Trade(price, size, buy)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Whatever a recording holds (crossed or one-sided books, huge sizes, long
+        /// silences), its statistics are finite where defined, and the fit either
+        /// simulates or says why it cannot: never a panic, never an invalid market run.
+        #[test]
+        fn any_recording_fits_or_is_refused_never_a_panic(
+            messages in prop::collection::vec((0i64..5_000_000_000, message()), 1..200),
+            tick_size in prop_oneof![Just(0.01), Just(1.0), Just(0.0001)],
+        ) {
+            let mut recorder = StatsRecorder::new();
+            let mut time_ns = 0;
+            for (step_ns, message) in messages {
+                time_ns += step_ns;
+                let side = |bid: bool| if bid { Side::Buy } else { Side::Sell };
+                match message {
+                    Message::Book(levels) => recorder.book(time_ns, levels.into_iter().map(|(bid, price, size)| (side(bid), price, size))),
+                    Message::Level(bid, price, size) => recorder.level(time_ns, side(bid), price, size),
+                    Message::Trade(price, size, buy) => recorder.trade(time_ns, price, size, side(buy)),
+                }
+            }
+            let stats = recorder.finish();
+            prop_assert!(stats.span_s.is_finite() && stats.realized_vol_annual.is_finite() && stats.spread_mean_ticks.is_finite());
+            let mut template = MarketConfig::default();
+            template.instrument.tick_size = tick_size;
+            let calibration = fit(&stats, &template);
+            // Either the fitted market simulates, or the dock refuses it with a setting named.
+            match refine(&stats, calibration, &ExchangeConfig::default(), 1, 5.0, 1) {
+                Ok((refined, simulated)) => prop_assert!(refined.market.volatility_annual.is_finite() && simulated.span_s >= 0.0),
+                Err(error) => prop_assert!(error.to_string().contains("market."), "{error}"),
+            }
+        }
+    }
+}

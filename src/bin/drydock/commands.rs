@@ -307,7 +307,8 @@ fn data_calibrate_command(args: CalibrateArgs) -> anyhow::Result<u8> {
     }
     let instrument = InstrumentConfig { symbol, tick_size: tick_grid.step_f64(), lot_size: lot_grid.step_f64(), min_notional };
     let options = CalibrateOptions { instrument, seed, rounds, simulate_s: simulate_s.unwrap_or(span_s.clamp(600.0, 3_600.0).ceil()) };
-    let report = calibrate_tape(&tape, &options)?;
+    let report =
+        calibrate_tape(&tape, &options).with_context(|| format!("the market fitted to {} cannot be simulated", files[0].display()))?;
     let text = render_scenario(&report, &name);
     if let Some(folder) = out.parent().filter(|folder| !folder.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder)
