@@ -228,7 +228,9 @@ fn dock_config(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    // About a quarter of the draws are refused by validation (overlapping crashes and
+    // halts, limits that do not fit): rejects are allowed in proportion.
+    #![proptest_config(ProptestConfig { cases: 48, max_global_rejects: 100_000, ..ProptestConfig::default() })]
 
     #[test]
     fn generated_docks_keep_the_venue_within_limits_and_the_book_uncrossed(
