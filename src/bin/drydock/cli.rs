@@ -245,14 +245,12 @@ pub(crate) struct InspectArgs {
     pub(crate) skip_bad_lines: bool,
 }
 
+/// A recorded session read onto a tape: what `data convert` and `data calibrate` share.
 #[derive(Args)]
-pub(crate) struct ConvertArgs {
+pub(crate) struct SessionArgs {
     /// Recordings, in session order (the book carries across files).
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
-    /// The tape to write.
-    #[arg(short = 'o', long = "out")]
-    pub(crate) out: PathBuf,
     /// binance, bybit, tdepth, csv, tape or hftbacktest (default: detected per file).
     #[arg(long)]
     pub(crate) format: Option<drydock_sim::replay::inspect::Format>,
@@ -265,9 +263,6 @@ pub(crate) struct ConvertArgs {
     /// exchange or local: the recorded clock that becomes virtual time.
     #[arg(long, default_value = "exchange")]
     pub(crate) clock: drydock_sim::replay::tape::ReplayClock,
-    /// Added to the clock, milliseconds (at most a day either way, as in a scenario's market.source).
-    #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = clap::value_parser!(i64).range(-86_400_000..=86_400_000))]
-    pub(crate) offset_ms: i64,
     /// stop or resync at a gap in the update ids.
     #[arg(long, default_value = "stop")]
     pub(crate) gap_policy: drydock_sim::replay::book::GapPolicy,
@@ -277,37 +272,30 @@ pub(crate) struct ConvertArgs {
 }
 
 #[derive(Args)]
+pub(crate) struct ConvertArgs {
+    #[command(flatten)]
+    pub(crate) session: SessionArgs,
+    /// The tape to write.
+    #[arg(short = 'o', long = "out")]
+    pub(crate) out: PathBuf,
+    /// Added to the clock, milliseconds (at most a day either way, as in a scenario's market.source).
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = clap::value_parser!(i64).range(-86_400_000..=86_400_000))]
+    pub(crate) offset_ms: i64,
+}
+
+#[derive(Args)]
 pub(crate) struct CalibrateArgs {
-    /// Recordings, in session order (the book carries across files).
-    #[arg(required = true)]
-    pub(crate) files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) session: SessionArgs,
     /// The scenario to write; its file name (without .toml) names the scenario.
     #[arg(short = 'o', long = "out")]
     pub(crate) out: PathBuf,
-    /// binance, bybit, tdepth, csv, tape or hftbacktest (default: detected per file).
-    #[arg(long)]
-    pub(crate) format: Option<drydock_sim::replay::inspect::Format>,
-    /// Price grid: becomes the scenario's market.instrument.tick_size.
-    #[arg(long)]
-    pub(crate) tick: String,
-    /// Quantity grid: becomes market.instrument.lot_size.
-    #[arg(long)]
-    pub(crate) lot: String,
     /// The instrument's symbol in the scenario.
     #[arg(long, default_value = "BTCUSDT")]
     pub(crate) symbol: String,
     /// The instrument's minimum order notional, quote currency.
     #[arg(long, default_value_t = 5.0)]
     pub(crate) min_notional: f64,
-    /// exchange or local: the recorded clock that becomes time.
-    #[arg(long, default_value = "exchange")]
-    pub(crate) clock: drydock_sim::replay::tape::ReplayClock,
-    /// stop or resync at a gap in the update ids.
-    #[arg(long, default_value = "stop")]
-    pub(crate) gap_policy: drydock_sim::replay::book::GapPolicy,
-    /// Count and pass over malformed lines instead of stopping at the first.
-    #[arg(long)]
-    pub(crate) skip_bad_lines: bool,
     /// Seed of the refining simulations and of the scenario written.
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,

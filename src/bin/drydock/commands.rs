@@ -8,10 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use drydock::{LoadOptions, RunFlags, Scenario, default_out_dir, run_scenario_with};
 use drydock_sim::config::InstrumentConfig;
+use drydock_sim::replay::decimal::Grid;
+use drydock_sim::replay::tape::{ReplayTape, TapeOptions};
 
 use crate::cli::{
     ArtifactsCommand, CalibrateArgs, Cli, Command, ConfigCommand, ConvertArgs, DataCommand, InspectArgs, JournalCommand, PruneArgs,
-    RunArgs, SweepCommand,
+    RunArgs, SessionArgs, SweepCommand,
 };
 use crate::summary::{exit_code, print_config, print_summary};
 use crate::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, emit};
@@ -243,11 +245,9 @@ fn data_inspect_command(args: InspectArgs) -> anyhow::Result<u8> {
 }
 
 fn data_convert_command(args: ConvertArgs) -> anyhow::Result<u8> {
-    let ConvertArgs { files, out, format, tick, lot, clock, offset_ms, gap_policy, skip_bad_lines } = args;
-    use drydock_sim::replay::tape::{ReplayTape, TapeOptions};
-    let (tick_grid, lot_grid) = (parse_grid(&tick, "tick")?, parse_grid(&lot, "lot")?);
-    let options = TapeOptions { format, clock, offset_ns: offset_ms * 1_000_000, gap_policy, skip_bad_lines };
-    let tape = ReplayTape::load(&files, &options, tick_grid, lot_grid)?;
+    let ConvertArgs { session, out, offset_ms } = args;
+    let (clock, skip_bad_lines) = (session.clock, session.skip_bad_lines);
+    let (tape, _) = load_session(&session, offset_ms)?;
     let mut bytes = Vec::new();
     tape.write_to(&mut bytes).context("encoding the tape")?;
     drydock::report::write_atomic(&out, &bytes)?;
@@ -285,10 +285,7 @@ fn data_convert_command(args: ConvertArgs) -> anyhow::Result<u8> {
 
 fn data_calibrate_command(args: CalibrateArgs) -> anyhow::Result<u8> {
     use drydock::calibration::{CalibrateOptions, calibrate_tape, comparison, format_stat, render_scenario};
-    use drydock_sim::replay::tape::{ReplayTape, TapeOptions};
-    let CalibrateArgs { files, out, format, tick, lot, symbol, min_notional, clock, gap_policy, skip_bad_lines, seed, rounds, simulate_s } =
-        args;
-    let (tick_grid, lot_grid) = (parse_grid(&tick, "tick")?, parse_grid(&lot, "lot")?);
+    let CalibrateArgs { session, out, symbol, min_notional, seed, rounds, simulate_s } = args;
     let name = scenario_name_of(&out)?;
     if let Some(seconds) = simulate_s.filter(|seconds| !(1.0..=86_400.0).contains(seconds)) {
         anyhow::bail!("--simulate-s {seconds}: expected 1 to 86400 simulated seconds a round");
@@ -296,8 +293,8 @@ fn data_calibrate_command(args: CalibrateArgs) -> anyhow::Result<u8> {
     if !(0.0..=1e9).contains(&min_notional) {
         anyhow::bail!("--min-notional {min_notional}: expected 0 to 1e9 (quote currency)");
     }
-    let options = TapeOptions { format, clock, offset_ns: 0, gap_policy, skip_bad_lines };
-    let tape = ReplayTape::load(&files, &options, tick_grid, lot_grid)?;
+    let (tape, (tick_grid, lot_grid)) = load_session(&session, 0)?;
+    let files = &session.files;
     let span_s = tape.span_ns() as f64 / 1e9;
     if span_s < CALIBRATION_SPAN_MIN_S {
         anyhow::bail!(
@@ -341,6 +338,19 @@ fn data_calibrate_command(args: CalibrateArgs) -> anyhow::Result<u8> {
     say!(summary, "wrote {} (run it: drydock run {})", out.display(), out.display());
     emit(&summary);
     Ok(0)
+}
+
+/// Reads a session's files onto a tape (clock shifted by `offset_ms`), with its grids.
+fn load_session(session: &SessionArgs, offset_ms: i64) -> anyhow::Result<(ReplayTape, (Grid, Grid))> {
+    let (tick_grid, lot_grid) = (parse_grid(&session.tick, "tick")?, parse_grid(&session.lot, "lot")?);
+    let options = TapeOptions {
+        format: session.format,
+        clock: session.clock,
+        offset_ns: offset_ms * 1_000_000,
+        gap_policy: session.gap_policy,
+        skip_bad_lines: session.skip_bad_lines,
+    };
+    Ok((ReplayTape::load(&session.files, &options, tick_grid, lot_grid)?, (tick_grid, lot_grid)))
 }
 
 /// Shortest recording worth fitting a market to, seconds.
