@@ -487,6 +487,34 @@ fn set_market_value(market: &mut MarketConfig, key: &str, value: f64) {
     }
 }
 
+fn market_value(market: &MarketConfig, key: &str) -> f64 {
+    match key {
+        "initial_price" => market.initial_price,
+        "volatility_annual" => market.volatility_annual,
+        "buy_flow_share" => market.buy_flow_share,
+        "market_rate_per_s" => market.market_rate_per_s,
+        "hawkes_alpha_per_s" => market.hawkes_alpha_per_s,
+        "hawkes_beta_per_s" => market.hawkes_beta_per_s,
+        "market_size_pareto_alpha" => market.market_size_pareto_alpha,
+        "market_size_min_lots" => market.market_size_min_lots as f64,
+        "market_size_max_lots" => market.market_size_max_lots as f64,
+        "limit_rate_per_s" => market.limit_rate_per_s,
+        "limit_size_lots" => market.limit_size_lots,
+        "cancel_rate_per_s" => market.cancel_rate_per_s,
+        "depth_decay_ticks" => market.depth_decay_ticks,
+        "initial_touch_lots" => market.initial_touch_lots as f64,
+        "initial_levels" => market.initial_levels as f64,
+        "stress_per_hour" => market.stress_per_hour,
+        "jumps_per_hour" => market.jumps_per_hour,
+        _ => unreachable!("{key} is in DOMAIN and read here"),
+    }
+}
+
+/// The generator's range for `key`, one of [`DOMAIN`]'s.
+fn domain(key: &str) -> (f64, f64) {
+    DOMAIN.iter().find(|(name, ..)| *name == key).map(|&(_, min, max)| (min, max)).unwrap_or_else(|| unreachable!("{key} is in DOMAIN"))
+}
+
 /// Fewest 1-second returns a volatility is fitted from.
 const RETURNS_MIN: u64 = 10;
 
@@ -596,17 +624,13 @@ fn fit_book(stats: &MarketStats, calibration: &mut Calibration) {
 
 /// A parameter that simulated moments steer, and the statistic that steers it.
 struct Steering {
-    /// The `[market]` key.
+    /// The `[market]` key (one of [`DOMAIN`]'s).
     key: &'static str,
     /// The statistic, as its name in [`MarketStats`] reads.
     statistic: &'static str,
-    /// The statistic's value, when it can be measured.
     /// The statistic's value in the first stats, when it can be measured; the second
     /// are the recorded ones (for a threshold both sides share).
     measure: fn(&MarketStats, &MarketStats) -> Option<f64>,
-    /// The parameter's value and a setter.
-    get: fn(&MarketConfig) -> f64,
-    set: fn(&mut MarketConfig, f64),
     /// d ln(statistic) / d ln(parameter), roughly: each step moves the parameter by
     /// the log-ratio of recorded to simulated statistic divided by it.
     elasticity: f64,
@@ -623,48 +647,26 @@ const STEERING: [Steering; 7] = [
         key: "volatility_annual",
         statistic: "realized_vol_annual",
         measure: |stats, _| positive(stats.realized_vol_annual),
-        get: |market| market.volatility_annual,
-        set: |market, value| market.volatility_annual = value.clamp(0.0, 20.0),
         elasticity: 1.0,
     },
     Steering {
         key: "limit_rate_per_s",
         statistic: "level_adds_per_s",
         measure: |stats, _| positive(stats.level_adds_per_s),
-        get: |market| market.limit_rate_per_s,
-        set: |market, value| market.limit_rate_per_s = value.clamp(0.01, 1e6),
         elasticity: 1.0,
     },
-    Steering {
-        key: "limit_size_lots",
-        statistic: "added_lots_mean",
-        measure: |stats, _| positive(stats.added_lots_mean),
-        get: |market| market.limit_size_lots,
-        set: |market, value| market.limit_size_lots = value.clamp(1.0, 1e9),
-        elasticity: 1.0,
-    },
-    Steering {
-        key: "cancel_rate_per_s",
-        statistic: "cancels_per_s",
-        measure: |stats, _| positive(stats.cancels_per_s),
-        get: |market| market.cancel_rate_per_s,
-        set: |market, value| market.cancel_rate_per_s = value.clamp(0.0, 1e6),
-        elasticity: 1.0,
-    },
+    Steering { key: "limit_size_lots", statistic: "added_lots_mean", measure: |stats, _| positive(stats.added_lots_mean), elasticity: 1.0 },
+    Steering { key: "cancel_rate_per_s", statistic: "cancels_per_s", measure: |stats, _| positive(stats.cancels_per_s), elasticity: 1.0 },
     Steering {
         key: "market_rate_per_s",
         statistic: "market_orders_per_s",
         measure: |stats, _| positive(stats.market_orders_per_s),
-        get: |market| market.market_rate_per_s,
-        set: |market, value| market.market_rate_per_s = value.clamp(0.0, 1e6),
         elasticity: 1.0,
     },
     Steering {
         key: "depth_decay_ticks",
         statistic: "depth_profile_lots (decay length)",
         measure: |stats, _| depth_decay_ticks(&stats.depth_profile_lots),
-        get: |market| market.depth_decay_ticks,
-        set: |market, value| market.depth_decay_ticks = value.clamp(0.1, 1e6),
         elasticity: 1.0,
     },
     Steering {
@@ -672,8 +674,6 @@ const STEERING: [Steering; 7] = [
         key: "market_size_pareto_alpha",
         statistic: "Hill's index of market-order sizes above the recorded median",
         measure: |stats, recorded| positive(hill_tail_index(&stats.market_order_sizes_lots, recorded.size_quantiles_lots[0])),
-        get: |market| market.market_size_pareto_alpha,
-        set: |market, value| market.market_size_pareto_alpha = value.clamp(0.5, 10.0),
         elasticity: 0.2,
     },
 ];
@@ -719,9 +719,11 @@ pub fn refine(
                 continue;
             };
             let step = ((wanted / got).ln() / steering.elasticity).clamp(-std::f64::consts::LN_2, std::f64::consts::LN_2);
-            let start = (steering.get)(&direct);
-            let value = ((steering.get)(&market) * step.exp()).clamp(start / REFINE_REACH, start * REFINE_REACH);
-            (steering.set)(&mut market, value);
+            let start = market_value(&direct, steering.key);
+            let (min, max) = domain(steering.key);
+            let value =
+                (market_value(&market, steering.key) * step.exp()).clamp(start / REFINE_REACH, start * REFINE_REACH).clamp(min, max);
+            set_market_value(&mut market, steering.key, value);
         }
         simulated = simulated_stats(&market, exchange, seed, duration_s)?;
         let here = distance(recorded, &simulated);
@@ -752,7 +754,7 @@ fn kept(
                 "simulated moments, round {kept_round} of {rounds} ({duration_s:.0} s, seed {seed}), matching {}",
                 steering.statistic
             );
-            calibration.set(steering.key, (steering.get)(&calibration.market), basis);
+            calibration.set(steering.key, market_value(&calibration.market, steering.key), basis);
         }
     } else if rounds > 0 {
         calibration
