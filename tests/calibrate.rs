@@ -118,15 +118,35 @@ fn a_generated_recording_calibrates_to_a_scenario_that_loads_runs_and_recovers_i
     let dir = tempfile::tempdir().unwrap();
     let recording = generated_recording(dir.path(), 1_200.0);
     let out = dir.path().join("scenarios/calibrated_generated.toml");
-    let args =
-        ["data", "calibrate", recording.to_str().unwrap(), "--tick", "0.1", "--lot", "0.001", "--rounds", "4", "-o", out.to_str().unwrap()];
+    let pages = dir.path().join("page");
+    let (recording_path, out_path, pages_path) = (recording.to_str().unwrap(), out.to_str().unwrap(), pages.to_str().unwrap());
+    let args = [
+        "data",
+        "calibrate",
+        recording_path,
+        "--tick",
+        "0.1",
+        "--lot",
+        "0.001",
+        "--rounds",
+        "4",
+        "-o",
+        out_path,
+        "--report-dir",
+        pages_path,
+    ];
     let first = drydock(&args);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first));
-    assert!(text(&first).contains("market orders per s"), "{}", text(&first));
+    assert!(text(&first).contains("market orders per s") && text(&first).contains("calibration.html"), "{}", text(&first));
     let written = std::fs::read_to_string(&out).unwrap();
+    let page = std::fs::read_to_string(pages.join("calibration.html")).unwrap();
+    for part in ["Depth behind the best price", "Market-order sizes", "class=\"our-ask\"", "Fitted [market] values", "depth_decay_ticks"] {
+        assert!(page.contains(part), "the page shows {part}");
+    }
     let again = drydock(&args);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), written, "the same recording calibrates to the same bytes");
+    assert_eq!(std::fs::read_to_string(pages.join("calibration.html")).unwrap(), page, "and the same page");
 
     let scenario = Scenario::load(&out, &LoadOptions::default()).unwrap();
     assert_eq!(scenario.header.name, "calibrated_generated");
@@ -161,8 +181,10 @@ fn the_btcusdt_recording_calibrates_to_its_steered_statistics() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("calibrated_btcusdt.toml");
+    let pages = dir.path().join("page");
+    let (recording, out_path, pages_path) = (recording.to_str().unwrap(), out.to_str().unwrap(), pages.to_str().unwrap());
     let output =
-        drydock(&["data", "calibrate", recording.to_str().unwrap(), "--tick", "0.01", "--lot", "0.00000001", "-o", out.to_str().unwrap()]);
+        drydock(&["data", "calibrate", recording, "--tick", "0.01", "--lot", "0.00000001", "-o", out_path, "--report-dir", pages_path]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let written = std::fs::read_to_string(&out).unwrap();
     // Each steered statistic, recorded against simulated, from the table in the file:

@@ -12,6 +12,7 @@
 //! no wall time or host). Deliberately not here: anything a test or a gate reads —
 //! `report.json` and the CSV files stay the machine-readable record.
 
+pub mod calibration_page;
 pub mod check_index;
 pub mod compare_page;
 pub mod gate_page;

@@ -302,6 +302,9 @@ pub(crate) struct CalibrateArgs {
     /// Rounds of simulated moments after the direct fit (0: the direct fit only).
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=50))]
     pub(crate) rounds: u32,
+    /// Folder for calibration.html, the page to look at (default artifacts/calibrations/<name>/).
+    #[arg(long)]
+    pub(crate) report_dir: Option<PathBuf>,
     /// Simulated seconds per round (default: the recording's span, within 600 to 3600).
     #[arg(long)]
     pub(crate) simulate_s: Option<f64>,

@@ -285,7 +285,7 @@ fn data_convert_command(args: ConvertArgs) -> anyhow::Result<u8> {
 
 fn data_calibrate_command(args: CalibrateArgs) -> anyhow::Result<u8> {
     use drydock::calibration::{CalibrateOptions, calibrate_tape, comparison, format_stat, render_scenario};
-    let CalibrateArgs { session, out, symbol, min_notional, seed, rounds, simulate_s } = args;
+    let CalibrateArgs { session, out, symbol, min_notional, seed, rounds, report_dir, simulate_s } = args;
     let name = scenario_name_of(&out)?;
     if let Some(seconds) = simulate_s.filter(|seconds| !(1.0..=86_400.0).contains(seconds)) {
         anyhow::bail!("--simulate-s {seconds}: expected 1 to 86400 simulated seconds a round");
@@ -335,7 +335,13 @@ fn data_calibrate_command(args: CalibrateArgs) -> anyhow::Result<u8> {
         let mark = if row.steered { "*" } else { " " };
         say!(summary, "  {:<31}{mark} {:>14} {:>14}", row.name, format_stat(row.recorded), format_stat(row.simulated));
     }
+    let report_dir = report_dir.unwrap_or_else(|| PathBuf::from("artifacts").join("calibrations").join(&name));
+    std::fs::create_dir_all(&report_dir)
+        .with_context(|| format!("cannot create {}; check the folder is writable", report_dir.display()))?;
+    let page = report_dir.join("calibration.html");
+    drydock::report::write_atomic(&page, drydock::html::calibration_page::render(&report, &name).as_bytes())?;
     say!(summary, "wrote {} (run it: drydock run {})", out.display(), out.display());
+    say!(summary, "look at it: {}", page.display());
     emit(&summary);
     Ok(0)
 }
