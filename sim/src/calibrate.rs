@@ -766,11 +766,12 @@ fn kept(
         let got = (steering.measure)(simulated, recorded);
         if got.is_none_or(|got| (wanted / got).ln().abs() > MISS_WARNED_LN) {
             let got = got.map_or("not measurable".to_string(), significant);
-            calibration.warnings.push(format!(
-                "{} is {} recorded and {got} simulated: the generator does not make this market's shape with the rest fitted",
-                steering.statistic,
-                significant(wanted)
-            ));
+            let why = if rounds == 0 {
+                "with the direct fit (no round of simulated moments was run)"
+            } else {
+                "the generator does not make this market's shape with the rest fitted"
+            };
+            calibration.warnings.push(format!("{} is {} recorded and {got} simulated: {why}", steering.statistic, significant(wanted)));
         }
     }
     calibration
