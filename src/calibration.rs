@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use drydock_engine::EngineParams;
 use drydock_sim::SimError;
-use drydock_sim::calibrate::{Calibration, MarketStats, depth_decay_ticks, feed_batch_ms, fit, refine, tape_stats};
+use drydock_sim::calibrate::{Calibration, MarketStats, depth_decay_ticks, feed_batch_ms, fit, is_whole_number, refine, tape_stats};
 use drydock_sim::config::{ExchangeConfig, InstrumentConfig, MarketConfig};
 use drydock_sim::replay::tape::ReplayTape;
 
@@ -120,7 +120,7 @@ pub fn render_scenario(report: &CalibrationReport, name: &str) -> String {
     let _ = writeln!(text, "description = {}\nseed = {}\nduration_s = {duration_s}\n", toml_string(&description), report.options.seed);
     let _ = writeln!(text, "[market]");
     for param in &report.calibration.fitted {
-        let value = if is_integer_key(&param.key) { format!("{}", param.value.round() as i64) } else { format!("{:?}", param.value) };
+        let value = if is_whole_number(&param.key) { format!("{}", param.value.round() as i64) } else { format!("{:?}", param.value) };
         let _ = writeln!(text, "{} = {value}  # {}", param.key, param.basis);
     }
     let instrument = &report.calibration.market.instrument;
@@ -179,10 +179,6 @@ fn write_engine(text: &mut String, market: &MarketConfig) {
     for (key, lots) in sizes {
         let _ = writeln!(text, "{key} = {}", ((lots as f64 * scale).round() as i64).max(1));
     }
-}
-
-fn is_integer_key(key: &str) -> bool {
-    key.ends_with("_lots") && key != "limit_size_lots" || key == "initial_levels"
 }
 
 /// A statistic as the table prints it: `-` when it could not be measured.

@@ -122,7 +122,7 @@ pub struct StatsRecorder {
     book_samples: u64,
     spread_sum_ticks: f64,
     levels_sum: f64,
-    profile_sum_lots: Vec<f64>,
+    profile_sum_lots: ProfileSums,
     /// Lots traded against a resting level since its last change: (side of the level, price).
     traded_since_change: BTreeMap<(Side, Ticks), Lots>,
     /// Time of the last level change, and the gaps between distinct change times.
@@ -138,10 +138,21 @@ pub struct StatsRecorder {
     buys: u64,
 }
 
+/// Sums of the size `d` ticks behind each side's best price, one per tick of the
+/// profile (its default has them all, so every recorder has the whole profile).
+#[derive(Debug)]
+struct ProfileSums([f64; PROFILE_TICKS]);
+
+impl Default for ProfileSums {
+    fn default() -> Self {
+        ProfileSums([0.0; PROFILE_TICKS])
+    }
+}
+
 impl StatsRecorder {
-    /// An empty recorder.
+    /// An empty recorder (the same as `StatsRecorder::default()`).
     pub fn new() -> Self {
-        StatsRecorder { profile_sum_lots: vec![0.0; PROFILE_TICKS], ..StatsRecorder::default() }
+        StatsRecorder::default()
     }
 
     /// The whole book at `time_ns`, replacing what was known (no adds or cancels counted).
@@ -202,7 +213,7 @@ impl StatsRecorder {
         let span_s = (self.last_ns - first_ns) as f64 / NANOS_PER_S as f64;
         let per_s = |count: f64| if span_s > 0.0 { count / span_s } else { 0.0 };
         let samples = self.book_samples.max(1) as f64;
-        let depth_profile_lots: Vec<f64> = self.profile_sum_lots.iter().map(|sum| sum / (2.0 * samples)).collect();
+        let depth_profile_lots: Vec<f64> = self.profile_sum_lots.0.iter().map(|sum| sum / (2.0 * samples)).collect();
         let orders = self.order_sizes_lots.len();
         let times_s: Vec<f64> = self.order_times_ns.iter().map(|&time_ns| (time_ns - first_ns) as f64 / NANOS_PER_S as f64).collect();
         let (volatility, kurtosis) = return_moments(&self.returns);
@@ -294,11 +305,11 @@ impl StatsRecorder {
         self.spread_sum_ticks += (ask - bid) as f64;
         let reach = PROFILE_TICKS as Ticks;
         for (price_ticks, size_lots) in self.bids.range(bid - reach + 1..=bid) {
-            self.profile_sum_lots[(bid - price_ticks) as usize] += *size_lots as f64;
+            self.profile_sum_lots.0[(bid - price_ticks) as usize] += *size_lots as f64;
             self.levels_sum += 1.0;
         }
         for (price_ticks, size_lots) in self.asks.range(ask..ask + reach) {
-            self.profile_sum_lots[(price_ticks - ask) as usize] += *size_lots as f64;
+            self.profile_sum_lots.0[(price_ticks - ask) as usize] += *size_lots as f64;
             self.levels_sum += 1.0;
         }
     }
@@ -373,7 +384,7 @@ pub fn simulated_stats(market: &MarketConfig, exchange: &ExchangeConfig, seed: u
     };
     let params = EngineParams { kill_flatten: false, ..EngineParams::default() };
     let mut simulation = Simulation::new(&config, params, "calibration", RunOptions::for_duration(duration_s))?;
-    let mut observer = FeedStatsObserver { recorder: StatsRecorder::new() };
+    let mut observer = FeedStatsObserver::default();
     simulation.control(Control::KillSwitch { engaged: true }, &mut observer)?;
     simulation.run_until((duration_s * NANOS_PER_S as f64) as Nanos, &mut observer);
     Ok(observer.recorder.finish())
@@ -463,51 +474,54 @@ fn hold_in_domain(calibration: &mut Calibration) {
     market.market_size_max_lots = market.market_size_max_lots.max(market.market_size_min_lots);
 }
 
-fn set_market_value(market: &mut MarketConfig, key: &str, value: f64) {
-    let lots = value.round() as Lots;
+/// A `[market]` field a fit sets: a real number or a whole number of lots or levels.
+enum Field<'a> {
+    Real(&'a mut f64),
+    Whole(&'a mut i64),
+}
+
+/// The field of `market` that `key` names; every key a fit sets is here.
+fn field<'a>(market: &'a mut MarketConfig, key: &str) -> Field<'a> {
     match key {
-        "initial_price" => market.initial_price = value,
-        "volatility_annual" => market.volatility_annual = value,
-        "buy_flow_share" => market.buy_flow_share = value,
-        "market_rate_per_s" => market.market_rate_per_s = value,
-        "hawkes_alpha_per_s" => market.hawkes_alpha_per_s = value,
-        "hawkes_beta_per_s" => market.hawkes_beta_per_s = value,
-        "market_size_pareto_alpha" => market.market_size_pareto_alpha = value,
-        "market_size_min_lots" => market.market_size_min_lots = lots,
-        "market_size_max_lots" => market.market_size_max_lots = lots,
-        "limit_rate_per_s" => market.limit_rate_per_s = value,
-        "limit_size_lots" => market.limit_size_lots = value,
-        "cancel_rate_per_s" => market.cancel_rate_per_s = value,
-        "depth_decay_ticks" => market.depth_decay_ticks = value,
-        "initial_touch_lots" => market.initial_touch_lots = lots,
-        "initial_levels" => market.initial_levels = lots,
-        "stress_per_hour" => market.stress_per_hour = value,
-        "jumps_per_hour" => market.jumps_per_hour = value,
-        _ => unreachable!("{key} is in DOMAIN and set here"),
+        "initial_price" => Field::Real(&mut market.initial_price),
+        "volatility_annual" => Field::Real(&mut market.volatility_annual),
+        "drift_annual" => Field::Real(&mut market.drift_annual),
+        "buy_flow_share" => Field::Real(&mut market.buy_flow_share),
+        "market_rate_per_s" => Field::Real(&mut market.market_rate_per_s),
+        "hawkes_alpha_per_s" => Field::Real(&mut market.hawkes_alpha_per_s),
+        "hawkes_beta_per_s" => Field::Real(&mut market.hawkes_beta_per_s),
+        "market_size_pareto_alpha" => Field::Real(&mut market.market_size_pareto_alpha),
+        "market_size_min_lots" => Field::Whole(&mut market.market_size_min_lots),
+        "market_size_max_lots" => Field::Whole(&mut market.market_size_max_lots),
+        "limit_rate_per_s" => Field::Real(&mut market.limit_rate_per_s),
+        "limit_size_lots" => Field::Real(&mut market.limit_size_lots),
+        "cancel_rate_per_s" => Field::Real(&mut market.cancel_rate_per_s),
+        "depth_decay_ticks" => Field::Real(&mut market.depth_decay_ticks),
+        "initial_touch_lots" => Field::Whole(&mut market.initial_touch_lots),
+        "initial_levels" => Field::Whole(&mut market.initial_levels),
+        "stress_per_hour" => Field::Real(&mut market.stress_per_hour),
+        "jumps_per_hour" => Field::Real(&mut market.jumps_per_hour),
+        _ => unreachable!("{key} is not a key the fit sets"),
     }
 }
 
-fn market_value(market: &MarketConfig, key: &str) -> f64 {
-    match key {
-        "initial_price" => market.initial_price,
-        "volatility_annual" => market.volatility_annual,
-        "buy_flow_share" => market.buy_flow_share,
-        "market_rate_per_s" => market.market_rate_per_s,
-        "hawkes_alpha_per_s" => market.hawkes_alpha_per_s,
-        "hawkes_beta_per_s" => market.hawkes_beta_per_s,
-        "market_size_pareto_alpha" => market.market_size_pareto_alpha,
-        "market_size_min_lots" => market.market_size_min_lots as f64,
-        "market_size_max_lots" => market.market_size_max_lots as f64,
-        "limit_rate_per_s" => market.limit_rate_per_s,
-        "limit_size_lots" => market.limit_size_lots,
-        "cancel_rate_per_s" => market.cancel_rate_per_s,
-        "depth_decay_ticks" => market.depth_decay_ticks,
-        "initial_touch_lots" => market.initial_touch_lots as f64,
-        "initial_levels" => market.initial_levels as f64,
-        "stress_per_hour" => market.stress_per_hour,
-        "jumps_per_hour" => market.jumps_per_hour,
-        _ => unreachable!("{key} is in DOMAIN and read here"),
+fn set_market_value(market: &mut MarketConfig, key: &str, value: f64) {
+    match field(market, key) {
+        Field::Real(real) => *real = value,
+        Field::Whole(whole) => *whole = value.round() as i64,
     }
+}
+
+fn market_value(market: &mut MarketConfig, key: &str) -> f64 {
+    match field(market, key) {
+        Field::Real(real) => *real,
+        Field::Whole(whole) => *whole as f64,
+    }
+}
+
+/// Whether a fitted `key` holds a whole number (lots or levels), to be written as one.
+pub fn is_whole_number(key: &str) -> bool {
+    matches!(field(&mut MarketConfig::default(), key), Field::Whole(_))
 }
 
 /// The generator's range for `key`, one of [`DOMAIN`]'s.
@@ -709,7 +723,7 @@ pub fn refine(
     duration_s: f64,
     rounds: u32,
 ) -> Result<(Calibration, MarketStats), SimError> {
-    let direct = calibration.market.clone();
+    let mut direct = calibration.market.clone();
     let mut market = direct.clone();
     let mut simulated = simulated_stats(&market, exchange, seed, duration_s)?;
     let mut best = (distance(recorded, &simulated), 0, market.clone(), simulated.clone());
@@ -719,10 +733,10 @@ pub fn refine(
                 continue;
             };
             let step = ((wanted / got).ln() / steering.elasticity).clamp(-std::f64::consts::LN_2, std::f64::consts::LN_2);
-            let start = market_value(&direct, steering.key);
+            let start = market_value(&mut direct, steering.key);
             let (min, max) = domain(steering.key);
             let value =
-                (market_value(&market, steering.key) * step.exp()).clamp(start / REFINE_REACH, start * REFINE_REACH).clamp(min, max);
+                (market_value(&mut market, steering.key) * step.exp()).clamp(start / REFINE_REACH, start * REFINE_REACH).clamp(min, max);
             set_market_value(&mut market, steering.key, value);
         }
         simulated = simulated_stats(&market, exchange, seed, duration_s)?;
@@ -754,7 +768,8 @@ fn kept(
                 "simulated moments, round {kept_round} of {rounds} ({duration_s:.0} s, seed {seed}), matching {}",
                 steering.statistic
             );
-            calibration.set(steering.key, market_value(&calibration.market, steering.key), basis);
+            let value = market_value(&mut calibration.market, steering.key);
+            calibration.set(steering.key, value, basis);
         }
     } else if rounds > 0 {
         calibration
@@ -1027,6 +1042,13 @@ mod tests {
             .collect();
         let alpha = hill_tail_index(&sizes, size_quantiles(&sizes)[0]);
         assert!((alpha - 1.8).abs() < 0.15, "{alpha}");
+    }
+
+    #[test]
+    fn a_default_recorder_and_observer_have_the_whole_profile() {
+        let stats = FeedStatsObserver::default().recorder.finish();
+        assert_eq!((stats.depth_profile_lots.len(), stats.touch_lots_mean), (PROFILE_TICKS, 0.0));
+        assert!(is_whole_number("initial_levels") && is_whole_number("market_size_max_lots") && !is_whole_number("limit_size_lots"));
     }
 
     #[test]
