@@ -395,14 +395,14 @@ impl Scenario {
     }
 }
 
-/// Where the setting `field` (or one inside it) was written: the `--set` flag that
-/// wrote it, else its place in the file.
+/// Where the setting `field` (or one inside it) was written: the last `--set` flag
+/// that wrote it (a later flag overwrites an earlier one), else its place in the file.
 fn setting_location(source: &SourceMap, overrides: &[String], field: &str) -> Location {
     let written_by = |assignment: &&String| {
         let key = field_of_key(assignment.split('=').next().unwrap_or("").trim());
         key == field || key.starts_with(&format!("{field}.")) || key.starts_with(&format!("{field}["))
     };
-    match overrides.iter().find(written_by) {
+    match overrides.iter().rev().find(written_by) {
         Some(assignment) => Location::Flag(format!("--set {assignment}")),
         None => source.location_of(field),
     }
@@ -419,9 +419,9 @@ fn is_joined(location: &Location) -> bool {
     matches!(location, Location::Flag(flag) if flag.contains(" --set "))
 }
 
-/// An error caused by `--set` overrides: blamed on the override it names, else on all.
+/// An error caused by `--set` overrides: blamed on the last override it names, else on all.
 fn override_error(overrides: &[String], message: &str) -> ScenarioError {
-    let named = overrides.iter().find(|assignment| {
+    let named = overrides.iter().rev().find(|assignment| {
         let key = assignment.split('=').next().unwrap_or("").trim();
         let last = key.rsplit('.').next().unwrap_or(key);
         message.contains(&format!("`{last}`")) || message.contains(&format!("`{key}`"))
@@ -1169,6 +1169,16 @@ reject_fraction = 0.5
         let error = parse(BASE, &LoadOptions { overrides, ..LoadOptions::default() }).unwrap_err();
         assert_eq!(error.location.to_string(), "--set market.depth_decay_ticks=0.001", "{error}");
         assert_eq!(error.field, "market.depth_decay_ticks");
+    }
+
+    #[test]
+    fn of_two_overrides_of_one_field_the_later_one_that_holds_is_blamed() {
+        let overrides = vec!["scenario.duration_s=30".into(), "scenario.duration_s=1e30".into()];
+        let error = parse(BASE, &LoadOptions { overrides, ..LoadOptions::default() }).unwrap_err();
+        assert_eq!(error.location.to_string(), "--set scenario.duration_s=1e30", "{error}");
+        let overrides = vec!["engine.min_interval_ms=5".into(), "engine.min_interval_ms=abc".into()];
+        let error = parse(BASE, &LoadOptions { overrides, ..LoadOptions::default() }).unwrap_err();
+        assert!(error.location.to_string().ends_with("=abc"), "{error}");
     }
 
     #[test]
