@@ -254,6 +254,9 @@ impl Scenario {
             field: "file".to_string(),
             message: match similar_scenario_path(path).filter(|_| error.kind() == std::io::ErrorKind::NotFound) {
                 Some(similar) => format!("cannot read the scenario: {error}; did you mean {}?", similar.display()),
+                None if error.kind() == std::io::ErrorKind::InvalidData => {
+                    format!("cannot read the scenario: {error}; a scenario is a TOML file in UTF-8, save it as such")
+                }
                 None => format!("cannot read the scenario: {error}; check the path"),
             },
         })?;
@@ -1004,6 +1007,18 @@ reject_fraction = 0.5
         let error = parse(&walk, &LoadOptions::default()).unwrap_err();
         assert_eq!(error.field, "market.volatility_annual", "{error}");
         assert!(error.to_string().contains("s.toml:9:1") && error.message.contains("reads only initial_price"), "{error}");
+    }
+
+    #[test]
+    fn an_unreadable_scenario_says_why_and_how_to_fix_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let latin1 = dir.path().join("latin1.toml");
+        std::fs::write(&latin1, b"[scenario]\nname = \"caf\xe9\"\n").unwrap();
+        let error = Scenario::load(&latin1, &LoadOptions::default()).unwrap_err();
+        assert_eq!((error.field.as_str(), error.location.to_string().ends_with("latin1.toml:1:1")), ("file", true), "{error}");
+        assert!(error.message.ends_with("save it as such"), "{error}");
+        let error = Scenario::load(&dir.path().join("missing.toml"), &LoadOptions::default()).unwrap_err();
+        assert!(error.message.ends_with("check the path"), "{error}");
     }
 
     #[test]
