@@ -224,12 +224,13 @@ fn bad_calibrate_flags_are_clear_errors() {
     .unwrap();
     let path = recording.to_str().unwrap();
     let short = dir.path().join("short.toml");
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["-o", "out.txt"], "must end in .toml"),
         (&["-o", "bad name!.toml"], "letters, digits"),
         (&["-o", "ok.toml", "--simulate-s", "0"], "--simulate-s"),
         (&["-o", "ok.toml", "--tick", "abc"], "--tick"),
         (&["-o", "ok.toml", "--min-notional=-3"], "--min-notional"),
+        (&["-o", "ok.toml", "--symbol", "BTC USDT"], "--symbol \"BTC USDT\": \"BTC USDT\" is not a symbol"),
         (&["-o", short.to_str().unwrap()], "at least 10 s"),
     ];
     for (extra, expected) in cases {

@@ -650,6 +650,25 @@ pub fn check(field: &str, value: f64, min: f64, max: f64) -> Result<(), ConfigEr
     }
 }
 
+/// The longest instrument symbol accepted, characters.
+pub const SYMBOL_CHARS_MAX: usize = 64;
+
+/// Checks an instrument symbol as venues write them (`BTCUSDT`, `BTC-PERP`,
+/// `ETH/USD`, `XBTUSD_240628`): 1 to [`SYMBOL_CHARS_MAX`] ASCII letters, digits and
+/// `-` `_` `/` `.` `:`, so it reads the same in every report, CSV and file name.
+pub fn check_symbol(symbol: &str) -> Result<(), ConfigError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-_/.:".contains(c);
+    if !symbol.is_empty() && symbol.len() <= SYMBOL_CHARS_MAX && symbol.chars().all(allowed) {
+        return Ok(());
+    }
+    Err(ConfigError::invalid(
+        "market.instrument.symbol",
+        &format!(
+            "{symbol:?} is not a symbol; write the venue's symbol in 1 to {SYMBOL_CHARS_MAX} ASCII letters, digits and - _ / . : (e.g. BTCUSDT)"
+        ),
+    ))
+}
+
 impl SimConfig {
     /// Checks every setting and the timeline of events.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -796,6 +815,7 @@ impl MarketConfig {
         for (field, value, min, max) in checks {
             check(field, value, min, max)?;
         }
+        check_symbol(&instrument.symbol)?;
         check("market.market_size_max_lots", self.market_size_max_lots as f64, self.market_size_min_lots as f64, 1e12)?;
         check("market.stale_slack_ticks", self.stale_slack_ticks as f64, 0.0, 1e9)?;
         if self.hawkes_alpha_per_s >= self.hawkes_beta_per_s {
@@ -889,6 +909,22 @@ mod tests {
         market.initial_price = 100.0;
         market.instrument.tick_size = 0.01;
         assert!(market.validate().is_ok());
+    }
+
+    #[test]
+    fn symbols_are_what_venues_write() {
+        for symbol in ["BTCUSDT", "BTC-PERP", "ETH/USD", "XBTUSD_240628", "btcusdt", "SOL:USDC.P"] {
+            assert_eq!(check_symbol(symbol), Ok(()), "{symbol}");
+        }
+        let long = "A".repeat(SYMBOL_CHARS_MAX + 1);
+        for symbol in ["", "BTC USDT", "a\"b", "BTC\nUSDT", "BTC,USDT", "<b>", "BTCÜSDT", long.as_str()] {
+            let error = check_symbol(symbol).unwrap_err();
+            assert_eq!(error.field, "market.instrument.symbol", "{symbol}");
+            assert!(error.message.contains("e.g. BTCUSDT"), "{error}");
+        }
+        let mut market = MarketConfig::default();
+        market.instrument.symbol = String::new();
+        assert_eq!(market.validate().unwrap_err().field, "market.instrument.symbol");
     }
 
     #[test]

@@ -293,6 +293,9 @@ fn data_calibrate_command(args: CalibrateArgs) -> anyhow::Result<u8> {
     if !(0.0..=1e9).contains(&min_notional) {
         anyhow::bail!("--min-notional {min_notional}: expected 0 to 1e9 (quote currency)");
     }
+    if let Err(error) = drydock_sim::config::check_symbol(&symbol) {
+        anyhow::bail!("--symbol {symbol:?}: {}", error.message);
+    }
     let (tape, (tick_grid, lot_grid)) = load_session(&session, 0)?;
     let files = &session.files;
     let span_s = tape.span_ns() as f64 / 1e9;
