@@ -465,6 +465,28 @@ fn field_of_key(key: &str) -> String {
     })
 }
 
+/// A key with list indexes written as errors name fields (`events[0].start_s`) in
+/// the dotted form `--set` reads (`events.0.start_s`); other keys unchanged.
+fn dotted_key(key: &str) -> String {
+    let mut dotted = String::with_capacity(key.len());
+    let mut rest = key;
+    while let Some(open) = rest.find('[') {
+        let close = rest[open..].find(']').map(|close| open + close);
+        let index = close.map(|close| &rest[open + 1..close]);
+        match (close, index) {
+            (Some(close), Some(index)) if !index.is_empty() && index.chars().all(|c| c.is_ascii_digit()) => {
+                dotted.push_str(&rest[..open]);
+                dotted.push('.');
+                dotted.push_str(index);
+                rest = &rest[close + 1..];
+            }
+            _ => break,
+        }
+    }
+    dotted.push_str(rest);
+    dotted
+}
+
 /// Applies one `--set a.b.c=value` to the document; returns the dotted key. A
 /// number addresses an entry of a list: `events.0.start_s`.
 fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<String, ScenarioError> {
@@ -477,7 +499,8 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<String, S
         return Err(flag_error("expected section.key=value, e.g. engine.min_interval_ms=200".to_string()));
     };
     let key = key.trim();
-    let parts: Vec<&str> = key.split('.').collect();
+    let dotted = dotted_key(key);
+    let parts: Vec<&str> = dotted.split('.').collect();
     if parts.len() < 2 || parts.iter().any(|part| part.is_empty()) {
         return Err(flag_error("the key needs a section, e.g. engine.min_interval_ms or market.volatility_annual".to_string()));
     }
@@ -1071,6 +1094,11 @@ reject_fraction = 0.5
             other => panic!("the base scenario's event changed kind: {other:?}"),
         };
         assert_eq!(start_s(&set(&["events.0.start_s=12"]).unwrap()), 12.0);
+        // As errors name the field, too.
+        assert_eq!(start_s(&set(&["events[0].start_s=13"]).unwrap()), 13.0);
+        let error = set(&["events[3].start_s=1"]).unwrap_err();
+        assert!(error.field == "events[3].start_s" && error.message.contains("has 2 entries"), "{error}");
+        assert_eq!(set(&["events[x].start_s=1"]).unwrap_err().field, "events[x].start_s");
         // Out of range: at the flag, with the field as the file would name it.
         let error = set(&["scenario.duration_s=30", "events.0.start_s=50"]).unwrap_err();
         assert_eq!((error.location.to_string(), error.field.as_str()), ("--set events.0.start_s=50".to_string(), "events[0].start_s"));
