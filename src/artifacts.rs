@@ -1,8 +1,10 @@
 //! Artifact retention: `drydock artifacts prune` keeps the newest N run folders and
 //! then removes the oldest until the total is under a size budget, reporting every
 //! folder's size. A run folder is one drydock wrote: it holds a `report.json` (a run
-//! or a soak), a `sweep.json` (a sweep) or a `gate.json` (a gate and its evidence),
-//! directly in the artifacts folder or one level down (`artifacts/sweeps/<name>/`,
+//! or a soak), a `sweep.json` (a sweep) or a `gate.json` (a gate and its evidence)
+//! whose content is drydock's (a JSON object with the keys drydock writes there, so a
+//! folder with some other tool's `report.json` is never taken for one), directly in
+//! the artifacts folder or one level down (`artifacts/sweeps/<name>/`,
 //! `artifacts/gates/<name>/`). Nothing else is ever touched, whatever folder is
 //! named. "Newest" is the modification time of the run's `report.json` (of a sweep's
 //! `runs.jsonl`, which grows as runs finish; of a gate's `gate.json`). This is an operator
@@ -85,12 +87,27 @@ pub fn prune(dir: &Path, keep: usize, max_bytes: u64, dry_run: bool) -> Result<P
     Ok(report)
 }
 
-/// Files that mark a folder as one drydock wrote: a run's or soak's report, a sweep's
-/// spec, a gate's verdict.
-const RUN_MARKERS: [&str; 3] = ["report.json", "sweep.json", "gate.json"];
+/// Files that mark a folder as one drydock wrote, with keys of the JSON object each
+/// holds that drydock always writes: a run's or soak's report, a sweep's spec, a
+/// gate's verdict.
+const RUN_MARKERS: [(&str, [&str; 2]); 3] =
+    [("report.json", ["fingerprint", "drydock_version"]), ("sweep.json", ["sweep", "params"]), ("gate.json", ["gate", "drydock_version"])];
+
+/// Marker files larger than this are not drydock's (a day's report is ~100 kB).
+const MARKER_BYTES_MAX: u64 = 64 * 1024 * 1024;
 
 fn is_run_folder(path: &Path) -> bool {
-    path.is_dir() && RUN_MARKERS.iter().any(|marker| path.join(marker).is_file())
+    path.is_dir() && RUN_MARKERS.iter().any(|(marker, keys)| is_drydock_marker(&path.join(marker), keys))
+}
+
+/// True when `path` is a file holding a JSON object with every one of `keys`.
+fn is_drydock_marker(path: &Path, keys: &[&str]) -> bool {
+    let small_file = std::fs::metadata(path).is_ok_and(|metadata| metadata.is_file() && metadata.len() <= MARKER_BYTES_MAX);
+    let object = small_file
+        .then(|| std::fs::read(path).ok())
+        .flatten()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes).ok());
+    object.is_some_and(|object| keys.iter().all(|key| object.contains_key(*key)))
 }
 
 /// Run folders directly in `dir` or one level down, in name order.
@@ -141,11 +158,15 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    /// The keys of a run's report that mark it as drydock's (the rest left out).
+    const REPORT: &str = r#"{"scenario": "calm", "fingerprint": "ab12", "drydock_version": "0.1.0"}"#;
+
     fn run_folder(dir: &Path, name: &str, age_s: u64, bytes: usize) {
         let folder = dir.join(name);
         std::fs::create_dir_all(&folder).unwrap();
         std::fs::write(folder.join("fills.csv"), vec![b'x'; bytes]).unwrap();
-        let report = std::fs::File::create(folder.join("report.json")).unwrap();
+        std::fs::write(folder.join("report.json"), REPORT).unwrap();
+        let report = std::fs::File::options().write(true).open(folder.join("report.json")).unwrap();
         report.set_modified(SystemTime::now() - Duration::from_secs(age_s)).unwrap();
     }
 
@@ -164,8 +185,8 @@ mod tests {
             .collect();
         assert_eq!(kept, ["a", "b", "c"], "the three newest stay");
         assert!(!dir.path().join("d").exists() && !dir.path().join("e").exists());
-        assert_eq!(report.removed_bytes(), 2_000);
-        let report = prune(dir.path(), 10, 2_500, true).unwrap();
+        assert_eq!(report.removed_bytes(), 2_000 + 2 * REPORT.len() as u64);
+        let report = prune(dir.path(), 10, 2_500 + 2 * REPORT.len() as u64, true).unwrap();
         assert_eq!(report.folders.iter().filter(|folder| folder.removed).count(), 1, "the oldest goes to fit 2.5 kB");
         assert!(dir.path().join("c").exists(), "a dry run removes nothing");
     }
@@ -177,11 +198,22 @@ mod tests {
         // A sweep's folder one level down, and folders that are not drydock's.
         let sweep = dir.path().join("sweeps/spread");
         std::fs::create_dir_all(&sweep).unwrap();
-        std::fs::write(sweep.join("sweep.json"), "{}").unwrap();
+        std::fs::write(sweep.join("sweep.json"), r#"{"sweep": {"name": "spread"}, "params": []}"#).unwrap();
         std::fs::write(sweep.join("runs.jsonl"), "").unwrap();
         let gate = dir.path().join("gates/promotion");
         std::fs::create_dir_all(gate.join("catalogue/calm")).unwrap();
-        std::fs::write(gate.join("gate.json"), "{}").unwrap();
+        std::fs::write(gate.join("gate.json"), r#"{"gate": "promotion", "drydock_version": "0.1.0"}"#).unwrap();
+        // Other tools' files of the same names: a coverage report, an empty file,
+        // text that is not JSON, a JSON list; never candidates.
+        for (folder, name, content) in [
+            ("coverage", "report.json", r#"{"totals": {"percent_covered": 81.2}}"#),
+            ("empty", "report.json", ""),
+            ("text", "gate.json", "not json"),
+            ("nested/list", "sweep.json", "[1, 2]"),
+        ] {
+            std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+            std::fs::write(dir.path().join(folder).join(name), content).unwrap();
+        }
         std::fs::create_dir_all(dir.path().join("src/deep")).unwrap();
         std::fs::write(dir.path().join("src/main.rs"), "fn main() {}").unwrap();
         std::fs::create_dir_all(dir.path().join("notes")).unwrap();
@@ -191,5 +223,8 @@ mod tests {
         assert_eq!(removed, [dir.path().join("calm-1001").as_path(), gate.as_path(), sweep.as_path()]);
         assert!(!sweep.exists() && !gate.exists() && !dir.path().join("calm-1001").exists());
         assert!(dir.path().join("src/main.rs").exists() && dir.path().join("notes").exists() && dir.path().join("sweeps").exists());
+        for kept in ["coverage/report.json", "empty/report.json", "text/gate.json", "nested/list/sweep.json"] {
+            assert!(dir.path().join(kept).exists(), "{kept} is not drydock's and stays");
+        }
     }
 }
