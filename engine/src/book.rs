@@ -6,7 +6,7 @@
 //! Each side is a dense ladder, one size per price tick between its worst and best
 //! levels (with room around them), so a feed's change is an index and the touch is
 //! kept as an index: the work per message does not grow with the book's depth. A
-//! side whose levels span more than [`DENSE_SPAN_MAX`] ticks (a wide-tick recording
+//! side whose levels span more than `DENSE_SPAN_MAX` (65,536) ticks (a wide-tick recording
 //! with a stray far level, a book that fell through a crash's whole range) is kept
 //! instead as a vector sorted worst to best, exact at any span; the next snapshot
 //! that fits returns it to a ladder, as does shrinking to a quarter of that span. A
