@@ -78,7 +78,7 @@ type Measure = fn(&MarketStats) -> f64;
 pub fn comparison(recorded: &MarketStats, simulated: &MarketStats) -> Vec<ComparisonRow> {
     let decay = |stats: &MarketStats| depth_decay_ticks(&stats.depth_profile_lots).unwrap_or(f64::NAN);
     let rows: [(&'static str, Measure, bool); 15] = [
-        ("realized volatility (annual)", |stats| stats.realized_vol_annual, true),
+        ("realized volatility (annual)", |stats| stats.realized_vol_measured().unwrap_or(f64::NAN), true),
         ("level adds per s", |stats| stats.level_adds_per_s, true),
         ("mean added size (lots)", |stats| stats.added_lots_mean, true),
         ("cancels per s", |stats| stats.cancels_per_s, true),

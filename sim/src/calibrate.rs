@@ -106,6 +106,14 @@ pub struct MarketStats {
     pub market_order_sizes_lots: Vec<Lots>,
 }
 
+impl MarketStats {
+    /// The realized volatility when there are enough returns to measure one (at least
+    /// [`RETURNS_MIN`]); none otherwise.
+    pub fn realized_vol_measured(&self) -> Option<f64> {
+        (self.returns >= RETURNS_MIN).then_some(self.realized_vol_annual)
+    }
+}
+
 /// Accumulates [`MarketStats`] from a stream of book snapshots, level changes and
 /// trades in time order.
 #[derive(Debug, Default)]
@@ -529,8 +537,8 @@ fn domain(key: &str) -> (f64, f64) {
     DOMAIN.iter().find(|(name, ..)| *name == key).map(|&(_, min, max)| (min, max)).unwrap_or_else(|| unreachable!("{key} is in DOMAIN"))
 }
 
-/// Fewest 1-second returns a volatility is fitted from.
-const RETURNS_MIN: u64 = 10;
+/// Fewest 1-second returns a volatility is fitted from (or compared on).
+pub const RETURNS_MIN: u64 = 10;
 
 fn fit_price(stats: &MarketStats, calibration: &mut Calibration) {
     let tick_size = calibration.market.instrument.tick_size;
@@ -541,8 +549,8 @@ fn fit_price(stats: &MarketStats, calibration: &mut Calibration) {
         }
         None => calibration.warnings.push("the book was never two-sided: the template's initial price is kept".to_string()),
     }
-    if stats.returns >= RETURNS_MIN {
-        let volatility = stats.realized_vol_annual.clamp(0.0, 20.0);
+    if let Some(volatility) = stats.realized_vol_measured() {
+        let volatility = volatility.clamp(0.0, 20.0);
         calibration.market.volatility_annual = volatility;
         calibration.set("volatility_annual", volatility, format!("1-second mid returns ({} of them), annualized", stats.returns));
     } else {
@@ -660,7 +668,7 @@ const STEERING: [Steering; 7] = [
     Steering {
         key: "volatility_annual",
         statistic: "realized_vol_annual",
-        measure: |stats, _| positive(stats.realized_vol_annual),
+        measure: |stats, _| stats.realized_vol_measured().and_then(positive),
         elasticity: 1.0,
     },
     Steering {
@@ -779,14 +787,26 @@ fn kept(
     for steering in &STEERING {
         let Some(wanted) = (steering.measure)(recorded, recorded) else { continue };
         let got = (steering.measure)(simulated, recorded);
-        if got.is_none_or(|got| (wanted / got).ln().abs() > MISS_WARNED_LN) {
-            let got = got.map_or("not measurable".to_string(), significant);
+        let Some(got) = got else {
+            calibration.warnings.push(format!(
+                "{} is {} recorded and not measurable in {duration_s:.0} s of simulation: simulate longer to compare it",
+                steering.statistic,
+                significant(wanted)
+            ));
+            continue;
+        };
+        if (wanted / got).ln().abs() > MISS_WARNED_LN {
             let why = if rounds == 0 {
                 "with the direct fit (no round of simulated moments was run)"
             } else {
                 "the generator does not make this market's shape with the rest fitted"
             };
-            calibration.warnings.push(format!("{} is {} recorded and {got} simulated: {why}", steering.statistic, significant(wanted)));
+            calibration.warnings.push(format!(
+                "{} is {} recorded and {} simulated: {why}",
+                steering.statistic,
+                significant(wanted),
+                significant(got)
+            ));
         }
     }
     calibration
@@ -1049,6 +1069,21 @@ mod tests {
         let stats = FeedStatsObserver::default().recorder.finish();
         assert_eq!((stats.depth_profile_lots.len(), stats.touch_lots_mean), (PROFILE_TICKS, 0.0));
         assert!(is_whole_number("initial_levels") && is_whole_number("market_size_max_lots") && !is_whole_number("limit_size_lots"));
+    }
+
+    #[test]
+    fn a_statistic_too_short_a_simulation_cannot_measure_is_said_to_be_so() {
+        let (market, exchange) = (MarketConfig::default(), ExchangeConfig::default());
+        let recorded = simulated_stats(&market, &exchange, 7, 120.0).unwrap();
+        assert!(recorded.realized_vol_measured().is_some(), "{recorded:?}");
+        let (calibration, simulated) = refine(&recorded, fit(&recorded, &market), &exchange, 7, 5.0, 1).unwrap();
+        assert_eq!(simulated.realized_vol_measured(), None, "5 s hold fewer than {RETURNS_MIN} one-second returns");
+        let warned = calibration.warnings.iter().find(|warning| warning.starts_with("realized_vol_annual is"));
+        assert!(
+            warned.is_some_and(|warning| warning.ends_with("not measurable in 5 s of simulation: simulate longer to compare it")),
+            "{:?}",
+            calibration.warnings
+        );
     }
 
     #[test]

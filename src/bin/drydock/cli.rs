@@ -305,7 +305,7 @@ pub(crate) struct CalibrateArgs {
     /// Folder for calibration.html, the page to look at (default artifacts/calibrations/<name>/).
     #[arg(long)]
     pub(crate) report_dir: Option<PathBuf>,
-    /// Simulated seconds per round (default: the recording's span, within 600 to 3600).
+    /// Simulated seconds per round, 60 to 86400 (default: the recording's span, within 600 to 3600).
     #[arg(long)]
     pub(crate) simulate_s: Option<f64>,
 }

@@ -287,8 +287,10 @@ fn data_calibrate_command(args: CalibrateArgs) -> anyhow::Result<u8> {
     use drydock::calibration::{CalibrateOptions, calibrate_tape, comparison, format_stat, render_scenario};
     let CalibrateArgs { session, out, symbol, min_notional, seed, rounds, report_dir, simulate_s } = args;
     let name = scenario_name_of(&out)?;
-    if let Some(seconds) = simulate_s.filter(|seconds| !(1.0..=86_400.0).contains(seconds)) {
-        anyhow::bail!("--simulate-s {seconds}: expected 1 to 86400 simulated seconds a round");
+    if let Some(seconds) = simulate_s.filter(|seconds| !(60.0..=86_400.0).contains(seconds)) {
+        anyhow::bail!(
+            "--simulate-s {seconds}: expected 60 to 86400 simulated seconds a round (fewer cannot measure the statistics the rounds compare)"
+        );
     }
     if !(0.0..=1e9).contains(&min_notional) {
         anyhow::bail!("--min-notional {min_notional}: expected 0 to 1e9 (quote currency)");
