@@ -96,6 +96,11 @@ fn a_converted_tape_replays_to_the_identical_fingerprint() {
     std::fs::write(&tape_path, &bytes).unwrap();
     let read = ReplayTape::load(std::slice::from_ref(&tape_path), &options, tick, lot).unwrap();
     assert!(read == raw, "the tape reads back identical");
+    let other_grid = ReplayTape::load(std::slice::from_ref(&tape_path), &options, Grid::parse("0.1").unwrap(), lot).err().unwrap();
+    assert!(
+        other_grid.to_string().contains("converted on tick 0.01 and lot 0.00000001; read it on that grid (`--tick` and `--lot`"),
+        "{other_grid}"
+    );
     let path = replay_scenario("btcusdt_20240808.toml");
     let from_raw = load(&path, &[]).unwrap();
     let set = format!("market.source.replay=[{:?}]", tape_path.display().to_string());

@@ -112,9 +112,12 @@ pub fn detect(path: &Path) -> Result<Format, ReplayError> {
         return Ok(Format::Hftbacktest);
     }
     let mut first = String::new();
-    BufReader::new(super::open_recording(path)?)
+    let read = BufReader::new(super::open_recording(path)?)
         .read_line(&mut first)
         .map_err(|error| ReplayError::at(path, 1, format!("cannot read: {error}")))?;
+    if read == 0 {
+        return Err(ReplayError::at(path, 1, "the file is empty (decompressed, if compressed); check it is the recording you meant"));
+    }
     let first = first.trim_start();
     if first.starts_with("symbol,timestamp,first_update_id") {
         Ok(Format::Tdepth)
@@ -279,5 +282,17 @@ mod tests {
         assert!(error.path == eth && error.message.contains("holds ETHUSDT but") && error.message.contains("holds BTCUSDT"), "{error}");
         // A format given for all is taken for all.
         assert_eq!(session_formats(&[csv, bybit], Some(Format::Csv)).unwrap(), [Format::Csv, Format::Csv]);
+    }
+
+    #[test]
+    fn an_empty_file_is_said_to_be_empty_and_an_unknown_one_asks_for_its_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.jsonl");
+        std::fs::write(&empty, "").unwrap();
+        let error = detect(&empty).unwrap_err();
+        assert!(error.line == 1 && error.message.starts_with("the file is empty"), "{error}");
+        let unknown = dir.path().join("notes.txt");
+        std::fs::write(&unknown, "hello\n").unwrap();
+        assert!(detect(&unknown).unwrap_err().message.starts_with("unrecognized format; pass --format"));
     }
 }

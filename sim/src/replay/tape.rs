@@ -359,7 +359,7 @@ impl ReplayTape {
                 path,
                 0,
                 format!(
-                    "the tape was converted on tick {} and lot {}; set market.instrument to those or convert again",
+                    "the tape was converted on tick {} and lot {}; read it on that grid (`--tick` and `--lot` in data commands, `market.instrument` in a scenario) or convert again",
                     self.header.tick_size, self.header.lot_size
                 ),
             ))
