@@ -197,6 +197,16 @@ fn data_inspect_reports_span_gaps_and_clock_skew() {
     }
     let bad = drydock(&["data", "inspect", &file.display().to_string(), "--format", "nasdaq"], out.path());
     assert_eq!(bad.status.code(), Some(2));
+    // A tape is read on its own grid unless told otherwise; told another, it says which it has.
+    let file = file.display().to_string();
+    let convert = drydock(&["data", "convert", &file, "-o", "btc.ddtape", "--tick", "0.01", "--lot", "0.00000001"], out.path());
+    assert_eq!(convert.status.code(), Some(0), "{}", String::from_utf8_lossy(&convert.stderr));
+    let tape = drydock(&["data", "inspect", "btc.ddtape"], out.path());
+    assert_eq!(tape.status.code(), Some(0), "{}", String::from_utf8_lossy(&tape.stderr));
+    assert!(String::from_utf8_lossy(&tape.stdout).contains("crossings: none"));
+    let other = drydock(&["data", "inspect", "btc.ddtape", "--tick", "0.1"], out.path());
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("converted on tick 0.01"), "{}", String::from_utf8_lossy(&other.stderr));
 }
 
 #[test]

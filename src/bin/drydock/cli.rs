@@ -234,12 +234,12 @@ pub(crate) struct InspectArgs {
     /// binance, bybit, tdepth, csv, tape or hftbacktest (default: detected per file).
     #[arg(long)]
     pub(crate) format: Option<drydock_sim::replay::inspect::Format>,
-    /// Price grid (default 0.00000001: exact for every bundled format).
-    #[arg(long, default_value = "0.00000001")]
-    pub(crate) tick: String,
-    /// Quantity grid.
-    #[arg(long, default_value = "0.00000001")]
-    pub(crate) lot: String,
+    /// Price grid (default: a tape's own, else 0.00000001, exact for every bundled format).
+    #[arg(long)]
+    pub(crate) tick: Option<String>,
+    /// Quantity grid (default: a tape's own, else 0.00000001).
+    #[arg(long)]
+    pub(crate) lot: Option<String>,
     /// Count and pass over malformed lines instead of stopping at the first.
     #[arg(long)]
     pub(crate) skip_bad_lines: bool,

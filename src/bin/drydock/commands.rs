@@ -205,6 +205,7 @@ fn diff_command(a: &Path, b: &Path) -> anyhow::Result<u8> {
 
 fn data_inspect_command(args: InspectArgs) -> anyhow::Result<u8> {
     let InspectArgs { files, format, tick, lot, skip_bad_lines } = args;
+    let (tick, lot) = inspect_grid(&files, tick, lot)?;
     let (tick_grid, lot_grid) = (parse_grid(&tick, "tick")?, parse_grid(&lot, "lot")?);
     let inspection = drydock_sim::replay::inspect::inspect(&files, format, tick_grid, lot_grid, skip_bad_lines)?;
     let tick_size: f64 = tick.parse().unwrap_or(0.0);
@@ -362,6 +363,21 @@ fn load_session(session: &SessionArgs, offset_ms: i64) -> anyhow::Result<(Replay
         skip_bad_lines: session.skip_bad_lines,
     };
     Ok((ReplayTape::load(&session.files, &options, tick_grid, lot_grid)?, (tick_grid, lot_grid)))
+}
+
+/// The grid `data inspect` reads on: the flags', else a tape's own (the first file's,
+/// when it is a tape), else one fine enough for every bundled format.
+fn inspect_grid(files: &[PathBuf], tick: Option<String>, lot: Option<String>) -> anyhow::Result<(String, String)> {
+    const FINE_GRID: &str = "0.00000001";
+    if let (Some(tick), Some(lot)) = (&tick, &lot) {
+        return Ok((tick.clone(), lot.clone()));
+    }
+    let tape = match files.first() {
+        Some(first) if drydock_sim::replay::tape::is_tape(first)? => Some(ReplayTape::read(first)?),
+        _ => None,
+    };
+    let own = |grid: fn(&ReplayTape) -> &str| tape.as_ref().map_or(FINE_GRID.to_string(), |tape| grid(tape).to_string());
+    Ok((tick.unwrap_or_else(|| own(|tape| &tape.header().tick_size)), lot.unwrap_or_else(|| own(|tape| &tape.header().lot_size))))
 }
 
 /// Shortest recording worth fitting a market to, seconds.
