@@ -9,7 +9,9 @@
 //! every point and objective at once (family-wise 5 %).
 //!
 //! The verdict is a gate: NO-GO when an objective is significantly worse at some
-//! point, or a point that met every constraint no longer does; GO otherwise.
+//! point, or a point that met every constraint no longer does; GO otherwise, but
+//! only on evidence: runs that differ with no objective testable (every point has
+//! fewer than two paired runs) are an error, not a GO.
 //! Deliberately not here: running sweeps (see the parent module).
 
 use std::collections::BTreeMap;
@@ -42,6 +44,17 @@ pub enum CompareError {
     /// The folders ran different plans.
     #[error("{0}")]
     Plans(String),
+    /// The runs differ but no objective has the two paired runs a test needs.
+    #[error(
+        "no objective can be tested: {differing} of {pairs} paired runs differ, but no point has two paired runs of an objective; \
+         run both sweeps with seeds_per_point of at least 2 (8 or more to see small changes)"
+    )]
+    Untestable {
+        /// Paired runs.
+        pairs: usize,
+        /// Of those, runs whose fingerprints differ.
+        differing: usize,
+    },
     /// Reading the records failed.
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
@@ -173,6 +186,11 @@ pub fn compare(baseline: &Path, candidate: &Path, min_effect_pct: f64) -> Result
     let feasibility = feasibility_changes(&candidate_file, &baseline_records, &candidate_records);
     let worse = objectives.iter().any(|change| change.verdict == "worse");
     let lost = feasibility.iter().any(|change| change.baseline && !change.candidate);
+    // A GO needs evidence: the same runs, or at least one objective tested.
+    let untestable = objectives.iter().all(|change| change.p_value.is_none()) && identical_runs < pairs.len();
+    if untestable && !lost {
+        return Err(CompareError::Untestable { pairs: pairs.len(), differing: pairs.len() - identical_runs });
+    }
     let verdict = if worse || lost { "NO-GO" } else { "GO" };
     let t_required = t_required(&objectives);
     Ok(SweepComparison {
@@ -475,10 +493,15 @@ mod tests {
 
     /// A sweep folder with six runs of one point: net bps and drawdown per seed.
     fn folder(dir: &Path, net_bps: impl Fn(u64) -> f64, drawdown: f64, fingerprint: &str) {
+        folder_of(dir, 6, net_bps, drawdown, fingerprint);
+    }
+
+    /// A sweep folder with `seeds` runs of one point.
+    fn folder_of(dir: &Path, seeds: u64, net_bps: impl Fn(u64) -> f64, drawdown: f64, fingerprint: &str) {
         std::fs::create_dir_all(dir).unwrap();
-        let file: SweepFile = toml::from_str(SPEC).unwrap();
+        let file: SweepFile = toml::from_str(&SPEC.replace("seeds_per_point = 6", &format!("seeds_per_point = {seeds}"))).unwrap();
         std::fs::write(dir.join("sweep.json"), serde_json::to_string(&file).unwrap()).unwrap();
-        let lines: String = (0..6u64)
+        let lines: String = (0..seeds)
             .map(|seed| {
                 let record = RunRecord {
                     run_id: format!("p00000-x00-s{seed:04}"),
@@ -523,6 +546,21 @@ mod tests {
             csv.starts_with("point,metric,goal,pairs,") && csv.lines().nth(1).unwrap().starts_with("0,kpis.net_bps,maximize,6,"),
             "{csv}"
         );
+    }
+
+    #[test]
+    fn one_seed_a_point_is_no_evidence_unless_the_runs_are_the_same_or_a_constraint_broke() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        folder_of(&path("base"), 1, |_| 1.0, 5.0, "a");
+        folder_of(&path("changed"), 1, |_| 0.2, 5.0, "b");
+        let error = compare(&path("base"), &path("changed"), 0.0).unwrap_err();
+        assert!(matches!(error, CompareError::Untestable { pairs: 1, differing: 1 }), "{error}");
+        assert!(error.to_string().contains("seeds_per_point of at least 2"), "{error}");
+        folder_of(&path("same"), 1, |_| 1.0, 5.0, "a");
+        assert_eq!(compare(&path("base"), &path("same"), 0.0).unwrap().verdict, "GO", "identical runs need no test");
+        folder_of(&path("broken"), 1, |_| 1.0, 12.0, "c");
+        assert_eq!(compare(&path("base"), &path("broken"), 0.0).unwrap().verdict, "NO-GO", "a lost constraint is evidence");
     }
 
     #[test]
