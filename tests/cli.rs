@@ -145,6 +145,13 @@ fn check_shows_a_readable_diff_for_a_changed_parameter() {
     assert_eq!(blessed.status.code(), Some(0), "{}", String::from_utf8_lossy(&blessed.stdout));
     let same = drydock(&["check", "--jobs", "1"], out.path());
     assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stdout));
+    // A folder names its scenarios; an empty one is an error.
+    let folder = drydock(&["check", "scenarios", "--jobs", "1"], out.path());
+    assert!(String::from_utf8_lossy(&folder.stdout).contains("1 scenario: 1 match"), "{}", String::from_utf8_lossy(&folder.stderr));
+    std::fs::create_dir_all(out.path().join("empty")).unwrap();
+    let empty = drydock(&["check", "empty"], out.path());
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("empty holds no scenario (*.toml) files"));
     // Deliberately change a parameter: quote twice as wide.
     std::fs::write(
         out.path().join("scenarios/feed_outage.toml"),

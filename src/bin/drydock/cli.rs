@@ -20,7 +20,7 @@ pub(crate) enum Command {
     Run(RunArgs),
     /// Run scenarios in parallel and compare them with their golden snapshots.
     Check {
-        /// Scenario files (default: every scenarios/*.toml).
+        /// Scenario files, or folders of them (default: every scenarios/*.toml).
         scenarios: Vec<PathBuf>,
         /// Parallel runs (default, and 0: the number of cores; at most 1024).
         #[arg(long, value_parser = parse_jobs)]
@@ -35,7 +35,7 @@ pub(crate) enum Command {
     },
     /// Accept scenarios' current outputs as their golden snapshots.
     Bless {
-        /// Scenario files to bless.
+        /// Scenario files to bless, or folders of them.
         scenarios: Vec<PathBuf>,
         /// Bless every scenarios/*.toml.
         #[arg(long, conflicts_with = "scenarios")]

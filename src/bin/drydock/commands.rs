@@ -423,11 +423,26 @@ fn artifacts_prune_command(args: PruneArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// The scenario files named, a named folder standing for its sorted `*.toml`;
+/// none named: every `scenarios/*.toml`.
 fn scenario_paths(scenarios: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
-    if !scenarios.is_empty() {
-        return Ok(scenarios);
+    if scenarios.is_empty() {
+        return drydock::check::catalogue(Path::new("scenarios"))
+            .context("reading scenarios/ (run from the repository root or name the scenarios)");
     }
-    drydock::check::catalogue(Path::new("scenarios")).context("reading scenarios/ (run from the repository root or name the scenarios)")
+    let mut paths = Vec::new();
+    for named in scenarios {
+        if !named.is_dir() {
+            paths.push(named);
+            continue;
+        }
+        let found = drydock::check::catalogue(&named).with_context(|| format!("cannot list {}", named.display()))?;
+        if found.is_empty() {
+            anyhow::bail!("{} holds no scenario (*.toml) files; name a folder of scenarios or the files", named.display());
+        }
+        paths.extend(found);
+    }
+    Ok(paths)
 }
 
 fn jobs_or_cores(jobs: Option<usize>) -> usize {
