@@ -212,6 +212,14 @@ fn the_journal_commands_exit_zero_one_or_two() {
     let stdout = String::from_utf8_lossy(&parted.stdout);
     assert_eq!(parted.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("engine.seed: 1005 (a), 7 (b)") && stdout.contains("differs"), "{stdout}");
+    // A run folder stands for its journal.
+    let folders = drydock(&["journal", "diff", "a", "b"], dir.path());
+    assert_eq!(folders.status.code(), Some(1), "{}", String::from_utf8_lossy(&folders.stderr));
+    assert!(String::from_utf8_lossy(&folders.stdout).contains("engine.seed: 1005 (a), 7 (b)"));
+    assert_eq!(drydock(&["journal", "replay", "a"], dir.path()).status.code(), Some(0));
+    let no_journal = drydock(&["journal", "replay", "."], dir.path());
+    assert_eq!(no_journal.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_journal.stderr).contains("or the run folder holding it"));
     // Without --journal there is none, and a run into a folder that holds an earlier
     // run's journal removes it (the folder never mixes runs).
     let plain = drydock(&["run", &scenario, "--out", "c"], dir.path());

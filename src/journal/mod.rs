@@ -133,7 +133,7 @@ impl Record {
 #[derive(Debug, Error)]
 pub enum JournalError {
     /// The file could not be read.
-    #[error("cannot read journal {}: {source}; name a journal.jsonl.gz that `drydock run --journal` wrote", path.display())]
+    #[error("cannot read journal {}: {source}; name a journal.jsonl.gz that `drydock run --journal` wrote, or the run folder holding it", path.display())]
     Read {
         /// The journal.
         path: PathBuf,
@@ -283,8 +283,11 @@ pub struct JournalReader {
 }
 
 impl JournalReader {
-    /// Opens `path` (gzip'd or plain JSON Lines) and reads its header.
+    /// Opens `path` (gzip'd or plain JSON Lines, or a run folder holding
+    /// [`JOURNAL_FILE`]) and reads its header.
     pub fn open(path: &Path) -> Result<Self, JournalError> {
+        let in_folder = path.join(JOURNAL_FILE);
+        let path = if path.is_dir() && in_folder.is_file() { in_folder.as_path() } else { path };
         let mut source = LineSource::open(path)?;
         if !source.next_line()? {
             return Err(JournalError::Empty { path: path.to_path_buf() });

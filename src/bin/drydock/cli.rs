@@ -145,7 +145,7 @@ pub(crate) enum JournalCommand {
     /// recorded one was (with parameter changes if asked), and compare its commands
     /// with the recorded ones; exit 0 identical, 1 at the first event they differ.
     Replay {
-        /// The journal (journal.jsonl.gz from `drydock run --journal`).
+        /// The journal (journal.jsonl.gz from `drydock run --journal`, or the run folder holding it).
         journal: PathBuf,
         /// Engine profile over the recorded parameters: a name in the nearest profiles/
         /// folder above the journal, or a path
@@ -158,9 +158,9 @@ pub(crate) enum JournalCommand {
     /// The first record where two journals part (the same scenario on two machines,
     /// builds or settings); exit 0 when every record is the same, 1 otherwise.
     Diff {
-        /// The first journal.
+        /// The first journal (or the run folder holding it).
         a: PathBuf,
-        /// The second journal.
+        /// The second journal (or the run folder holding it).
         b: PathBuf,
     },
 }
