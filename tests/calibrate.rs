@@ -245,3 +245,24 @@ fn bad_calibrate_flags_are_clear_errors() {
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
     assert!(text(&missing).contains("no-such.csv"), "{}", text(&missing));
 }
+
+#[test]
+fn a_session_the_resync_policy_leaves_too_short_says_why() {
+    let data = drydock::scenario::data_dir();
+    let data = if data.is_absolute() { data } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(data) };
+    let (snapshot, updates) =
+        (data.join("binance_usdm_btcusdt_tdepth_snap_20221101.csv"), data.join("binance_usdm_btcusdt_tdepth_update_20221101.csv"));
+    if !snapshot.exists() || !updates.exists() {
+        let _ =
+            writeln!(std::io::stderr(), "SKIPPED calibration of the tdepth recording: none in {} (set DRYDOCK_DATA_DIR)", data.display());
+        return;
+    }
+    // The sample's updates start past its snapshot: the first diff is a gap.
+    let dir = tempfile::tempdir().unwrap();
+    let (snapshot, updates) = (snapshot.to_str().unwrap(), updates.to_str().unwrap());
+    let out = dir.path().join("td.toml");
+    let out = out.to_str().unwrap();
+    let output = drydock(&["data", "calibrate", snapshot, updates, "--tick", "0.1", "--lot", "0.001", "-o", out, "--gap-policy", "resync"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("of usable data: after 1 gap in the update ids the resync policy skips"), "{}", text(&output));
+}

@@ -303,8 +303,15 @@ fn data_calibrate_command(args: CalibrateArgs) -> anyhow::Result<u8> {
     let files = &session.files;
     let span_s = tape.span_ns() as f64 / 1e9;
     if span_s < CALIBRATION_SPAN_MIN_S {
+        let gaps = tape.header().stats.gaps;
+        let skipped = if gaps > 0 {
+            let plural = if gaps == 1 { "" } else { "s" };
+            format!(" of usable data: after {gaps} gap{plural} in the update ids the resync policy skips to the next snapshot")
+        } else {
+            String::new()
+        };
         anyhow::bail!(
-            "{}: the recording spans {span_s:.1} s; calibration needs at least {CALIBRATION_SPAN_MIN_S:.0} s of data (give more files of the session)",
+            "{}: the recording spans {span_s:.1} s{skipped}; calibration needs at least {CALIBRATION_SPAN_MIN_S:.0} s of data (give more files of the session)",
             files[0].display()
         );
     }
