@@ -815,16 +815,23 @@ fn kept(
 /// Summed absolute log-ratios of the steered statistics, simulated against recorded,
 /// each over its elasticity: roughly how far, in log space, the parameters are from
 /// where they should be (so a statistic that barely follows its parameter counts
-/// for the distance its parameter still has to go).
+/// for the distance its parameter still has to go). A statistic recorded but not
+/// measurable in the simulation counts as missed by [`UNMEASURED_MISS_LN`], so a
+/// round that loses a statistic never looks closer for it.
 fn distance(recorded: &MarketStats, simulated: &MarketStats) -> f64 {
     STEERING
         .iter()
         .filter_map(|steering| {
-            let ratio = (steering.measure)(recorded, recorded)? / (steering.measure)(simulated, recorded)?;
-            Some(ratio.ln().abs() / steering.elasticity)
+            let wanted = (steering.measure)(recorded, recorded)?;
+            let miss_ln = (steering.measure)(simulated, recorded).map_or(UNMEASURED_MISS_LN, |got| (wanted / got).ln().abs());
+            Some(miss_ln / steering.elasticity)
         })
         .sum()
 }
+
+/// The log-miss a statistic the simulation cannot measure counts for: as far off as
+/// the refinement can move a parameter (×[`REFINE_REACH`]).
+const UNMEASURED_MISS_LN: f64 = 2.079_441_541_679_835_8; // ln 8
 
 fn significant(value: f64) -> String {
     if value.abs() >= 100.0 { format!("{value:.0}") } else { format!("{value:.3}") }
@@ -1084,6 +1091,16 @@ mod tests {
             "{:?}",
             calibration.warnings
         );
+    }
+
+    #[test]
+    fn a_statistic_the_simulation_loses_counts_against_its_round() {
+        assert!((UNMEASURED_MISS_LN - REFINE_REACH.ln()).abs() < 1e-15);
+        let (market, exchange) = (MarketConfig::default(), ExchangeConfig::default());
+        let recorded = simulated_stats(&market, &exchange, 7, 120.0).unwrap();
+        assert_eq!(distance(&recorded, &recorded), 0.0);
+        let lost = MarketStats { returns: 0, ..recorded.clone() };
+        assert!((distance(&recorded, &lost) - UNMEASURED_MISS_LN).abs() < 1e-12, "the volatility, elasticity 1");
     }
 
     #[test]
