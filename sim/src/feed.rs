@@ -13,6 +13,8 @@
 use drydock_engine::port::LevelUpdate;
 use drydock_engine::{MarketData, Nanos};
 
+use crate::buffers::move_all;
+
 /// What one frame publishes.
 #[derive(Debug, Default)]
 pub struct FeedFrame {
@@ -53,12 +55,8 @@ impl FrameFeed {
         let opened = self.open_frame(now_ns).is_none().then(|| self.open(now_ns));
         let newest = self.index(self.len - 1);
         let frame = &mut self.ring[newest];
-        if !trades.is_empty() {
-            frame.trades.append(trades);
-        }
-        if !updates.is_empty() {
-            frame.updates.append(updates);
-        }
+        move_all(trades, &mut frame.trades);
+        move_all(updates, &mut frame.updates);
         opened
     }
 

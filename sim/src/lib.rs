@@ -17,6 +17,7 @@
 
 #![deny(missing_docs)]
 
+mod buffers;
 pub mod calibrate;
 pub mod clock;
 pub mod config;

@@ -578,7 +578,7 @@ impl Simulation {
             }
             if !self.output.updates.is_empty() {
                 let mut updates = self.update_pool.pop().unwrap_or_default();
-                updates.append(&mut self.output.updates);
+                crate::buffers::move_all(&mut self.output.updates, &mut updates);
                 self.send_market_data(now_ns, MarketData::Delta { updates });
             }
         }

@@ -157,9 +157,7 @@ impl ExchangeBook {
 
     /// Level changes recorded since the last call, in order.
     pub fn take_changes(&mut self, into: &mut Vec<LevelUpdate>) {
-        if !self.changes.is_empty() {
-            into.append(&mut self.changes);
-        }
+        crate::buffers::move_all(&mut self.changes, into);
     }
 
     /// True when best bid < best ask (or a side is empty).
