@@ -144,10 +144,13 @@ fn run_planned(paths: &[PathBuf], jobs: usize, each: impl Fn(&Path) -> CheckResu
     })
 }
 
+/// A scenario file to run, or the file and why it is refused.
+pub(crate) type Planned = Result<PathBuf, (PathBuf, String)>;
+
 /// Each scenario file once, in the order given, or an error in place of a file
 /// whose scenario name an earlier file has: goldens (and scratch folders) are named
 /// by it. A file that cannot be read here is left for its run to report.
-fn planned(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, String)>> {
+pub(crate) fn planned(paths: &[PathBuf]) -> Vec<Planned> {
     let mut files_seen = BTreeSet::new();
     let mut names: BTreeMap<String, &PathBuf> = BTreeMap::new();
     let mut plan = Vec::new();
@@ -158,7 +161,10 @@ fn planned(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, String)>> {
         match scenario_name(path) {
             Some(name) if names.contains_key(&name) => plan.push(Err((
                 path.clone(),
-                format!("scenario name `{name}` is already that of {}; goldens are named by it, so rename one", names[&name].display()),
+                format!(
+                    "scenario name `{name}` is already that of {}; goldens and artifact folders are named by it, so rename one",
+                    names[&name].display()
+                ),
             ))),
             Some(name) => {
                 names.insert(name, path);

@@ -155,6 +155,34 @@ fn a_seed_that_breaks_an_expectation_blocks_and_links_its_report() {
 }
 
 #[test]
+fn a_seeds_check_runs_each_file_once_and_refuses_two_scenarios_of_one_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("stress")).unwrap();
+    short_calm(&dir.path().join("stress"), "short_calm", "");
+    // The folder and a file in it name it twice; the two ran at once into one
+    // evidence folder and tripped over each other's files.
+    let gate = "[gate]\nname = \"g\"\n\n[[checks]]\nname = \"seeds\"\nkind = \"seeds\"\nscenarios = [\"stress\", \"stress/short_calm.toml\"]\nseeds = 2\n";
+    std::fs::write(dir.path().join("gate.toml"), gate).unwrap();
+    let output = drydock(&["gate", "gate.toml", "--out", "out"], dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("PASS      seeds (critical, seeds): 2 runs (1 scenario × 2 seeds): 2 meet every expectation"), "{stdout}");
+
+    // Another file of the same scenario name would write the same evidence folders.
+    std::fs::copy(dir.path().join("stress/short_calm.toml"), dir.path().join("copy.toml")).unwrap();
+    let gate = gate.replace("\"stress/short_calm.toml\"", "\"copy.toml\"");
+    std::fs::write(dir.path().join("gate.toml"), gate).unwrap();
+    let output = drydock(&["gate", "gate.toml", "--out", "named-twice"], dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("2 runs (1 scenario × 2 seeds), 1 scenario refused: 2 meet every expectation, 0 fail, 1 could not run"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("copy.toml: scenario name `short_calm` is already that of"), "{stdout}");
+}
+
+#[test]
 fn a_soak_stopped_by_its_stop_criteria_fails_a_seeds_check() {
     let dir = tempfile::tempdir().unwrap();
     let slow = std::fs::read_to_string(repo("scenarios/soak_smoke.toml"))
@@ -280,7 +308,8 @@ fn a_parity_check_replays_recorded_journals_into_this_build() {
         let run = drydock(&["run", "short_calm.toml", "--seed", seed, "--journal", "--out", out], dir.path());
         assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     }
-    let gate = "[gate]\nname = \"parity-gate\"\n[[checks]]\nname = \"parity\"\nkind = \"parity\"\njournals = [\"journals\"]\n";
+    // A journal named twice (its folder, and itself) is replayed once.
+    let gate = "[gate]\nname = \"parity-gate\"\n[[checks]]\nname = \"parity\"\nkind = \"parity\"\njournals = [\"journals\", \"journals/a/journal.jsonl.gz\"]\n";
     std::fs::write(dir.path().join("gate.toml"), gate).unwrap();
     let output = drydock(&["gate", "gate.toml", "--out", "out"], dir.path());
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -315,16 +315,32 @@ impl SeedVerdict {
 }
 
 fn seeds_check(scenarios: &[PathBuf], seeds: u32, evidence_dir: &Path, jobs: usize, load_options: &LoadOptions) -> Evaluated {
-    let plan: Vec<(&PathBuf, u32)> = scenarios.iter().flat_map(|path| (0..seeds).map(move |offset| (path, offset))).collect();
-    let runs: Vec<SeedRun> =
-        crate::check::in_pool(jobs, || plan.par_iter().map(|(path, offset)| seed_run(path, *offset, evidence_dir, load_options)).collect());
+    // Each file once (a folder and a file in it name it twice), and no two scenarios
+    // of one name: a run's evidence folder is `<scenario>-<seed>`.
+    let scenarios = crate::check::planned(scenarios);
+    let plan: Vec<(&crate::check::Planned, u32)> =
+        scenarios.iter().flat_map(|entry| (0..if entry.is_ok() { seeds } else { 1 }).map(move |offset| (entry, offset))).collect();
+    let runs: Vec<SeedRun> = crate::check::in_pool(jobs, || {
+        plan.par_iter()
+            .map(|(entry, offset)| match entry {
+                Ok(path) => seed_run(path, *offset, evidence_dir, load_options),
+                Err((path, message)) => SeedRun { label: path.display().to_string(), folder: None, outcome: Err(message.clone()) },
+            })
+            .collect()
+    });
     let rows: Vec<(Status, Detail)> = runs.iter().map(seed_row).collect();
     let count = |wanted: Status| rows.iter().filter(|(status, _)| *status == wanted).count();
     let (passed, failed, errors) = (count(Status::Pass), count(Status::Fail), count(Status::Error));
+    let runnable = scenarios.iter().filter(|entry| entry.is_ok()).count();
+    let refused = match scenarios.len() - runnable {
+        0 => String::new(),
+        1 => ", 1 scenario refused".to_string(),
+        count => format!(", {count} scenarios refused"),
+    };
     let summary = format!(
-        "{} runs ({} × {seeds} seeds): {passed} meet every expectation, {failed} fail, {errors} could not run",
-        runs.len(),
-        if scenarios.len() == 1 { "1 scenario".to_string() } else { format!("{} scenarios", scenarios.len()) },
+        "{} runs ({} × {seeds} seeds){refused}: {passed} meet every expectation, {failed} fail, {errors} could not run",
+        runnable * seeds as usize,
+        if runnable == 1 { "1 scenario".to_string() } else { format!("{runnable} scenarios") },
     );
     let page = crate::html::gate_page::render_runs(&summary, &rows);
     let written =
@@ -540,11 +556,18 @@ fn resolve_journals(gate: &Gate, named: &[PathBuf]) -> Result<Vec<PathBuf>, Stri
         let name = path.file_name().map(|name| name.to_string_lossy().to_string()).unwrap_or_default();
         path.is_file() && (name.ends_with(".jsonl.gz") || name.ends_with(".jsonl"))
     };
-    let mut journals = Vec::new();
+    let mut journals: Vec<PathBuf> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut add = |journals: &mut Vec<PathBuf>, path: PathBuf| {
+        // Each journal once (a folder and a journal in it name it twice).
+        if seen.insert(std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone())) {
+            journals.push(path);
+        }
+    };
     for entry in named {
         let path = gate.resolve(entry);
         if path.is_file() {
-            journals.push(path);
+            add(&mut journals, path);
             continue;
         }
         if !path.is_dir() {
@@ -564,7 +587,9 @@ fn resolve_journals(gate: &Gate, named: &[PathBuf]) -> Result<Vec<PathBuf>, Stri
         if found.is_empty() {
             return Err(format!("{} holds no journal (*.jsonl.gz or *.jsonl, or a run folder with one)", path.display()));
         }
-        journals.extend(found);
+        for journal in found {
+            add(&mut journals, journal);
+        }
     }
     Ok(journals)
 }

@@ -205,7 +205,10 @@ impl Sweep {
             );
         }
         let base = path.parent().unwrap_or(Path::new("."));
-        let scenario_paths = file.sweep.scenarios.iter().map(|scenario| base.join(scenario)).collect();
+        let scenario_paths: Vec<PathBuf> = file.sweep.scenarios.iter().map(|scenario| base.join(scenario)).collect();
+        if let Some(message) = scenario_listed_twice(&scenario_paths) {
+            return Err(source.at("sweep.scenarios", &message));
+        }
         let mut profile_path = None;
         if let Some(profile) = &file.sweep.profile {
             let (as_given, folder) = profile_reference(path, profile);
@@ -277,6 +280,22 @@ impl Sweep {
             })
             .collect()
     }
+}
+
+/// Why the base scenarios name one file twice, if they do: its runs would count twice
+/// in every point's statistics.
+fn scenario_listed_twice(paths: &[PathBuf]) -> Option<String> {
+    let mut seen = std::collections::BTreeMap::new();
+    for (index, path) in paths.iter().enumerate() {
+        let file = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if let Some(first) = seen.insert(file, index) {
+            return Some(format!(
+                "entries {first} and {index} name the same file ({}); each base scenario counts once in a point's statistics, so remove one",
+                path.display()
+            ));
+        }
+    }
+    None
 }
 
 fn validate(file: &SweepFile) -> Result<(), (String, String)> {
@@ -573,5 +592,25 @@ mod tests {
         let words = "[[params]]\nname = \"engine.mode\"\nvalues = [\"a\", \"b\", \"a\"]\n";
         assert!(sweep("grid", words).unwrap_err().message.starts_with("\"a\" is listed twice"));
         assert!(sweep("grid", "[[params]]\nname = \"engine.a\"\nvalues = [1, 2, 3]\n").is_ok());
+    }
+
+    #[test]
+    fn a_base_scenario_listed_twice_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sweeps")).unwrap();
+        std::fs::write(dir.path().join("calm.toml"), "").unwrap();
+        let path = dir.path().join("sweeps/s.toml");
+        let text = |scenarios: &str| {
+            format!(
+                "[sweep]\nname = \"t\"\nscenarios = [{scenarios}]\nseeds_per_point = 1\n\n[[params]]\nname = \"engine.a\"\nvalues = [1]\n\n[[objectives]]\nmetric = \"kpis.net_bps\"\ngoal = \"maximize\"\n"
+            )
+        };
+        // The same file by two spellings: its runs would count twice in every point.
+        std::fs::write(&path, text("\"../calm.toml\", \"../sweeps/../calm.toml\"")).unwrap();
+        let error = Sweep::load(&path).unwrap_err();
+        assert!(error.field == "sweep.scenarios" && error.message.starts_with("entries 0 and 1 name the same file"), "{error}");
+        assert!(error.to_string().contains("s.toml:3:1"), "{error}");
+        std::fs::write(&path, text("\"../calm.toml\"")).unwrap();
+        assert!(Sweep::load(&path).is_ok());
     }
 }
