@@ -131,3 +131,36 @@ fn a_stop_criterion_ends_the_soak_and_fails_it() {
     assert_eq!(soak.verdict, "fail");
     assert_eq!(result.report.verdict, "fail");
 }
+
+#[test]
+fn soak_thresholds_that_cannot_work_are_located_errors() {
+    let path = root().join("scenarios/soak_smoke.toml");
+    let refused = |setting: &str| {
+        let options =
+            LoadOptions { overrides: vec![setting.to_string()], profiles_dir: Some(root().join("profiles")), ..LoadOptions::default() };
+        match Scenario::load(&path, &options) {
+            Ok(_) => panic!("{setting} was accepted"),
+            Err(error) => error.to_string(),
+        }
+    };
+    // Each was accepted and ran: a NaN zone never matched, a WARN level above the
+    // FAIL level never warned, a 0-minute window was averaged over 1 minute.
+    for (setting, expected) in [
+        ("soak.tuner.aggressive_risk=nan", "`soak.tuner.aggressive_risk`: NaN is not allowed: use a number in [0, 1]"),
+        ("soak.tuner.aggressive_risk=0.1", "`soak.tuner.moderate_risk`: 0.4 is above aggressive_risk 0.1: the risk zones must be in order"),
+        ("soak.tuner.panic_after_fails=0", "`soak.tuner.panic_after_fails`: 0 is outside [1, 1000]"),
+        ("soak.tuner.oscillation_window=1", "`soak.tuner.oscillation_window`: 1 holds only the value in force"),
+        ("soak.gate.fail_risk_ratio=-1", "`soak.gate.fail_risk_ratio`: -1 is not allowed: use a number in [0, 1]"),
+        ("soak.gate.warn_risk_ratio=0.9", "`soak.gate.warn_risk_ratio`: 0.9 is above fail_risk_ratio 0.5"),
+        ("soak.gate.fail_net_bps=inf", "`soak.gate.fail_net_bps`: inf is not allowed: use a finite number"),
+        ("soak.stop.deadline_miss_stop_pct=200", "`soak.stop.deadline_miss_stop_pct`: 200 is not allowed: use a number in [0, 100]"),
+        ("soak.stop.deadline_miss_stop_minutes=0", "`soak.stop.deadline_miss_stop_minutes`: 0 is outside [1, 10080]"),
+    ] {
+        let message = refused(setting);
+        assert!(message.contains(expected) && message.contains(&format!("--set {setting}")), "{setting}: {message}");
+    }
+    // A guard turned off, and levels at their edges, are allowed.
+    for setting in ["soak.tuner.oscillation_window=0", "soak.tuner.cooldown_iterations=0", "soak.gate.warn_risk_ratio=0.5"] {
+        load(&path, &[setting], None);
+    }
+}

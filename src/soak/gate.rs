@@ -79,6 +79,26 @@ pub struct IterationKpis {
 }
 
 impl GateConfig {
+    /// Checks the thresholds: risk ratios are fractions in [0, 1] with the WARN level
+    /// at most the FAIL level; the bps levels are finite.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        use super::threshold_within;
+        threshold_within("gate", "warn_risk_ratio", self.warn_risk_ratio, 0.0, 1.0)?;
+        threshold_within("gate", "fail_risk_ratio", self.fail_risk_ratio, 0.0, 1.0)?;
+        threshold_within("gate", "warn_adverse_p95_bps", self.warn_adverse_p95_bps, f64::NEG_INFINITY, f64::INFINITY)?;
+        threshold_within("gate", "fail_net_bps", self.fail_net_bps, f64::NEG_INFINITY, f64::INFINITY)?;
+        if self.warn_risk_ratio > self.fail_risk_ratio {
+            return Err((
+                "soak.gate.warn_risk_ratio".to_string(),
+                format!(
+                    "{} is above fail_risk_ratio {}: an iteration would FAIL before it could WARN; keep the WARN level at or below the FAIL level",
+                    self.warn_risk_ratio, self.fail_risk_ratio
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// The verdict on `kpis` and the thresholds crossed.
     pub fn evaluate(&self, kpis: &IterationKpis) -> (GateVerdict, Vec<String>) {
         let mut reasons = Vec::new();
@@ -227,6 +247,35 @@ pub struct StopConfig {
     /// Stop when the kill switch engages.
     pub stop_on_kill_switch: bool,
 }
+
+impl StopConfig {
+    /// Checks every level and window: percentages finite and >= 0, windows of 1 to
+    /// 10,080 minutes (a week; a window longer than the soak never fills, so never fires).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        use super::{count_within, threshold_within};
+        for (name, pct) in [
+            ("deadline_miss_stop_pct", self.deadline_miss_stop_pct),
+            ("deadline_miss_warn_pct", self.deadline_miss_warn_pct),
+            ("taker_share_stop_pct", self.taker_share_stop_pct),
+            ("taker_share_warn_pct", self.taker_share_warn_pct),
+        ] {
+            threshold_within("stop", name, pct, 0.0, 100.0)?;
+        }
+        threshold_within("stop", "reject_rate_stop_pct", self.reject_rate_stop_pct, 0.0, f64::INFINITY)?;
+        for (name, minutes) in [
+            ("deadline_miss_stop_minutes", self.deadline_miss_stop_minutes),
+            ("deadline_miss_warn_minutes", self.deadline_miss_warn_minutes),
+            ("taker_share_stop_minutes", self.taker_share_stop_minutes),
+            ("taker_share_warn_minutes", self.taker_share_warn_minutes),
+        ] {
+            count_within("stop", name, u64::from(minutes), 1, WINDOW_MINUTES_MAX)?;
+        }
+        Ok(())
+    }
+}
+
+/// The longest window a stop criterion or warning may average over, minutes.
+const WINDOW_MINUTES_MAX: u64 = 7 * 24 * 60;
 
 impl Default for StopConfig {
     fn default() -> Self {

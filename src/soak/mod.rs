@@ -93,8 +93,33 @@ impl SoakConfig {
         if self.keep_iteration_summaries == 0 {
             return Err(("soak.keep_iteration_summaries".to_string(), "must be at least 1".to_string()));
         }
-        Ok(())
+        self.gate.validate()?;
+        self.stop.validate()?;
+        self.tuner.validate()
     }
+}
+
+/// A threshold setting's check: `value` finite and within `[min, max]`, or the field
+/// (`soak.<section>.<name>`) and what is allowed.
+pub(crate) fn threshold_within(section: &str, name: &str, value: f64, min: f64, max: f64) -> Result<(), (String, String)> {
+    if value.is_finite() && (min..=max).contains(&value) {
+        return Ok(());
+    }
+    let allowed = match (min.is_finite(), max.is_finite()) {
+        (true, true) => format!("a number in [{min}, {max}]"),
+        (true, false) => format!("a finite number >= {min}"),
+        (false, true) => format!("a finite number <= {max}"),
+        (false, false) => "a finite number".to_string(),
+    };
+    Err((format!("soak.{section}.{name}"), format!("{value} is not allowed: use {allowed}")))
+}
+
+/// A whole-number setting's check: `value` within `[min, max]`.
+pub(crate) fn count_within(section: &str, name: &str, value: u64, min: u64, max: u64) -> Result<(), (String, String)> {
+    if (min..=max).contains(&value) {
+        return Ok(());
+    }
+    Err((format!("soak.{section}.{name}"), format!("{value} is outside [{min}, {max}]")))
 }
 
 /// `ITER_SUMMARY_<n>.json`.

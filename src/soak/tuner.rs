@@ -88,6 +88,61 @@ pub struct TunerConfig {
     pub oscillation_window: usize,
 }
 
+impl TunerConfig {
+    /// Checks the thresholds: risk levels are fractions in [0, 1] with the zones in
+    /// order (normalize <= moderate <= aggressive), bps levels finite, and the guards'
+    /// counts able to fire (a panic revert after 0 FAILs would revert every iteration).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        use super::{count_within, threshold_within};
+        for (name, risk) in [
+            ("aggressive_risk", self.aggressive_risk),
+            ("moderate_risk", self.moderate_risk),
+            ("normalize_risk", self.normalize_risk),
+            ("stable_risk", self.stable_risk),
+        ] {
+            threshold_within("tuner", name, risk, 0.0, 1.0)?;
+        }
+        for (name, bps) in [
+            ("adverse_p95_bps", self.adverse_p95_bps),
+            ("slippage_p95_bps", self.slippage_p95_bps),
+            ("stable_net_bps", self.stable_net_bps),
+        ] {
+            threshold_within("tuner", name, bps, f64::NEG_INFINITY, f64::INFINITY)?;
+        }
+        if self.moderate_risk > self.aggressive_risk {
+            return Err(zones_out_of_order("moderate_risk", self.moderate_risk, "aggressive_risk", self.aggressive_risk));
+        }
+        if self.normalize_risk > self.moderate_risk {
+            return Err(zones_out_of_order("normalize_risk", self.normalize_risk, "moderate_risk", self.moderate_risk));
+        }
+        threshold_within("tuner", "cooldown_total_steps", self.cooldown_total_steps, f64::MIN_POSITIVE, f64::INFINITY)?;
+        count_within("tuner", "freeze_after", u64::from(self.freeze_after), 1, GUARD_COUNT_MAX)?;
+        count_within("tuner", "freeze_iterations", u64::from(self.freeze_iterations), 0, GUARD_COUNT_MAX)?;
+        count_within("tuner", "cooldown_iterations", u64::from(self.cooldown_iterations), 0, GUARD_COUNT_MAX)?;
+        count_within("tuner", "panic_after_fails", u64::from(self.panic_after_fails), 1, GUARD_COUNT_MAX)?;
+        count_within("tuner", "oscillation_window", self.oscillation_window as u64, 0, GUARD_COUNT_MAX)?;
+        if self.oscillation_window == 1 {
+            return Err((
+                "soak.tuner.oscillation_window".to_string(),
+                "1 holds only the value in force, so A->B->A is never seen: use 2 or more, or 0 to turn the guard off".to_string(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Most iterations a guard's count or window may name.
+const GUARD_COUNT_MAX: u64 = 1_000;
+
+fn zones_out_of_order(lower: &str, lower_value: f64, upper: &str, upper_value: f64) -> (String, String) {
+    (
+        format!("soak.tuner.{lower}"),
+        format!(
+            "{lower_value} is above {upper} {upper_value}: the risk zones must be in order (normalize_risk <= moderate_risk <= aggressive_risk)"
+        ),
+    )
+}
+
 impl Default for TunerConfig {
     fn default() -> Self {
         TunerConfig {
