@@ -214,6 +214,23 @@ fn data_inspect_reports_span_gaps_and_clock_skew() {
     let other = drydock(&["data", "inspect", "btc.ddtape", "--tick", "0.1"], out.path());
     assert_eq!(other.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&other.stderr).contains("converted on tick 0.01"), "{}", String::from_utf8_lossy(&other.stderr));
+    // A tape written over the recording it came from destroyed it; now refused, the
+    // recording untouched (and a tape over itself likewise).
+    let copy = out.path().join("recording.gz");
+    std::fs::copy(&file, &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let grid = ["--tick", "0.01", "--lot", "0.00000001"];
+    for (input, target, expected) in [
+        ("recording.gz", "recording.gz", "-o recording.gz: name the tape *.ddtape"),
+        ("btc.ddtape", "./btc.ddtape", "-o ./btc.ddtape: that is btc.ddtape, one of the files being converted"),
+    ] {
+        let refused = drydock(&[&["data", "convert", input, "-o", target][..], &grid].concat(), out.path());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+    assert!(drydock(&["data", "inspect", "btc.ddtape"], out.path()).status.success(), "the tape is intact");
 }
 
 #[test]

@@ -247,6 +247,7 @@ fn data_inspect_command(args: InspectArgs) -> anyhow::Result<u8> {
 
 fn data_convert_command(args: ConvertArgs) -> anyhow::Result<u8> {
     let ConvertArgs { session, out, offset_ms } = args;
+    check_tape_out(&out, &session.files)?;
     let (clock, skip_bad_lines) = (session.clock, session.skip_bad_lines);
     let (tape, _) = load_session(&session, offset_ms)?;
     let mut bytes = Vec::new();
@@ -391,6 +392,26 @@ fn inspect_grid(files: &[PathBuf], tick: Option<String>, lot: Option<String>) ->
 const CALIBRATION_SPAN_MIN_S: f64 = 10.0;
 
 /// A scenario name from the file it goes to: its stem, which must be a valid name.
+/// `data convert -o`: a `.ddtape` file that is none of the recordings converted
+/// (writing over one would destroy it before anyone noticed).
+fn check_tape_out(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
+    if out.extension().is_none_or(|extension| extension != "ddtape") {
+        anyhow::bail!("-o {}: name the tape *.ddtape (it is Drydock's own format, not a recording)", out.display());
+    }
+    let same_file = |input: &PathBuf| match (std::fs::canonicalize(input), std::fs::canonicalize(out)) {
+        (Ok(input), Ok(out)) => input == out,
+        _ => false,
+    };
+    if let Some(input) = inputs.iter().find(|input| same_file(input)) {
+        anyhow::bail!(
+            "-o {}: that is {}, one of the files being converted; write the tape to another file",
+            out.display(),
+            input.display()
+        );
+    }
+    Ok(())
+}
+
 fn scenario_name_of(out: &Path) -> anyhow::Result<String> {
     let stem = out.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default();
     if out.extension().is_none_or(|extension| extension != "toml") {
