@@ -203,6 +203,28 @@ fn a_killed_sweep_resumes_to_the_same_bytes() {
 }
 
 #[test]
+fn a_folder_another_process_is_writing_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    assert_eq!(drydock(&["sweep", "tiny.toml", "--out", "done"], dir.path()).status.code(), Some(0));
+    // Two sweeps into one folder both ran every pending run and interleaved their
+    // records; a second writer (here: this test holding the lock) is now turned away.
+    std::fs::create_dir(dir.path().join("busy")).unwrap();
+    let lock = std::fs::File::create(dir.path().join("busy/.sweep.lock")).unwrap();
+    lock.lock().unwrap();
+    for args in [&["sweep", "tiny.toml", "--out", "busy"][..], &["sweep", "merge", "done", "--out", "busy"]] {
+        let output = drydock(args, dir.path());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("busy is being written by another drydock sweep"), "{stderr}");
+    }
+    assert!(!dir.path().join("busy/runs.jsonl").exists(), "nothing was written");
+    drop(lock);
+    assert_eq!(drydock(&["sweep", "tiny.toml", "--out", "busy"], dir.path()).status.code(), Some(0));
+    same_outputs(&dir.path().join("done"), &dir.path().join("busy"));
+}
+
+#[test]
 fn a_folder_reused_for_another_sweep_keeps_none_of_its_runs() {
     let dir = tempfile::tempdir().unwrap();
     let path = fixture(dir.path());

@@ -127,6 +127,29 @@ pub enum SweepError {
     /// A merge is refused: a folder is unreadable, or the folders disagree.
     #[error("{0}")]
     Merge(String),
+    /// Another process is writing the output folder.
+    #[error("{} is being written by another drydock sweep (it holds {LOCK}); wait for it to finish, or pass another --out", .0.display())]
+    Busy(PathBuf),
+}
+
+/// The file a sweep or merge holds locked while it writes its folder (an advisory
+/// lock the system releases when the process ends, however it ends).
+const LOCK: &str = ".sweep.lock";
+
+/// Locks `out_dir` for this process, or says that another one holds it: two sweeps
+/// into one folder would both run every pending run and interleave their records.
+fn lock_folder(out_dir: &Path) -> Result<std::fs::File, SweepError> {
+    let path = out_dir.join(LOCK);
+    let cannot = |source: std::io::Error| ArtifactError { path: path.clone(), source };
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(cannot)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(SweepError::Busy(out_dir.to_path_buf())),
+        // A file system without locks (some network mounts): the folder is written
+        // unguarded, as before there was a lock.
+        Err(std::fs::TryLockError::Error(error)) if error.kind() == std::io::ErrorKind::Unsupported => Ok(file),
+        Err(std::fs::TryLockError::Error(error)) => Err(cannot(error).into()),
+    }
 }
 
 /// Runs (or resumes) a sweep into `out_dir` on `jobs` threads.
@@ -139,6 +162,7 @@ pub fn run_sweep(
 ) -> Result<SweepSummary, SweepError> {
     let runs = plan(sweep, profiles_dir)?;
     crate::report::create_output_folder(out_dir)?;
+    let _lock = lock_folder(out_dir)?;
     let (recorded, dropped) = records_of_this_plan(out_dir, &runs)?;
     let runs: Vec<PlannedRun> = match shard {
         Some(shard) => runs.into_iter().filter(|run| run.index as u32 % shard.count == shard.index - 1).collect(),
@@ -216,6 +240,7 @@ pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<MergeSummary, SweepErro
     let spec = spec.ok_or_else(|| SweepError::Merge("name at least one shard folder".to_string()))?;
     // Only once every input has been read: a refused merge leaves no output behind.
     crate::report::create_output_folder(out_dir)?;
+    let _lock = lock_folder(out_dir)?;
     write_atomic(&out_dir.join("sweep.json"), spec.as_bytes())?;
     let lines: String = merged.values().map(record_line).collect();
     write_atomic(&out_dir.join(RECORDS), lines.as_bytes())?;
