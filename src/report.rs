@@ -215,6 +215,7 @@ pub struct CsvArtifacts {
     timeline: CsvFile,
     paths: [(PathBuf, PathBuf); 2],
     tick_size: f64,
+    prices: PriceDecimals,
     max_fill_rows: u64,
     counts: CsvCounts,
     error: Option<ArtifactError>,
@@ -261,6 +262,7 @@ impl CsvArtifacts {
             timeline,
             paths: [fills_paths, timeline_paths],
             tick_size,
+            prices: PriceDecimals::of_tick(tick_size),
             max_fill_rows,
             counts: CsvCounts::default(),
             error: None,
@@ -293,14 +295,81 @@ impl CsvArtifacts {
     }
 }
 
-/// One row of `fills.csv` (serialized by `csv` with ryu/itoa: fast and deterministic).
+/// How many decimals show a price on the tick grid exactly: a price of 59,993.7 is
+/// 599,937 ticks × 0.1, which is 59993.700000000004 in binary floating point; with
+/// the tick's decimals it reads as the venue would print it. Mids, on the half-tick
+/// grid, take the half tick's decimals.
+#[derive(Copy, Clone, Debug, PartialEq)]
+struct PriceDecimals {
+    tick_size: f64,
+    tick: usize,
+    half_tick: usize,
+}
+
+impl PriceDecimals {
+    fn of_tick(tick_size: f64) -> Self {
+        PriceDecimals { tick_size, tick: decimals_of(tick_size), half_tick: decimals_of(tick_size / 2.0) }
+    }
+
+    fn price(&self, value: f64) -> Fixed {
+        Fixed { value, decimals: self.tick }
+    }
+
+    /// A mid: a whole tick as a price, a half tick with the half tick's decimals.
+    fn mid(&self, value: f64) -> Fixed {
+        let ticks = value / self.tick_size;
+        let whole = (ticks - ticks.round()).abs() < 0.25;
+        Fixed { value, decimals: if whole { self.tick } else { self.half_tick } }
+    }
+}
+
+/// Fewest decimals (at most 12) that write `step` exactly, up to float rounding.
+fn decimals_of(step: f64) -> usize {
+    (0..=PRICE_DECIMALS_MAX)
+        .find(|&decimals| {
+            let scaled = step * 10f64.powi(decimals as i32);
+            (scaled - scaled.round()).abs() <= 1e-9 * scaled.abs().max(1.0)
+        })
+        .unwrap_or(PRICE_DECIMALS_MAX)
+}
+
+const PRICE_DECIMALS_MAX: usize = 12;
+
+/// A number written with a fixed count of decimals (a CSV field).
+#[derive(Copy, Clone, Debug)]
+struct Fixed {
+    value: f64,
+    decimals: usize,
+}
+
+impl Serialize for Fixed {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{:.*}", self.decimals, self.value))
+    }
+}
+
+/// One row of `timeline.csv`: prices on the grid's decimals.
+#[derive(Serialize)]
+struct TimelineCsvRow {
+    time_s: f64,
+    mid: Option<Fixed>,
+    best_bid: Option<Fixed>,
+    best_ask: Option<Fixed>,
+    our_bid: Option<Fixed>,
+    our_ask: Option<Fixed>,
+    inventory_lots: i64,
+    pnl: f64,
+}
+
+/// One row of `fills.csv` (serialized by `csv` with ryu/itoa: fast and deterministic;
+/// the price on the tick grid's decimals).
 #[derive(Serialize)]
 struct FillRow {
     time_s: f64,
     order_id: u64,
     fill_id: u64,
     side: &'static str,
-    price: f64,
+    price: Fixed,
     size_lots: i64,
     liquidity: &'static str,
     fee: f64,
@@ -323,7 +392,7 @@ impl RunObserver for CsvArtifacts {
             order_id: fill.order_id.0,
             fill_id: fill.fill_id,
             side: fill.side.as_str(),
-            price: fill.price_ticks as f64 * self.tick_size,
+            price: self.prices.price(fill.price_ticks as f64 * self.tick_size),
             size_lots: fill.size_lots,
             liquidity: match fill.liquidity {
                 Liquidity::Maker => "maker",
@@ -342,7 +411,17 @@ impl RunObserver for CsvArtifacts {
 
     fn on_timeline(&mut self, row: &TimelineRow) {
         self.counts.timeline_rows += 1;
-        let result = self.timeline.serialize(row);
+        let prices = self.prices;
+        let result = self.timeline.serialize(TimelineCsvRow {
+            time_s: row.time_s,
+            mid: row.mid.map(|mid| prices.mid(mid)),
+            best_bid: row.best_bid.map(|price| prices.price(price)),
+            best_ask: row.best_ask.map(|price| prices.price(price)),
+            our_bid: row.our_bid.map(|price| prices.price(price)),
+            our_ask: row.our_ask.map(|price| prices.price(price)),
+            inventory_lots: row.inventory_lots,
+            pnl: row.pnl,
+        });
         self.remember(result, 1);
     }
 }
@@ -363,5 +442,22 @@ mod tests {
         std::fs::write(&file, "").unwrap();
         let error = create_output_folder(&file).unwrap_err();
         assert!(error.to_string().contains("it is a file, not a folder; pass --out a folder"), "{error}");
+    }
+
+    #[test]
+    fn prices_are_written_as_the_grid_prints_them() {
+        let text = |fixed: Fixed| format!("{:.*}", fixed.decimals, fixed.value);
+        let tenth = PriceDecimals::of_tick(0.1);
+        // 599,937 ticks of 0.1 is 59993.700000000004 in binary floating point.
+        assert_eq!(text(tenth.price(599_937.0 * 0.1)), "59993.7");
+        assert_eq!(text(tenth.mid(599_937.5 * 0.1)), "59993.75");
+        assert_eq!(text(tenth.mid(599_937.0 * 0.1)), "59993.7", "a mid on a whole tick reads as a price");
+        for (tick_size, ticks, expected) in
+            [(0.01, 5_999_663, "59996.63"), (0.00000001, 123, "0.00000123"), (0.5, 121, "60.5"), (1.0, 60_001, "60001"), (0.25, 3, "0.75")]
+        {
+            assert_eq!(text(PriceDecimals::of_tick(tick_size).price(ticks as f64 * tick_size)), expected, "tick {tick_size}");
+        }
+        assert_eq!(text(PriceDecimals::of_tick(1.0).mid(60_001.5)), "60001.5");
+        assert_eq!(PriceDecimals::of_tick(0.01), PriceDecimals { tick_size: 0.01, tick: 2, half_tick: 3 });
     }
 }

@@ -90,4 +90,15 @@ fn report_has_the_documented_keys() {
     assert!(fills.lines().count() > 1, "fills.csv has rows");
     let timeline = std::fs::read_to_string(out.path().join("timeline.csv")).unwrap();
     assert!(timeline.starts_with("time_s,mid,best_bid,best_ask,our_bid,our_ask,inventory_lots,pnl"));
+    // Prices read as the venue prints them (tick 0.1 here): at most two decimals for a
+    // mid, one for the rest, never binary floating point's 59993.700000000004.
+    let decimals = |field: &str| field.split_once('.').map_or(0, |(_, fraction)| fraction.len());
+    for row in fills.lines().skip(1) {
+        let price = row.split(',').nth(4).unwrap();
+        assert!(decimals(price) <= 1, "fills.csv price {price} in {row}");
+    }
+    for row in timeline.lines().skip(1) {
+        let fields: Vec<&str> = row.split(',').collect();
+        assert!(decimals(fields[1]) <= 2 && fields[2..6].iter().all(|price| decimals(price) <= 1), "timeline.csv row {row}");
+    }
 }
