@@ -433,7 +433,7 @@ fn override_error(overrides: &[String], message: &str) -> ScenarioError {
     ScenarioError {
         location: Location::Flag(format!("--set {shown}")),
         field: shown.split('=').next().unwrap_or("").trim().to_string(),
-        message: message.trim().to_string(),
+        message: plain_types(message.trim()),
     }
 }
 
@@ -650,7 +650,7 @@ fn layer_engine_params(
     for key in overridden {
         sources.insert(key.to_string(), ParamSource::Override);
     }
-    let params: EngineParams = toml::Value::Table(merged).try_into().map_err(|error: toml::de::Error| error.message().to_string())?;
+    let params: EngineParams = toml::Value::Table(merged).try_into().map_err(|error: toml::de::Error| plain_types(error.message()))?;
     params.validate().map_err(|error| error.to_string())?;
     Ok((params, sources))
 }
@@ -658,8 +658,8 @@ fn layer_engine_params(
 /// Parses an `[engine]` table on its own, locating errors at the offending key.
 fn parse_engine_params(source: &SourceMap, table: &toml::Table) -> Result<EngineParams, ScenarioError> {
     let params: EngineParams = toml::Value::Table(table.clone()).try_into().map_err(|error: toml::de::Error| {
-        let message = error.message().to_string();
-        source.at(&format!("engine.{}", offending_key(table, &message)), &message)
+        let message = plain_types(error.message());
+        source.at(&format!("engine.{}", offending_key(table, error.message())), &message)
     })?;
     params.validate().map_err(|error| {
         let key = match &error {
@@ -687,6 +687,30 @@ fn offending_key(table: &toml::Table, message: &str) -> String {
         })
         .map(|(key, _)| key.clone())
         .unwrap_or_default()
+}
+
+/// A deserializer's message in the user's words: serde names the Rust type it
+/// wanted (`expected u32`); a scenario's author wants the numbers that are allowed.
+fn plain_types(message: &str) -> String {
+    const TYPES: [(&str, &str); 10] = [
+        ("u8", "a whole number from 0 to 255"),
+        ("u16", "a whole number from 0 to 65535"),
+        ("u32", "a whole number from 0 to 4294967295"),
+        ("u64", "a whole number from 0 to 18446744073709551615"),
+        ("usize", "a whole number from 0 to 18446744073709551615"),
+        ("i8", "a whole number from -128 to 127"),
+        ("i16", "a whole number from -32768 to 32767"),
+        ("i32", "a whole number from -2147483648 to 2147483647"),
+        ("i64", "a whole number from -9223372036854775808 to 9223372036854775807"),
+        ("f64", "a number"),
+    ];
+    let Some((head, wanted)) = message.rsplit_once(", expected ") else {
+        return message.to_string();
+    };
+    match TYPES.iter().find(|(rust_type, _)| *rust_type == wanted.trim()) {
+        Some((_, words)) => format!("{head}, expected {words}"),
+        None => message.to_string(),
+    }
 }
 
 /// Finds where dotted settings are written in a TOML source.
@@ -718,7 +742,8 @@ impl SourceMap {
     /// is the full dotted path (`events[1].kind`, `exchange.latency.ack.sigma`).
     pub fn toml_error(&self, error: &toml::de::Error) -> ScenarioError {
         let (line, column) = error.span().map_or((1, 1), |span| self.position(span.start));
-        let message = error.message().trim();
+        let message = plain_types(error.message().trim());
+        let message = message.as_str();
         // A missing or unknown field is reported at its table; the parser spans the
         // top level with nothing (0..0) or the whole document. Any other error at its value.
         let whole_document = error.span().is_some_and(|span| span.start == 0 && (span.end == 0 || span.end >= self.text_bytes));
@@ -917,6 +942,28 @@ fn split_field(field: &str) -> (String, String, Option<usize>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wrong_number_says_which_numbers_are_allowed_not_the_rust_type() {
+        let base = "[scenario]\nname = \"t\"\nseed = 1\nduration_s = 60";
+        for (setting, expected) in [
+            ("[exchange]\nmax_orders_per_s = -5", "invalid value: integer `-5`, expected a whole number from 0 to 4294967295"),
+            (
+                "[exchange]\nsnapshot_levels = 1.5",
+                "invalid type: floating point `1.5`, expected a whole number from 0 to 18446744073709551615",
+            ),
+            ("[market]\nstep_ms = 0.5", "expected a whole number from -9223372036854775808 to 9223372036854775807"),
+            ("[engine]\nmax_orders_per_s = 2.5", "expected a whole number from 0 to 4294967295"),
+            ("[market]\nvolatility_annual = \"x\"", "invalid type: string \"x\", expected a number"),
+        ] {
+            let error = Scenario::parse(Path::new("t.toml"), &format!("{base}\n{setting}\n"), &LoadOptions::default()).unwrap_err();
+            assert!(error.to_string().contains(expected), "{setting}: {error}");
+        }
+        let options = LoadOptions { overrides: vec!["exchange.max_orders_per_s=-5".to_string()], ..LoadOptions::default() };
+        let error = Scenario::parse(Path::new("t.toml"), base, &options).unwrap_err();
+        assert!(error.to_string().contains("expected a whole number from 0 to 4294967295"), "{error}");
+        assert_eq!(plain_types("missing field `seed`"), "missing field `seed`");
+    }
 
     const BASE: &str = r#"
 [scenario]

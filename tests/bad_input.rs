@@ -99,12 +99,24 @@ fn with_mutated_copy(
     catch_unwind(AssertUnwindSafe(|| action(&copy))).map_err(|_| format!("{} with line {line} set to {value:?} panicked", path.display()))
 }
 
-/// Loads `text` and, when it loads, simulates up to its first two seconds.
-fn load_and_start(path: &Path, text: &str) {
+/// Loads `text` and, when it loads, simulates up to its first two seconds; else
+/// returns the error's text.
+fn load_and_start(path: &Path, text: &str) -> Option<String> {
     let options = LoadOptions { profiles_dir: Some(root().join("profiles")), ..LoadOptions::default() };
-    if let Ok(scenario) = Scenario::parse(path, text, &options) {
-        start(&scenario);
+    match Scenario::parse(path, text, &options) {
+        Ok(scenario) => {
+            start(&scenario);
+            None
+        }
+        Err(error) => Some(error.to_string()),
     }
+}
+
+/// The Rust type a message names where its reader wants the values allowed.
+fn rust_type_named(message: &str) -> Option<&'static str> {
+    ["u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "f64"]
+        .into_iter()
+        .find(|rust_type| message.ends_with(&format!("expected {rust_type}")) || message.contains(&format!("expected {rust_type},")))
 }
 
 /// Builds the scenario's simulation and runs up to its first two seconds.
@@ -135,6 +147,9 @@ proptest! {
         let mutated = mutate(text, line, value);
         let outcome = catch_unwind(AssertUnwindSafe(|| load_and_start(path, &mutated)));
         prop_assert!(outcome.is_ok(), "{} with line {line} set to {value:?} panicked", path.display());
+        if let Ok(Some(message)) = outcome {
+            prop_assert!(rust_type_named(&message).is_none(), "{message}: say which numbers are allowed, not the Rust type");
+        }
     }
 
     #[test]
