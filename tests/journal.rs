@@ -135,11 +135,12 @@ fn cut_short_edited_and_malformed_journals_are_said_to_be() {
 
     // Malformed: located errors.
     let huge = "{\"t_ns\":5,\"event\":{\"type\":\"market\",\"kind\":\"trade\",\"price_ticks\":9223372036854775807,\"size_lots\":1,\"aggressor\":\"buy\"}}";
-    let cases: [(&str, String, &str); 8] = [
+    let cases: [(&str, String, &str); 9] = [
         ("huge_price.jsonl", format!("{}\n{huge}\n", lines[0]), ":2:1: price_ticks 9223372036854775807 is outside [1, 9007199254740992]"),
         ("other_params.jsonl", lines[0].replace("\"gamma\":", "\"gamma_v0\":") + "\n", "bad header: unknown field `gamma_v0`"),
         ("empty.jsonl", String::new(), "the journal is empty"),
         ("not_journal.jsonl", "{\"format\":\"other\"}\n".to_string(), "not a drydock journal"),
+        ("not_json.jsonl", "time,price\n".to_string(), "not a drydock journal: its first line is not JSON"),
         ("port.jsonl", lines[0].replace("\"port_version\":1", "\"port_version\":99") + "\n", "engine port version 99"),
         ("garbage.jsonl", format!("{}\n{}\nnot json\n", lines[0], lines[1]), ":3:"),
         ("orphan.jsonl", format!("{}\n{}\n", lines[0], lines[command]), "does not follow an event"),

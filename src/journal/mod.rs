@@ -397,7 +397,13 @@ impl LineSource {
 
     /// The current line as a header.
     fn header(&self) -> Result<JournalHeader, JournalError> {
-        let value: serde_json::Value = serde_json::from_str(&self.buffer).map_err(|error| self.json_error(&error))?;
+        let value: serde_json::Value = serde_json::from_str(&self.buffer).map_err(|error| {
+            let message = format!(
+                "not a drydock journal: its first line is not JSON ({}); record one with `drydock run <scenario> --journal`",
+                strip_position(&error)
+            );
+            self.error(error.column().max(1) as u64, message)
+        })?;
         let text = |key: &str| value.get(key).and_then(|field| field.as_str()).unwrap_or_default().to_string();
         let number = |key: &str| value.get(key).and_then(|field| field.as_u64()).unwrap_or(0);
         if text("format") != JOURNAL_FORMAT {
