@@ -816,7 +816,16 @@ impl MarketConfig {
             check(field, value, min, max)?;
         }
         check_symbol(&instrument.symbol)?;
-        check("market.market_size_max_lots", self.market_size_max_lots as f64, self.market_size_min_lots as f64, 1e12)?;
+        check("market.market_size_max_lots", self.market_size_max_lots as f64, 1.0, 1e12)?;
+        if self.market_size_max_lots < self.market_size_min_lots {
+            return Err(ConfigError::invalid(
+                "market.market_size_max_lots",
+                &format!(
+                    "{} is below market_size_min_lots = {}: the largest market order cannot be smaller than the smallest; raise market_size_max_lots or lower market_size_min_lots",
+                    self.market_size_max_lots, self.market_size_min_lots
+                ),
+            ));
+        }
         check("market.stale_slack_ticks", self.stale_slack_ticks as f64, 0.0, 1e9)?;
         if self.hawkes_alpha_per_s >= self.hawkes_beta_per_s {
             return Err(ConfigError::invalid(
@@ -966,6 +975,17 @@ mod tests {
         assert!(error.message.contains("set exchange.feed_batch_ms = 0"), "{error}");
         walk.exchange.feed_batch_ms = 0;
         walk.validate().unwrap();
+    }
+
+    #[test]
+    fn market_order_sizes_bound_each_other() {
+        let mut sizes = config(Vec::new());
+        sizes.market.market_size_min_lots = 500;
+        let error = sizes.validate().unwrap_err();
+        assert_eq!(error.field, "market.market_size_max_lots");
+        assert!(error.message.contains("400 is below market_size_min_lots = 500"), "{error}");
+        sizes.market.market_size_max_lots = 500;
+        sizes.validate().unwrap();
     }
 
     #[test]
