@@ -182,6 +182,15 @@ fn check_shows_a_readable_diff_for_a_changed_parameter() {
     let diff = drydock(&["diff", "a.json", "b.json"], out.path());
     assert_eq!(diff.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&diff.stdout).contains("kpis.fills"));
+    // Other JSON a run folder holds is not a report: refused, not diffed line by line.
+    std::fs::write(out.path().join("perf.json"), "{\"engine\": {\"p50_ns\": 90}}").unwrap();
+    std::fs::write(out.path().join("notes.json"), "time,price\n").unwrap();
+    for (other, expected) in [("perf.json", "perf.json is not a run's report.json"), ("notes.json", "notes.json is not JSON")] {
+        let refused = drydock(&["diff", "a.json", other], out.path());
+        assert_eq!(refused.status.code(), Some(2), "{other}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+    }
 }
 
 #[test]

@@ -617,7 +617,15 @@ fn read_json_or_golden(path: &Path) -> anyhow::Result<serde_json::Value> {
         return Ok(drydock::golden::read_golden(path)?);
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    // perf.json, a sweep's summary or an iteration summary would "differ" in every line.
+    if value.get("fingerprint").and_then(serde_json::Value::as_str).is_none() || value.get("kpis").is_none() {
+        anyhow::bail!(
+            "{} is not a run's report.json (it has no fingerprint and kpis); diff compares two report.json files or golden .snap files",
+            path.display()
+        );
+    }
+    Ok(value)
 }
 
 /// A `--tick` / `--lot` grid step.
