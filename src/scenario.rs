@@ -700,8 +700,8 @@ fn plain_types(message: &str) -> String {
         ("usize", "a whole number from 0 to 18446744073709551615"),
         ("i8", "a whole number from -128 to 127"),
         ("i16", "a whole number from -32768 to 32767"),
-        ("i32", "a whole number from -2147483648 to 2147483647"),
-        ("i64", "a whole number from -9223372036854775808 to 9223372036854775807"),
+        ("i32", "a whole number"),
+        ("i64", "a whole number"),
         ("f64", "a number"),
     ];
     let Some((head, wanted)) = message.rsplit_once(", expected ") else {
@@ -952,7 +952,7 @@ mod tests {
                 "[exchange]\nsnapshot_levels = 1.5",
                 "invalid type: floating point `1.5`, expected a whole number from 0 to 18446744073709551615",
             ),
-            ("[market]\nstep_ms = 0.5", "expected a whole number from -9223372036854775808 to 9223372036854775807"),
+            ("[market]\nstep_ms = 0.5", "invalid type: floating point `0.5`, expected a whole number"),
             ("[engine]\nmax_orders_per_s = 2.5", "expected a whole number from 0 to 4294967295"),
             ("[market]\nvolatility_annual = \"x\"", "invalid type: string \"x\", expected a number"),
         ] {

@@ -348,7 +348,7 @@ fn blame_the_sweep(sweep: &Sweep, path: &Path, point: &Point, options: &LoadOpti
         let param = &sweep.file.params[index];
         let field = if param.values.is_empty() { "min" } else { "values" };
         let mut message = format!("{name} = {value} does not suit {}: {}", path.display(), error.message);
-        if param.values.is_empty() && !param.integer && value.is_float() && error.message.contains("expected i64") {
+        if param.values.is_empty() && !param.integer && value.is_float() && error.message.contains("expected a whole number") {
             message.push_str("; the setting takes whole numbers: add `integer = true` to draw them from the range");
         }
         sweep.error_at(&format!("params[{index}].{field}"), &message)
