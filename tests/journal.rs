@@ -154,6 +154,63 @@ fn cut_short_edited_and_malformed_journals_are_said_to_be() {
     }
 }
 
+/// Every record and line of a journal, then its error if any, read `ahead` or in line.
+fn read_all(path: &Path, ahead: bool) -> (Vec<(Record, u64)>, Option<String>) {
+    let reader = JournalReader::open(path).unwrap();
+    let mut records = if ahead {
+        reader.read_ahead()
+    } else {
+        rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| reader.records())
+    };
+    let mut read = Vec::new();
+    loop {
+        match records.next_record() {
+            Ok(Some(record)) => read.push(record),
+            Ok(None) => return (read, None),
+            Err(error) => return (read, Some(error.to_string())),
+        }
+    }
+}
+
+#[test]
+fn reading_ahead_gives_the_records_and_the_error_reading_in_line_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, journal) = record("flash_crash.toml", None, &dir.path().join("a"));
+    let text = unzip(&journal);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() > 50_000, "batches of a few thousand lines: {} lines make many", lines.len());
+    // Faults deep in the file, in a later batch than the first.
+    let mut bad_json = lines.clone();
+    bad_json[40_001] = "{\"t_ns\":";
+    let mut out_of_order = lines.clone();
+    let event = (30_000..).find(|&index| lines[index].contains("\"event\"")).unwrap();
+    let (_, rest) = lines[event].split_once(',').unwrap();
+    let at_zero = format!("{{\"t_ns\":0,{rest}");
+    out_of_order[event] = &at_zero;
+    let mut after_end = lines.clone();
+    after_end.push(lines[1]);
+    for (name, body) in
+        [("intact.jsonl", lines), ("bad_json.jsonl", bad_json), ("out_of_order.jsonl", out_of_order), ("after_end.jsonl", after_end)]
+    {
+        let path = write_plain(dir.path(), name, &(body.join("\n") + "\n"));
+        let (ahead, in_line) = (read_all(&path, true), read_all(&path, false));
+        assert_eq!(ahead.1, in_line.1, "{name}: the same error");
+        assert!(ahead.0 == in_line.0, "{name}: the same records before it");
+        let located = match name {
+            "bad_json.jsonl" => ":40002:".to_string(),
+            "out_of_order.jsonl" => format!(":{}:1: event at t_ns 0 is earlier", event + 1),
+            "after_end.jsonl" => format!(":{}:1: a record after the end record", text.lines().count() + 1),
+            _ => String::new(),
+        };
+        assert_eq!(
+            ahead.1.as_ref().map(|error| error.contains(&located)),
+            (name != "intact.jsonl").then_some(true),
+            "{name}: {:?}",
+            ahead.1
+        );
+    }
+}
+
 #[test]
 fn two_journals_part_at_their_first_differing_record() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::path::Path;
 
-use super::{JournalError, JournalHeader, JournalReader};
+use super::{JournalError, JournalHeader, JournalReader, Record};
 
 /// Records shown before the first difference.
 pub const CONTEXT_RECORDS: usize = 3;
@@ -44,21 +44,22 @@ pub struct RecordDifference {
 
 /// Compares the journals at `a` and `b`.
 pub fn diff(a: &Path, b: &Path) -> Result<JournalDiff, JournalError> {
-    let mut a_reader = JournalReader::open(a)?;
-    let mut b_reader = JournalReader::open(b)?;
+    let (a_reader, b_reader) = (JournalReader::open(a)?, JournalReader::open(b)?);
     let (a_header, b_header) = (a_reader.header().clone(), b_reader.header().clone());
+    let (mut a_records, mut b_records) = (a_reader.records(), b_reader.records());
     let mut header_differences = Vec::new();
     let as_value = |header: &JournalHeader| serde_json::to_value(header).expect("headers serialize");
     differences("", &as_value(&a_header), &as_value(&b_header), &mut header_differences);
     let mut context = VecDeque::with_capacity(CONTEXT_RECORDS + 1);
     let mut common_records = 0u64;
     let first_difference = loop {
-        let (a_record, b_record) = (a_reader.next_record()?, b_reader.next_record()?);
+        let record = |found: Option<(Record, u64)>| found.map(|(record, _)| record);
+        let (a_record, b_record) = (record(a_records.next_record()?), record(b_records.next_record()?));
         match (a_record, b_record) {
             (None, None) => break None,
-            (a_record, b_record) if a_record == b_record => {
+            (Some(a_record), Some(b_record)) if a_record == b_record => {
                 common_records += 1;
-                context.push_back(a_record.expect("both are records").to_line());
+                context.push_back(a_record);
                 if context.len() > CONTEXT_RECORDS {
                     context.pop_front();
                 }
@@ -66,7 +67,7 @@ pub fn diff(a: &Path, b: &Path) -> Result<JournalDiff, JournalError> {
             (a_record, b_record) => {
                 break Some(RecordDifference {
                     record_number: common_records + 1,
-                    context: context.into_iter().collect(),
+                    context: context.iter().map(Record::to_line).collect(),
                     a: a_record.map(|record| record.to_line()),
                     b: b_record.map(|record| record.to_line()),
                 });

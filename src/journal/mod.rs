@@ -35,6 +35,7 @@ use drydock_sim::{EngineSetup, RunObserver};
 use flate2::Compression;
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -280,6 +281,8 @@ pub struct JournalReader {
     header: JournalHeader,
     last_event_ns: Option<Nanos>,
     ended: bool,
+    /// The read-ahead's buffer of lines, kept for its capacity.
+    batch_text: String,
 }
 
 impl JournalReader {
@@ -293,7 +296,7 @@ impl JournalReader {
             return Err(JournalError::Empty { path: path.to_path_buf() });
         }
         let header = source.header()?;
-        Ok(JournalReader { source, header, last_event_ns: None, ended: false })
+        Ok(JournalReader { source, header, last_event_ns: None, ended: false, batch_text: String::new() })
     }
 
     /// The journal's header.
@@ -312,52 +315,211 @@ impl JournalReader {
         if !self.source.next_line()? {
             return Ok(None);
         }
+        let parsed = parse_line(&self.source.buffer);
+        self.sequence(self.source.line, parsed).map(Some)
+    }
+
+    /// Checks a parsed line against the records before it (nothing after the end,
+    /// events in time order, a command at its event's time) and makes it a record.
+    fn sequence(&mut self, line: u64, parsed: Result<RawLine, LineFault>) -> Result<Record, JournalError> {
+        let fault = |column: u64, message: String| JournalError::Line { path: self.source.path.clone(), line, column, message };
         if self.ended {
-            return Err(self.source.error(1, "a record after the end record; a journal ends with its end record".to_string()));
+            return Err(fault(1, "a record after the end record; a journal ends with its end record".to_string()));
         }
-        let raw: RawLine = serde_json::from_str(&self.source.buffer).map_err(|error| self.source.json_error(&error))?;
-        if let Some(message) =
-            raw.t_ns.filter(|t_ns| !(0..=TIME_NS_MAX).contains(t_ns)).map(|t_ns| format!("t_ns {t_ns} is outside [0, {TIME_NS_MAX}]"))
-        {
-            return Err(self.source.error(1, message));
-        }
-        if let Some(message) = raw.event.as_ref().and_then(event_out_of_domain) {
-            return Err(self.source.error(1, format!("{message}; a journal holds what a venue can send")));
-        }
-        let record = match raw {
+        let raw = parsed.map_err(|LineFault { column, message }| fault(column, message))?;
+        match raw {
             RawLine { t_ns: Some(t_ns), event: Some(event), command: None, end: None } => {
                 if self.last_event_ns.is_some_and(|last| t_ns < last) {
                     let message = format!("event at t_ns {t_ns} is earlier than the event before it; records are in time order");
-                    return Err(self.source.error(1, message));
+                    return Err(fault(1, message));
                 }
                 self.last_event_ns = Some(t_ns);
-                Record::Event { t_ns, event }
+                Ok(Record::Event { t_ns, event })
             }
             RawLine { t_ns: Some(t_ns), event: None, command: Some(command), end: None } => {
                 if self.last_event_ns != Some(t_ns) {
                     let message =
                         format!("command at t_ns {t_ns} does not follow an event of that time; a command answers the event before it");
-                    return Err(self.source.error(1, message));
+                    return Err(fault(1, message));
                 }
-                Record::Command { t_ns, command }
+                Ok(Record::Command { t_ns, command })
             }
             RawLine { t_ns: None, event: None, command: None, end: Some(end) } => {
                 self.ended = true;
-                Record::End(end)
+                Ok(Record::End(end))
             }
             _ => {
                 let message = "a record is {\"t_ns\":…,\"event\":…}, {\"t_ns\":…,\"command\":…} or {\"end\":…}, one per line";
-                return Err(self.source.error(1, message.to_string()));
+                Err(fault(1, message.to_string()))
             }
+        }
+    }
+}
+
+/// What is wrong with one line on its own: the column and the message.
+struct LineFault {
+    column: u64,
+    message: String,
+}
+
+/// Parses one record line and checks what it holds on its own (times and the
+/// event's numbers in the port's domain); the order of records is checked after.
+fn parse_line(text: &str) -> Result<RawLine, LineFault> {
+    let raw: RawLine =
+        serde_json::from_str(text).map_err(|error| LineFault { column: error.column().max(1) as u64, message: strip_position(&error) })?;
+    let fault = |message: String| LineFault { column: 1, message };
+    if let Some(t_ns) = raw.t_ns.filter(|t_ns| !(0..=TIME_NS_MAX).contains(t_ns)) {
+        return Err(fault(format!("t_ns {t_ns} is outside [0, {TIME_NS_MAX}]")));
+    }
+    if let Some(message) = raw.event.as_ref().and_then(event_out_of_domain) {
+        return Err(fault(format!("{message}; a journal holds what a venue can send")));
+    }
+    Ok(raw)
+}
+
+/// Lines read ahead per thread of the rayon pool, parsed together.
+const READ_AHEAD_BATCH: usize = 1_024;
+/// Batches waiting at most (bounds the memory read ahead: a few thousand records a
+/// thread).
+const READ_AHEAD_BATCHES: usize = 2;
+
+/// Records with their lines, or the error that ended the reading.
+type Batch = Result<Vec<(Record, u64)>, JournalError>;
+
+/// A journal's records after its header, in file order. Read in line when the
+/// caller already runs on the rayon pool (a gate replays its journals in parallel)
+/// or the pool has one thread; else read ahead: the next records are decompressed
+/// on another thread and parsed on the pool (parsing is most of a replay's work)
+/// while the caller handles the ones before. Either way an error comes where the
+/// reader met it, after every record before it: a caller sees the same records and
+/// the same error.
+pub struct Records {
+    reading: Reading,
+}
+
+enum Reading {
+    InLine(Box<JournalReader>),
+    Ahead {
+        batches: std::sync::mpsc::Receiver<Batch>,
+        current: std::vec::IntoIter<(Record, u64)>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    },
+}
+
+impl JournalReader {
+    /// The rest of the journal's records (the header is already read): see [`Records`].
+    pub fn records(self) -> Records {
+        let reading = if rayon::current_thread_index().is_some() || rayon::current_num_threads() < 2 {
+            Reading::InLine(Box::new(self))
+        } else {
+            self.spawn_reader()
         };
-        Ok(Some(record))
+        Records { reading }
+    }
+
+    /// The rest of the journal's records, read ahead (see [`Records`]) whatever the
+    /// pool.
+    pub fn read_ahead(self) -> Records {
+        Records { reading: self.spawn_reader() }
+    }
+
+    fn spawn_reader(mut self) -> Reading {
+        let (sender, batches) = std::sync::mpsc::sync_channel(READ_AHEAD_BATCHES);
+        let thread = std::thread::spawn(move || {
+            loop {
+                let ReadBatch { records, error, more } = self.next_batch();
+                // A send fails when the caller stopped reading (it found what it wanted).
+                if !records.is_empty() && sender.send(Ok(records)).is_err() {
+                    return;
+                }
+                if let Some(error) = error {
+                    let _ = sender.send(Err(error));
+                    return;
+                }
+                if !more {
+                    return;
+                }
+            }
+        });
+        Reading::Ahead { batches, current: Vec::new().into_iter(), thread: Some(thread) }
+    }
+
+    /// The next records: lines read in file order, parsed in parallel, then checked
+    /// in order; the records before an error, then the error.
+    fn next_batch(&mut self) -> ReadBatch {
+        let capacity = READ_AHEAD_BATCH * rayon::current_num_threads();
+        // The batch's lines, end to end in one buffer: (line number, start, end).
+        let mut text = std::mem::take(&mut self.batch_text);
+        text.clear();
+        let mut lines: Vec<(u64, usize, usize)> = Vec::with_capacity(capacity);
+        let mut error = None;
+        while lines.len() < capacity {
+            match self.source.append_line(&mut text) {
+                Ok(Some((start, end))) => lines.push((self.source.line, start, end)),
+                Ok(None) => break,
+                Err(read_error) => {
+                    error = Some(read_error);
+                    break;
+                }
+            }
+        }
+        let more = lines.len() == capacity;
+        let parsed: Vec<(u64, Result<RawLine, LineFault>)> =
+            lines.par_iter().with_min_len(READ_AHEAD_BATCH / 4).map(|&(line, start, end)| (line, parse_line(&text[start..end]))).collect();
+        self.batch_text = text;
+        let mut records = Vec::with_capacity(parsed.len());
+        for (line, parsed) in parsed {
+            match self.sequence(line, parsed) {
+                Ok(record) => records.push((record, line)),
+                Err(sequence_error) => {
+                    error = Some(sequence_error);
+                    break;
+                }
+            }
+        }
+        ReadBatch { records, error, more }
+    }
+}
+
+/// What one read-ahead step found.
+struct ReadBatch {
+    records: Vec<(Record, u64)>,
+    error: Option<JournalError>,
+    more: bool,
+}
+
+impl Records {
+    /// The next record and its 1-based line; `None` at the end of the journal.
+    pub fn next_record(&mut self) -> Result<Option<(Record, u64)>, JournalError> {
+        let (batches, current, thread) = match &mut self.reading {
+            Reading::InLine(reader) => return Ok(reader.next_record()?.map(|record| (record, reader.line()))),
+            Reading::Ahead { batches, current, thread } => (batches, current, thread),
+        };
+        loop {
+            if let Some(next) = current.next() {
+                return Ok(Some(next));
+            }
+            match batches.recv() {
+                Ok(batch) => *current = batch?.into_iter(),
+                Err(std::sync::mpsc::RecvError) => {
+                    // The reader is done; had it panicked (our bug), its panic goes on here
+                    // rather than the journal seeming to end early.
+                    if let Some(thread) = thread.take()
+                        && let Err(panic) = thread.join()
+                    {
+                        std::panic::resume_unwind(panic);
+                    }
+                    return Ok(None);
+                }
+            }
+        }
     }
 }
 
 /// A journal's lines, counted.
 struct LineSource {
     path: PathBuf,
-    lines: Box<dyn BufRead>,
+    lines: Box<dyn BufRead + Send>,
     line: u64,
     buffer: String,
 }
@@ -368,7 +530,7 @@ impl LineSource {
         let mut magic = [0u8; 2];
         let gzipped = File::open(path).and_then(|mut file| file.read(&mut magic)).map_err(read_error)? == 2 && magic == [0x1f, 0x8b];
         let file = File::open(path).map_err(read_error)?;
-        let lines: Box<dyn BufRead> = if gzipped {
+        let lines: Box<dyn BufRead + Send> = if gzipped {
             Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(file)))
         } else {
             Box::new(BufReader::with_capacity(1 << 16, file))
@@ -377,8 +539,21 @@ impl LineSource {
     }
 
     fn next_line(&mut self) -> Result<bool, JournalError> {
-        self.buffer.clear();
-        let read = match self.lines.read_line(&mut self.buffer) {
+        let mut buffer = std::mem::take(&mut self.buffer);
+        buffer.clear();
+        let read = self.append_line(&mut buffer);
+        if let Ok(Some((_, end))) = read {
+            buffer.truncate(end);
+        }
+        self.buffer = buffer;
+        read.map(|line| line.is_some())
+    }
+
+    /// Appends the next line to `text`; returns where it lies there without its line
+    /// ending, or `None` at the end of the file.
+    fn append_line(&mut self, text: &mut String) -> Result<Option<(usize, usize)>, JournalError> {
+        let start = text.len();
+        let read = match self.lines.read_line(text) {
             Ok(read) => read,
             // A gzip stream cut short (its writer was killed) ends where it stops; the
             // missing end record says it was cut.
@@ -386,13 +561,12 @@ impl LineSource {
             Err(source) => return Err(JournalError::Read { path: self.path.clone(), source }),
         };
         if read == 0 {
-            return Ok(false);
+            text.truncate(start);
+            return Ok(None);
         }
         self.line += 1;
-        while self.buffer.ends_with(['\n', '\r']) {
-            self.buffer.pop();
-        }
-        Ok(true)
+        let end = start + text[start..].trim_end_matches(['\n', '\r']).len();
+        Ok(Some((start, end)))
     }
 
     /// The current line as a header.
@@ -439,10 +613,6 @@ impl LineSource {
 
     fn error(&self, column: u64, message: String) -> JournalError {
         JournalError::Line { path: self.path.clone(), line: self.line, column, message }
-    }
-
-    fn json_error(&self, error: &serde_json::Error) -> JournalError {
-        self.error(error.column().max(1) as u64, strip_position(error))
     }
 }
 

@@ -154,14 +154,15 @@ pub fn replay(path: &Path, flags: &[String]) -> Result<ParityReport, ParityError
 /// a name in the nearest `profiles/` at or above the journal's folder (up to its
 /// project's root), or a profile file's path. Recorded < profile < `flags`.
 pub fn replay_with(path: &Path, profile: Option<&str>, flags: &[String]) -> Result<ParityReport, ParityError> {
-    let mut reader = JournalReader::open(path)?;
+    let reader = JournalReader::open(path)?;
     let header = reader.header().clone();
     let setup = replay_setup(path, &header, profile, flags)?;
     let changes = changed_params(&header.engine.params, &setup.params);
     let engine = setup.build().map_err(|source| ParityError::Setup { path: path.to_path_buf(), source })?;
     let mut replay = Replay::new(engine);
-    while let Some(record) = reader.next_record()? {
-        replay.record(record, reader.line());
+    let mut records = reader.records();
+    while let Some((record, line)) = records.next_record()? {
+        replay.record(record, line);
     }
     // In a journal cut short the last event's commands may be cut too.
     replay.close_event(replay.end.is_none());
