@@ -691,7 +691,7 @@ fn offending_key(table: &toml::Table, message: &str) -> String {
 
 /// A deserializer's message in the user's words: serde names the Rust type it
 /// wanted (`expected u32`); a scenario's author wants the numbers that are allowed.
-fn plain_types(message: &str) -> String {
+pub(crate) fn plain_types(message: &str) -> String {
     const TYPES: [(&str, &str); 10] = [
         ("u8", "a whole number from 0 to 255"),
         ("u16", "a whole number from 0 to 65535"),

@@ -135,7 +135,9 @@ fn cut_short_edited_and_malformed_journals_are_said_to_be() {
 
     // Malformed: located errors.
     let huge = "{\"t_ns\":5,\"event\":{\"type\":\"market\",\"kind\":\"trade\",\"price_ticks\":9223372036854775807,\"size_lots\":1,\"aggressor\":\"buy\"}}";
-    let cases: [(&str, String, &str); 9] = [
+    let fractional = lines[1].replacen("\"t_ns\":", "\"t_ns\":0.5,\"x\":", 1);
+    let cases: [(&str, String, &str); 10] = [
+        ("fractional.jsonl", format!("{}\n{fractional}\n", lines[0]), ":2:11: invalid type: floating point `0.5`, expected a whole number"),
         ("huge_price.jsonl", format!("{}\n{huge}\n", lines[0]), ":2:1: price_ticks 9223372036854775807 is outside [1, 9007199254740992]"),
         ("other_params.jsonl", lines[0].replace("\"gamma\":", "\"gamma_v0\":") + "\n", "bad header: unknown field `gamma_v0`"),
         ("empty.jsonl", String::new(), "the journal is empty"),

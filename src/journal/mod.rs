@@ -678,11 +678,13 @@ fn event_out_of_domain(event: &Event) -> Option<String> {
 }
 
 /// serde_json's message without its " at line L column C" (each journal line is
-/// parsed on its own, so the journal's own line and column are given instead).
+/// parsed on its own, so the journal's own line and column are given instead), in
+/// the words of [`crate::scenario::plain_types`].
 fn strip_position(error: &serde_json::Error) -> String {
     let text = error.to_string();
-    match text.rfind(" at line ") {
-        Some(index) => text[..index].to_string(),
-        None => text,
-    }
+    let text = match text.rfind(" at line ") {
+        Some(index) => &text[..index],
+        None => text.as_str(),
+    };
+    crate::scenario::plain_types(text)
 }
