@@ -144,6 +144,13 @@ fn run_planned(paths: &[PathBuf], jobs: usize, each: impl Fn(&Path) -> CheckResu
     })
 }
 
+/// What makes two spellings of a path one file (`a/../b.toml` and `b.toml`): its
+/// canonical path, or the path as given when it cannot be resolved (left for
+/// whatever reads it to report).
+pub(crate) fn file_identity(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// A scenario file to run, or the file and why it is refused.
 pub(crate) type Planned = Result<PathBuf, (PathBuf, String)>;
 
@@ -155,7 +162,7 @@ pub(crate) fn planned(paths: &[PathBuf]) -> Vec<Planned> {
     let mut names: BTreeMap<String, &PathBuf> = BTreeMap::new();
     let mut plan = Vec::new();
     for path in paths {
-        if !files_seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
+        if !files_seen.insert(file_identity(path)) {
             continue;
         }
         match scenario_name(path) {

@@ -557,17 +557,10 @@ fn resolve_journals(gate: &Gate, named: &[PathBuf]) -> Result<Vec<PathBuf>, Stri
         path.is_file() && (name.ends_with(".jsonl.gz") || name.ends_with(".jsonl"))
     };
     let mut journals: Vec<PathBuf> = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    let mut add = |journals: &mut Vec<PathBuf>, path: PathBuf| {
-        // Each journal once (a folder and a journal in it name it twice).
-        if seen.insert(std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone())) {
-            journals.push(path);
-        }
-    };
     for entry in named {
         let path = gate.resolve(entry);
         if path.is_file() {
-            add(&mut journals, path);
+            journals.push(path);
             continue;
         }
         if !path.is_dir() {
@@ -587,10 +580,11 @@ fn resolve_journals(gate: &Gate, named: &[PathBuf]) -> Result<Vec<PathBuf>, Stri
         if found.is_empty() {
             return Err(format!("{} holds no journal (*.jsonl.gz or *.jsonl, or a run folder with one)", path.display()));
         }
-        for journal in found {
-            add(&mut journals, journal);
-        }
+        journals.extend(found);
     }
+    // Each journal once (a folder and a journal in it name it twice).
+    let mut seen = std::collections::BTreeSet::new();
+    journals.retain(|journal| seen.insert(crate::check::file_identity(journal)));
     Ok(journals)
 }
 

@@ -322,7 +322,7 @@ impl JournalReader {
     /// Checks a parsed line against the records before it (nothing after the end,
     /// events in time order, a command at its event's time) and makes it a record.
     fn sequence(&mut self, line: u64, parsed: Result<RawLine, LineFault>) -> Result<Record, JournalError> {
-        let fault = |column: u64, message: String| JournalError::Line { path: self.source.path.clone(), line, column, message };
+        let fault = |column: u64, message: String| self.source.error_at(line, column, message);
         if self.ended {
             return Err(fault(1, "a record after the end record; a journal ends with its end record".to_string()));
         }
@@ -612,7 +612,11 @@ impl LineSource {
     }
 
     fn error(&self, column: u64, message: String) -> JournalError {
-        JournalError::Line { path: self.path.clone(), line: self.line, column, message }
+        self.error_at(self.line, column, message)
+    }
+
+    fn error_at(&self, line: u64, column: u64, message: String) -> JournalError {
+        JournalError::Line { path: self.path.clone(), line, column, message }
     }
 }
 

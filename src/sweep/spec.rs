@@ -287,8 +287,7 @@ impl Sweep {
 fn scenario_listed_twice(paths: &[PathBuf]) -> Option<String> {
     let mut seen = std::collections::BTreeMap::new();
     for (index, path) in paths.iter().enumerate() {
-        let file = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        if let Some(first) = seen.insert(file, index) {
+        if let Some(first) = seen.insert(crate::check::file_identity(path), index) {
             return Some(format!(
                 "entries {first} and {index} name the same file ({}); each base scenario counts once in a point's statistics, so remove one",
                 path.display()

@@ -391,7 +391,6 @@ fn inspect_grid(files: &[PathBuf], tick: Option<String>, lot: Option<String>) ->
 /// Shortest recording worth fitting a market to, seconds.
 const CALIBRATION_SPAN_MIN_S: f64 = 10.0;
 
-/// A scenario name from the file it goes to: its stem, which must be a valid name.
 /// `data convert -o`: a `.ddtape` file that is none of the recordings converted
 /// (writing over one would destroy it before anyone noticed).
 fn check_tape_out(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
@@ -412,6 +411,7 @@ fn check_tape_out(out: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A scenario name from the file it goes to: its stem, which must be a valid name.
 fn scenario_name_of(out: &Path) -> anyhow::Result<String> {
     let stem = out.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default();
     if out.extension().is_none_or(|extension| extension != "toml") {
