@@ -77,7 +77,7 @@ type Measure = fn(&MarketStats) -> f64;
 /// The statistics side by side, the steered ones first.
 pub fn comparison(recorded: &MarketStats, simulated: &MarketStats) -> Vec<ComparisonRow> {
     let decay = |stats: &MarketStats| depth_decay_ticks(&stats.depth_profile_lots).unwrap_or(f64::NAN);
-    let rows: [(&'static str, Measure, bool); 15] = [
+    let rows: [(&'static str, Measure, bool); 16] = [
         ("realized volatility (annual)", |stats| stats.realized_vol_measured().unwrap_or(f64::NAN), true),
         ("level adds per s", |stats| stats.level_adds_per_s, true),
         ("mean added size (lots)", |stats| stats.added_lots_mean, true),
@@ -90,6 +90,7 @@ pub fn comparison(recorded: &MarketStats, simulated: &MarketStats) -> Vec<Compar
         ("buy share", |stats| stats.buy_share, false),
         ("count dispersion (1 s)", |stats| stats.count_dispersion, false),
         ("spread (ticks)", |stats| stats.spread_mean_ticks, false),
+        ("one-sided book (% of samples)", |stats| stats.one_sided_pct, false),
         ("size at the best price (lots)", |stats| stats.touch_lots_mean, false),
         ("levels within 64 ticks", |stats| stats.levels_mean, false),
         ("return excess kurtosis", |stats| stats.return_excess_kurtosis, false),
@@ -123,6 +124,11 @@ pub fn render_scenario(report: &CalibrationReport, name: &str) -> String {
         let value = if is_whole_number(&param.key) { format!("{}", param.value.round() as i64) } else { format!("{:?}", param.value) };
         let _ = writeln!(text, "{} = {value}  # {}", param.key, param.basis);
     }
+    let _ = writeln!(
+        text,
+        "quotes_follow_fundamental = {}  # {}",
+        report.calibration.market.quotes_follow_fundamental, report.calibration.follow_basis
+    );
     let instrument = &report.calibration.market.instrument;
     let _ = writeln!(text, "\n[market.instrument]\nsymbol = {}", toml_string(&instrument.symbol));
     let _ = writeln!(

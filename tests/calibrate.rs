@@ -210,6 +210,9 @@ fn the_btcusdt_recording_calibrates_to_its_steered_statistics() {
     }
     assert!(met >= 4, "most steered statistics are met:\n{written}");
     assert!(written.contains("kurtosis is"), "the fat tails left out are said: {written}");
+    // The price moves ~220 ticks a step at this tick: the others' quotes must follow it.
+    assert!(written.contains("quotes_follow_fundamental = true  # the price moves"), "{written}");
+    assert!(written.contains("# one-sided book (% of samples)"), "{written}");
     Scenario::load(&out, &LoadOptions::default()).unwrap();
 }
 

@@ -72,6 +72,8 @@ pub struct MarketStats {
     pub returns: u64,
     /// Book samples taken (every 100 ms with both sides present).
     pub book_samples: u64,
+    /// Share of the 100 ms samples when the book had a side empty (or both), %.
+    pub one_sided_pct: f64,
     /// Mean spread, ticks.
     pub spread_mean_ticks: f64,
     /// Mean size at each side's best price, lots.
@@ -128,6 +130,8 @@ pub struct StatsRecorder {
     last_sampled_mid: Option<f64>,
     returns: Vec<f64>,
     book_samples: u64,
+    /// 100 ms samples taken when a side was empty.
+    one_sided_samples: u64,
     spread_sum_ticks: f64,
     levels_sum: f64,
     profile_sum_lots: ProfileSums,
@@ -232,6 +236,7 @@ impl StatsRecorder {
             return_excess_kurtosis: kurtosis,
             returns: self.returns.len() as u64,
             book_samples: self.book_samples,
+            one_sided_pct: percent(self.one_sided_samples, self.book_samples + self.one_sided_samples),
             spread_mean_ticks: self.spread_sum_ticks / samples,
             touch_lots_mean: depth_profile_lots[0],
             levels_mean: self.levels_sum / (2.0 * samples),
@@ -308,7 +313,13 @@ impl StatsRecorder {
     }
 
     fn sample_book(&mut self) {
-        let Some((bid, ask)) = self.touch() else { return };
+        let Some((bid, ask)) = self.touch() else {
+            // Before the first book there is nothing to find one-sided.
+            if self.first_mid_ticks.is_some() {
+                self.one_sided_samples += 1;
+            }
+            return;
+        };
         self.book_samples += 1;
         self.spread_sum_ticks += (ask - bid) as f64;
         let reach = PROFILE_TICKS as Ticks;
@@ -420,6 +431,8 @@ pub struct Calibration {
     pub warnings: Vec<String>,
     /// The round of simulated moments kept (0: the direct fit).
     pub kept_round: u32,
+    /// Why `market.quotes_follow_fundamental` is on or off, in words.
+    pub follow_basis: String,
 }
 
 impl Calibration {
@@ -432,7 +445,8 @@ impl Calibration {
 /// Fits the generator to `stats`; `template` gives the instrument and every setting
 /// the fit does not touch.
 pub fn fit(stats: &MarketStats, template: &MarketConfig) -> Calibration {
-    let mut calibration = Calibration { market: template.clone(), fitted: Vec::new(), warnings: Vec::new(), kept_round: 0 };
+    let mut calibration =
+        Calibration { market: template.clone(), fitted: Vec::new(), warnings: Vec::new(), kept_round: 0, follow_basis: String::new() };
     fit_price(stats, &mut calibration);
     fit_flow(stats, &mut calibration);
     fit_sizes(stats, &mut calibration);
@@ -642,6 +656,36 @@ fn fit_book(stats: &MarketStats, calibration: &mut Calibration) {
     for (key, value, basis) in fitted {
         calibration.set(key, value, basis.to_string());
     }
+    fit_requoting(stats, calibration);
+}
+
+/// Whether the others' quotes follow the fundamental: they must when the price
+/// typically moves past most of the book's depth in one step (one standard
+/// deviation of a step's move beyond [`FOLLOW_DECAY_LENGTHS`] decay lengths of the
+/// depth, where 95 % of an exponential profile lies), or pulling stale quotes would
+/// empty whole sides; otherwise quotes stay put and only stale ones are pulled, so
+/// a price jittering within a few ticks does not move the whole book.
+/// Decay lengths of the depth profile a step's move must pass for quotes to
+/// follow the fundamental (1 − e⁻³ = 95 % of an exponential profile lies within).
+pub const FOLLOW_DECAY_LENGTHS: f64 = 3.0;
+
+fn fit_requoting(stats: &MarketStats, calibration: &mut Calibration) {
+    let market = &mut calibration.market;
+    let (Some(mid_ticks), Some(volatility)) = (stats.first_mid_ticks, stats.realized_vol_measured()) else {
+        calibration.follow_basis = "the volatility is not measured: quotes stay put (the default)".to_string();
+        return;
+    };
+    let step_s = market.step_ms as f64 / 1_000.0;
+    let step_sd_ticks = volatility * (step_s / SECONDS_PER_YEAR).sqrt() * mid_ticks;
+    let reach_ticks = FOLLOW_DECAY_LENGTHS * market.depth_decay_ticks;
+    market.quotes_follow_fundamental = step_sd_ticks > reach_ticks;
+    let relation = if market.quotes_follow_fundamental { "beyond" } else { "within" };
+    calibration.follow_basis = format!(
+        "the price moves {} ticks a {} ms step (one standard deviation), {relation} the {} ticks where 95 % of the depth lies",
+        significant(step_sd_ticks),
+        market.step_ms,
+        significant(reach_ticks)
+    );
 }
 
 /// A parameter that simulated moments steer, and the statistic that steers it.
@@ -656,6 +700,11 @@ struct Steering {
     /// d ln(statistic) / d ln(parameter), roughly: each step moves the parameter by
     /// the log-ratio of recorded to simulated statistic divided by it.
     elasticity: f64,
+}
+
+/// `part` of `whole` in percent (0 of nothing).
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole > 0 { 100.0 * part as f64 / whole as f64 } else { 0.0 }
 }
 
 fn positive(value: f64) -> Option<f64> {
@@ -1124,5 +1173,41 @@ mod tests {
         assert_eq!(stats.buy_share, 0.5);
         assert!(stats.book_samples >= 19 && stats.spread_mean_ticks == 2.0, "{stats:?}");
         assert_eq!(stats.update_interval_ms, Some(10.0), "the shortest gaps between book changes");
+    }
+
+    #[test]
+    fn the_recorder_counts_samples_with_a_side_empty() {
+        let mut recorder = StatsRecorder::new();
+        recorder.book(0, [(Side::Buy, 99, 10), (Side::Sell, 101, 10)]);
+        recorder.level(250_000_000, Side::Sell, 101, 0); // the asks empty…
+        recorder.level(650_000_000, Side::Sell, 102, 5); // …for 400 ms
+        recorder.level(1_000_000_000, Side::Buy, 99, 10);
+        let stats = recorder.finish();
+        // Samples at 0, 100, …, 900 ms: those at 300 to 600 ms found no asks.
+        assert_eq!((stats.book_samples, stats.one_sided_pct), (6, 40.0), "{stats:?}");
+    }
+
+    #[test]
+    fn quotes_follow_the_fundamental_when_a_step_moves_past_the_depth() {
+        let stats = |volatility: f64| MarketStats {
+            first_mid_ticks: Some(600_000.0),
+            realized_vol_annual: volatility,
+            returns: RETURNS_MIN,
+            ..MarketStats::default()
+        };
+        let template = MarketConfig { depth_decay_ticks: 5.0, ..MarketConfig::default() };
+        let mut fast =
+            Calibration { market: template.clone(), fitted: Vec::new(), warnings: Vec::new(), kept_round: 0, follow_basis: String::new() };
+        let mut slow = fast.clone();
+        // σ per 100 ms step: 0.65 × √(0.1 s / a year) × 600,000 ticks ≈ 22 ticks, past three
+        // decay lengths of 5 ticks; 0.065 gives ≈ 2.2, within them.
+        fit_requoting(&stats(0.65), &mut fast);
+        fit_requoting(&stats(0.065), &mut slow);
+        assert!(fast.market.quotes_follow_fundamental && fast.follow_basis.contains("21.954 ticks a 100 ms step"), "{}", fast.follow_basis);
+        assert!(fast.follow_basis.contains("beyond the 15.000 ticks where 95 % of the depth lies"), "{}", fast.follow_basis);
+        assert!(!slow.market.quotes_follow_fundamental && slow.follow_basis.contains("within"), "{}", slow.follow_basis);
+        let mut unmeasured = slow.clone();
+        fit_requoting(&MarketStats::default(), &mut unmeasured);
+        assert!(!unmeasured.market.quotes_follow_fundamental && unmeasured.follow_basis.contains("not measured"));
     }
 }

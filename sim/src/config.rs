@@ -174,6 +174,21 @@ pub struct MarketConfig {
     pub buy_flow_share: f64,
     /// Resting quotes farther than this on the wrong side of the fundamental are pulled, ticks.
     pub stale_slack_ticks: i64,
+    /// Whether the others' resting quotes follow the fundamental: at every step each
+    /// level they rest moves by the whole ticks the fundamental moved (cancelled and
+    /// posted again, behind any depth already at the new price), as market makers
+    /// re-quote. Off (the default), quotes stay where they were placed and only those
+    /// left more than `stale_slack_ticks` on the wrong side are pulled, which empties
+    /// whole sides when the fundamental moves more ticks a step than the book is
+    /// deep (a fine-tick instrument). Left out of the serialized configuration when
+    /// off, so configuration hashes of scenarios without it do not change.
+    #[serde(skip_serializing_if = "is_false")]
+    pub quotes_follow_fundamental: bool,
+}
+
+/// For `skip_serializing_if`: a switch left at its default (off).
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl Default for MarketConfig {
@@ -207,6 +222,7 @@ impl Default for MarketConfig {
             flow_bias_per_tick: 0.15,
             buy_flow_share: 0.5,
             stale_slack_ticks: 4,
+            quotes_follow_fundamental: false,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Property tests of the whole dock: generated and random-walk markets, latencies,
+//! Property tests of the whole dock: generated markets (quotes pulled when stale or
+//! following the fundamental) and random-walk markets, latencies,
 //! queue models, venue limits, faults and engine limits, each run for a minute and
 //! a half of simulated time.
 //! Whatever the draw, the exchange's book never crosses, the venue never holds a
@@ -200,9 +201,10 @@ fn dock_config(
     venue: &Venue,
     walk: Option<(RandomWalkConfig, f64, f64)>,
     flow_scale: f64,
+    quotes_follow_fundamental: bool,
     events: Vec<InjectedEvent>,
 ) -> SimConfig {
-    let mut market = MarketConfig::default();
+    let mut market = MarketConfig { quotes_follow_fundamental, ..MarketConfig::default() };
     market.market_rate_per_s *= flow_scale;
     market.limit_rate_per_s *= flow_scale;
     market.cancel_rate_per_s *= flow_scale;
@@ -239,10 +241,11 @@ proptest! {
         venue in venue(),
         walk in random_walk(),
         flow_scale in 0.3..3.0f64,
+        quotes_follow_fundamental in any::<bool>(),
         events in prop::collection::vec(event(), 0..5),
         limits in limits(),
     ) {
-        let config = dock_config(seed, latencies, &venue, walk, flow_scale, events);
+        let config = dock_config(seed, latencies, &venue, walk, flow_scale, quotes_follow_fundamental, events);
         prop_assume!(config.validate().is_ok());
         let params = engine_params(&limits);
         prop_assume!(params.validate().is_ok());

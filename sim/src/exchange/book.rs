@@ -289,7 +289,12 @@ impl ExchangeBook {
 
     /// Prices on `side` where others have size, lowest first.
     pub fn others_prices(&self, side: Side) -> Vec<Ticks> {
-        self.side(side).lowest_first().filter(|(_, level)| level.others_lots > 0).map(|(price, _)| price).collect()
+        self.others_levels(side).map(|(price, _)| price).collect()
+    }
+
+    /// Others' size at each price on `side` where they have some, lowest first.
+    pub fn others_levels(&self, side: Side) -> impl Iterator<Item = (Ticks, Lots)> + '_ {
+        self.side(side).lowest_first().filter(|(_, level)| level.others_lots > 0).map(|(price, level)| (price, level.others_lots))
     }
 
     /// Shrinks others' size at a level to `size_lots` if it is larger (a recorded

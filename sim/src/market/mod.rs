@@ -52,6 +52,11 @@ pub struct MarketGenerator {
     size_draw: GeometricDraw,
     step_chances: StepChances,
     stats: GeneratorStats,
+    /// The whole-tick fundamental the others' quotes were last placed around
+    /// (`quotes_follow_fundamental`).
+    quoted_anchor_ticks: Ticks,
+    /// Others' levels being moved (kept to spare an allocation per step).
+    moving_levels: Vec<(Ticks, Lots)>,
 }
 
 /// Per-step probabilities, fixed by the configuration (computed once, not per step).
@@ -110,6 +115,8 @@ impl MarketGenerator {
             size_draw: geometric_with_mean(config.limit_size_lots - 1.0),
             step_chances: StepChances::new(config),
             stats: GeneratorStats::default(),
+            quoted_anchor_ticks: (config.initial_price.ln().exp() / config.instrument.tick_size).floor() as Ticks,
+            moving_levels: Vec::new(),
         }
     }
 
@@ -144,7 +151,8 @@ impl MarketGenerator {
         }
     }
 
-    /// Advances the fundamental by one step, pulls stale quotes and cleans far levels.
+    /// Advances the fundamental by one step, moves the quotes with it (when they
+    /// follow) or pulls stale ones, and cleans far levels.
     pub fn step(&mut self, now_ns: Nanos, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
         self.stats.steps += 1;
         let dt_s = self.config.step_ms as f64 / 1_000.0;
@@ -169,6 +177,14 @@ impl MarketGenerator {
                 Side::Sell => fundamental.floor() as Ticks,
             };
             exchange.others_sweep_to(swept.opposite(), limit_ticks, out);
+        }
+        if self.config.quotes_follow_fundamental {
+            // Quotes that follow wait out a halt where they are (neither moved nor pulled).
+            if exchange.is_halted() {
+                self.clean_far_levels(exchange, out);
+                return;
+            }
+            self.follow_fundamental(now_ns, fundamental, exchange, out);
         }
         self.pull_stale_quotes(now_ns, fundamental, exchange, out);
         self.clean_far_levels(exchange, out);
@@ -269,6 +285,36 @@ impl MarketGenerator {
         }
     }
 
+    /// Participants move their quotes by the whole ticks the fundamental moved since
+    /// they last placed them, each side's levels in one go (all cancelled, then all
+    /// posted again), the side the price moves towards first, so no moved quote meets
+    /// another participant's. A moved quote that reaches one of ours trades with it,
+    /// as a re-quote through a stale order does. Nothing moves on the side a crash
+    /// is sweeping (there, aggressive flow must take the quotes); during a halt the
+    /// step does not call this, and the book catches up at the first step after it.
+    fn follow_fundamental(&mut self, now_ns: Nanos, fundamental: f64, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
+        let anchor_ticks = fundamental.floor() as Ticks;
+        let shift_ticks = anchor_ticks - self.quoted_anchor_ticks;
+        if shift_ticks == 0 {
+            return;
+        }
+        self.quoted_anchor_ticks = anchor_ticks;
+        let swept = self.injections.crash_swept_side(now_ns);
+        let sides = if shift_ticks > 0 { [Side::Sell, Side::Buy] } else { [Side::Buy, Side::Sell] };
+        let mut moving = std::mem::take(&mut self.moving_levels);
+        for side in sides.into_iter().filter(|side| swept != Some(*side)) {
+            moving.clear();
+            moving.extend(exchange.book().others_levels(side));
+            for &(price_ticks, size_lots) in &moving {
+                exchange.others_cancel(side, price_ticks, size_lots, out);
+            }
+            for &(price_ticks, size_lots) in &moving {
+                exchange.others_limit(side, price_ticks + shift_ticks, size_lots, out);
+            }
+        }
+        self.moving_levels = moving;
+    }
+
     /// Participants pull quotes left on the wrong side of the fundamental, except on
     /// the side a crash is sweeping (there, aggressive flow must take them).
     fn pull_stale_quotes(&mut self, now_ns: Nanos, fundamental: f64, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
@@ -355,7 +401,8 @@ fn exponential_ns(rng: &mut ChaCha8Rng, rate_per_s: f64) -> Nanos {
 mod tests {
     use super::*;
     use crate::exchange::BpsFees;
-    use drydock_engine::Instrument;
+    use drydock_engine::port::{NewOrder, TimeInForce};
+    use drydock_engine::{ClientOrderId, Command, Instrument, VenueReport};
 
     fn setup(config: &MarketConfig) -> (MarketGenerator, MockExchange) {
         let root = SeedRoot::new(5);
@@ -373,6 +420,75 @@ mod tests {
         let mid = exchange.book().mid_ticks().unwrap() * config.instrument.tick_size;
         assert!((mid - config.initial_price).abs() < 1.0, "{mid}");
         assert_eq!(exchange.book().level_count(Side::Buy), config.initial_levels as usize);
+    }
+
+    /// A market whose fundamental moves ~200 ticks a step, about ten times the depth
+    /// of its seeded book, with no flow but the steps.
+    fn fast_market(quotes_follow_fundamental: bool) -> MarketConfig {
+        MarketConfig {
+            volatility_annual: 6.0,
+            stress_per_hour: 0.0,
+            jumps_per_hour: 0.0,
+            initial_levels: 20,
+            depth_decay_ticks: 3.0,
+            quotes_follow_fundamental,
+            ..MarketConfig::default()
+        }
+    }
+
+    #[test]
+    fn quotes_that_follow_the_fundamental_keep_the_book_around_it_where_pulling_empties_sides() {
+        let mut one_sided_steps = [0; 2];
+        let mut paths = [Vec::new(), Vec::new()];
+        for (mode, follow) in [true, false].into_iter().enumerate() {
+            let (mut generator, mut exchange) = setup(&fast_market(follow));
+            let mut out = ExchangeOutput::default();
+            generator.seed_book(&mut exchange, &mut out);
+            for step in 1..=200 {
+                let now_ns = step * 100 * drydock_engine::units::NANOS_PER_MS;
+                generator.step(now_ns, &mut exchange, &mut out);
+                let anchor = generator.fundamental_ticks(now_ns).floor() as Ticks;
+                let book = exchange.book();
+                paths[mode].push(anchor);
+                if book.best(Side::Buy).is_none() || book.best(Side::Sell).is_none() {
+                    one_sided_steps[mode] += 1;
+                }
+                if follow {
+                    // The seeded book, moved whole: the touch on the anchor, every level kept.
+                    assert_eq!((book.best(Side::Buy), book.best(Side::Sell)), (Some(anchor), Some(anchor + 1)), "step {step}");
+                    assert_eq!((book.level_count(Side::Buy), book.level_count(Side::Sell)), (20, 20), "step {step}");
+                    assert_eq!(book.depth_lots(Side::Buy, 20), book.depth_lots(Side::Sell, 20));
+                }
+            }
+        }
+        assert_eq!(one_sided_steps[0], 0);
+        assert!(one_sided_steps[1] > 100, "pulled quotes leave a side empty after most steps: {}", one_sided_steps[1]);
+        assert_eq!(paths[0], paths[1], "following draws nothing: the price path is the same");
+    }
+
+    #[test]
+    fn a_followed_move_through_our_quote_trades_with_it_and_a_halt_holds_the_book() {
+        let (mut generator, mut exchange) = setup(&fast_market(true));
+        let mut out = ExchangeOutput::default();
+        generator.seed_book(&mut exchange, &mut out);
+        let anchor = exchange.book().best(Side::Buy).unwrap();
+        for (order_id, side, price_ticks) in [(1, Side::Buy, anchor), (2, Side::Sell, anchor + 1)] {
+            let order =
+                NewOrder { order_id: ClientOrderId(order_id), side, price_ticks, size_lots: 5, time_in_force: TimeInForce::PostOnly };
+            exchange.on_command(0, &Command::Place(order), &mut out);
+        }
+        out.reports.clear();
+        exchange.set_halted(true);
+        let halted_book = exchange.book().snapshot(100);
+        generator.step(100 * drydock_engine::units::NANOS_PER_MS, &mut exchange, &mut out);
+        assert_eq!(exchange.book().snapshot(100), halted_book, "nothing moves while the venue is halted");
+        exchange.set_halted(false);
+        generator.step(200 * drydock_engine::units::NANOS_PER_MS, &mut exchange, &mut out);
+        let fills: Vec<&VenueReport> = out.reports.iter().filter(|report| matches!(report, VenueReport::Filled(_))).collect();
+        assert_eq!(fills.len(), 1, "the side the price left behind is crossed by the moved quotes: {:?}", out.reports);
+        assert!(exchange.book().is_uncrossed());
+        let moved_anchor = generator.fundamental_ticks(200 * drydock_engine::units::NANOS_PER_MS).floor() as Ticks;
+        assert!((exchange.book().best(Side::Buy).unwrap() - moved_anchor).abs() <= 1, "the book caught up after the halt");
     }
 
     #[test]
