@@ -1,6 +1,6 @@
 //! The dock end to end: determinism of whole runs, sensitivity to the seed, and
 //! each injected event measurably present across several seeds (statistical bands,
-//! not single values).
+//! not single values), whether the others' quotes stay put or follow the fundamental.
 
 use drydock_engine::{EngineParams, Side};
 use drydock_sim::config::{BookSides, ExchangeConfig, InjectedEvent, MarketConfig, ReactionConfig, SimConfig};
@@ -8,10 +8,15 @@ use drydock_sim::exchange::ExchangeStats;
 use drydock_sim::{Discard, RunOptions, RunOutcome, Simulation, run};
 
 fn config(seed: u64, duration_s: f64, events: Vec<InjectedEvent>) -> SimConfig {
+    config_quoting(false, seed, duration_s, events)
+}
+
+/// [`config`] with the others' quotes following the fundamental or not.
+fn config_quoting(quotes_follow_fundamental: bool, seed: u64, duration_s: f64, events: Vec<InjectedEvent>) -> SimConfig {
     SimConfig {
         seed,
         duration_s,
-        market: MarketConfig::default(),
+        market: MarketConfig { quotes_follow_fundamental, ..MarketConfig::default() },
         exchange: ExchangeConfig::default(),
         events,
         reaction: ReactionConfig::default(),
@@ -65,12 +70,17 @@ fn stepping_a_run_in_pieces_gives_the_same_fingerprint() {
 #[test]
 fn volatility_spike_raises_realized_volatility_across_seeds() {
     let spike = InjectedEvent::VolatilitySpike { start_s: 300.0, duration_s: 120.0, multiplier: 6.0, decay_half_life_s: 120.0 };
-    let ratios: Vec<f64> = (1..=5)
-        .map(|seed| measured(&outcome(&config(seed, 480.0, vec![spike.clone()])), "volatility_spike", "realized_vol_ratio"))
-        .collect();
-    assert!(ratios.iter().all(|ratio| *ratio > 1.5), "{ratios:?}");
-    let middle = median(ratios.clone());
-    assert!((2.5..8.0).contains(&middle), "median ratio {middle} for a 6x spike decaying to ~3x: {ratios:?}");
+    for follow in [false, true] {
+        let ratios: Vec<f64> = (1..=5)
+            .map(|seed| {
+                let config = config_quoting(follow, seed, 480.0, vec![spike.clone()]);
+                measured(&outcome(&config), "volatility_spike", "realized_vol_ratio")
+            })
+            .collect();
+        assert!(ratios.iter().all(|ratio| *ratio > 1.5), "follow {follow}: {ratios:?}");
+        let middle = median(ratios.clone());
+        assert!((2.5..8.0).contains(&middle), "follow {follow}: median ratio {middle} for a 6x spike decaying to ~3x: {ratios:?}");
+    }
 }
 
 #[test]
@@ -83,11 +93,14 @@ fn liquidity_gap_thins_the_book_across_seeds() {
         levels: 20,
         refill_half_life_s: 20.0,
     };
-    let fractions: Vec<f64> =
-        (1..=5).map(|seed| measured(&outcome(&config(seed, 400.0, vec![gap.clone()])), "liquidity_gap", "depth_fraction")).collect();
-    // A 5 % depth multiplier: every seed well below half the normal depth, most far below.
-    assert!(fractions.iter().all(|fraction| *fraction < 0.5), "{fractions:?}");
-    assert!(median(fractions.clone()) < 0.25, "{fractions:?}");
+    for follow in [false, true] {
+        let fractions: Vec<f64> = (1..=5)
+            .map(|seed| measured(&outcome(&config_quoting(follow, seed, 400.0, vec![gap.clone()])), "liquidity_gap", "depth_fraction"))
+            .collect();
+        // A 5 % depth multiplier: every seed well below half the normal depth, most far below.
+        assert!(fractions.iter().all(|fraction| *fraction < 0.5), "follow {follow}: {fractions:?}");
+        assert!(median(fractions.clone()) < 0.25, "follow {follow}: {fractions:?}");
+    }
 }
 
 #[test]
@@ -102,16 +115,16 @@ fn flash_crash_falls_by_about_its_drop_and_recovers_across_seeds() {
         recovery_fraction: 0.5,
         recovery_s: 60.0,
     };
-    for seed in 1..=5 {
-        let result = outcome(&config(seed, 400.0, vec![crash.clone()]));
+    for (follow, seed) in [false, true].into_iter().flat_map(|follow| (1..=5).map(move |seed| (follow, seed))) {
+        let result = outcome(&config_quoting(follow, seed, 400.0, vec![crash.clone()]));
         let drawdown = measured(&result, "flash_crash", "drawdown_pct");
-        assert!((3.0..5.5).contains(&drawdown), "seed {seed}: drawdown {drawdown} for a 4 % crash");
+        assert!((3.0..5.5).contains(&drawdown), "follow {follow}, seed {seed}: drawdown {drawdown} for a 4 % crash");
         let to_trough = measured(&result, "flash_crash", "time_to_trough_s");
-        assert!((1.0..=8.0).contains(&to_trough), "seed {seed}: trough after {to_trough} s for a 3 s fall");
+        assert!((1.0..=8.0).contains(&to_trough), "follow {follow}, seed {seed}: trough after {to_trough} s for a 3 s fall");
         let recovery = measured(&result, "flash_crash", "time_to_recovery_s");
-        assert!(recovery < 120.0, "seed {seed}: recovery took {recovery} s");
+        assert!(recovery < 120.0, "follow {follow}, seed {seed}: recovery took {recovery} s");
         let pulled = measured(&result, "flash_crash", "quotes_pulled_ms");
-        assert!(pulled <= 500.0, "seed {seed}: quotes pulled {pulled} ms into the crash");
+        assert!(pulled <= 500.0, "follow {follow}, seed {seed}: quotes pulled {pulled} ms into the crash");
         assert_eq!(result.metrics.book_crossings, 0);
     }
 }
