@@ -7,11 +7,12 @@ use drydock_sim::config::{BookSides, ExchangeConfig, InjectedEvent, MarketConfig
 use drydock_sim::exchange::ExchangeStats;
 use drydock_sim::{Discard, RunOptions, RunOutcome, Simulation, run};
 
+/// The default market and venue, the others' quotes staying where they were placed.
 fn config(seed: u64, duration_s: f64, events: Vec<InjectedEvent>) -> SimConfig {
     config_quoting(false, seed, duration_s, events)
 }
 
-/// [`config`] with the others' quotes following the fundamental or not.
+/// The default market and venue, the others' quotes following the fundamental or not.
 fn config_quoting(quotes_follow_fundamental: bool, seed: u64, duration_s: f64, events: Vec<InjectedEvent>) -> SimConfig {
     SimConfig {
         seed,
