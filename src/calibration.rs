@@ -124,11 +124,9 @@ pub fn render_scenario(report: &CalibrationReport, name: &str) -> String {
         let value = if is_whole_number(&param.key) { format!("{}", param.value.round() as i64) } else { format!("{:?}", param.value) };
         let _ = writeln!(text, "{} = {value}  # {}", param.key, param.basis);
     }
-    let _ = writeln!(
-        text,
-        "quotes_follow_fundamental = {}  # {}",
-        report.calibration.market.quotes_follow_fundamental, report.calibration.follow_basis
-    );
+    for choice in &report.calibration.choices {
+        let _ = writeln!(text, "{} = {}  # {}", choice.key, choice.value, choice.basis);
+    }
     let instrument = &report.calibration.market.instrument;
     let _ = writeln!(text, "\n[market.instrument]\nsymbol = {}", toml_string(&instrument.symbol));
     let _ = writeln!(

@@ -15,17 +15,21 @@
 //!   nets changes within its interval, so both are lower bounds.
 //!
 //! What is fitted ([`fit`]): flow parameters by maximum likelihood or by their
-//! moments (Hawkes μ, α, β on the market-order times; the buy share; a Pareto tail
-//! for sizes by Hill's estimator above the median, its minimum placed so the median
-//! matches); the price's volatility from the 1-second returns; book-shape
-//! parameters mapped from what the book showed (limit and cancel rates, mean added
-//! size, the decay length of the depth profile, the touch size). Regimes and jumps
-//! are not fitted (a recording of minutes cannot separate them): the fit switches
-//! them off and reports the kurtosis that they would explain. [`refine`] then
-//! corrects seven of them (volatility, limit rate and size, cancel rate, market
-//! rate, depth decay, size tail) by simulating the fitted market through a feed
-//! that conflates like the recording's and moving each until its statistic meets
-//! the recorded one (simulated moments), keeping the closest round.
+//! moments (Hawkes μ, α, β on the market-order times; the buy share; sizes by a
+//! Pareto tail — Hill's estimator above the median, its minimum placed so the
+//! median matches — or a lognormal by maximum likelihood on their logs, whichever
+//! lies closer at the recorded median, 90th and 99th percentiles); the price's
+//! volatility from the 1-second returns; book-shape parameters mapped from what the
+//! book showed (limit and cancel rates, mean added size, the decay length of the
+//! depth profile, the touch size), and whether quotes follow the fundamental (a
+//! step's move against the depth's reach). Regimes and jumps are not fitted (a
+//! recording of minutes cannot separate them): the fit switches them off and
+//! reports the kurtosis that they would explain. [`refine`] then corrects seven or
+//! eight of them (volatility, limit rate and size, cancel rate, market rate, depth
+//! decay, and the size model's Pareto index, or lognormal median and σ) by
+//! simulating the fitted market through a feed that conflates like the recording's
+//! and moving each until its statistic meets the recorded one (simulated moments),
+//! keeping the closest round.
 //!
 //! It does not read files (the harness loads tapes) or write scenario files, and it
 //! does not fit what minutes of data cannot show (regimes, jumps, drift).
@@ -37,7 +41,7 @@ use drydock_engine::units::NANOS_PER_S;
 use drydock_engine::{EngineParams, Lots, Nanos, Side, Ticks};
 use serde::Serialize;
 
-use crate::config::{ExchangeConfig, MarketConfig, ReactionConfig, SimConfig};
+use crate::config::{ExchangeConfig, MarketConfig, MarketSizeModel, ReactionConfig, SimConfig};
 use crate::error::SimError;
 use crate::replay::tape::{ReplayTape, TapeEvent};
 use crate::runner::{RunObserver, RunOptions, Simulation};
@@ -431,8 +435,20 @@ pub struct Calibration {
     pub warnings: Vec<String>,
     /// The round of simulated moments kept (0: the direct fit).
     pub kept_round: u32,
-    /// Why `market.quotes_follow_fundamental` is on or off, in words.
-    pub follow_basis: String,
+    /// The settings the fit chose that are not numbers (a model, a switch), in the
+    /// order they were chosen.
+    pub choices: Vec<FittedChoice>,
+}
+
+/// A fitted setting that is not a number: which model or whether a switch is on.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FittedChoice {
+    /// The `[market]` key.
+    pub key: String,
+    /// The value as a scenario file writes it (`true`, `"lognormal"`).
+    pub value: String,
+    /// Why, in words.
+    pub basis: String,
 }
 
 impl Calibration {
@@ -440,13 +456,18 @@ impl Calibration {
         self.fitted.retain(|param| param.key != key);
         self.fitted.push(FittedParam { key: key.to_string(), value, basis });
     }
+
+    fn choose(&mut self, key: &str, value: String, basis: String) {
+        self.choices.retain(|choice| choice.key != key);
+        self.choices.push(FittedChoice { key: key.to_string(), value, basis });
+    }
 }
 
 /// Fits the generator to `stats`; `template` gives the instrument and every setting
 /// the fit does not touch.
 pub fn fit(stats: &MarketStats, template: &MarketConfig) -> Calibration {
     let mut calibration =
-        Calibration { market: template.clone(), fitted: Vec::new(), warnings: Vec::new(), kept_round: 0, follow_basis: String::new() };
+        Calibration { market: template.clone(), fitted: Vec::new(), warnings: Vec::new(), kept_round: 0, choices: Vec::new() };
     fit_price(stats, &mut calibration);
     fit_flow(stats, &mut calibration);
     fit_sizes(stats, &mut calibration);
@@ -456,7 +477,7 @@ pub fn fit(stats: &MarketStats, template: &MarketConfig) -> Calibration {
 }
 
 /// The generator's range for each fitted key (as `MarketConfig` validates it).
-const DOMAIN: [(&str, f64, f64); 17] = [
+const DOMAIN: [(&str, f64, f64); 19] = [
     ("initial_price", 1e-6, 1e12),
     ("volatility_annual", 0.0, 20.0),
     ("buy_flow_share", 0.01, 0.99),
@@ -464,6 +485,8 @@ const DOMAIN: [(&str, f64, f64); 17] = [
     ("hawkes_alpha_per_s", 0.0, 1e6),
     ("hawkes_beta_per_s", 1e-3, 1e6),
     ("market_size_pareto_alpha", 0.5, 10.0),
+    ("market_size_median_lots", 1.0, 1e12),
+    ("market_size_sigma", 0.0, 10.0),
     ("market_size_min_lots", 1.0, 1e12),
     ("market_size_max_lots", 1.0, 1e12),
     ("limit_rate_per_s", 0.01, 1e6),
@@ -513,6 +536,8 @@ fn field<'a>(market: &'a mut MarketConfig, key: &str) -> Field<'a> {
         "hawkes_alpha_per_s" => Field::Real(&mut market.hawkes_alpha_per_s),
         "hawkes_beta_per_s" => Field::Real(&mut market.hawkes_beta_per_s),
         "market_size_pareto_alpha" => Field::Real(&mut market.market_size_pareto_alpha),
+        "market_size_median_lots" => Field::Real(&mut market.market_size_median_lots),
+        "market_size_sigma" => Field::Real(&mut market.market_size_sigma),
         "market_size_min_lots" => Field::Whole(&mut market.market_size_min_lots),
         "market_size_max_lots" => Field::Whole(&mut market.market_size_max_lots),
         "limit_rate_per_s" => Field::Real(&mut market.limit_rate_per_s),
@@ -622,14 +647,88 @@ fn fit_sizes(stats: &MarketStats, calibration: &mut Calibration) {
         return;
     }
     let [median, .., largest] = stats.size_quantiles_lots;
+    let smallest = sizes.iter().copied().min().unwrap_or(1).max(1);
     let alpha = hill_tail_index(sizes, median).clamp(0.5, 10.0);
-    let minimum = ((median as f64 / 2f64.powf(1.0 / alpha)).round() as Lots).max(1);
+    let pareto_minimum = ((median as f64 / 2f64.powf(1.0 / alpha)).round() as Lots).max(1);
+    let pareto = SizeFit::Pareto { alpha, minimum_lots: pareto_minimum };
+    let lognormal = lognormal_fit(sizes);
+    let pareto_miss = quantile_miss(&pareto, &stats.size_quantiles_lots);
+    let lognormal_miss = quantile_miss(&lognormal, &stats.size_quantiles_lots);
+    let chosen = if lognormal_miss < pareto_miss { lognormal } else { pareto };
+    let basis = format!(
+        "of the fits to {} market orders, the closer at the recorded median, 90th and 99th percentiles (summed log misses: Pareto {}, lognormal {})",
+        sizes.len(),
+        significant(pareto_miss),
+        significant(lognormal_miss)
+    );
     let market = &mut calibration.market;
-    (market.market_size_pareto_alpha, market.market_size_min_lots, market.market_size_max_lots) = (alpha, minimum, largest.max(minimum));
-    let basis = format!("Hill's estimator above the median size ({median} lots) of {} market orders", sizes.len());
-    calibration.set("market_size_pareto_alpha", alpha, basis);
-    calibration.set("market_size_min_lots", minimum as f64, format!("a Pareto minimum whose median is the recorded median, {median} lots"));
-    calibration.set("market_size_max_lots", largest.max(minimum) as f64, "the largest recorded market order".into());
+    match chosen {
+        SizeFit::Pareto { alpha, minimum_lots } => {
+            market.market_size_model = MarketSizeModel::Pareto;
+            (market.market_size_pareto_alpha, market.market_size_min_lots) = (alpha, minimum_lots);
+            calibration.choose("market_size_model", "\"pareto\"".into(), basis);
+            let basis = format!("Hill's estimator above the median size ({median} lots) of {} market orders", sizes.len());
+            calibration.set("market_size_pareto_alpha", alpha, basis);
+            let basis = format!("a Pareto minimum whose median is the recorded median, {median} lots");
+            calibration.set("market_size_min_lots", minimum_lots as f64, basis);
+        }
+        SizeFit::Lognormal { median_lots, sigma } => {
+            market.market_size_model = MarketSizeModel::Lognormal;
+            (market.market_size_median_lots, market.market_size_sigma, market.market_size_min_lots) = (median_lots, sigma, smallest);
+            calibration.choose("market_size_model", "\"lognormal\"".into(), basis);
+            let basis = format!("maximum likelihood on the logs of {} market orders", sizes.len());
+            calibration.set("market_size_median_lots", median_lots, basis.clone());
+            calibration.set("market_size_sigma", sigma, basis);
+            calibration.set("market_size_min_lots", smallest as f64, "the smallest recorded market order".into());
+        }
+    }
+    let market = &mut calibration.market;
+    market.market_size_max_lots = largest.max(market.market_size_min_lots);
+    let largest_lots = market.market_size_max_lots as f64;
+    calibration.set("market_size_max_lots", largest_lots, "the largest recorded market order".into());
+}
+
+/// A distribution of market-order sizes fitted to recorded ones.
+#[derive(Copy, Clone, Debug, PartialEq)]
+enum SizeFit {
+    Pareto { alpha: f64, minimum_lots: Lots },
+    Lognormal { median_lots: f64, sigma: f64 },
+}
+
+impl SizeFit {
+    /// The size below which a share `p` of the fitted sizes lie, lots.
+    fn quantile_lots(&self, p: f64) -> f64 {
+        match *self {
+            SizeFit::Pareto { alpha, minimum_lots } => minimum_lots as f64 * (1.0 - p).powf(-1.0 / alpha),
+            SizeFit::Lognormal { median_lots, sigma } => median_lots * (sigma * standard_normal_quantile(p)).exp(),
+        }
+    }
+}
+
+/// The lognormal of sizes by maximum likelihood: the mean and standard deviation of
+/// their logarithms (the median is the exponential of the mean).
+fn lognormal_fit(sizes: &[Lots]) -> SizeFit {
+    let logs: Vec<f64> = sizes.iter().map(|&size| (size.max(1) as f64).ln()).collect();
+    let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+    let variance = logs.iter().map(|log| (log - mean).powi(2)).sum::<f64>() / logs.len() as f64;
+    SizeFit::Lognormal { median_lots: mean.exp().clamp(1.0, 1e12), sigma: variance.sqrt().clamp(0.0, 10.0) }
+}
+
+/// How far a fit's median, 90th and 99th percentiles lie from the recorded ones:
+/// summed absolute log-ratios, each fitted quantile cut at the largest recorded
+/// order as the generator cuts its draws.
+fn quantile_miss(fit: &SizeFit, recorded: &[i64; 4]) -> f64 {
+    let [p50, p90, p99, largest] = *recorded;
+    [(0.5, p50), (0.9, p90), (0.99, p99)]
+        .iter()
+        .map(|&(p, recorded_lots)| (fit.quantile_lots(p).min(largest as f64).max(1.0) / recorded_lots.max(1) as f64).ln().abs())
+        .sum()
+}
+
+/// The standard normal's quantile function (statrs' inverse CDF).
+fn standard_normal_quantile(p: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    Normal::standard().inverse_cdf(p)
 }
 
 fn fit_book(stats: &MarketStats, calibration: &mut Calibration) {
@@ -672,20 +771,23 @@ pub const FOLLOW_DECAY_LENGTHS: f64 = 3.0;
 fn fit_requoting(stats: &MarketStats, calibration: &mut Calibration) {
     let market = &mut calibration.market;
     let (Some(mid_ticks), Some(volatility)) = (stats.first_mid_ticks, stats.realized_vol_measured()) else {
-        calibration.follow_basis = "the volatility is not measured: quotes stay put (the default)".to_string();
+        let (follow, basis) = (market.quotes_follow_fundamental, "the volatility is not measured: quotes stay put (the default)");
+        calibration.choose("quotes_follow_fundamental", follow.to_string(), basis.to_string());
         return;
     };
     let step_s = market.step_ms as f64 / 1_000.0;
     let step_sd_ticks = volatility * (step_s / SECONDS_PER_YEAR).sqrt() * mid_ticks;
     let reach_ticks = FOLLOW_DECAY_LENGTHS * market.depth_decay_ticks;
     market.quotes_follow_fundamental = step_sd_ticks > reach_ticks;
-    let relation = if market.quotes_follow_fundamental { "beyond" } else { "within" };
-    calibration.follow_basis = format!(
+    let follow = market.quotes_follow_fundamental;
+    let relation = if follow { "beyond" } else { "within" };
+    let basis = format!(
         "the price moves {} ticks a {} ms step (one standard deviation), {relation} the {} ticks where 95 % of the depth lies",
         significant(step_sd_ticks),
         market.step_ms,
         significant(reach_ticks)
     );
+    calibration.choose("quotes_follow_fundamental", follow.to_string(), basis);
 }
 
 /// A parameter that simulated moments steer, and the statistic that steers it.
@@ -700,6 +802,12 @@ struct Steering {
     /// d ln(statistic) / d ln(parameter), roughly: each step moves the parameter by
     /// the log-ratio of recorded to simulated statistic divided by it.
     elasticity: f64,
+    /// Whether the parameter acts in this market (the size tail's belongs to one model).
+    applies: fn(&MarketConfig) -> bool,
+}
+
+fn always(_: &MarketConfig) -> bool {
+    true
 }
 
 /// `part` of `whole` in percent (0 of nothing).
@@ -713,32 +821,48 @@ fn positive(value: f64) -> Option<f64> {
 
 /// The steered pairs. Each statistic moves mostly with its own parameter, so
 /// scaling every parameter by its statistic's ratio at once converges in a few rounds.
-const STEERING: [Steering; 7] = [
+const STEERING: [Steering; 9] = [
     Steering {
         key: "volatility_annual",
         statistic: "realized_vol_annual",
         measure: |stats, _| stats.realized_vol_measured().and_then(positive),
         elasticity: 1.0,
+        applies: always,
     },
     Steering {
         key: "limit_rate_per_s",
         statistic: "level_adds_per_s",
         measure: |stats, _| positive(stats.level_adds_per_s),
         elasticity: 1.0,
+        applies: always,
     },
-    Steering { key: "limit_size_lots", statistic: "added_lots_mean", measure: |stats, _| positive(stats.added_lots_mean), elasticity: 1.0 },
-    Steering { key: "cancel_rate_per_s", statistic: "cancels_per_s", measure: |stats, _| positive(stats.cancels_per_s), elasticity: 1.0 },
+    Steering {
+        key: "limit_size_lots",
+        statistic: "added_lots_mean",
+        measure: |stats, _| positive(stats.added_lots_mean),
+        elasticity: 1.0,
+        applies: always,
+    },
+    Steering {
+        key: "cancel_rate_per_s",
+        statistic: "cancels_per_s",
+        measure: |stats, _| positive(stats.cancels_per_s),
+        elasticity: 1.0,
+        applies: always,
+    },
     Steering {
         key: "market_rate_per_s",
         statistic: "market_orders_per_s",
         measure: |stats, _| positive(stats.market_orders_per_s),
         elasticity: 1.0,
+        applies: always,
     },
     Steering {
         key: "depth_decay_ticks",
         statistic: "depth_profile_lots (decay length)",
         measure: |stats, _| depth_decay_ticks(&stats.depth_profile_lots),
         elasticity: 1.0,
+        applies: always,
     },
     Steering {
         // Indirect inference: the same estimator on both sides, whatever else trades.
@@ -746,6 +870,21 @@ const STEERING: [Steering; 7] = [
         statistic: "Hill's index of market-order sizes above the recorded median",
         measure: |stats, recorded| positive(hill_tail_index(&stats.market_order_sizes_lots, recorded.size_quantiles_lots[0])),
         elasticity: 0.2,
+        applies: |market| market.market_size_model == MarketSizeModel::Pareto,
+    },
+    Steering {
+        key: "market_size_median_lots",
+        statistic: "the median market-order size",
+        measure: |stats, _| (stats.market_order_sizes_lots.len() >= 20).then(|| stats.size_quantiles_lots[0] as f64).and_then(positive),
+        elasticity: 1.0,
+        applies: |market| market.market_size_model == MarketSizeModel::Lognormal,
+    },
+    Steering {
+        key: "market_size_sigma",
+        statistic: "the standard deviation of log market-order sizes",
+        measure: |stats, _| log_size_sd(&stats.market_order_sizes_lots).and_then(positive),
+        elasticity: 1.0,
+        applies: |market| market.market_size_model == MarketSizeModel::Lognormal,
     },
 ];
 
@@ -761,12 +900,13 @@ const MISS_WARNED_LN: f64 = 0.22;
 /// each time moving every steered parameter so that its statistic, as simulated,
 /// meets the recorded one: a step in log space by the statistic's log-ratio over
 /// its elasticity (measured on the generator: 1 for rates, sizes and lengths that
-/// the feed shows nearly as they are, 0.2 for the size tail, which the flow of
+/// the feed shows nearly as they are, 0.2 for the Pareto index, which the flow of
 /// limit orders priced through the touch dilutes), at most ×2 or ÷2 a round and
 /// within [`REFINE_REACH`] of the direct fit, the same seed every round so that
 /// differences are not noise. The generator makes flow of its own (limit orders
-/// priced through the touch trade, stale quotes are pulled, far levels cleaned),
-/// so what a feed shows is not its parameters: the direct fit is where the search
+/// priced through the touch trade, stale quotes are pulled or every quote moves,
+/// far levels cleaned; a frame's trades reach the feed at one time, so orders of
+/// one side in a frame read as one), so what a feed shows is not its parameters: the direct fit is where the search
 /// starts. A recording the generator cannot imitate (a book shape it does not
 /// make) would send the search astray, so the round whose statistics lie closest
 /// to the recorded ones (summed absolute log-ratios over the elasticities) is kept, the direct fit
@@ -783,9 +923,9 @@ pub fn refine(
     let mut direct = calibration.market.clone();
     let mut market = direct.clone();
     let mut simulated = simulated_stats(&market, exchange, seed, duration_s)?;
-    let mut best = (distance(recorded, &simulated), 0, market.clone(), simulated.clone());
+    let mut best = (distance(recorded, &simulated, &market), 0, market.clone(), simulated.clone());
     for round in 1..=rounds {
-        for steering in &STEERING {
+        for steering in steered(&direct) {
             let (Some(wanted), Some(got)) = ((steering.measure)(recorded, recorded), (steering.measure)(&simulated, recorded)) else {
                 continue;
             };
@@ -797,7 +937,7 @@ pub fn refine(
             set_market_value(&mut market, steering.key, value);
         }
         simulated = simulated_stats(&market, exchange, seed, duration_s)?;
-        let here = distance(recorded, &simulated);
+        let here = distance(recorded, &simulated, &market);
         if here < best.0 {
             best = (here, round, market.clone(), simulated.clone());
         }
@@ -820,7 +960,7 @@ fn kept(
     calibration.market = market;
     calibration.kept_round = kept_round;
     if kept_round > 0 {
-        for steering in &STEERING {
+        for steering in steered(&calibration.market) {
             let basis = format!(
                 "simulated moments, round {kept_round} of {rounds} ({duration_s:.0} s, seed {seed}), matching {}",
                 steering.statistic
@@ -833,7 +973,7 @@ fn kept(
             .warnings
             .push(format!("no round of simulated moments came closer to the recording than the direct fit ({rounds} tried)"));
     }
-    for steering in &STEERING {
+    for steering in steered(&calibration.market) {
         let Some(wanted) = (steering.measure)(recorded, recorded) else { continue };
         let got = (steering.measure)(simulated, recorded);
         let Some(got) = got else {
@@ -867,15 +1007,31 @@ fn kept(
 /// for the distance its parameter still has to go). A statistic recorded but not
 /// measurable in the simulation counts as missed by [`UNMEASURED_MISS_LN`], so a
 /// round that loses a statistic never looks closer for it.
-fn distance(recorded: &MarketStats, simulated: &MarketStats) -> f64 {
-    STEERING
-        .iter()
+fn distance(recorded: &MarketStats, simulated: &MarketStats, market: &MarketConfig) -> f64 {
+    steered(market)
+        .into_iter()
         .filter_map(|steering| {
             let wanted = (steering.measure)(recorded, recorded)?;
             let miss_ln = (steering.measure)(simulated, recorded).map_or(UNMEASURED_MISS_LN, |got| (wanted / got).ln().abs());
             Some(miss_ln / steering.elasticity)
         })
         .sum()
+}
+
+/// The steered pairs that act in `market` (the size tail's parameter is its model's).
+fn steered(market: &MarketConfig) -> Vec<&'static Steering> {
+    STEERING.iter().filter(|steering| (steering.applies)(market)).collect()
+}
+
+/// The standard deviation of the logs of `sizes` (none for fewer than 20).
+fn log_size_sd(sizes: &[Lots]) -> Option<f64> {
+    if sizes.len() < 20 {
+        return None;
+    }
+    match lognormal_fit(sizes) {
+        SizeFit::Lognormal { sigma, .. } => Some(sigma),
+        SizeFit::Pareto { .. } => None,
+    }
 }
 
 /// The log-miss a statistic the simulation cannot measure counts for: as far off as
@@ -1147,9 +1303,9 @@ mod tests {
         assert!((UNMEASURED_MISS_LN - REFINE_REACH.ln()).abs() < 1e-15);
         let (market, exchange) = (MarketConfig::default(), ExchangeConfig::default());
         let recorded = simulated_stats(&market, &exchange, 7, 120.0).unwrap();
-        assert_eq!(distance(&recorded, &recorded), 0.0);
+        assert_eq!(distance(&recorded, &recorded, &market), 0.0);
         let lost = MarketStats { returns: 0, ..recorded.clone() };
-        assert!((distance(&recorded, &lost) - UNMEASURED_MISS_LN).abs() < 1e-12, "the volatility, elasticity 1");
+        assert!((distance(&recorded, &lost, &market) - UNMEASURED_MISS_LN).abs() < 1e-12, "the volatility, elasticity 1");
     }
 
     #[test]
@@ -1187,6 +1343,16 @@ mod tests {
         assert_eq!((stats.book_samples, stats.one_sided_pct), (6, 40.0), "{stats:?}");
     }
 
+    fn blank_calibration(market: MarketConfig) -> Calibration {
+        Calibration { market, fitted: Vec::new(), warnings: Vec::new(), kept_round: 0, choices: Vec::new() }
+    }
+
+    /// The basis of the choice of `key`.
+    fn chosen<'a>(calibration: &'a Calibration, key: &str) -> (&'a str, &'a str) {
+        let choice = calibration.choices.iter().find(|choice| choice.key == key).unwrap_or_else(|| panic!("no choice of {key}"));
+        (&choice.value, &choice.basis)
+    }
+
     #[test]
     fn quotes_follow_the_fundamental_when_a_step_moves_past_the_depth() {
         let stats = |volatility: f64| MarketStats {
@@ -1195,19 +1361,85 @@ mod tests {
             returns: RETURNS_MIN,
             ..MarketStats::default()
         };
-        let template = MarketConfig { depth_decay_ticks: 5.0, ..MarketConfig::default() };
-        let mut fast =
-            Calibration { market: template.clone(), fitted: Vec::new(), warnings: Vec::new(), kept_round: 0, follow_basis: String::new() };
+        let mut fast = blank_calibration(MarketConfig { depth_decay_ticks: 5.0, ..MarketConfig::default() });
         let mut slow = fast.clone();
         // σ per 100 ms step: 0.65 × √(0.1 s / a year) × 600,000 ticks ≈ 22 ticks, past three
         // decay lengths of 5 ticks; 0.065 gives ≈ 2.2, within them.
         fit_requoting(&stats(0.65), &mut fast);
         fit_requoting(&stats(0.065), &mut slow);
-        assert!(fast.market.quotes_follow_fundamental && fast.follow_basis.contains("21.954 ticks a 100 ms step"), "{}", fast.follow_basis);
-        assert!(fast.follow_basis.contains("beyond the 15.000 ticks where 95 % of the depth lies"), "{}", fast.follow_basis);
-        assert!(!slow.market.quotes_follow_fundamental && slow.follow_basis.contains("within"), "{}", slow.follow_basis);
+        let (value, basis) = chosen(&fast, "quotes_follow_fundamental");
+        assert!(fast.market.quotes_follow_fundamental && value == "true", "{value}");
+        assert!(
+            basis.contains("21.954 ticks a 100 ms step") && basis.contains("beyond the 15.000 ticks where 95 % of the depth lies"),
+            "{basis}"
+        );
+        let (value, basis) = chosen(&slow, "quotes_follow_fundamental");
+        assert!(!slow.market.quotes_follow_fundamental && value == "false" && basis.contains("within"), "{basis}");
         let mut unmeasured = slow.clone();
         fit_requoting(&MarketStats::default(), &mut unmeasured);
-        assert!(!unmeasured.market.quotes_follow_fundamental && unmeasured.follow_basis.contains("not measured"));
+        assert!(
+            !unmeasured.market.quotes_follow_fundamental && chosen(&unmeasured, "quotes_follow_fundamental").1.contains("not measured")
+        );
+        assert_eq!(unmeasured.choices.len(), 1, "a choice made again replaces the first");
+    }
+
+    /// The statistics of recorded market orders of `sizes` (quantiles as the recorder takes them).
+    fn size_stats(mut sizes: Vec<Lots>) -> MarketStats {
+        let quantiles = size_quantiles(&sizes);
+        sizes.sort_unstable();
+        MarketStats { size_quantiles_lots: quantiles, market_order_sizes_lots: sizes, ..MarketStats::default() }
+    }
+
+    #[test]
+    fn market_order_sizes_are_fitted_by_the_model_whose_quantiles_lie_closer() {
+        use rand::RngExt;
+        let mut rng = crate::rng::SeedRoot::new(9).stream("test");
+        // Lognormal sizes (median 50,000, σ 2.5), and Pareto ones (index 1.5 above 100).
+        let lognormal: Vec<Lots> = (0..5_000)
+            .map(|_| {
+                let normal: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
+                (50_000.0 * (2.5 * normal).exp()).round().max(1.0) as Lots
+            })
+            .collect();
+        let pareto: Vec<Lots> = (0..5_000).map(|_| (100.0 * (1.0 - rng.random::<f64>()).powf(-1.0 / 1.5)).round() as Lots).collect();
+
+        let mut fitted = blank_calibration(MarketConfig::default());
+        fit_sizes(&size_stats(lognormal.clone()), &mut fitted);
+        let market = &fitted.market;
+        assert_eq!(market.market_size_model, MarketSizeModel::Lognormal, "{:?}", fitted.choices);
+        assert!((market.market_size_median_lots / 50_000.0 - 1.0).abs() < 0.1, "median {}", market.market_size_median_lots);
+        assert!((market.market_size_sigma - 2.5).abs() < 0.1, "sigma {}", market.market_size_sigma);
+        assert_eq!(market.market_size_min_lots, *lognormal.iter().min().unwrap());
+        assert_eq!(market.market_size_max_lots, *lognormal.iter().max().unwrap());
+        assert_eq!(chosen(&fitted, "market_size_model").0, "\"lognormal\"");
+        assert!(fitted.fitted.iter().any(|param| param.key == "market_size_sigma"));
+        assert!(!fitted.fitted.iter().any(|param| param.key == "market_size_pareto_alpha"), "the other model's values are not written");
+
+        let mut fitted = blank_calibration(MarketConfig::default());
+        fit_sizes(&size_stats(pareto), &mut fitted);
+        let market = &fitted.market;
+        assert_eq!(market.market_size_model, MarketSizeModel::Pareto, "{:?}", fitted.choices);
+        assert!((market.market_size_pareto_alpha - 1.5).abs() < 0.15, "alpha {}", market.market_size_pareto_alpha);
+        assert!(!fitted.fitted.iter().any(|param| param.key == "market_size_sigma"));
+        let (value, basis) = chosen(&fitted, "market_size_model");
+        assert!(value == "\"pareto\"" && basis.contains("summed log misses: Pareto"), "{basis}");
+    }
+
+    #[test]
+    fn the_size_tail_is_steered_in_the_chosen_model_only() {
+        let keys = |model| {
+            let market = MarketConfig { market_size_model: model, ..MarketConfig::default() };
+            steered(&market).iter().map(|steering| steering.key).filter(|key| key.starts_with("market_size")).collect::<Vec<_>>()
+        };
+        assert_eq!(keys(MarketSizeModel::Pareto), ["market_size_pareto_alpha"]);
+        assert_eq!(keys(MarketSizeModel::Lognormal), ["market_size_median_lots", "market_size_sigma"]);
+        for steering in &STEERING {
+            domain(steering.key);
+            assert!(
+                matches!(field(&mut MarketConfig::default(), steering.key), Field::Real(_)),
+                "{} is steered as a real number",
+                steering.key
+            );
+        }
     }
 }

@@ -161,8 +161,19 @@ pub struct MarketConfig {
     pub hawkes_alpha_per_s: f64,
     /// Hawkes decay rate, per second (α/β < 1 keeps the process stable).
     pub hawkes_beta_per_s: f64,
-    /// Pareto tail index of market-order sizes.
+    /// How market-order sizes are distributed: Pareto (the default) or lognormal,
+    /// either cut to [`market_size_min_lots`, `market_size_max_lots`].
+    #[serde(skip_serializing_if = "MarketSizeModel::is_pareto")]
+    pub market_size_model: MarketSizeModel,
+    /// Pareto tail index of market-order sizes (`market_size_model = "pareto"`; its
+    /// scale is `market_size_min_lots`).
     pub market_size_pareto_alpha: f64,
+    /// Median market order of the lognormal model, lots (`market_size_model = "lognormal"`).
+    #[serde(skip_serializing_if = "is_default_size_median")]
+    pub market_size_median_lots: f64,
+    /// σ of the natural logarithm of market-order sizes in the lognormal model.
+    #[serde(skip_serializing_if = "is_default_size_sigma")]
+    pub market_size_sigma: f64,
     /// Smallest market order, lots.
     pub market_size_min_lots: i64,
     /// Largest market order, lots.
@@ -191,6 +202,42 @@ fn is_false(value: &bool) -> bool {
     !*value
 }
 
+/// Default median of lognormal market-order sizes, lots (about the default Pareto's median).
+const DEFAULT_SIZE_MEDIAN_LOTS: f64 = 3.0;
+
+/// Default σ of the log of lognormal market-order sizes.
+const DEFAULT_SIZE_SIGMA: f64 = 1.0;
+
+/// For `skip_serializing_if` (configuration hashes of scenarios without the lognormal model do not change).
+fn is_default_size_median(value: &f64) -> bool {
+    *value == DEFAULT_SIZE_MEDIAN_LOTS
+}
+
+/// For `skip_serializing_if`, as [`is_default_size_median`].
+fn is_default_size_sigma(value: &f64) -> bool {
+    *value == DEFAULT_SIZE_SIGMA
+}
+
+/// The distribution of market-order sizes.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarketSizeModel {
+    /// Pareto with index `market_size_pareto_alpha` above `market_size_min_lots`: a
+    /// power-law tail.
+    #[default]
+    Pareto,
+    /// Lognormal with median `market_size_median_lots` and log-σ `market_size_sigma`:
+    /// heavy but thinner far out than a power law (recorded crypto flow often is).
+    Lognormal,
+}
+
+impl MarketSizeModel {
+    /// True for the default model.
+    pub fn is_pareto(&self) -> bool {
+        *self == MarketSizeModel::Pareto
+    }
+}
+
 impl Default for MarketConfig {
     fn default() -> Self {
         MarketConfig {
@@ -216,7 +263,10 @@ impl Default for MarketConfig {
             market_rate_per_s: 2.5,
             hawkes_alpha_per_s: 1.5,
             hawkes_beta_per_s: 3.0,
+            market_size_model: MarketSizeModel::Pareto,
             market_size_pareto_alpha: 1.6,
+            market_size_median_lots: DEFAULT_SIZE_MEDIAN_LOTS,
+            market_size_sigma: DEFAULT_SIZE_SIGMA,
             market_size_min_lots: 2,
             market_size_max_lots: 400,
             flow_bias_per_tick: 0.15,
@@ -801,7 +851,7 @@ impl SimConfig {
 impl MarketConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         let instrument = &self.instrument;
-        let checks: [(&str, f64, f64, f64); 25] = [
+        let checks: [(&str, f64, f64, f64); 27] = [
             ("market.instrument.tick_size", instrument.tick_size, 1e-9, 1e6),
             ("market.instrument.lot_size", instrument.lot_size, 1e-9, 1e6),
             ("market.instrument.min_notional", instrument.min_notional, 0.0, 1e9),
@@ -824,6 +874,8 @@ impl MarketConfig {
             ("market.hawkes_alpha_per_s", self.hawkes_alpha_per_s, 0.0, 1e6),
             ("market.hawkes_beta_per_s", self.hawkes_beta_per_s, 1e-3, 1e6),
             ("market.market_size_pareto_alpha", self.market_size_pareto_alpha, 0.5, 10.0),
+            ("market.market_size_median_lots", self.market_size_median_lots, 1.0, 1e12),
+            ("market.market_size_sigma", self.market_size_sigma, 0.0, 10.0),
             ("market.market_size_min_lots", self.market_size_min_lots as f64, 1.0, 1e12),
             ("market.flow_bias_per_tick", self.flow_bias_per_tick, 0.0, 100.0),
             ("market.buy_flow_share", self.buy_flow_share, 0.01, 0.99),

@@ -1,5 +1,5 @@
 //! Property tests of the whole dock: generated markets (quotes pulled when stale or
-//! following the fundamental) and random-walk markets, latencies,
+//! following the fundamental, Pareto or lognormal market orders) and random-walk markets, latencies,
 //! queue models, venue limits, faults and engine limits, each run for a minute and
 //! a half of simulated time.
 //! Whatever the draw, the exchange's book never crosses, the venue never holds a
@@ -12,8 +12,8 @@
 
 use drydock_engine::{EngineParams, Side};
 use drydock_sim::config::{
-    BookSides, ExchangeConfig, FillModel, InjectedEvent, MarketConfig, MarketModel, QueueModelKind, RandomWalkConfig, ReactionConfig,
-    SimConfig,
+    BookSides, ExchangeConfig, FillModel, InjectedEvent, MarketConfig, MarketModel, MarketSizeModel, QueueModelKind, RandomWalkConfig,
+    ReactionConfig, SimConfig,
 };
 use drydock_sim::latency::LatencyModel;
 use drydock_sim::{Discard, RunOptions};
@@ -201,10 +201,10 @@ fn dock_config(
     venue: &Venue,
     walk: Option<(RandomWalkConfig, f64, f64)>,
     flow_scale: f64,
-    quotes_follow_fundamental: bool,
+    (quotes_follow_fundamental, market_size_model): (bool, MarketSizeModel),
     events: Vec<InjectedEvent>,
 ) -> SimConfig {
-    let mut market = MarketConfig { quotes_follow_fundamental, ..MarketConfig::default() };
+    let mut market = MarketConfig { quotes_follow_fundamental, market_size_model, ..MarketConfig::default() };
     market.market_rate_per_s *= flow_scale;
     market.limit_rate_per_s *= flow_scale;
     market.cancel_rate_per_s *= flow_scale;
@@ -242,10 +242,11 @@ proptest! {
         walk in random_walk(),
         flow_scale in 0.3..3.0f64,
         quotes_follow_fundamental in any::<bool>(),
+        market_size_model in prop_oneof![Just(MarketSizeModel::Pareto), Just(MarketSizeModel::Lognormal)],
         events in prop::collection::vec(event(), 0..5),
         limits in limits(),
     ) {
-        let config = dock_config(seed, latencies, &venue, walk, flow_scale, quotes_follow_fundamental, events);
+        let config = dock_config(seed, latencies, &venue, walk, flow_scale, (quotes_follow_fundamental, market_size_model), events);
         prop_assume!(config.validate().is_ok());
         let params = engine_params(&limits);
         prop_assume!(params.validate().is_ok());

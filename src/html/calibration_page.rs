@@ -136,6 +136,15 @@ fn fitted_table(report: &CalibrationReport) -> String {
             escape(&param.basis)
         );
     }
+    for choice in &report.calibration.choices {
+        let _ = write!(
+            table,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            escape(&choice.key),
+            escape(&choice.value),
+            escape(&choice.basis)
+        );
+    }
     table.push_str("</table>");
     table
 }

@@ -2,9 +2,10 @@
 //! jump-diffusion whose volatility switches between calm and stressed regimes (fat
 //! tails, volatility clustering). Around it, participants add limit orders at
 //! distances decaying geometrically from the touch, cancel, pull quotes left on the
-//! wrong side of the fundamental, and send market orders whose arrivals are a
-//! Hawkes process and whose sizes are Pareto. Limit orders priced through the
-//! opposite touch trade first, so the mid follows the fundamental by trading.
+//! wrong side of the fundamental (or move every quote with it), and send market
+//! orders whose arrivals are a Hawkes process and whose sizes are Pareto or
+//! lognormal. Limit orders priced through the opposite touch trade first, so the
+//! mid follows the fundamental by trading.
 //!
 //! Injected events bend this: volatility spikes scale σ, liquidity gaps thin and
 //! slowly refill depth near the touch, flash crashes withdraw depth and then let
@@ -23,7 +24,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
-use crate::config::{InjectedEvent, MarketConfig};
+use crate::config::{InjectedEvent, MarketConfig, MarketSizeModel};
 use crate::exchange::{ExchangeOutput, MockExchange};
 use crate::rng::SeedRoot;
 use hawkes::Hawkes;
@@ -242,11 +243,26 @@ impl MarketGenerator {
         let log_odds = self.config.flow_bias_per_tick * gap_ticks + (share / (1.0 - share)).ln();
         let buy_probability = 1.0 / (1.0 + (-log_odds).exp());
         let side = if self.flow_rng.random::<f64>() < buy_probability { Side::Buy } else { Side::Sell };
-        let uniform: f64 = 1.0 - self.flow_rng.random::<f64>();
-        let pareto = self.config.market_size_min_lots as f64 * uniform.powf(-1.0 / self.config.market_size_pareto_alpha);
-        let size_lots = (pareto.round() as Lots).clamp(self.config.market_size_min_lots, self.config.market_size_max_lots);
+        let size_lots = self.market_order_size_lots();
         self.stats.market_orders += 1;
         exchange.others_market(side, size_lots, out);
+    }
+
+    /// One market order's size: Pareto or lognormal, cut to the smallest and largest.
+    fn market_order_size_lots(&mut self) -> Lots {
+        let config = &self.config;
+        let size = match config.market_size_model {
+            MarketSizeModel::Pareto => {
+                let uniform: f64 = 1.0 - self.flow_rng.random::<f64>();
+                config.market_size_min_lots as f64 * uniform.powf(-1.0 / config.market_size_pareto_alpha)
+            }
+            MarketSizeModel::Lognormal => {
+                let normal: f64 = StandardNormal.sample(&mut self.flow_rng);
+                config.market_size_median_lots * (config.market_size_sigma * normal).exp()
+            }
+        };
+        // `as` saturates: a size beyond i64 (an extreme draw) is cut to the largest.
+        (size.round() as Lots).clamp(config.market_size_min_lots, config.market_size_max_lots)
     }
 
     /// The next market-order arrival after `now_ns`, by thinning.
@@ -489,6 +505,26 @@ mod tests {
         assert!(exchange.book().is_uncrossed());
         let moved_anchor = generator.fundamental_ticks(200 * drydock_engine::units::NANOS_PER_MS).floor() as Ticks;
         assert!((exchange.book().best(Side::Buy).unwrap() - moved_anchor).abs() <= 1, "the book caught up after the halt");
+    }
+
+    #[test]
+    fn lognormal_market_orders_have_their_median_and_spread_within_their_bounds() {
+        let config = MarketConfig {
+            market_size_model: MarketSizeModel::Lognormal,
+            market_size_median_lots: 1_000.0,
+            market_size_sigma: 1.5,
+            market_size_min_lots: 10,
+            market_size_max_lots: 200_000,
+            ..MarketConfig::default()
+        };
+        let (mut generator, _) = setup(&config);
+        let mut sizes: Vec<Lots> = (0..20_000).map(|_| generator.market_order_size_lots()).collect();
+        sizes.sort_unstable();
+        assert!((950..=1_050).contains(&sizes[10_000]), "median {}", sizes[10_000]);
+        // exp(1.5 × 1.2816) ≈ 6.8 times the median at the 90th percentile.
+        assert!((6_000..=7_700).contains(&sizes[18_000]), "90th percentile {}", sizes[18_000]);
+        assert!(sizes[0] >= 10 && sizes[19_999] <= 200_000);
+        assert!(sizes.iter().filter(|&&size| size == 10).count() > 0, "the smallest cuts the lower tail");
     }
 
     #[test]
