@@ -758,16 +758,16 @@ fn fit_book(stats: &MarketStats, calibration: &mut Calibration) {
     fit_requoting(stats, calibration);
 }
 
+/// Decay lengths of the depth profile a step's move must pass for quotes to
+/// follow the fundamental (1 − e⁻³ = 95 % of an exponential profile lies within).
+pub const FOLLOW_DECAY_LENGTHS: f64 = 3.0;
+
 /// Whether the others' quotes follow the fundamental: they must when the price
 /// typically moves past most of the book's depth in one step (one standard
 /// deviation of a step's move beyond [`FOLLOW_DECAY_LENGTHS`] decay lengths of the
 /// depth, where 95 % of an exponential profile lies), or pulling stale quotes would
 /// empty whole sides; otherwise quotes stay put and only stale ones are pulled, so
 /// a price jittering within a few ticks does not move the whole book.
-/// Decay lengths of the depth profile a step's move must pass for quotes to
-/// follow the fundamental (1 − e⁻³ = 95 % of an exponential profile lies within).
-pub const FOLLOW_DECAY_LENGTHS: f64 = 3.0;
-
 fn fit_requoting(stats: &MarketStats, calibration: &mut Calibration) {
     let market = &mut calibration.market;
     let (Some(mid_ticks), Some(volatility)) = (stats.first_mid_ticks, stats.realized_vol_measured()) else {
@@ -906,12 +906,13 @@ const MISS_WARNED_LN: f64 = 0.22;
 /// differences are not noise. The generator makes flow of its own (limit orders
 /// priced through the touch trade, stale quotes are pulled or every quote moves,
 /// far levels cleaned; a frame's trades reach the feed at one time, so orders of
-/// one side in a frame read as one), so what a feed shows is not its parameters: the direct fit is where the search
-/// starts. A recording the generator cannot imitate (a book shape it does not
-/// make) would send the search astray, so the round whose statistics lie closest
-/// to the recorded ones (summed absolute log-ratios over the elasticities) is kept, the direct fit
-/// included, and each statistic it still misses by over ~25 % is named in a
-/// warning. Returns the kept calibration and its simulation's statistics.
+/// one side in a frame read as one), so what a feed shows is not its parameters:
+/// the direct fit is where the search starts. A recording the generator cannot
+/// imitate (a book shape it does not make) would send the search astray, so the
+/// round whose statistics lie closest to the recorded ones (summed absolute
+/// log-ratios over the elasticities) is kept, the direct fit included, and each
+/// statistic it still misses by over ~25 % is named in a warning. Returns the kept
+/// calibration and its simulation's statistics.
 pub fn refine(
     recorded: &MarketStats,
     calibration: Calibration,
