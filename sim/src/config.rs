@@ -227,7 +227,7 @@ pub enum MarketSizeModel {
     #[default]
     Pareto,
     /// Lognormal with median `market_size_median_lots` and log-σ `market_size_sigma`:
-    /// heavy but thinner far out than a power law (recorded crypto flow often is).
+    /// heavy, but thinner far out than a power law (the bundled BTCUSDT sample's is).
     Lognormal,
 }
 
