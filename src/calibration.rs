@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use drydock_engine::EngineParams;
 use drydock_sim::SimError;
 use drydock_sim::calibrate::{Calibration, MarketStats, depth_decay_ticks, feed_batch_ms, fit, is_whole_number, refine, tape_stats};
-use drydock_sim::config::{ExchangeConfig, InstrumentConfig, MarketConfig};
+use drydock_sim::config::{ExchangeConfig, InstrumentConfig, MarketConfig, MarketSizeModel};
 use drydock_sim::replay::tape::ReplayTape;
 
 /// How to calibrate.
@@ -74,29 +74,41 @@ pub struct ComparisonRow {
 /// How a comparison row reads its statistic.
 type Measure = fn(&MarketStats) -> f64;
 
-/// The statistics side by side, the steered ones first.
-pub fn comparison(recorded: &MarketStats, simulated: &MarketStats) -> Vec<ComparisonRow> {
+/// Whether the refinement steered a parameter to meet a row's statistic in this market.
+type Steered = fn(&MarketConfig) -> bool;
+
+/// The statistics side by side (recorded, and simulated with the calibrated market),
+/// each marked when the refinement steered a parameter to meet it.
+pub fn comparison(report: &CalibrationReport) -> Vec<ComparisonRow> {
     let decay = |stats: &MarketStats| depth_decay_ticks(&stats.depth_profile_lots).unwrap_or(f64::NAN);
-    let rows: [(&'static str, Measure, bool); 16] = [
-        ("realized volatility (annual)", |stats| stats.realized_vol_measured().unwrap_or(f64::NAN), true),
-        ("level adds per s", |stats| stats.level_adds_per_s, true),
-        ("mean added size (lots)", |stats| stats.added_lots_mean, true),
-        ("cancels per s", |stats| stats.cancels_per_s, true),
-        ("market orders per s", |stats| stats.market_orders_per_s, true),
-        ("depth decay (ticks)", decay, true),
-        ("market order size p50 (lots)", |stats| stats.size_quantiles_lots[0] as f64, false),
-        ("market order size p90 (lots)", |stats| stats.size_quantiles_lots[1] as f64, false),
-        ("market order size p99 (lots)", |stats| stats.size_quantiles_lots[2] as f64, false),
-        ("buy share", |stats| stats.buy_share, false),
-        ("count dispersion (1 s)", |stats| stats.count_dispersion, false),
-        ("spread (ticks)", |stats| stats.spread_mean_ticks, false),
-        ("one-sided book (% of samples)", |stats| stats.one_sided_pct, false),
-        ("size at the best price (lots)", |stats| stats.touch_lots_mean, false),
-        ("levels within 64 ticks", |stats| stats.levels_mean, false),
-        ("return excess kurtosis", |stats| stats.return_excess_kurtosis, false),
+    let (always, never): (Steered, Steered) = (|_| true, |_| false);
+    let lognormal: Steered = |market| market.market_size_model == MarketSizeModel::Lognormal;
+    let rows: [(&'static str, Measure, Steered); 16] = [
+        ("realized volatility (annual)", |stats| stats.realized_vol_measured().unwrap_or(f64::NAN), always),
+        ("level adds per s", |stats| stats.level_adds_per_s, always),
+        ("mean added size (lots)", |stats| stats.added_lots_mean, always),
+        ("cancels per s", |stats| stats.cancels_per_s, always),
+        ("market orders per s", |stats| stats.market_orders_per_s, always),
+        ("depth decay (ticks)", decay, always),
+        ("market order size p50 (lots)", |stats| stats.size_quantiles_lots[0] as f64, lognormal),
+        ("market order size p90 (lots)", |stats| stats.size_quantiles_lots[1] as f64, never),
+        ("market order size p99 (lots)", |stats| stats.size_quantiles_lots[2] as f64, never),
+        ("buy share", |stats| stats.buy_share, never),
+        ("count dispersion (1 s)", |stats| stats.count_dispersion, never),
+        ("spread (ticks)", |stats| stats.spread_mean_ticks, |market| market.quotes_follow_fundamental),
+        ("one-sided book (% of samples)", |stats| stats.one_sided_pct, never),
+        ("size at the best price (lots)", |stats| stats.touch_lots_mean, never),
+        ("levels within 64 ticks", |stats| stats.levels_mean, never),
+        ("return excess kurtosis", |stats| stats.return_excess_kurtosis, never),
     ];
+    let (recorded, simulated, market) = (&report.recorded, &report.simulated, &report.calibration.market);
     rows.into_iter()
-        .map(|(name, measure, steered)| ComparisonRow { name, recorded: measure(recorded), simulated: measure(simulated), steered })
+        .map(|(name, measure, steered)| ComparisonRow {
+            name,
+            recorded: measure(recorded),
+            simulated: measure(simulated),
+            steered: steered(market),
+        })
         .collect()
 }
 
@@ -163,7 +175,7 @@ fn write_header(text: &mut String, report: &CalibrationReport) {
         let _ = writeln!(text, "# warning: {warning}");
     }
     let _ = writeln!(text, "#\n# {:<32} {:>14} {:>14}", "statistic", "recorded", "simulated");
-    for row in comparison(recorded, &report.simulated) {
+    for row in comparison(report) {
         let mark = if row.steered { "*" } else { " " };
         let _ = writeln!(text, "# {:<31}{mark} {:>14} {:>14}", row.name, format_stat(row.recorded), format_stat(row.simulated));
     }

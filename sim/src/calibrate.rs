@@ -24,9 +24,10 @@
 //! depth profile, the touch size), and whether quotes follow the fundamental (a
 //! step's move against the depth's reach). Regimes and jumps are not fitted (a
 //! recording of minutes cannot separate them): the fit switches them off and
-//! reports the kurtosis that they would explain. [`refine`] then corrects seven or
-//! eight of them (volatility, limit rate and size, cancel rate, market rate, depth
-//! decay, and the size model's Pareto index, or lognormal median and σ) by
+//! reports the kurtosis that they would explain. [`refine`] then corrects seven to
+//! nine of them (volatility, limit rate and size, cancel rate, market rate, depth
+//! decay, the size model's Pareto index or lognormal median and σ, and where quotes
+//! follow the price the share of limit orders opening levels, by the spread) by
 //! simulating the fitted market through a feed that conflates like the recording's
 //! and moving each until its statistic meets the recorded one (simulated moments),
 //! keeping the closest round.
@@ -477,7 +478,7 @@ pub fn fit(stats: &MarketStats, template: &MarketConfig) -> Calibration {
 }
 
 /// The generator's range for each fitted key (as `MarketConfig` validates it).
-const DOMAIN: [(&str, f64, f64); 19] = [
+const DOMAIN: [(&str, f64, f64); 20] = [
     ("initial_price", 1e-6, 1e12),
     ("volatility_annual", 0.0, 20.0),
     ("buy_flow_share", 0.01, 0.99),
@@ -492,6 +493,7 @@ const DOMAIN: [(&str, f64, f64); 19] = [
     ("limit_rate_per_s", 0.01, 1e6),
     ("limit_size_lots", 1.0, 1e9),
     ("cancel_rate_per_s", 0.0, 1e6),
+    ("limit_new_level_share", 0.01, 1.0),
     ("depth_decay_ticks", 0.1, 1e6),
     ("initial_touch_lots", 1.0, 1e12),
     ("initial_levels", 1.0, 1e5),
@@ -543,6 +545,7 @@ fn field<'a>(market: &'a mut MarketConfig, key: &str) -> Field<'a> {
         "limit_rate_per_s" => Field::Real(&mut market.limit_rate_per_s),
         "limit_size_lots" => Field::Real(&mut market.limit_size_lots),
         "cancel_rate_per_s" => Field::Real(&mut market.cancel_rate_per_s),
+        "limit_new_level_share" => Field::Real(&mut market.limit_new_level_share),
         "depth_decay_ticks" => Field::Real(&mut market.depth_decay_ticks),
         "initial_touch_lots" => Field::Whole(&mut market.initial_touch_lots),
         "initial_levels" => Field::Whole(&mut market.initial_levels),
@@ -799,8 +802,9 @@ struct Steering {
     /// The statistic's value in the first stats, when it can be measured; the second
     /// are the recorded ones (for a threshold both sides share).
     measure: fn(&MarketStats, &MarketStats) -> Option<f64>,
-    /// d ln(statistic) / d ln(parameter), roughly: each step moves the parameter by
-    /// the log-ratio of recorded to simulated statistic divided by it.
+    /// d ln(statistic) / d ln(parameter), roughly (negative where the statistic falls
+    /// as the parameter grows): each step moves the parameter by the log-ratio of
+    /// recorded to simulated statistic divided by it.
     elasticity: f64,
     /// Whether the parameter acts in this market (the size tail's belongs to one model).
     applies: fn(&MarketConfig) -> bool,
@@ -821,7 +825,7 @@ fn positive(value: f64) -> Option<f64> {
 
 /// The steered pairs. Each statistic moves mostly with its own parameter, so
 /// scaling every parameter by its statistic's ratio at once converges in a few rounds.
-const STEERING: [Steering; 9] = [
+const STEERING: [Steering; 10] = [
     Steering {
         key: "volatility_annual",
         statistic: "realized_vol_annual",
@@ -871,6 +875,16 @@ const STEERING: [Steering; 9] = [
         measure: |stats, recorded| positive(hill_tail_index(&stats.market_order_sizes_lots, recorded.size_quantiles_lots[0])),
         elasticity: 0.2,
         applies: |market| market.market_size_model == MarketSizeModel::Pareto,
+    },
+    Steering {
+        // Orders joining existing levels gather the book and widen the spread: how a
+        // fine-tick book (one whose quotes follow the price) stays sparse. On a
+        // coarser tick the spread is the depth's decay and the flow's doing.
+        key: "limit_new_level_share",
+        statistic: "spread_mean_ticks",
+        measure: |stats, _| (stats.book_samples > 0).then_some(stats.spread_mean_ticks).and_then(positive),
+        elasticity: -0.6,
+        applies: |market| market.quotes_follow_fundamental,
     },
     Steering {
         key: "market_size_median_lots",
@@ -1014,7 +1028,7 @@ fn distance(recorded: &MarketStats, simulated: &MarketStats, market: &MarketConf
         .filter_map(|steering| {
             let wanted = (steering.measure)(recorded, recorded)?;
             let miss_ln = (steering.measure)(simulated, recorded).map_or(UNMEASURED_MISS_LN, |got| (wanted / got).ln().abs());
-            Some(miss_ln / steering.elasticity)
+            Some(miss_ln / steering.elasticity.abs())
         })
         .sum()
 }
@@ -1427,11 +1441,16 @@ mod tests {
     }
 
     #[test]
-    fn the_size_tail_is_steered_in_the_chosen_model_only() {
+    fn the_size_tail_and_the_joining_are_steered_only_where_they_act() {
         let keys = |model| {
             let market = MarketConfig { market_size_model: model, ..MarketConfig::default() };
             steered(&market).iter().map(|steering| steering.key).filter(|key| key.starts_with("market_size")).collect::<Vec<_>>()
         };
+        let joins = |quotes_follow_fundamental| {
+            let market = MarketConfig { quotes_follow_fundamental, ..MarketConfig::default() };
+            steered(&market).iter().any(|steering| steering.key == "limit_new_level_share")
+        };
+        assert!(joins(true) && !joins(false), "the spread steers joining only where quotes follow the price");
         assert_eq!(keys(MarketSizeModel::Pareto), ["market_size_pareto_alpha"]);
         assert_eq!(keys(MarketSizeModel::Lognormal), ["market_size_median_lots", "market_size_sigma"]);
         for steering in &STEERING {

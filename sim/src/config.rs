@@ -195,6 +195,18 @@ pub struct MarketConfig {
     /// off, so configuration hashes of scenarios without it do not change.
     #[serde(skip_serializing_if = "is_false")]
     pub quotes_follow_fundamental: bool,
+    /// Share of limit orders placed at the price they were drawn at (1, the default:
+    /// all of them); the rest join the existing level on their side nearest to that
+    /// price, so below 1 the book gathers into fewer, larger levels with a wider
+    /// spread, as on a fine-tick instrument where participants queue where others
+    /// already are. Left out of the serialized configuration when 1.
+    #[serde(skip_serializing_if = "is_one")]
+    pub limit_new_level_share: f64,
+}
+
+/// For `skip_serializing_if`: a share left at its default (all).
+fn is_one(value: &f64) -> bool {
+    *value == 1.0
 }
 
 /// For `skip_serializing_if`: a switch left at its default (off).
@@ -273,6 +285,7 @@ impl Default for MarketConfig {
             buy_flow_share: 0.5,
             stale_slack_ticks: 4,
             quotes_follow_fundamental: false,
+            limit_new_level_share: 1.0,
         }
     }
 }
@@ -851,7 +864,7 @@ impl SimConfig {
 impl MarketConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         let instrument = &self.instrument;
-        let checks: [(&str, f64, f64, f64); 27] = [
+        let checks: [(&str, f64, f64, f64); 28] = [
             ("market.instrument.tick_size", instrument.tick_size, 1e-9, 1e6),
             ("market.instrument.lot_size", instrument.lot_size, 1e-9, 1e6),
             ("market.instrument.min_notional", instrument.min_notional, 0.0, 1e9),
@@ -876,6 +889,7 @@ impl MarketConfig {
             ("market.market_size_pareto_alpha", self.market_size_pareto_alpha, 0.5, 10.0),
             ("market.market_size_median_lots", self.market_size_median_lots, 1.0, 1e12),
             ("market.market_size_sigma", self.market_size_sigma, 0.0, 10.0),
+            ("market.limit_new_level_share", self.limit_new_level_share, 0.01, 1.0),
             ("market.market_size_min_lots", self.market_size_min_lots as f64, 1.0, 1e12),
             ("market.flow_bias_per_tick", self.flow_bias_per_tick, 0.0, 100.0),
             ("market.buy_flow_share", self.buy_flow_share, 0.01, 0.99),

@@ -1,5 +1,6 @@
 //! Property tests of the whole dock: generated markets (quotes pulled when stale or
-//! following the fundamental, Pareto or lognormal market orders) and random-walk markets, latencies,
+//! following the fundamental, limit orders opening levels or joining them, Pareto or
+//! lognormal market orders) and random-walk markets, latencies,
 //! queue models, venue limits, faults and engine limits, each run for a minute and
 //! a half of simulated time.
 //! Whatever the draw, the exchange's book never crosses, the venue never holds a
@@ -201,10 +202,10 @@ fn dock_config(
     venue: &Venue,
     walk: Option<(RandomWalkConfig, f64, f64)>,
     flow_scale: f64,
-    (quotes_follow_fundamental, market_size_model): (bool, MarketSizeModel),
+    (quotes_follow_fundamental, market_size_model, limit_new_level_share): (bool, MarketSizeModel, f64),
     events: Vec<InjectedEvent>,
 ) -> SimConfig {
-    let mut market = MarketConfig { quotes_follow_fundamental, market_size_model, ..MarketConfig::default() };
+    let mut market = MarketConfig { quotes_follow_fundamental, market_size_model, limit_new_level_share, ..MarketConfig::default() };
     market.market_rate_per_s *= flow_scale;
     market.limit_rate_per_s *= flow_scale;
     market.cancel_rate_per_s *= flow_scale;
@@ -243,10 +244,11 @@ proptest! {
         flow_scale in 0.3..3.0f64,
         quotes_follow_fundamental in any::<bool>(),
         market_size_model in prop_oneof![Just(MarketSizeModel::Pareto), Just(MarketSizeModel::Lognormal)],
+        limit_new_level_share in prop_oneof![Just(1.0), 0.01..1.0f64],
         events in prop::collection::vec(event(), 0..5),
         limits in limits(),
     ) {
-        let config = dock_config(seed, latencies, &venue, walk, flow_scale, (quotes_follow_fundamental, market_size_model), events);
+        let config = dock_config(seed, latencies, &venue, walk, flow_scale, (quotes_follow_fundamental, market_size_model, limit_new_level_share), events);
         prop_assume!(config.validate().is_ok());
         let params = engine_params(&limits);
         prop_assume!(params.validate().is_ok());

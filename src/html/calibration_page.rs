@@ -111,7 +111,7 @@ fn size_curve(sizes: &[i64]) -> Vec<Option<(f64, f64)>> {
 
 fn statistics_table(report: &CalibrationReport) -> String {
     let mut table = String::from("<table><tr><th>statistic</th><th>recorded</th><th>simulated</th><th>steered</th></tr>");
-    for row in comparison(&report.recorded, &report.simulated) {
+    for row in comparison(report) {
         let _ = write!(
             table,
             "<tr><td>{}</td><td class=\"number\">{}</td><td class=\"number\">{}</td><td>{}</td></tr>",

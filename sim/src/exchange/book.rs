@@ -292,6 +292,26 @@ impl ExchangeBook {
         self.others_levels(side).map(|(price, _)| price).collect()
     }
 
+    /// The price of the level on `side` nearest to `price_ticks` (the one nearer the
+    /// touch when two are as near); none when the side is empty.
+    pub fn nearest_price(&self, side: Side, price_ticks: Ticks) -> Option<Ticks> {
+        let book_side = self.side(side);
+        match book_side.find(price_ticks) {
+            Ok(_) => Some(price_ticks),
+            // Sorted worst to best: `index - 1` lies behind the price, `index` nearer the touch.
+            Err(index) => {
+                let behind = index.checked_sub(1).map(|index| book_side.price(index));
+                let ahead = (index < book_side.levels.len()).then(|| book_side.price(index));
+                match (behind, ahead) {
+                    (Some(behind), Some(ahead)) => {
+                        Some(if (price_ticks - behind).abs() < (ahead - price_ticks).abs() { behind } else { ahead })
+                    }
+                    (behind, ahead) => ahead.or(behind),
+                }
+            }
+        }
+    }
+
     /// Others' size at each price on `side` where they have some, lowest first.
     pub fn others_levels(&self, side: Side) -> impl Iterator<Item = (Ticks, Lots)> + '_ {
         self.side(side).lowest_first().filter(|(_, level)| level.others_lots > 0).map(|(price, level)| (price, level.others_lots))
@@ -600,6 +620,20 @@ mod tests {
         assert!(!book.add_others(Side::Buy, 101, 5));
         assert!(!book.add_others(Side::Sell, 100, 5));
         assert!(book.is_uncrossed());
+    }
+
+    #[test]
+    fn the_nearest_level_is_found_either_side_of_a_price_the_touch_winning_ties() {
+        let mut book = book();
+        assert!(book.add_others(Side::Buy, 95, 5));
+        assert!(book.add_others(Side::Sell, 106, 5));
+        // Bids at 95, 99, 100; asks at 101, 102, 106.
+        let nearest = |side, price| book.nearest_price(side, price);
+        assert_eq!((nearest(Side::Buy, 99), nearest(Side::Buy, 98), nearest(Side::Buy, 96)), (Some(99), Some(99), Some(95)));
+        assert_eq!(nearest(Side::Buy, 97), Some(99), "95 and 99 lie as near: the one nearer the touch");
+        assert_eq!((nearest(Side::Buy, 120), nearest(Side::Buy, 3)), (Some(100), Some(95)), "beyond either end, the end");
+        assert_eq!((nearest(Side::Sell, 104), nearest(Side::Sell, 105), nearest(Side::Sell, 500)), (Some(102), Some(106), Some(106)));
+        assert_eq!(ExchangeBook::default().nearest_price(Side::Sell, 101), None);
     }
 
     #[test]

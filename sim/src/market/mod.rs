@@ -1,11 +1,11 @@
 //! The market generator: the other participants. A fundamental price follows a log
 //! jump-diffusion whose volatility switches between calm and stressed regimes (fat
 //! tails, volatility clustering). Around it, participants add limit orders at
-//! distances decaying geometrically from the touch, cancel, pull quotes left on the
-//! wrong side of the fundamental (or move every quote with it), and send market
-//! orders whose arrivals are a Hawkes process and whose sizes are Pareto or
-//! lognormal. Limit orders priced through the opposite touch trade first, so the
-//! mid follows the fundamental by trading.
+//! distances decaying geometrically from the touch (or join the level nearest to
+//! such a price), cancel, pull quotes left on the wrong side of the fundamental (or
+//! move every quote with it), and send market orders whose arrivals are a Hawkes
+//! process and whose sizes are Pareto or lognormal. Limit orders priced through the
+//! opposite touch trade first, so the mid follows the fundamental by trading.
 //!
 //! Injected events bend this: volatility spikes scale σ, liquidity gaps thin and
 //! slowly refill depth near the touch, flash crashes withdraw depth and then let
@@ -197,10 +197,15 @@ impl MarketGenerator {
         let distance = geometric(&mut self.limit_rng, &self.distance_draw);
         let size_lots = 1 + geometric(&mut self.limit_rng, &self.size_draw);
         let anchor = self.fundamental_ticks(now_ns).floor() as Ticks;
-        let price_ticks = match side {
+        let mut price_ticks = match side {
             Side::Buy => anchor - distance,
             Side::Sell => anchor + 1 + distance,
         };
+        // No draw when every order opens its own level, so the stream stays as it was
+        // without the setting.
+        if self.config.limit_new_level_share < 1.0 && self.limit_rng.random::<f64>() >= self.config.limit_new_level_share {
+            price_ticks = exchange.book().nearest_price(side, price_ticks).unwrap_or(price_ticks);
+        }
         let levels_from_touch = match (side, exchange.book().best(side)) {
             (Side::Buy, Some(best)) => best - price_ticks,
             (Side::Sell, Some(best)) => price_ticks - best,
@@ -525,6 +530,27 @@ mod tests {
         assert!((6_000..=7_700).contains(&sizes[18_000]), "90th percentile {}", sizes[18_000]);
         assert!(sizes[0] >= 10 && sizes[19_999] <= 200_000);
         assert!(sizes.iter().filter(|&&size| size == 10).count() > 0, "the smallest cuts the lower tail");
+    }
+
+    #[test]
+    fn limit_orders_that_join_the_nearest_level_gather_the_book() {
+        let mut levels = Vec::new();
+        for share in [1.0, 0.2] {
+            let config = MarketConfig { limit_new_level_share: share, depth_decay_ticks: 20.0, ..MarketConfig::default() };
+            let (mut generator, mut exchange) = setup(&config);
+            let mut out = ExchangeOutput::default();
+            generator.seed_book(&mut exchange, &mut out);
+            let seeded = exchange.book().level_count(Side::Buy) + exchange.book().level_count(Side::Sell);
+            let mut now_ns = 0;
+            for _ in 0..2_000 {
+                now_ns = generator.limit_arrival(now_ns, &mut exchange, &mut out);
+            }
+            assert!(exchange.book().is_uncrossed());
+            levels.push(exchange.book().level_count(Side::Buy) + exchange.book().level_count(Side::Sell) - seeded);
+        }
+        // Drawn 20 ticks deep on average, most orders open levels the seeded 60 a side
+        // do not hold; four in five of them join one instead.
+        assert!(levels[1] * 3 < levels[0], "levels opened: {levels:?}");
     }
 
     #[test]

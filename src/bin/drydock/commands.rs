@@ -345,7 +345,7 @@ fn data_calibrate_command(args: CalibrateArgs) -> anyhow::Result<u8> {
         say!(summary, "  warning: {warning}");
     }
     say!(summary, "  {:<32} {:>14} {:>14}", "statistic", "recorded", "simulated");
-    for row in comparison(&report.recorded, &report.simulated) {
+    for row in comparison(&report) {
         let mark = if row.steered { "*" } else { " " };
         say!(summary, "  {:<31}{mark} {:>14} {:>14}", row.name, format_stat(row.recorded), format_stat(row.simulated));
     }
