@@ -202,8 +202,12 @@ impl MarketGenerator {
             Side::Sell => anchor + 1 + distance,
         };
         // No draw when every order opens its own level, so the stream stays as it was
-        // without the setting.
-        if self.config.limit_new_level_share < 1.0 && self.limit_rng.random::<f64>() >= self.config.limit_new_level_share {
+        // without the setting. An order priced through the opposite touch trades at its
+        // own price: joining is for orders that rest.
+        if self.config.limit_new_level_share < 1.0
+            && self.limit_rng.random::<f64>() >= self.config.limit_new_level_share
+            && !exchange.book().would_cross(side, price_ticks)
+        {
             price_ticks = exchange.book().nearest_price(side, price_ticks).unwrap_or(price_ticks);
         }
         let levels_from_touch = match (side, exchange.book().best(side)) {
@@ -551,6 +555,24 @@ mod tests {
         // Drawn 20 ticks deep on average, most orders open levels the seeded 60 a side
         // do not hold; four in five of them join one instead.
         assert!(levels[1] * 3 < levels[0], "levels opened: {levels:?}");
+    }
+
+    #[test]
+    fn a_limit_order_priced_through_the_touch_trades_instead_of_joining() {
+        // The fundamental moves ~200 ticks in the first step and nothing is pulled, so
+        // the orders of one side are priced through the other's touch.
+        let config = MarketConfig { limit_new_level_share: 0.01, stale_slack_ticks: 1_000_000, ..fast_market(false) };
+        let (mut generator, mut exchange) = setup(&config);
+        let mut out = ExchangeOutput::default();
+        generator.seed_book(&mut exchange, &mut out);
+        generator.step(100 * drydock_engine::units::NANOS_PER_MS, &mut exchange, &mut out);
+        out.trades.clear();
+        let mut now_ns = 100 * drydock_engine::units::NANOS_PER_MS;
+        for _ in 0..30 {
+            now_ns = generator.limit_arrival(now_ns, &mut exchange, &mut out);
+        }
+        assert!(!out.trades.is_empty(), "orders through the touch trade even when nearly all orders join levels");
+        assert!(exchange.book().is_uncrossed());
     }
 
     #[test]
