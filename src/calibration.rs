@@ -13,8 +13,10 @@ use std::fmt::Write as _;
 
 use drydock_engine::EngineParams;
 use drydock_sim::SimError;
-use drydock_sim::calibrate::{Calibration, MarketStats, depth_decay_ticks, feed_batch_ms, fit, is_whole_number, refine, tape_stats};
-use drydock_sim::config::{ExchangeConfig, InstrumentConfig, MarketConfig, MarketSizeModel};
+use drydock_sim::calibrate::{
+    Calibration, MarketStats, depth_decay_ticks, feed_batch_ms, fit, is_whole_number, refine, steered_keys, tape_stats,
+};
+use drydock_sim::config::{ExchangeConfig, InstrumentConfig, MarketConfig};
 use drydock_sim::replay::tape::ReplayTape;
 
 /// How to calibrate.
@@ -74,40 +76,37 @@ pub struct ComparisonRow {
 /// How a comparison row reads its statistic.
 type Measure = fn(&MarketStats) -> f64;
 
-/// Whether the refinement steered a parameter to meet a row's statistic in this market.
-type Steered = fn(&MarketConfig) -> bool;
-
 /// The statistics side by side (recorded, and simulated with the calibrated market),
-/// each marked when the refinement steered a parameter to meet it.
+/// each marked when the refinement steered a parameter to meet it in this market
+/// (the `[market]` key beside each row is the parameter that statistic steers).
 pub fn comparison(report: &CalibrationReport) -> Vec<ComparisonRow> {
     let decay = |stats: &MarketStats| depth_decay_ticks(&stats.depth_profile_lots).unwrap_or(f64::NAN);
-    let (always, never): (Steered, Steered) = (|_| true, |_| false);
-    let lognormal: Steered = |market| market.market_size_model == MarketSizeModel::Lognormal;
-    let rows: [(&'static str, Measure, Steered); 16] = [
-        ("realized volatility (annual)", |stats| stats.realized_vol_measured().unwrap_or(f64::NAN), always),
-        ("level adds per s", |stats| stats.level_adds_per_s, always),
-        ("mean added size (lots)", |stats| stats.added_lots_mean, always),
-        ("cancels per s", |stats| stats.cancels_per_s, always),
-        ("market orders per s", |stats| stats.market_orders_per_s, always),
-        ("depth decay (ticks)", decay, always),
-        ("market order size p50 (lots)", |stats| stats.size_quantiles_lots[0] as f64, lognormal),
-        ("market order size p90 (lots)", |stats| stats.size_quantiles_lots[1] as f64, never),
-        ("market order size p99 (lots)", |stats| stats.size_quantiles_lots[2] as f64, never),
-        ("buy share", |stats| stats.buy_share, never),
-        ("count dispersion (1 s)", |stats| stats.count_dispersion, never),
-        ("spread (ticks)", |stats| stats.spread_mean_ticks, |market| market.quotes_follow_fundamental),
-        ("one-sided book (% of samples)", |stats| stats.one_sided_pct, never),
-        ("size at the best price (lots)", |stats| stats.touch_lots_mean, never),
-        ("levels within 64 ticks", |stats| stats.levels_mean, never),
-        ("return excess kurtosis", |stats| stats.return_excess_kurtosis, never),
+    let rows: [(&'static str, Measure, Option<&str>); 16] = [
+        ("realized volatility (annual)", |stats| stats.realized_vol_measured().unwrap_or(f64::NAN), Some("volatility_annual")),
+        ("level adds per s", |stats| stats.level_adds_per_s, Some("limit_rate_per_s")),
+        ("mean added size (lots)", |stats| stats.added_lots_mean, Some("limit_size_lots")),
+        ("cancels per s", |stats| stats.cancels_per_s, Some("cancel_rate_per_s")),
+        ("market orders per s", |stats| stats.market_orders_per_s, Some("market_rate_per_s")),
+        ("depth decay (ticks)", decay, Some("depth_decay_ticks")),
+        ("market order size p50 (lots)", |stats| stats.size_quantiles_lots[0] as f64, Some("market_size_median_lots")),
+        ("market order size p90 (lots)", |stats| stats.size_quantiles_lots[1] as f64, None),
+        ("market order size p99 (lots)", |stats| stats.size_quantiles_lots[2] as f64, None),
+        ("buy share", |stats| stats.buy_share, None),
+        ("count dispersion (1 s)", |stats| stats.count_dispersion, None),
+        ("spread (ticks)", |stats| stats.spread_mean_ticks, Some("limit_new_level_share")),
+        ("one-sided book (% of samples)", |stats| stats.one_sided_pct, None),
+        ("size at the best price (lots)", |stats| stats.touch_lots_mean, None),
+        ("levels within 64 ticks", |stats| stats.levels_mean, None),
+        ("return excess kurtosis", |stats| stats.return_excess_kurtosis, None),
     ];
-    let (recorded, simulated, market) = (&report.recorded, &report.simulated, &report.calibration.market);
+    let steered_keys = steered_keys(&report.calibration.market);
+    let (recorded, simulated) = (&report.recorded, &report.simulated);
     rows.into_iter()
-        .map(|(name, measure, steered)| ComparisonRow {
+        .map(|(name, measure, key)| ComparisonRow {
             name,
             recorded: measure(recorded),
             simulated: measure(simulated),
-            steered: steered(market),
+            steered: key.is_some_and(|key| steered_keys.contains(&key)),
         })
         .collect()
 }
@@ -210,4 +209,37 @@ pub fn format_stat(value: f64) -> String {
 
 fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use drydock_sim::config::MarketSizeModel;
+
+    fn report(market: MarketConfig) -> CalibrationReport {
+        let options = CalibrateOptions { instrument: market.instrument.clone(), seed: 1, rounds: 0, simulate_s: 60.0 };
+        CalibrationReport {
+            recorded: MarketStats::default(),
+            calibration: Calibration { market, fitted: Vec::new(), warnings: Vec::new(), kept_round: 0, choices: Vec::new() },
+            exchange: ExchangeConfig::default(),
+            simulated: MarketStats::default(),
+            sources: Vec::new(),
+            options,
+        }
+    }
+
+    fn marked(market: MarketConfig) -> Vec<&'static str> {
+        comparison(&report(market)).into_iter().filter(|row| row.steered).map(|row| row.name).collect()
+    }
+
+    #[test]
+    fn the_rows_marked_steered_are_those_the_market_steers() {
+        let plain = marked(MarketConfig::default());
+        assert_eq!(plain.len(), 6, "{plain:?}");
+        assert!(!plain.contains(&"spread (ticks)") && !plain.contains(&"market order size p50 (lots)"));
+        let fine_tick =
+            MarketConfig { quotes_follow_fundamental: true, market_size_model: MarketSizeModel::Lognormal, ..MarketConfig::default() };
+        let marked = marked(fine_tick);
+        assert!(marked.contains(&"spread (ticks)") && marked.contains(&"market order size p50 (lots)"), "{marked:?}");
+    }
 }

@@ -1033,6 +1033,11 @@ fn distance(recorded: &MarketStats, simulated: &MarketStats, market: &MarketConf
         .sum()
 }
 
+/// The `[market]` keys the refinement steers in `market`, in steering order.
+pub fn steered_keys(market: &MarketConfig) -> Vec<&'static str> {
+    steered(market).iter().map(|steering| steering.key).collect()
+}
+
 /// The steered pairs that act in `market` (the size tail's parameter is its model's).
 fn steered(market: &MarketConfig) -> Vec<&'static Steering> {
     STEERING.iter().filter(|steering| (steering.applies)(market)).collect()
