@@ -140,7 +140,15 @@ fn a_generated_recording_calibrates_to_a_scenario_that_loads_runs_and_recovers_i
     assert!(text(&first).contains("market orders per s") && text(&first).contains("calibration.html"), "{}", text(&first));
     let written = std::fs::read_to_string(&out).unwrap();
     let page = std::fs::read_to_string(pages.join("calibration.html")).unwrap();
-    for part in ["Depth behind the best price", "Market-order sizes", "class=\"our-ask\"", "Fitted [market] values", "depth_decay_ticks"] {
+    let parts = [
+        "Depth behind the best price",
+        "Market-order sizes",
+        "class=\"our-ask\"",
+        "Fitted [market] values",
+        "depth_decay_ticks",
+        "market_size_model",
+    ];
+    for part in parts {
         assert!(page.contains(part), "the page shows {part}");
     }
     let again = drydock(&args);
@@ -163,6 +171,8 @@ fn a_generated_recording_calibrates_to_a_scenario_that_loads_runs_and_recovers_i
     near("initial_price", truth.initial_price, 0.01);
     assert_eq!(market_value(&written, "stress_per_hour"), 0.0);
     assert!(written.contains("# statistic") && written.contains("[engine]"), "{written}");
+    // Its price moves ~11 ticks a step within a depth of ~12-tick decay: quotes stay put.
+    assert!(written.contains("quotes_follow_fundamental = false  # the price moves"), "{written}");
 
     let run_dir = dir.path().join("run");
     let run = drydock(&["run", out.to_str().unwrap(), "--out", run_dir.to_str().unwrap()]);
