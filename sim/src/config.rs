@@ -193,10 +193,10 @@ pub struct MarketConfig {
     /// whole sides when the fundamental moves more ticks a step than the book is
     /// deep (a fine-tick instrument). On, every step that moves the price a tick or
     /// more moves every level (a feed update at each old and new price), so a deep
-    /// book costs more: the default market (up to 300 levels a side) runs ~6× slower, a calibrated
-    /// BTCUSDT book of a few dozen about as fast as without. Left out of the
-    /// serialized configuration when off, so configuration hashes of scenarios
-    /// without it do not change.
+    /// book costs more: the default market (up to 300 levels a side) runs ~6×
+    /// slower, a calibrated BTCUSDT book of a few dozen about as fast as without.
+    /// Left out of the serialized configuration when off, so configuration hashes
+    /// of scenarios without it do not change.
     #[serde(skip_serializing_if = "is_false")]
     pub quotes_follow_fundamental: bool,
     /// Share of limit orders placed at the price they were drawn at (1, the default:
