@@ -711,10 +711,16 @@ impl SizeFit {
 /// The lognormal of sizes by maximum likelihood: the mean and standard deviation of
 /// their logarithms (the median is the exponential of the mean).
 fn lognormal_fit(sizes: &[Lots]) -> SizeFit {
+    let (mean, sd) = log_mean_and_sd(sizes);
+    SizeFit::Lognormal { median_lots: mean.exp().clamp(1.0, 1e12), sigma: sd.clamp(0.0, 10.0) }
+}
+
+/// Mean and standard deviation of the natural logarithms of `sizes` (non-empty).
+fn log_mean_and_sd(sizes: &[Lots]) -> (f64, f64) {
     let logs: Vec<f64> = sizes.iter().map(|&size| (size.max(1) as f64).ln()).collect();
     let mean = logs.iter().sum::<f64>() / logs.len() as f64;
     let variance = logs.iter().map(|log| (log - mean).powi(2)).sum::<f64>() / logs.len() as f64;
-    SizeFit::Lognormal { median_lots: mean.exp().clamp(1.0, 1e12), sigma: variance.sqrt().clamp(0.0, 10.0) }
+    (mean, variance.sqrt())
 }
 
 /// How far a fit's median, 90th and 99th percentiles lie from the recorded ones:
@@ -1045,13 +1051,7 @@ fn steered(market: &MarketConfig) -> Vec<&'static Steering> {
 
 /// The standard deviation of the logs of `sizes` (none for fewer than 20).
 fn log_size_sd(sizes: &[Lots]) -> Option<f64> {
-    if sizes.len() < 20 {
-        return None;
-    }
-    match lognormal_fit(sizes) {
-        SizeFit::Lognormal { sigma, .. } => Some(sigma),
-        SizeFit::Pareto { .. } => None,
-    }
+    (sizes.len() >= 20).then(|| log_mean_and_sd(sizes).1)
 }
 
 /// The log-miss a statistic the simulation cannot measure counts for: as far off as
