@@ -304,22 +304,41 @@ struct PriceDecimals {
     tick_size: f64,
     tick: usize,
     half_tick: usize,
+    /// The tick in units of the last decimal (0.1 with one decimal: 1), when the
+    /// tick's decimals write it exactly: a price in ticks is then written from
+    /// integers, the same digits as the float's, without formatting a float.
+    tick_units: Option<i64>,
 }
 
 impl PriceDecimals {
     fn of_tick(tick_size: f64) -> Self {
-        PriceDecimals { tick_size, tick: decimals_of(tick_size), half_tick: decimals_of(tick_size / 2.0) }
+        let tick = decimals_of(tick_size);
+        let scaled = tick_size * 10f64.powi(tick as i32);
+        // Tighter than the decimals' own test: only a tick that is a whole number of
+        // units up to the float's rounding (0.1 × 10 is 1 within 1e-16, 1/3 × 10^9 is
+        // a third of a unit off) is written from integers.
+        let exact = (scaled - scaled.round()).abs() <= 1e-12 * scaled.abs().max(1.0) && scaled.round() <= i64::MAX as f64;
+        let tick_units = exact.then(|| scaled.round() as i64).filter(|&units| units >= 1);
+        PriceDecimals { tick_size, tick, half_tick: decimals_of(tick_size / 2.0), tick_units }
+    }
+
+    /// A price given in ticks, on the tick's decimals.
+    fn ticks(&self, price_ticks: i64) -> Fixed {
+        match self.tick_units {
+            Some(units) => Fixed::Units { units: price_ticks as i128 * units as i128, decimals: self.tick },
+            None => self.price(price_ticks as f64 * self.tick_size),
+        }
     }
 
     fn price(&self, value: f64) -> Fixed {
-        Fixed { value, decimals: self.tick }
+        Fixed::Float { value, decimals: self.tick }
     }
 
     /// A mid: a whole tick as a price, a half tick with the half tick's decimals.
     fn mid(&self, value: f64) -> Fixed {
         let ticks = value / self.tick_size;
         let whole = (ticks - ticks.round()).abs() < 0.25;
-        Fixed { value, decimals: if whole { self.tick } else { self.half_tick } }
+        Fixed::Float { value, decimals: if whole { self.tick } else { self.half_tick } }
     }
 }
 
@@ -337,14 +356,66 @@ const PRICE_DECIMALS_MAX: usize = 12;
 
 /// A number written with a fixed count of decimals (a CSV field).
 #[derive(Copy, Clone, Debug)]
-struct Fixed {
-    value: f64,
-    decimals: usize,
+enum Fixed {
+    /// A float, rounded to `decimals`.
+    Float { value: f64, decimals: usize },
+    /// Exactly `units` × 10^-`decimals` (a price on the tick grid).
+    Units { units: i128, decimals: usize },
 }
 
 impl Serialize for Fixed {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&format_args!("{:.*}", self.decimals, self.value))
+        match *self {
+            Fixed::Float { .. } => serializer.collect_str(self),
+            Fixed::Units { units, decimals } => serializer.serialize_str(DecimalText::of(units, decimals).as_str()),
+        }
+    }
+}
+
+impl std::fmt::Display for Fixed {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Fixed::Float { value, decimals } => write!(formatter, "{value:.decimals$}"),
+            Fixed::Units { units, decimals } => formatter.write_str(DecimalText::of(units, decimals).as_str()),
+        }
+    }
+}
+
+/// `units` × 10^-`decimals` written out (at most 12 decimals: an i128 has 39 digits,
+/// so the text fits in 64 bytes with its sign, point and leading zero).
+struct DecimalText {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl DecimalText {
+    fn of(units: i128, decimals: usize) -> Self {
+        let mut text = DecimalText { bytes: [0; 64], len: 0 };
+        let mut digits = itoa::Buffer::new();
+        let magnitude = digits.format(units.unsigned_abs()).as_bytes();
+        if units < 0 {
+            text.push(b"-");
+        }
+        // Zero-pad so that there is at least one digit before the point.
+        let padding = (decimals + 1).saturating_sub(magnitude.len());
+        let padded_len = magnitude.len() + padding;
+        for index in 0..padded_len {
+            if index == padded_len - decimals && decimals > 0 {
+                text.push(b".");
+            }
+            let digit = if index < padding { b'0' } else { magnitude[index - padding] };
+            text.push(&[digit]);
+        }
+        text
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.bytes[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("digits, a sign and a point are ASCII")
     }
 }
 
@@ -392,7 +463,7 @@ impl RunObserver for CsvArtifacts {
             order_id: fill.order_id.0,
             fill_id: fill.fill_id,
             side: fill.side.as_str(),
-            price: self.prices.price(fill.price_ticks as f64 * self.tick_size),
+            price: self.prices.ticks(fill.price_ticks),
             size_lots: fill.size_lots,
             liquidity: match fill.liquidity {
                 Liquidity::Maker => "maker",
@@ -446,18 +517,44 @@ mod tests {
 
     #[test]
     fn prices_are_written_as_the_grid_prints_them() {
-        let text = |fixed: Fixed| format!("{:.*}", fixed.decimals, fixed.value);
+        let text = |fixed: Fixed| fixed.to_string();
         let tenth = PriceDecimals::of_tick(0.1);
         // 599,937 ticks of 0.1 is 59993.700000000004 in binary floating point.
         assert_eq!(text(tenth.price(599_937.0 * 0.1)), "59993.7");
+        assert_eq!(text(tenth.ticks(599_937)), "59993.7");
         assert_eq!(text(tenth.mid(599_937.5 * 0.1)), "59993.75");
         assert_eq!(text(tenth.mid(599_937.0 * 0.1)), "59993.7", "a mid on a whole tick reads as a price");
-        for (tick_size, ticks, expected) in
-            [(0.01, 5_999_663, "59996.63"), (0.00000001, 123, "0.00000123"), (0.5, 121, "60.5"), (1.0, 60_001, "60001"), (0.25, 3, "0.75")]
-        {
-            assert_eq!(text(PriceDecimals::of_tick(tick_size).price(ticks as f64 * tick_size)), expected, "tick {tick_size}");
+        for (tick_size, ticks, expected) in [
+            (0.01, 5_999_663, "59996.63"),
+            (0.00000001, 123, "0.00000123"),
+            (0.5, 121, "60.5"),
+            (1.0, 60_001, "60001"),
+            (0.25, 3, "0.75"),
+            (0.1, 0, "0.0"),
+            (0.1, -7, "-0.7"),
+            (0.01, -12_345, "-123.45"),
+        ] {
+            let decimals = PriceDecimals::of_tick(tick_size);
+            assert_eq!(text(decimals.price(ticks as f64 * tick_size)), expected, "tick {tick_size}");
+            assert_eq!(text(decimals.ticks(ticks)), expected, "tick {tick_size}, from ticks");
         }
         assert_eq!(text(PriceDecimals::of_tick(1.0).mid(60_001.5)), "60001.5");
-        assert_eq!(PriceDecimals::of_tick(0.01), PriceDecimals { tick_size: 0.01, tick: 2, half_tick: 3 });
+        let cent = PriceDecimals::of_tick(0.01);
+        assert_eq!((cent.tick, cent.half_tick, cent.tick_units), (2, 3, Some(1)));
+        assert_eq!(PriceDecimals::of_tick(0.25).tick_units, Some(25));
+        // A tick no count of decimals writes exactly falls back to the float.
+        let third = PriceDecimals::of_tick(1.0 / 3.0);
+        assert_eq!(third.tick_units, None);
+        assert_eq!(text(third.ticks(3)), text(third.price(3.0 * (1.0 / 3.0))));
+        assert_eq!(text(third.ticks(3)), "1.000000000");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_price_from_ticks_reads_as_the_float_would(ticks in -10_000_000_000i64..10_000_000_000, tick_index in 0usize..8) {
+            let tick_size = [0.1, 0.01, 0.5, 1.0, 0.25, 0.00000001, 0.005, 0.0001][tick_index];
+            let decimals = PriceDecimals::of_tick(tick_size);
+            proptest::prop_assert_eq!(decimals.ticks(ticks).to_string(), decimals.price(ticks as f64 * tick_size).to_string());
+        }
     }
 }
