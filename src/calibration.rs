@@ -220,7 +220,14 @@ mod tests {
         let options = CalibrateOptions { instrument: market.instrument.clone(), seed: 1, rounds: 0, simulate_s: 60.0 };
         CalibrationReport {
             recorded: MarketStats::default(),
-            calibration: Calibration { market, fitted: Vec::new(), warnings: Vec::new(), kept_round: 0, choices: Vec::new() },
+            calibration: Calibration {
+                market,
+                fitted: Vec::new(),
+                warnings: Vec::new(),
+                kept_round: 0,
+                choices: Vec::new(),
+                follow_near_touch: None,
+            },
             exchange: ExchangeConfig::default(),
             simulated: MarketStats::default(),
             sources: Vec::new(),

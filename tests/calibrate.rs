@@ -227,6 +227,35 @@ fn the_btcusdt_recording_calibrates_to_its_steered_statistics() {
 }
 
 #[test]
+fn the_ethusdt_recording_calibrates_with_the_quotes_near_the_touch_following() {
+    let data = drydock::scenario::data_dir();
+    let data = if data.is_absolute() { data } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(data) };
+    let recording = data.join("binance_spot_ethusdt_20240808.gz");
+    if !recording.exists() {
+        let _ = writeln!(std::io::stderr(), "SKIPPED calibration of the real recording: no {} (set DRYDOCK_DATA_DIR)", recording.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("calibrated_ethusdt.toml");
+    let pages = dir.path().join("page");
+    let (recording, out_path, pages_path) = (recording.to_str().unwrap(), out.to_str().unwrap(), pages.to_str().unwrap());
+    let output =
+        drydock(&["data", "calibrate", recording, "--tick", "0.01", "--lot", "0.00000001", "-o", out_path, "--report-dir", pages_path]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let written = std::fs::read_to_string(&out).unwrap();
+    // A ~9.5-tick step against a one-tick spread and a depth reaching hundreds of
+    // ticks: quotes staying put leave a ~10-tick spread, so those near the touch follow.
+    assert!(written.contains("quotes_follow_fundamental = true  # the price moves"), "{written}");
+    assert!(written.contains("those near the touch follow"), "{written}");
+    assert!(market_value(&written, "follow_depth_ticks") >= 5.0, "{written}");
+    let line = written.lines().find(|line| line.starts_with("# spread (ticks)")).unwrap_or_else(|| panic!("no spread row\n{written}"));
+    let numbers: Vec<f64> = line.split_whitespace().filter_map(|word| word.parse().ok()).collect();
+    let [recorded, simulated] = numbers[numbers.len() - 2..] else { panic!("{line}") };
+    assert!(simulated < 4.0 * recorded, "the spread comes within 4x of the recorded one (10x with quotes staying put): {line}");
+    Scenario::load(&out, &LoadOptions::default()).unwrap();
+}
+
+#[test]
 fn bad_calibrate_flags_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let recording = dir.path().join("tiny.csv");

@@ -439,6 +439,9 @@ pub struct Calibration {
     /// The settings the fit chose that are not numbers (a model, a switch), in the
     /// order they were chosen.
     pub choices: Vec<FittedChoice>,
+    /// How far from the touch quotes would follow the fundamental, ticks, should
+    /// quotes staying put leave the spread too wide (decided by [`refine`]).
+    pub follow_near_touch: Option<f64>,
 }
 
 /// A fitted setting that is not a number: which model or whether a switch is on.
@@ -467,8 +470,14 @@ impl Calibration {
 /// Fits the generator to `stats`; `template` gives the instrument and every setting
 /// the fit does not touch.
 pub fn fit(stats: &MarketStats, template: &MarketConfig) -> Calibration {
-    let mut calibration =
-        Calibration { market: template.clone(), fitted: Vec::new(), warnings: Vec::new(), kept_round: 0, choices: Vec::new() };
+    let mut calibration = Calibration {
+        market: template.clone(),
+        fitted: Vec::new(),
+        warnings: Vec::new(),
+        kept_round: 0,
+        choices: Vec::new(),
+        follow_near_touch: None,
+    };
     fit_price(stats, &mut calibration);
     fit_flow(stats, &mut calibration);
     fit_sizes(stats, &mut calibration);
@@ -478,7 +487,7 @@ pub fn fit(stats: &MarketStats, template: &MarketConfig) -> Calibration {
 }
 
 /// The generator's range for each fitted key (as `MarketConfig` validates it).
-const DOMAIN: [(&str, f64, f64); 20] = [
+const DOMAIN: [(&str, f64, f64); 21] = [
     ("initial_price", 1e-6, 1e12),
     ("volatility_annual", 0.0, 20.0),
     ("buy_flow_share", 0.01, 0.99),
@@ -495,6 +504,7 @@ const DOMAIN: [(&str, f64, f64); 20] = [
     ("cancel_rate_per_s", 0.0, 1e6),
     ("limit_new_level_share", 0.01, 1.0),
     ("depth_decay_ticks", 0.1, 1e6),
+    ("follow_depth_ticks", 1.0, 1e6),
     ("initial_touch_lots", 1.0, 1e12),
     ("initial_levels", 1.0, 1e5),
     ("stress_per_hour", 0.0, 3_600.0),
@@ -547,6 +557,7 @@ fn field<'a>(market: &'a mut MarketConfig, key: &str) -> Field<'a> {
         "cancel_rate_per_s" => Field::Real(&mut market.cancel_rate_per_s),
         "limit_new_level_share" => Field::Real(&mut market.limit_new_level_share),
         "depth_decay_ticks" => Field::Real(&mut market.depth_decay_ticks),
+        "follow_depth_ticks" => Field::Real(&mut market.follow_depth_ticks),
         "initial_touch_lots" => Field::Whole(&mut market.initial_touch_lots),
         "initial_levels" => Field::Whole(&mut market.initial_levels),
         "stress_per_hour" => Field::Real(&mut market.stress_per_hour),
@@ -767,16 +778,28 @@ fn fit_book(stats: &MarketStats, calibration: &mut Calibration) {
     fit_requoting(stats, calibration);
 }
 
-/// Decay lengths of the depth profile a step's move must pass for quotes to
+/// Decay lengths of the depth profile a step's move must pass for every quote to
 /// follow the fundamental (1 − e⁻³ = 95 % of an exponential profile lies within).
 pub const FOLLOW_DECAY_LENGTHS: f64 = 3.0;
 
-/// Whether the others' quotes follow the fundamental: they must when the price
-/// typically moves past most of the book's depth in one step (one standard
+/// Mean spreads a step's move must pass before the quotes near the touch may be
+/// made to follow the fundamental (when the whole book need not).
+pub const FOLLOW_SPREADS: f64 = 3.0;
+
+/// How many times the recorded spread the direct fit's simulated spread must pass,
+/// with quotes staying put, for the quotes near the touch to follow instead.
+pub const FOLLOW_SPREAD_MISS: f64 = 2.0;
+
+/// Whether the others' quotes follow the fundamental. All of them must when the
+/// price typically moves past most of the book's depth in one step (one standard
 /// deviation of a step's move beyond [`FOLLOW_DECAY_LENGTHS`] decay lengths of the
 /// depth, where 95 % of an exponential profile lies), or pulling stale quotes would
 /// empty whole sides; otherwise quotes stay put and only stale ones are pulled, so
-/// a price jittering within a few ticks does not move the whole book.
+/// a price jittering within a few ticks does not move the book. Where the depth
+/// reaches farther but a step still moves the price several spreads (beyond
+/// [`FOLLOW_SPREADS`]), the quotes within one step's move of the touch are a
+/// candidate to follow: [`refine`] makes them follow if quotes staying put leave
+/// the spread too wide.
 fn fit_requoting(stats: &MarketStats, calibration: &mut Calibration) {
     let market = &mut calibration.market;
     let (Some(mid_ticks), Some(volatility)) = (stats.first_mid_ticks, stats.realized_vol_measured()) else {
@@ -797,6 +820,33 @@ fn fit_requoting(stats: &MarketStats, calibration: &mut Calibration) {
         significant(reach_ticks)
     );
     calibration.choose("quotes_follow_fundamental", follow.to_string(), basis);
+    if !follow && stats.book_samples > 0 && step_sd_ticks > FOLLOW_SPREADS * stats.spread_mean_ticks {
+        calibration.follow_near_touch = Some(step_sd_ticks.ceil().max(1.0));
+    }
+}
+
+/// Makes the quotes near the touch follow the fundamental when the direct fit,
+/// quotes staying put, leaves a spread more than [`FOLLOW_SPREAD_MISS`] times the
+/// recorded one and [`fit_requoting`] named a depth: a step then opens the spread
+/// by its move and only new orders close it. Returns whether it did.
+fn follow_near_touch(recorded: &MarketStats, simulated: &MarketStats, calibration: &mut Calibration) -> bool {
+    let Some(depth_ticks) = calibration.follow_near_touch else { return false };
+    let (wanted, got) = (recorded.spread_mean_ticks, simulated.spread_mean_ticks);
+    if simulated.book_samples == 0 || got <= FOLLOW_SPREAD_MISS * wanted {
+        return false;
+    }
+    calibration.market.quotes_follow_fundamental = true;
+    calibration.market.follow_depth_ticks = depth_ticks;
+    let stayed = calibration.choices.iter().find(|choice| choice.key == "quotes_follow_fundamental").map(|choice| choice.basis.clone());
+    let basis = format!(
+        "{}, but beyond {FOLLOW_SPREADS} mean spreads of {} ticks, and quotes staying put left a spread of {} ticks: those near the touch follow",
+        stayed.unwrap_or_default(),
+        significant(wanted),
+        significant(got)
+    );
+    calibration.choose("quotes_follow_fundamental", "true".to_string(), basis);
+    calibration.set("follow_depth_ticks", depth_ticks, "one step's move (one standard deviation) from the touch".to_string());
+    true
 }
 
 /// A parameter that simulated moments steer, and the statistic that steers it.
@@ -831,7 +881,7 @@ fn positive(value: f64) -> Option<f64> {
 
 /// The steered pairs. Each statistic moves mostly with its own parameter, so
 /// scaling every parameter by its statistic's ratio at once converges in a few rounds.
-const STEERING: [Steering; 10] = [
+const STEERING: [Steering; 11] = [
     Steering {
         key: "volatility_annual",
         statistic: "realized_vol_annual",
@@ -890,7 +940,17 @@ const STEERING: [Steering; 10] = [
         statistic: "spread_mean_ticks",
         measure: |stats, _| (stats.book_samples > 0).then_some(stats.spread_mean_ticks).and_then(positive),
         elasticity: -0.6,
-        applies: |market| market.quotes_follow_fundamental,
+        applies: |market| market.quotes_follow_fundamental && market.follow_depth_ticks == 0.0,
+    },
+    Steering {
+        // Where only the quotes near the touch follow, the deeper they reach the
+        // fewer steps leave the touch behind (measured: twice the depth, ~0.8 times
+        // the spread, until it reaches a step's typical move).
+        key: "follow_depth_ticks",
+        statistic: "spread_mean_ticks",
+        measure: |stats, _| (stats.book_samples > 0).then_some(stats.spread_mean_ticks).and_then(positive),
+        elasticity: -0.3,
+        applies: |market| market.quotes_follow_fundamental && market.follow_depth_ticks > 0.0,
     },
     Steering {
         key: "market_size_median_lots",
@@ -941,9 +1001,13 @@ pub fn refine(
     duration_s: f64,
     rounds: u32,
 ) -> Result<(Calibration, MarketStats), SimError> {
+    let mut calibration = calibration;
+    let mut simulated = simulated_stats(&calibration.market, exchange, seed, duration_s)?;
+    if follow_near_touch(recorded, &simulated, &mut calibration) {
+        simulated = simulated_stats(&calibration.market, exchange, seed, duration_s)?;
+    }
     let mut direct = calibration.market.clone();
     let mut market = direct.clone();
-    let mut simulated = simulated_stats(&market, exchange, seed, duration_s)?;
     let mut best = (distance(recorded, &simulated, &market), 0, market.clone(), simulated.clone());
     for round in 1..=rounds {
         for steering in steered(&direct) {
@@ -1364,7 +1428,7 @@ mod tests {
     }
 
     fn blank_calibration(market: MarketConfig) -> Calibration {
-        Calibration { market, fitted: Vec::new(), warnings: Vec::new(), kept_round: 0, choices: Vec::new() }
+        Calibration { market, fitted: Vec::new(), warnings: Vec::new(), kept_round: 0, choices: Vec::new(), follow_near_touch: None }
     }
 
     /// The basis of the choice of `key`.
@@ -1401,6 +1465,44 @@ mod tests {
             !unmeasured.market.quotes_follow_fundamental && chosen(&unmeasured, "quotes_follow_fundamental").1.contains("not measured")
         );
         assert_eq!(unmeasured.choices.len(), 1, "a choice made again replaces the first");
+    }
+
+    #[test]
+    fn quotes_near_the_touch_follow_only_where_staying_put_leaves_the_spread_wide() {
+        // σ of a step ≈ 22 ticks: within three decay lengths of 50, past three spreads of 1.
+        let recorded = |spread_mean_ticks: f64| MarketStats {
+            first_mid_ticks: Some(600_000.0),
+            realized_vol_annual: 0.65,
+            returns: RETURNS_MIN,
+            book_samples: 100,
+            spread_mean_ticks,
+            ..MarketStats::default()
+        };
+        let mut calibration = blank_calibration(MarketConfig { depth_decay_ticks: 50.0, ..MarketConfig::default() });
+        fit_requoting(&recorded(1.0), &mut calibration);
+        assert!(!calibration.market.quotes_follow_fundamental);
+        assert_eq!(calibration.follow_near_touch, Some(22.0));
+        let simulated = |spread_mean_ticks: f64| MarketStats { book_samples: 100, spread_mean_ticks, ..MarketStats::default() };
+        let mut tight = calibration.clone();
+        assert!(!follow_near_touch(&recorded(1.0), &simulated(1.9), &mut tight), "a spread within twice the recorded one stays");
+        assert_eq!(tight, calibration);
+        let mut wide = calibration.clone();
+        assert!(follow_near_touch(&recorded(1.0), &simulated(9.0), &mut wide));
+        assert!(wide.market.quotes_follow_fundamental && wide.market.follow_depth_ticks == 22.0);
+        let (value, basis) = chosen(&wide, "quotes_follow_fundamental");
+        assert_eq!(value, "true");
+        assert!(basis.contains("staying put left a spread of 9.000 ticks: those near the touch follow"), "{basis}");
+        assert!(wide.fitted.iter().any(|param| param.key == "follow_depth_ticks" && param.value == 22.0));
+        // The spread steers how deep quotes follow; joining levels is for a book moved whole.
+        assert!(steered_keys(&wide.market).contains(&"follow_depth_ticks"));
+        assert!(!steered_keys(&wide.market).contains(&"limit_new_level_share"));
+        let whole = MarketConfig { quotes_follow_fundamental: true, ..MarketConfig::default() };
+        assert!(steered_keys(&whole).contains(&"limit_new_level_share") && !steered_keys(&whole).contains(&"follow_depth_ticks"));
+        // A step within three spreads of 10 ticks names no depth.
+        let mut coarse = blank_calibration(MarketConfig { depth_decay_ticks: 50.0, ..MarketConfig::default() });
+        fit_requoting(&recorded(10.0), &mut coarse);
+        assert_eq!(coarse.follow_near_touch, None);
+        assert!(!follow_near_touch(&recorded(10.0), &simulated(100.0), &mut coarse));
     }
 
     /// The statistics of recorded market orders of `sizes` (quantiles as the recorder takes them).

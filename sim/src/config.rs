@@ -194,11 +194,19 @@ pub struct MarketConfig {
     /// deep (a fine-tick instrument). On, every step that moves the price a tick or
     /// more moves every level (a feed update at each old and new price), so a deep
     /// book costs more: the default market (up to 300 levels a side) runs ~6×
-    /// slower, a calibrated BTCUSDT book of a few dozen about as fast as without.
+    /// slower, a calibrated BTCUSDT book of a few dozen about as fast as without
+    /// (`follow_depth_ticks` moves only the levels near the touch).
     /// Left out of the serialized configuration when off, so configuration hashes
     /// of scenarios without it do not change.
     #[serde(skip_serializing_if = "is_false")]
     pub quotes_follow_fundamental: bool,
+    /// With `quotes_follow_fundamental`, only levels within this many ticks of their
+    /// side's best price follow (the market makers' quotes near the touch); deeper
+    /// levels stay where they were placed, and a followed quote moving onto one
+    /// joins it. 0 (the default): every level follows. Left out of the serialized
+    /// configuration when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub follow_depth_ticks: f64,
     /// Share of limit orders placed at the price they were drawn at (1, the default:
     /// all of them); the rest join the existing level on their side nearest to that
     /// price, so below 1 the book gathers into fewer, larger levels with a wider
@@ -206,6 +214,11 @@ pub struct MarketConfig {
     /// already are. Left out of the serialized configuration when 1.
     #[serde(skip_serializing_if = "is_one")]
     pub limit_new_level_share: f64,
+}
+
+/// For `skip_serializing_if`: a depth left at its default (the whole book).
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 /// For `skip_serializing_if`: a share left at its default (all).
@@ -289,6 +302,7 @@ impl Default for MarketConfig {
             buy_flow_share: 0.5,
             stale_slack_ticks: 4,
             quotes_follow_fundamental: false,
+            follow_depth_ticks: 0.0,
             limit_new_level_share: 1.0,
         }
     }
@@ -913,6 +927,7 @@ impl MarketConfig {
             ));
         }
         check("market.stale_slack_ticks", self.stale_slack_ticks as f64, 0.0, 1e9)?;
+        check("market.follow_depth_ticks", self.follow_depth_ticks, 0.0, 1e9)?;
         if self.hawkes_alpha_per_s >= self.hawkes_beta_per_s {
             return Err(ConfigError::invalid(
                 "market.hawkes_alpha_per_s",

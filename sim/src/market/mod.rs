@@ -327,9 +327,18 @@ impl MarketGenerator {
         let swept = self.injections.crash_swept_side(now_ns);
         let sides = if shift_ticks > 0 { [Side::Sell, Side::Buy] } else { [Side::Buy, Side::Sell] };
         let mut moving = std::mem::take(&mut self.moving_levels);
-        for side in sides.into_iter().filter(|side| swept != Some(*side)) {
+        for (order, side) in sides.into_iter().enumerate().filter(|(_, side)| swept != Some(*side)) {
             moving.clear();
-            moving.extend(exchange.book().others_levels(side));
+            // The side the price moves towards (moved first) takes the shift's ticks
+            // more, so the quotes it leaves lie beyond where the other side arrives.
+            let depth_ticks = match self.config.follow_depth_ticks {
+                depth_ticks if depth_ticks <= 0.0 => f64::INFINITY,
+                depth_ticks if order == 0 => depth_ticks + shift_ticks.abs() as f64,
+                depth_ticks => depth_ticks,
+            };
+            let best = exchange.book().best(side).unwrap_or(0);
+            let near = |price_ticks: Ticks| (side.sign() * (best - price_ticks)) as f64 <= depth_ticks;
+            moving.extend(exchange.book().others_levels(side).filter(|&(price_ticks, _)| near(price_ticks)));
             for &(price_ticks, size_lots) in &moving {
                 exchange.others_cancel(side, price_ticks, size_lots, out);
             }
@@ -489,6 +498,47 @@ mod tests {
         assert_eq!(one_sided_steps[0], 0);
         assert!(one_sided_steps[1] > 100, "pulled quotes leave a side empty after most steps: {}", one_sided_steps[1]);
         assert_eq!(paths[0], paths[1], "following draws nothing: the price path is the same");
+    }
+
+    #[test]
+    fn only_the_quotes_near_the_touch_follow_when_the_depth_is_set() {
+        for shift in [12, -12] {
+            let config = MarketConfig { initial_levels: 40, follow_depth_ticks: 5.0, ..fast_market(true) };
+            let (mut generator, mut exchange) = setup(&config);
+            let mut out = ExchangeOutput::default();
+            generator.seed_book(&mut exchange, &mut out);
+            out.updates.clear();
+            let (bids, asks) = (
+                exchange.book().others_levels(Side::Buy).collect::<Vec<_>>(),
+                exchange.book().others_levels(Side::Sell).collect::<Vec<_>>(),
+            );
+            let anchor = exchange.book().best(Side::Buy).unwrap();
+            generator.follow_fundamental(0, (anchor + shift) as f64 + 0.5, &mut exchange, &mut out);
+            // The side the price moves towards moves the levels within 5 + 12 ticks of
+            // its touch, the other side those within 5: the moved quotes never reach
+            // the ones left behind, so nothing trades and the spread stays one tick.
+            let (toward, away) = if shift > 0 { (Side::Sell, Side::Buy) } else { (Side::Buy, Side::Sell) };
+            assert!(out.trades.is_empty(), "shift {shift}: {:?}", out.trades);
+            assert_eq!(exchange.book().best(Side::Buy), Some(anchor + shift), "shift {shift}");
+            assert_eq!(exchange.book().best(Side::Sell), Some(anchor + shift + 1), "shift {shift}");
+            let before = |side: Side| if side == Side::Buy { &bids } else { &asks };
+            for (side, reach) in [(toward, 5 + 12), (away, 5)] {
+                let best_before = if side == Side::Buy { anchor } else { anchor + 1 };
+                let after: std::collections::BTreeMap<Ticks, Lots> = exchange.book().others_levels(side).collect();
+                for &(price, lots) in before(side) {
+                    let near = side.sign() * (best_before - price) <= reach;
+                    let now_at = if near { price + shift } else { price };
+                    assert!(after.get(&now_at).is_some_and(|&size| size >= lots), "shift {shift}, {side:?} {price}: {after:?}");
+                }
+                let total = |levels: &mut dyn Iterator<Item = Lots>| levels.sum::<Lots>();
+                assert_eq!(total(&mut after.values().copied()), total(&mut before(side).iter().map(|level| level.1)), "no size lost");
+                // Away from the price, the moved levels open a gap of the shift behind them.
+                if side == away {
+                    assert_eq!(after.len(), 40, "shift {shift}: the away side keeps its levels apart");
+                }
+            }
+            assert!(exchange.book().is_uncrossed());
+        }
     }
 
     #[test]
