@@ -1043,6 +1043,18 @@ mod tests {
     }
 
     #[test]
+    fn a_negative_follow_depth_is_refused_with_its_field() {
+        let mut negative = config(Vec::new());
+        negative.market.follow_depth_ticks = -1.0;
+        let error = negative.validate().unwrap_err();
+        assert_eq!(error.field, "market.follow_depth_ticks");
+        let mut near = config(Vec::new());
+        near.market.follow_depth_ticks = 12.5;
+        near.validate().unwrap();
+        assert!(!serde_json::to_string(&config(Vec::new()).market).unwrap().contains("follow_depth_ticks"), "left out at 0");
+    }
+
+    #[test]
     fn events_past_the_end_are_refused_with_their_path() {
         let error = config(vec![InjectedEvent::FeedOutage { start_s: 590.0, duration_s: 30.0 }]).validate().unwrap_err();
         assert_eq!(error.field, "events[0].start_s");

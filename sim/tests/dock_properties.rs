@@ -202,10 +202,11 @@ fn dock_config(
     venue: &Venue,
     walk: Option<(RandomWalkConfig, f64, f64)>,
     flow_scale: f64,
-    (quotes_follow_fundamental, market_size_model, limit_new_level_share): (bool, MarketSizeModel, f64),
+    (quotes_follow_fundamental, follow_depth_ticks, market_size_model, limit_new_level_share): (bool, f64, MarketSizeModel, f64),
     events: Vec<InjectedEvent>,
 ) -> SimConfig {
-    let mut market = MarketConfig { quotes_follow_fundamental, market_size_model, limit_new_level_share, ..MarketConfig::default() };
+    let mut market =
+        MarketConfig { quotes_follow_fundamental, follow_depth_ticks, market_size_model, limit_new_level_share, ..MarketConfig::default() };
     market.market_rate_per_s *= flow_scale;
     market.limit_rate_per_s *= flow_scale;
     market.cancel_rate_per_s *= flow_scale;
@@ -243,12 +244,13 @@ proptest! {
         walk in random_walk(),
         flow_scale in 0.3..3.0f64,
         quotes_follow_fundamental in any::<bool>(),
+        follow_depth_ticks in prop_oneof![Just(0.0), 0.5..30.0f64],
         market_size_model in prop_oneof![Just(MarketSizeModel::Pareto), Just(MarketSizeModel::Lognormal)],
         limit_new_level_share in prop_oneof![Just(1.0), 0.01..1.0f64],
         events in prop::collection::vec(event(), 0..5),
         limits in limits(),
     ) {
-        let config = dock_config(seed, latencies, &venue, walk, flow_scale, (quotes_follow_fundamental, market_size_model, limit_new_level_share), events);
+        let config = dock_config(seed, latencies, &venue, walk, flow_scale, (quotes_follow_fundamental, follow_depth_ticks, market_size_model, limit_new_level_share), events);
         prop_assume!(config.validate().is_ok());
         let params = engine_params(&limits);
         prop_assume!(params.validate().is_ok());
