@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use drydock_engine::EngineParams;
 use drydock_sim::SimError;
 use drydock_sim::calibrate::{
-    Calibration, MarketStats, depth_decay_ticks, feed_batch_ms, fit, is_whole_number, refine, steered_keys, tape_stats,
+    Calibration, MarketStats, depth_decay_ticks, feed_batch_ms, fit, is_whole_number, refine, steered_keys, tape_stats, trades_in_frames,
 };
 use drydock_sim::config::{ExchangeConfig, InstrumentConfig, MarketConfig};
 use drydock_sim::replay::tape::ReplayTape;
@@ -55,7 +55,12 @@ pub fn calibrate_tape(tape: &ReplayTape, options: &CalibrateOptions) -> Result<C
     let template = MarketConfig { instrument: options.instrument.clone(), ..MarketConfig::default() };
     let direct = fit(&recorded, &template);
     // The generator is measured through a feed that conflates as the recording's did.
-    let exchange = ExchangeConfig { feed_batch_ms: feed_batch_ms(&recorded, &ExchangeConfig::default()), ..ExchangeConfig::default() };
+    let template = ExchangeConfig::default();
+    let exchange = ExchangeConfig {
+        feed_batch_ms: feed_batch_ms(&recorded, &template),
+        trades_in_frames: trades_in_frames(&recorded, &template),
+        ..template
+    };
     let (calibration, simulated) = refine(&recorded, direct, &exchange, options.seed, options.simulate_s, options.rounds)?;
     Ok(CalibrationReport { recorded, calibration, exchange, simulated, sources: tape.header().sources.clone(), options: options.clone() })
 }
@@ -147,11 +152,31 @@ pub fn render_scenario(report: &CalibrationReport, name: &str) -> String {
     );
     let _ = writeln!(
         text,
-        "[exchange]\nfeed_batch_ms = {}  # the recording's update interval (5th percentile of the gaps between book changes)\n",
+        "[exchange]\nfeed_batch_ms = {}  # the recording's update interval (5th percentile of the gaps between book changes)",
         report.exchange.feed_batch_ms
     );
+    let _ = writeln!(text, "trades_in_frames = {}  # {}\n", report.exchange.trades_in_frames, trades_basis(&report.recorded));
     write_engine(&mut text, &report.calibration.market);
     text
+}
+
+/// Why the recording's trades are or are not sent in its frames, in words.
+fn trades_basis(recorded: &MarketStats) -> String {
+    match (recorded.trade_interval_ms, recorded.update_interval_ms) {
+        (Some(trade_ms), Some(update_ms)) => {
+            let (relation, how) = if trade_ms >= update_ms / 2.0 {
+                ("at least", "they came in its frames")
+            } else {
+                ("under", "a trade stream of their own")
+            };
+            format!(
+                "market orders came {} ms apart at the shortest (5th percentile), {relation} half the {} ms update interval: {how}",
+                format_stat(trade_ms),
+                format_stat(update_ms)
+            )
+        }
+        _ => "too few market orders to tell: trades come in the frames (the default)".to_string(),
+    }
 }
 
 fn write_header(text: &mut String, report: &CalibrationReport) {

@@ -173,6 +173,8 @@ fn a_generated_recording_calibrates_to_a_scenario_that_loads_runs_and_recovers_i
     assert!(written.contains("# statistic") && written.contains("[engine]"), "{written}");
     // Its price moves ~11 ticks a step within a depth of ~12-tick decay: quotes stay put.
     assert!(written.contains("quotes_follow_fundamental = false  # the price moves"), "{written}");
+    // The generated feed framed its trades (10 ms apart at the shortest): so does the scenario.
+    assert!(written.contains("trades_in_frames = true  # market orders came"), "{written}");
 
     let run_dir = dir.path().join("run");
     let run = drydock(&["run", out.to_str().unwrap(), "--out", run_dir.to_str().unwrap()]);
@@ -223,6 +225,8 @@ fn the_btcusdt_recording_calibrates_to_its_steered_statistics() {
     // The price moves ~220 ticks a step at this tick: the others' quotes must follow it.
     assert!(written.contains("quotes_follow_fundamental = true  # the price moves"), "{written}");
     assert!(written.contains("# one-sided book (% of samples)"), "{written}");
+    // Binance's trade stream is not framed: market orders come a millisecond apart.
+    assert!(written.contains("trades_in_frames = false  # market orders came"), "{written}");
     Scenario::load(&out, &LoadOptions::default()).unwrap();
 }
 

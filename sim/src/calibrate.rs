@@ -105,6 +105,11 @@ pub struct MarketStats {
     /// How often the book changed at the shortest, ms: the 5th percentile of the gaps
     /// between successive times the book changed (a conflating feed's interval).
     pub update_interval_ms: Option<f64>,
+    /// How close market orders came at the shortest, ms: the 5th percentile of the
+    /// positive gaps between successive ones (none for fewer than
+    /// [`TRADE_GAPS_MIN`]). Under the update interval, trades have a stream of
+    /// their own; at it or above, they come in the book's frames.
+    pub trade_interval_ms: Option<f64>,
     /// Arrival time of each market order, seconds from the first event.
     #[serde(skip)]
     pub market_order_times_s: Vec<f64>,
@@ -234,6 +239,9 @@ impl StatsRecorder {
         let orders = self.order_sizes_lots.len();
         let times_s: Vec<f64> = self.order_times_ns.iter().map(|&time_ns| (time_ns - first_ns) as f64 / NANOS_PER_S as f64).collect();
         let (volatility, kurtosis) = return_moments(&self.returns);
+        let mut trade_gaps_ns: Vec<Nanos> =
+            self.order_times_ns.windows(2).map(|pair| pair[1] - pair[0]).filter(|&gap_ns| gap_ns > 0).collect();
+        let trade_interval_ms = if trade_gaps_ns.len() >= TRADE_GAPS_MIN { low_quantile_ms(&mut trade_gaps_ns) } else { None };
         MarketStats {
             span_s,
             first_mid_ticks: self.first_mid_ticks,
@@ -254,6 +262,7 @@ impl StatsRecorder {
             size_quantiles_lots: size_quantiles(&self.order_sizes_lots),
             count_dispersion: count_dispersion(&times_s, span_s),
             update_interval_ms: low_quantile_ms(&mut self.change_gaps_ns),
+            trade_interval_ms,
             market_order_times_s: times_s,
             market_order_sizes_lots: self.order_sizes_lots,
         }
@@ -1281,6 +1290,19 @@ fn low_quantile_ms(gaps_ns: &mut [Nanos]) -> Option<f64> {
     Some(gaps_ns[(gaps_ns.len() - 1) / 20] as f64 / 1e6)
 }
 
+/// Fewest positive gaps between market orders a trade interval is measured from.
+pub const TRADE_GAPS_MIN: usize = 20;
+
+/// Whether a recording's trades came in its book's frames: not when market orders
+/// came closer than half its update interval (5th percentiles both), as a separate
+/// trade stream delivers them; the template's choice when either is not measured.
+pub fn trades_in_frames(stats: &MarketStats, template: &ExchangeConfig) -> bool {
+    match (stats.trade_interval_ms, stats.update_interval_ms) {
+        (Some(trade_ms), Some(update_ms)) => trade_ms >= update_ms / 2.0,
+        _ => template.trades_in_frames,
+    }
+}
+
 /// The feed interval a recording suggests: its update interval rounded to whole
 /// milliseconds (1 ms to 1 s), or the template's when it shows none.
 pub fn feed_batch_ms(stats: &MarketStats, template: &ExchangeConfig) -> i64 {
@@ -1390,6 +1412,31 @@ mod tests {
         assert_eq!(distance(&recorded, &recorded, &market), 0.0);
         let lost = MarketStats { returns: 0, ..recorded.clone() };
         assert!((distance(&recorded, &lost, &market) - UNMEASURED_MISS_LN).abs() < 1e-12, "the volatility, elasticity 1");
+    }
+
+    #[test]
+    fn trades_closer_than_half_the_update_interval_have_a_stream_of_their_own() {
+        // Market orders every 3 ms (alternate sides, some at one time: gaps of 0 do not
+        // count), then the same every 100 ms, as a framed feed would print them.
+        let interval = |step_ns: Nanos, orders: i64| {
+            let mut recorder = StatsRecorder::new();
+            recorder.book(0, [(Side::Buy, 99, 1_000), (Side::Sell, 101, 1_000)]);
+            for index in 0..orders {
+                let side = if index % 2 == 0 { Side::Buy } else { Side::Sell };
+                recorder.trade(1 + index / 2 * 2 * step_ns, if side == Side::Buy { 101 } else { 99 }, 1, side);
+            }
+            recorder.finish().trade_interval_ms
+        };
+        assert_eq!(interval(3_000_000, 100), Some(6.0), "sides at one time are two orders a gap of 0 apart");
+        assert_eq!(interval(100_000_000, 100), Some(200.0));
+        assert_eq!(interval(3_000_000, 20), None, "too few gaps to measure");
+        let stats = |trade_interval_ms, update_interval_ms| MarketStats { trade_interval_ms, update_interval_ms, ..MarketStats::default() };
+        let template = ExchangeConfig::default();
+        assert!(!trades_in_frames(&stats(Some(6.0), Some(100.0)), &template));
+        assert!(trades_in_frames(&stats(Some(100.0), Some(100.0)), &template));
+        assert!(trades_in_frames(&stats(Some(50.0), Some(100.0)), &template), "half the interval is the frames' own");
+        assert!(trades_in_frames(&stats(None, Some(100.0)), &template), "unmeasured: the template's");
+        assert!(!trades_in_frames(&stats(None, None), &ExchangeConfig { trades_in_frames: false, ..template }));
     }
 
     #[test]

@@ -216,6 +216,11 @@ pub struct MarketConfig {
     pub limit_new_level_share: f64,
 }
 
+/// For `skip_serializing_if`: a switch left at its default (on).
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
 /// For `skip_serializing_if`: a depth left at its default (the whole book).
 fn is_zero(value: &f64) -> bool {
     *value == 0.0
@@ -455,6 +460,15 @@ pub struct ExchangeConfig {
     /// wins, all on one delay draw of the market-data link; 0 publishes every change
     /// as it happens.
     pub feed_batch_ms: i64,
+    /// With frames (`feed_batch_ms` > 0), whether trades wait for their frame (true,
+    /// the default) or go out as they print, each a message of its own on a trade
+    /// link beside the frames' (the market-data latency, its own draws), as a venue's
+    /// separate trade stream does (Binance's `@trade` beside `@depth@100ms`): then a
+    /// trade reaches the engine before the frame that shows the book it left, and
+    /// market orders a frame apart are told apart. Left out of the serialized
+    /// configuration when true.
+    #[serde(skip_serializing_if = "is_true")]
+    pub trades_in_frames: bool,
     /// How our resting orders get filled.
     pub fill_model: FillModel,
     /// λ(δ) of the intensity fill model.
@@ -475,6 +489,7 @@ impl Default for ExchangeConfig {
             max_orders_per_s: 50,
             snapshot_levels: 50,
             feed_batch_ms: 10,
+            trades_in_frames: true,
             fill_model: FillModel::Queue,
             intensity: IntensityConfig::default(),
             queue: QueueConfig::default(),

@@ -218,9 +218,12 @@ struct Links {
     order_entry_latency: PreparedLatency,
     ack_latency: PreparedLatency,
     market_data: Channel,
+    /// Trades sent as they print beside a framed feed (`trades_in_frames` off).
+    trades: Channel,
     order_entry: Channel,
     ack: Channel,
     market_data_rng: ChaCha8Rng,
+    trades_rng: ChaCha8Rng,
     order_entry_rng: ChaCha8Rng,
     ack_rng: ChaCha8Rng,
     /// Draws for modelled reaction times only (never shifts the links' streams).
@@ -306,9 +309,11 @@ impl Simulation {
             order_entry_latency: latency.order_entry.prepare(),
             ack_latency: latency.ack.prepare(),
             market_data: Channel::default(),
+            trades: Channel::default(),
             order_entry: Channel::default(),
             ack: Channel::default(),
             market_data_rng: root.stream("latency.market_data"),
+            trades_rng: root.stream("latency.trades"),
             order_entry_rng: root.stream("latency.order_entry"),
             ack_rng: root.stream("latency.ack"),
             reaction_rng: root.stream("metrics.reaction"),
@@ -556,10 +561,13 @@ impl Simulation {
         if !self.exchange.book().is_uncrossed() {
             self.metrics.book_crossings += 1;
         }
-        let output = &mut self.output;
-        if !output.reports.is_empty() {
+        if !self.output.reports.is_empty() {
             self.effects.our_resting_orders(now_ns, self.exchange.our_resting_count());
         }
+        if self.feed.is_some() && !self.config.exchange.trades_in_frames && !self.output.trades.is_empty() {
+            self.send_trades_now(now_ns);
+        }
+        let output = &mut self.output;
         if let Some(feed) = &mut self.feed {
             if !(output.trades.is_empty() && output.updates.is_empty())
                 && let Some(publish_ns) = feed.add(now_ns, &mut output.trades, &mut output.updates)
@@ -589,6 +597,19 @@ impl Simulation {
             }
             self.output.reports = reports;
         }
+    }
+
+    /// Sends the output's trades on the trade link, each a message of its own, ahead
+    /// of the frame that will carry the book's changes (a separate trade stream).
+    fn send_trades_now(&mut self, now_ns: Nanos) {
+        let mut trades = std::mem::take(&mut self.output.trades);
+        for trade in trades.drain(..) {
+            let links = &mut self.links;
+            let delay = delay_ns(&links.market_data_latency, &mut links.trades_rng, links.latency_multiplier);
+            let arrival = links.trades.arrival_ns(now_ns, delay);
+            self.queue.push(arrival, SimEvent::ToEngine { sent_ns: now_ns, event: Event::Market(trade) });
+        }
+        self.output.trades = trades;
     }
 
     /// The oldest frame reaches the engine: its trades, its snapshot, then one

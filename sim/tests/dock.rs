@@ -218,3 +218,57 @@ fn mid_returns_have_fat_tails_and_volatility_clustering() {
     let autocorrelation = lagged(60);
     assert!(autocorrelation > 0.05, "autocorrelation of |returns| at 60 s: {autocorrelation}");
 }
+
+/// Times the engine received trades and deltas at.
+#[derive(Default)]
+struct FeedTimes {
+    trades_ns: Vec<i64>,
+    deltas_ns: std::collections::BTreeSet<i64>,
+}
+
+impl drydock_sim::RunObserver for FeedTimes {
+    fn wants_engine_stream(&self) -> bool {
+        true
+    }
+
+    fn on_engine_event(&mut self, now_ns: i64, event: &drydock_engine::Event) {
+        match event {
+            drydock_engine::Event::Market(drydock_engine::MarketData::Trade { .. }) => self.trades_ns.push(now_ns),
+            drydock_engine::Event::Market(drydock_engine::MarketData::Delta { .. }) => {
+                self.deltas_ns.insert(now_ns);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn trades_out_of_the_frames_reach_the_engine_as_they_print() {
+    let times = |trades_in_frames: bool| {
+        let mut config = config(21, 120.0, Vec::new());
+        config.exchange.feed_batch_ms = 100;
+        config.exchange.trades_in_frames = trades_in_frames;
+        let mut times = FeedTimes::default();
+        run(&config, EngineParams::default(), "test", RunOptions::for_duration(120.0), &mut times).expect("valid scenario");
+        times
+    };
+    let (framed, streamed) = (times(true), times(false));
+    let with_a_delta = |times: &FeedTimes| times.trades_ns.iter().filter(|time| times.deltas_ns.contains(time)).count();
+    assert!(framed.trades_ns.len() > 200, "the market traded: {}", framed.trades_ns.len());
+    assert_eq!(with_a_delta(&framed), framed.trades_ns.len(), "a framed trade arrives with its frame's delta");
+    assert!(
+        with_a_delta(&streamed) * 10 < streamed.trades_ns.len(),
+        "streamed trades arrive on their own: {} of {} with a delta",
+        with_a_delta(&streamed),
+        streamed.trades_ns.len()
+    );
+    // The same market either way (the engine does not act on trades): the same
+    // deltas at the same times, and the same trades but those still on their way in
+    // the last frame when the run ends; streamed, they come about half a frame sooner.
+    assert_eq!(framed.deltas_ns, streamed.deltas_ns, "the frames are drawn as before");
+    let in_flight = streamed.trades_ns.len() - framed.trades_ns.len();
+    assert!(in_flight < 20, "{in_flight} trades more streamed than framed");
+    let sooner_ns: Vec<i64> = framed.trades_ns.iter().zip(&streamed.trades_ns).map(|(framed, streamed)| framed - streamed).collect();
+    let mean_sooner_ms = sooner_ns.iter().sum::<i64>() as f64 / sooner_ns.len() as f64 / 1e6;
+    assert!((20.0..80.0).contains(&mean_sooner_ms), "streamed trades come {mean_sooner_ms} ms sooner");
+}
