@@ -456,9 +456,9 @@ pub struct ExchangeConfig {
     /// Levels per side in book snapshots sent after a resync.
     pub snapshot_levels: usize,
     /// The feed publishes book changes and trades in frames this long, milliseconds:
-    /// a frame's trades, then one delta in which the last size of each changed level
-    /// wins, all on one delay draw of the market-data link; 0 publishes every change
-    /// as it happens.
+    /// a frame's trades (see `trades_in_frames`), then one delta in which the last
+    /// size of each changed level wins, all on one delay draw of the market-data
+    /// link; 0 publishes every change as it happens.
     pub feed_batch_ms: i64,
     /// With frames (`feed_batch_ms` > 0), whether trades wait for their frame (true,
     /// the default) or go out as they print, each a message of its own on a trade

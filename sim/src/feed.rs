@@ -1,7 +1,9 @@
 //! The venue's market-data feed when it publishes in frames (`feed_batch_ms` > 0):
 //! everything that changed during a frame goes out together at the frame's
-//! boundary — the trades in the order they printed, a snapshot if a resync asked
-//! for one, then one delta with the last size of each changed level.
+//! boundary — the trades in the order they printed (unless `trades_in_frames` is
+//! off: then the runner sends them as they print and they never reach a frame), a
+//! snapshot if a resync asked for one, then one delta with the last size of each
+//! changed level.
 //!
 //! A frame opens with the first change after a boundary and is published at the
 //! next one. The runner gives it its place on the market-data link when it opens,

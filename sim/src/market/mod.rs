@@ -3,7 +3,7 @@
 //! tails, volatility clustering). Around it, participants add limit orders at
 //! distances decaying geometrically from the touch (or join the level nearest to
 //! such a price), cancel, pull quotes left on the wrong side of the fundamental (or
-//! move every quote with it), and send market orders whose arrivals are a Hawkes
+//! move the quotes, all or those near the touch, with it), and send market orders whose arrivals are a Hawkes
 //! process and whose sizes are Pareto or lognormal. Limit orders priced through the
 //! opposite touch trade first, so the mid follows the fundamental by trading.
 //!
@@ -313,7 +313,10 @@ impl MarketGenerator {
     /// Participants move their quotes by the whole ticks the fundamental moved since
     /// they last placed them, each side's levels in one go (all cancelled, then all
     /// posted again), the side the price moves towards first, so no moved quote meets
-    /// another participant's. A moved quote that reaches one of ours trades with it,
+    /// another participant's. With `follow_depth_ticks`, only the levels within that
+    /// many ticks of their side's best price move (on the side the price moves
+    /// towards, that many plus the shift, so the levels left behind lie beyond where
+    /// the other side arrives); a moved level landing on one left behind joins it. A moved quote that reaches one of ours trades with it,
     /// as a re-quote through a stale order does. Nothing moves on the side a crash
     /// is sweeping (there, aggressive flow must take the quotes); during a halt the
     /// step does not call this, and the book catches up at the first step after it.
