@@ -9,7 +9,8 @@
 //! - the book sampled every 100 ms of recorded time: spread, size at each of the
 //!   first [`PROFILE_TICKS`] ticks behind each side's best price, levels within them;
 //! - market orders (trades of one aggressor at one time, summed): arrival times,
-//!   sizes, the buy share;
+//!   sizes, the buy share, how close they came (whether trades had a stream of
+//!   their own or came in the book's frames);
 //! - level changes in diffs: increases (limit orders added) and decreases the trades
 //!   at that level since its last change do not explain (cancels). A conflated feed
 //!   nets changes within its interval, so both are lower bounds.
@@ -22,12 +23,15 @@
 //! volatility from the 1-second returns; book-shape parameters mapped from what the
 //! book showed (limit and cancel rates, mean added size, the decay length of the
 //! depth profile, the touch size), and whether quotes follow the fundamental (a
-//! step's move against the depth's reach). Regimes and jumps are not fitted (a
+//! step's move against the depth's reach; against the spread, a depth near the
+//! touch that [`refine`] makes follow if quotes staying put leave the spread too
+//! wide). Regimes and jumps are not fitted (a
 //! recording of minutes cannot separate them): the fit switches them off and
 //! reports the kurtosis that they would explain. [`refine`] then corrects seven to
 //! nine of them (volatility, limit rate and size, cancel rate, market rate, depth
 //! decay, the size model's Pareto index or lognormal median and σ, and where quotes
-//! follow the price the share of limit orders opening levels, by the spread) by
+//! follow the price the share of limit orders opening levels, or how near the touch
+//! they follow, by the spread) by
 //! simulating the fitted market through a feed that conflates like the recording's
 //! and moving each until its statistic meets the recorded one (simulated moments),
 //! keeping the closest round.
