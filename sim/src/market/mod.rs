@@ -316,10 +316,11 @@ impl MarketGenerator {
     /// another participant's. With `follow_depth_ticks`, only the levels within that
     /// many ticks of their side's best price move (on the side the price moves
     /// towards, that many plus the shift, so the levels left behind lie beyond where
-    /// the other side arrives); a moved level landing on one left behind joins it. A moved quote that reaches one of ours trades with it,
-    /// as a re-quote through a stale order does. Nothing moves on the side a crash
-    /// is sweeping (there, aggressive flow must take the quotes); during a halt the
-    /// step does not call this, and the book catches up at the first step after it.
+    /// the other side arrives); a moved level landing on one left behind joins it.
+    /// A moved quote that reaches one of ours trades with it, as a re-quote through
+    /// a stale order does. Nothing moves on the side a crash is sweeping (there,
+    /// aggressive flow must take the quotes); during a halt the step does not call
+    /// this, and the book catches up at the first step after it.
     fn follow_fundamental(&mut self, now_ns: Nanos, fundamental: f64, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
         let anchor_ticks = fundamental.floor() as Ticks;
         let shift_ticks = anchor_ticks - self.quoted_anchor_ticks;
