@@ -83,35 +83,35 @@ type Measure = fn(&MarketStats) -> f64;
 
 /// The statistics side by side (recorded, and simulated with the calibrated market),
 /// each marked when the refinement steered a parameter to meet it in this market
-/// (the `[market]` key beside each row is the parameter that statistic steers).
+/// (the `[market]` keys beside each row are the parameters that statistic steers).
 pub fn comparison(report: &CalibrationReport) -> Vec<ComparisonRow> {
     let decay = |stats: &MarketStats| depth_decay_ticks(&stats.depth_profile_lots).unwrap_or(f64::NAN);
-    let rows: [(&'static str, Measure, Option<&str>); 16] = [
-        ("realized volatility (annual)", |stats| stats.realized_vol_measured().unwrap_or(f64::NAN), Some("volatility_annual")),
-        ("level adds per s", |stats| stats.level_adds_per_s, Some("limit_rate_per_s")),
-        ("mean added size (lots)", |stats| stats.added_lots_mean, Some("limit_size_lots")),
-        ("cancels per s", |stats| stats.cancels_per_s, Some("cancel_rate_per_s")),
-        ("market orders per s", |stats| stats.market_orders_per_s, Some("market_rate_per_s")),
-        ("depth decay (ticks)", decay, Some("depth_decay_ticks")),
-        ("market order size p50 (lots)", |stats| stats.size_quantiles_lots[0] as f64, Some("market_size_median_lots")),
-        ("market order size p90 (lots)", |stats| stats.size_quantiles_lots[1] as f64, None),
-        ("market order size p99 (lots)", |stats| stats.size_quantiles_lots[2] as f64, None),
-        ("buy share", |stats| stats.buy_share, None),
-        ("count dispersion (1 s)", |stats| stats.count_dispersion, None),
-        ("spread (ticks)", |stats| stats.spread_mean_ticks, Some("limit_new_level_share")),
-        ("one-sided book (% of samples)", |stats| stats.one_sided_pct, None),
-        ("size at the best price (lots)", |stats| stats.touch_lots_mean, None),
-        ("levels within 64 ticks", |stats| stats.levels_mean, None),
-        ("return excess kurtosis", |stats| stats.return_excess_kurtosis, None),
+    let rows: [(&'static str, Measure, &[&str]); 16] = [
+        ("realized volatility (annual)", |stats| stats.realized_vol_measured().unwrap_or(f64::NAN), &["volatility_annual"]),
+        ("level adds per s", |stats| stats.level_adds_per_s, &["limit_rate_per_s"]),
+        ("mean added size (lots)", |stats| stats.added_lots_mean, &["limit_size_lots"]),
+        ("cancels per s", |stats| stats.cancels_per_s, &["cancel_rate_per_s"]),
+        ("market orders per s", |stats| stats.market_orders_per_s, &["market_rate_per_s"]),
+        ("depth decay (ticks)", decay, &["depth_decay_ticks"]),
+        ("market order size p50 (lots)", |stats| stats.size_quantiles_lots[0] as f64, &["market_size_median_lots"]),
+        ("market order size p90 (lots)", |stats| stats.size_quantiles_lots[1] as f64, &[]),
+        ("market order size p99 (lots)", |stats| stats.size_quantiles_lots[2] as f64, &[]),
+        ("buy share", |stats| stats.buy_share, &[]),
+        ("count dispersion (1 s)", |stats| stats.count_dispersion, &[]),
+        ("spread (ticks)", |stats| stats.spread_mean_ticks, &["limit_new_level_share", "follow_depth_ticks"]),
+        ("one-sided book (% of samples)", |stats| stats.one_sided_pct, &[]),
+        ("size at the best price (lots)", |stats| stats.touch_lots_mean, &[]),
+        ("levels within 64 ticks", |stats| stats.levels_mean, &[]),
+        ("return excess kurtosis", |stats| stats.return_excess_kurtosis, &[]),
     ];
     let steered_keys = steered_keys(&report.calibration.market);
     let (recorded, simulated) = (&report.recorded, &report.simulated);
     rows.into_iter()
-        .map(|(name, measure, key)| ComparisonRow {
+        .map(|(name, measure, keys)| ComparisonRow {
             name,
             recorded: measure(recorded),
             simulated: measure(simulated),
-            steered: key.is_some_and(|key| steered_keys.contains(&key)),
+            steered: keys.iter().any(|key| steered_keys.contains(key)),
         })
         .collect()
 }
@@ -271,7 +271,9 @@ mod tests {
         assert!(!plain.contains(&"spread (ticks)") && !plain.contains(&"market order size p50 (lots)"));
         let fine_tick =
             MarketConfig { quotes_follow_fundamental: true, market_size_model: MarketSizeModel::Lognormal, ..MarketConfig::default() };
-        let marked = marked(fine_tick);
-        assert!(marked.contains(&"spread (ticks)") && marked.contains(&"market order size p50 (lots)"), "{marked:?}");
+        let marked_fine = marked(fine_tick);
+        assert!(marked_fine.contains(&"spread (ticks)") && marked_fine.contains(&"market order size p50 (lots)"), "{marked_fine:?}");
+        let near_touch = MarketConfig { quotes_follow_fundamental: true, follow_depth_ticks: 10.0, ..MarketConfig::default() };
+        assert!(marked(near_touch).contains(&"spread (ticks)"), "the follow depth is steered by the spread too");
     }
 }

@@ -25,13 +25,12 @@
 //! depth profile, the touch size), and whether quotes follow the fundamental (a
 //! step's move against the depth's reach; against the spread, a depth near the
 //! touch that [`refine`] makes follow if quotes staying put leave the spread too
-//! wide). Regimes and jumps are not fitted (a
-//! recording of minutes cannot separate them): the fit switches them off and
-//! reports the kurtosis that they would explain. [`refine`] then corrects seven to
-//! nine of them (volatility, limit rate and size, cancel rate, market rate, depth
-//! decay, the size model's Pareto index or lognormal median and σ, and where quotes
-//! follow the price the share of limit orders opening levels, or how near the touch
-//! they follow, by the spread) by
+//! wide). Regimes and jumps are not fitted (a recording of minutes cannot separate
+//! them): the fit switches them off and reports the kurtosis that they would
+//! explain. [`refine`] then corrects seven to nine of them (volatility, limit rate
+//! and size, cancel rate, market rate, depth decay, the size model's Pareto index or
+//! lognormal median and σ, and where quotes follow the price the share of limit
+//! orders opening levels, or how near the touch they follow, by the spread) by
 //! simulating the fitted market through a feed that conflates like the recording's
 //! and moving each until its statistic meets the recorded one (simulated moments),
 //! keeping the closest round.
