@@ -182,23 +182,38 @@ fn a_generated_recording_calibrates_to_a_scenario_that_loads_runs_and_recovers_i
     assert!(text(&run).contains("fills"), "{}", text(&run));
 }
 
-#[test]
-fn the_btcusdt_recording_calibrates_to_its_steered_statistics() {
+/// Calibrates the Binance spot recording `file` (tick 0.01) into a scenario in `dir`:
+/// its path and text, or none (said on stderr) when the recording is absent.
+fn calibrate_recording(file: &str, dir: &Path) -> Option<(PathBuf, String)> {
     let data = drydock::scenario::data_dir();
     let data = if data.is_absolute() { data } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(data) };
-    let recording = data.join("binance_spot_btcusdt_20240808.gz");
+    let recording = data.join(file);
     if !recording.exists() {
         let _ = writeln!(std::io::stderr(), "SKIPPED calibration of the real recording: no {} (set DRYDOCK_DATA_DIR)", recording.display());
-        return;
+        return None;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("calibrated_btcusdt.toml");
-    let pages = dir.path().join("page");
+    let out = dir.join("calibrated.toml");
+    let pages = dir.join("page");
     let (recording, out_path, pages_path) = (recording.to_str().unwrap(), out.to_str().unwrap(), pages.to_str().unwrap());
     let output =
         drydock(&["data", "calibrate", recording, "--tick", "0.01", "--lot", "0.00000001", "-o", out_path, "--report-dir", pages_path]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let written = std::fs::read_to_string(&out).unwrap();
+    Some((out, written))
+}
+
+/// The recorded and simulated figures of a statistic's row in a calibrated scenario's table.
+fn table_row(written: &str, row: &str) -> (f64, f64) {
+    let line = written.lines().find(|line| line.starts_with(&format!("# {row}"))).unwrap_or_else(|| panic!("no row {row}\n{written}"));
+    let numbers: Vec<f64> = line.split_whitespace().filter_map(|word| word.parse().ok()).collect();
+    let [recorded, simulated] = numbers[numbers.len() - 2..] else { panic!("{line}") };
+    (recorded, simulated)
+}
+
+#[test]
+fn the_btcusdt_recording_calibrates_to_its_steered_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((out, written)) = calibrate_recording("binance_spot_btcusdt_20240808.gz", dir.path()) else { return };
     // Each steered statistic, recorded against simulated, from the table in the file:
     // met within 25 %, or named in a warning.
     let rows = [
@@ -211,13 +226,11 @@ fn the_btcusdt_recording_calibrates_to_its_steered_statistics() {
     ];
     let mut met = 0;
     for (row, statistic) in rows {
-        let line = written.lines().find(|line| line.starts_with(&format!("# {row}"))).unwrap_or_else(|| panic!("no row {row}\n{written}"));
-        let numbers: Vec<f64> = line.split_whitespace().filter_map(|word| word.parse().ok()).collect();
-        let [recorded, simulated] = numbers[numbers.len() - 2..] else { panic!("{line}") };
+        let (recorded, simulated) = table_row(&written, row);
         if (simulated / recorded).ln().abs() <= 0.22 {
             met += 1;
         } else {
-            assert!(written.contains(&format!("# warning: {statistic}")), "{line} is missed without a warning\n{written}");
+            assert!(written.contains(&format!("# warning: {statistic}")), "{row} is missed without a warning\n{written}");
         }
     }
     assert!(met >= 4, "most steered statistics are met:\n{written}");
@@ -232,30 +245,15 @@ fn the_btcusdt_recording_calibrates_to_its_steered_statistics() {
 
 #[test]
 fn the_ethusdt_recording_calibrates_with_the_quotes_near_the_touch_following() {
-    let data = drydock::scenario::data_dir();
-    let data = if data.is_absolute() { data } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(data) };
-    let recording = data.join("binance_spot_ethusdt_20240808.gz");
-    if !recording.exists() {
-        let _ = writeln!(std::io::stderr(), "SKIPPED calibration of the real recording: no {} (set DRYDOCK_DATA_DIR)", recording.display());
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("calibrated_ethusdt.toml");
-    let pages = dir.path().join("page");
-    let (recording, out_path, pages_path) = (recording.to_str().unwrap(), out.to_str().unwrap(), pages.to_str().unwrap());
-    let output =
-        drydock(&["data", "calibrate", recording, "--tick", "0.01", "--lot", "0.00000001", "-o", out_path, "--report-dir", pages_path]);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    let written = std::fs::read_to_string(&out).unwrap();
+    let Some((out, written)) = calibrate_recording("binance_spot_ethusdt_20240808.gz", dir.path()) else { return };
     // A ~9.5-tick step against a one-tick spread and a depth reaching hundreds of
     // ticks: quotes staying put leave a ~10-tick spread, so those near the touch follow.
     assert!(written.contains("quotes_follow_fundamental = true  # the price moves"), "{written}");
     assert!(written.contains("those near the touch follow"), "{written}");
     assert!(market_value(&written, "follow_depth_ticks") >= 5.0, "{written}");
-    let line = written.lines().find(|line| line.starts_with("# spread (ticks)")).unwrap_or_else(|| panic!("no spread row\n{written}"));
-    let numbers: Vec<f64> = line.split_whitespace().filter_map(|word| word.parse().ok()).collect();
-    let [recorded, simulated] = numbers[numbers.len() - 2..] else { panic!("{line}") };
-    assert!(simulated < 4.0 * recorded, "the spread comes within 4x of the recorded one (10x with quotes staying put): {line}");
+    let (recorded, simulated) = table_row(&written, "spread (ticks)");
+    assert!(simulated < 4.0 * recorded, "the spread comes within 4x of the recorded one (10x with quotes staying put): {simulated}");
     Scenario::load(&out, &LoadOptions::default()).unwrap();
 }
 
