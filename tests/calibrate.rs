@@ -147,6 +147,7 @@ fn a_generated_recording_calibrates_to_a_scenario_that_loads_runs_and_recovers_i
         "Fitted [market] values",
         "depth_decay_ticks",
         "market_size_model",
+        "with trades in the frames",
     ];
     for part in parts {
         assert!(page.contains(part), "the page shows {part}");
@@ -240,6 +241,8 @@ fn the_btcusdt_recording_calibrates_to_its_steered_statistics() {
     assert!(written.contains("# one-sided book (% of samples)"), "{written}");
     // Binance's trade stream is not framed: market orders come a millisecond apart.
     assert!(written.contains("trades_in_frames = false  # market orders came"), "{written}");
+    let page = std::fs::read_to_string(dir.path().join("page").join("calibration.html")).unwrap();
+    assert!(page.contains("with trades sent as they print"), "the page says how trades are sent");
     Scenario::load(&out, &LoadOptions::default()).unwrap();
 }
 

@@ -52,7 +52,7 @@ fn summary_paragraph(report: &CalibrationReport) -> String {
     let recorded = &report.recorded;
     let options = &report.options;
     format!(
-        "<p>{} recorded ({} market orders, {} book samples) from {}; the generator fitted directly, then refined by simulated moments: {} rounds of {} (seed {}), round {} kept as the closest to the recording (0: the direct fit). The simulated feed conflates every {} ms, as the recording's did.</p>\n",
+        "<p>{} recorded ({} market orders, {} book samples) from {}; the generator fitted directly, then refined by simulated moments: {} rounds of {} (seed {}), round {} kept as the closest to the recording (0: the direct fit). The simulated feed conflates every {} ms, as the recording's did, with trades {}.</p>\n",
         escape(&super::duration_text(recorded.span_s)),
         recorded.market_order_times_s.len(),
         recorded.book_samples,
@@ -61,7 +61,8 @@ fn summary_paragraph(report: &CalibrationReport) -> String {
         escape(&super::duration_text(options.simulate_s)),
         options.seed,
         report.calibration.kept_round,
-        report.exchange.feed_batch_ms
+        report.exchange.feed_batch_ms,
+        if report.exchange.trades_in_frames { "in the frames" } else { "sent as they print (a trade stream of their own)" }
     )
 }
 
