@@ -943,6 +943,12 @@ impl MarketConfig {
         }
         check("market.stale_slack_ticks", self.stale_slack_ticks as f64, 0.0, 1e9)?;
         check("market.follow_depth_ticks", self.follow_depth_ticks, 0.0, 1e9)?;
+        if self.follow_depth_ticks > 0.0 && !self.quotes_follow_fundamental {
+            return Err(ConfigError::invalid(
+                "market.follow_depth_ticks",
+                "has no effect while quotes stay put: set quotes_follow_fundamental = true, or remove follow_depth_ticks",
+            ));
+        }
         if self.hawkes_alpha_per_s >= self.hawkes_beta_per_s {
             return Err(ConfigError::invalid(
                 "market.hawkes_alpha_per_s",
@@ -1065,6 +1071,10 @@ mod tests {
         assert_eq!(error.field, "market.follow_depth_ticks");
         let mut near = config(Vec::new());
         near.market.follow_depth_ticks = 12.5;
+        let error = near.validate().unwrap_err();
+        assert_eq!(error.field, "market.follow_depth_ticks");
+        assert!(error.message.contains("set quotes_follow_fundamental = true"), "{error}");
+        near.market.quotes_follow_fundamental = true;
         near.validate().unwrap();
         assert!(!serde_json::to_string(&config(Vec::new()).market).unwrap().contains("follow_depth_ticks"), "left out at 0");
     }

@@ -205,6 +205,8 @@ fn dock_config(
     (quotes_follow_fundamental, follow_depth_ticks, market_size_model, limit_new_level_share): (bool, f64, MarketSizeModel, f64),
     events: Vec<InjectedEvent>,
 ) -> SimConfig {
+    // A follow depth is for quotes that follow (validation refuses it otherwise).
+    let follow_depth_ticks = if quotes_follow_fundamental { follow_depth_ticks } else { 0.0 };
     let mut market =
         MarketConfig { quotes_follow_fundamental, follow_depth_ticks, market_size_model, limit_new_level_share, ..MarketConfig::default() };
     market.market_rate_per_s *= flow_scale;
