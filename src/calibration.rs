@@ -155,27 +155,27 @@ pub fn render_scenario(report: &CalibrationReport, name: &str) -> String {
         "[exchange]\nfeed_batch_ms = {}  # the recording's update interval (5th percentile of the gaps between book changes)",
         report.exchange.feed_batch_ms
     );
-    let _ = writeln!(text, "trades_in_frames = {}  # {}\n", report.exchange.trades_in_frames, trades_basis(&report.recorded));
+    let in_frames = report.exchange.trades_in_frames;
+    let _ = writeln!(text, "trades_in_frames = {in_frames}  # {}\n", trades_basis(&report.recorded, in_frames));
     write_engine(&mut text, &report.calibration.market);
     text
 }
 
-/// Why the recording's trades are or are not sent in its frames, in words.
-fn trades_basis(recorded: &MarketStats) -> String {
+/// Why the recording's trades are (`in_frames`) or are not sent in its frames, in
+/// words (the choice is [`trades_in_frames`]'s).
+fn trades_basis(recorded: &MarketStats, in_frames: bool) -> String {
     match (recorded.trade_interval_ms, recorded.update_interval_ms) {
         (Some(trade_ms), Some(update_ms)) => {
-            let (relation, how) = if trade_ms >= update_ms / 2.0 {
-                ("at least", "they came in its frames")
-            } else {
-                ("under", "a trade stream of their own")
-            };
+            let (relation, how) =
+                if in_frames { ("at least", "they came in its frames") } else { ("under", "a trade stream of their own") };
             format!(
                 "market orders came {} ms apart at the shortest (5th percentile), {relation} half the {} ms update interval: {how}",
                 format_stat(trade_ms),
                 format_stat(update_ms)
             )
         }
-        _ => "too few market orders to tell: trades come in the frames (the default)".to_string(),
+        _ => "how close market orders came, or how often the book changed, is not measured: trades come in the frames (the default)"
+            .to_string(),
     }
 }
 
