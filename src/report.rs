@@ -396,15 +396,16 @@ impl DecimalText {
         if units < 0 {
             text.push(b"-");
         }
-        // Zero-pad so that there is at least one digit before the point.
-        let padding = (decimals + 1).saturating_sub(magnitude.len());
-        let padded_len = magnitude.len() + padding;
-        for index in 0..padded_len {
-            if index == padded_len - decimals && decimals > 0 {
-                text.push(b".");
+        // The whole part (0 when every digit is a decimal), then the decimals, their
+        // leading zeros first.
+        let whole_len = magnitude.len().saturating_sub(decimals);
+        text.push(if whole_len > 0 { &magnitude[..whole_len] } else { b"0" });
+        if decimals > 0 {
+            text.push(b".");
+            for _ in magnitude.len()..decimals {
+                text.push(b"0");
             }
-            let digit = if index < padding { b'0' } else { magnitude[index - padding] };
-            text.push(&[digit]);
+            text.push(&magnitude[whole_len..]);
         }
         text
     }

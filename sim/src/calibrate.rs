@@ -887,6 +887,14 @@ fn percent(part: u64, whole: u64) -> f64 {
     if whole > 0 { 100.0 * part as f64 / whole as f64 } else { 0.0 }
 }
 
+/// The mean spread, when the book was ever two-sided.
+fn spread_measured(stats: &MarketStats, _: &MarketStats) -> Option<f64> {
+    (stats.book_samples > 0).then_some(stats.spread_mean_ticks).and_then(positive)
+}
+
+/// Fewest market orders whose size statistics (median, spread of the logs) steer.
+const STEERED_SIZES_MIN: usize = 20;
+
 fn positive(value: f64) -> Option<f64> {
     (value.is_finite() && value > 0.0).then_some(value)
 }
@@ -950,7 +958,7 @@ const STEERING: [Steering; 11] = [
         // coarser tick the spread is the depth's decay and the flow's doing.
         key: "limit_new_level_share",
         statistic: "spread_mean_ticks",
-        measure: |stats, _| (stats.book_samples > 0).then_some(stats.spread_mean_ticks).and_then(positive),
+        measure: spread_measured,
         elasticity: -0.6,
         applies: |market| market.quotes_follow_fundamental && market.follow_depth_ticks == 0.0,
     },
@@ -960,14 +968,16 @@ const STEERING: [Steering; 11] = [
         // the spread, until it reaches a step's typical move).
         key: "follow_depth_ticks",
         statistic: "spread_mean_ticks",
-        measure: |stats, _| (stats.book_samples > 0).then_some(stats.spread_mean_ticks).and_then(positive),
+        measure: spread_measured,
         elasticity: -0.3,
         applies: |market| market.quotes_follow_fundamental && market.follow_depth_ticks > 0.0,
     },
     Steering {
         key: "market_size_median_lots",
         statistic: "the median market-order size",
-        measure: |stats, _| (stats.market_order_sizes_lots.len() >= 20).then(|| stats.size_quantiles_lots[0] as f64).and_then(positive),
+        measure: |stats, _| {
+            (stats.market_order_sizes_lots.len() >= STEERED_SIZES_MIN).then(|| stats.size_quantiles_lots[0] as f64).and_then(positive)
+        },
         elasticity: 1.0,
         applies: |market| market.market_size_model == MarketSizeModel::Lognormal,
     },
@@ -1127,7 +1137,7 @@ fn steered(market: &MarketConfig) -> Vec<&'static Steering> {
 
 /// The standard deviation of the logs of `sizes` (none for fewer than 20).
 fn log_size_sd(sizes: &[Lots]) -> Option<f64> {
-    (sizes.len() >= 20).then(|| log_mean_and_sd(sizes).1)
+    (sizes.len() >= STEERED_SIZES_MIN).then(|| log_mean_and_sd(sizes).1)
 }
 
 /// The log-miss a statistic the simulation cannot measure counts for: as far off as

@@ -3,9 +3,10 @@
 //! tails, volatility clustering). Around it, participants add limit orders at
 //! distances decaying geometrically from the touch (or join the level nearest to
 //! such a price), cancel, pull quotes left on the wrong side of the fundamental (or
-//! move the quotes, all or those near the touch, with it), and send market orders whose arrivals are a Hawkes
-//! process and whose sizes are Pareto or lognormal. Limit orders priced through the
-//! opposite touch trade first, so the mid follows the fundamental by trading.
+//! move the quotes, all or those near the touch, with it), and send market orders
+//! whose arrivals are a Hawkes process and whose sizes are Pareto or lognormal.
+//! Limit orders priced through the opposite touch trade first, so the mid follows
+//! the fundamental by trading.
 //!
 //! Injected events bend this: volatility spikes scale σ, liquidity gaps thin and
 //! slowly refill depth near the touch, flash crashes withdraw depth and then let
@@ -101,11 +102,12 @@ impl MarketGenerator {
     /// A generator for `config` and the scenario's `events`, drawing from its own
     /// named streams of `root`.
     pub fn new(config: &MarketConfig, events: &[InjectedEvent], root: &SeedRoot) -> Self {
+        let base_fundamental_ticks = config.initial_price.ln().exp() / config.instrument.tick_size;
         MarketGenerator {
             config: config.clone(),
             injections: Injections::new(events),
             log_base_price: config.initial_price.ln(),
-            base_fundamental_ticks: config.initial_price.ln().exp() / config.instrument.tick_size,
+            base_fundamental_ticks,
             stressed: false,
             hawkes: Hawkes::default(),
             price_rng: root.stream("market.price"),
@@ -116,7 +118,7 @@ impl MarketGenerator {
             size_draw: geometric_with_mean(config.limit_size_lots - 1.0),
             step_chances: StepChances::new(config),
             stats: GeneratorStats::default(),
-            quoted_anchor_ticks: (config.initial_price.ln().exp() / config.instrument.tick_size).floor() as Ticks,
+            quoted_anchor_ticks: base_fundamental_ticks.floor() as Ticks,
             moving_levels: Vec::new(),
         }
     }
