@@ -1,14 +1,17 @@
 //! Latency: the [`Latency`] seam, its named distributions (constant, uniform,
-//! normal and lognormal with a floor), and [`Channel`], a one-way link that keeps
-//! messages in order (a later message never overtakes an earlier one, as on one TCP
-//! session). Scheduled latency spikes are a multiplier the runner passes in; this
-//! file does not know the schedule.
+//! normal and lognormal with a floor), [`BoundedDraws`] for callers that only ask
+//! whether each message's delay reaches a bound (thinned: a draw only for the
+//! delays that may), and [`Channel`], a one-way link that keeps messages in order
+//! (a later message never overtakes an earlier one, as on one TCP session).
+//! Scheduled latency spikes are a multiplier the runner passes in; this file does
+//! not know the schedule.
 
 use drydock_engine::Nanos;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal};
+use rand_distr::{Distribution, Exp1, Normal, StandardNormal};
 use serde::{Deserialize, Serialize};
+use statrs::function::erf::erfc;
 
 use crate::error::ConfigError;
 
@@ -141,27 +144,129 @@ impl Latency for PreparedLatency {
 }
 
 impl PreparedLatency {
-    /// Draws one delay exactly as [`Latency::sample_ns`] does (the same randomness,
-    /// the same value), but answers `None` when the delay is certainly below
-    /// `bound`: a lognormal draw is then compared on the log scale and its
-    /// exponential never computed. For callers that only ask whether a delay is
-    /// long (the modelled reaction check draws one per market-data message).
-    pub fn sample_ns_beyond(&self, rng: &mut ChaCha8Rng, bound: &DelayBound) -> Option<Nanos> {
-        if let PreparedLatency::Lognormal { log_normal, floor_us } = *self {
-            let log_micros = log_normal.sample(rng);
-            if log_micros < bound.log_micros && floor_us < bound.micros {
-                return None;
+    /// The chance that a draw is not certainly below `bound`: for a lognormal whose
+    /// floor lies under the bound, that its logarithm reaches the bound's; 1 for
+    /// every other distribution (each of their draws needs its value).
+    pub fn beyond_probability(&self, bound: &DelayBound) -> f64 {
+        match *self {
+            PreparedLatency::Lognormal { log_normal, floor_us } if floor_us < bound.micros => {
+                let (mean, std_dev) = (log_normal.mean(), log_normal.std_dev());
+                if std_dev == 0.0 {
+                    return if mean < bound.log_micros { 0.0 } else { 1.0 };
+                }
+                0.5 * erfc((bound.log_micros - mean) / (std_dev * std::f64::consts::SQRT_2))
             }
-            return Some(micros_to_ns(log_micros.exp().max(floor_us)));
+            _ => 1.0,
         }
-        Some(self.sample_ns(rng))
+    }
+
+    /// A draw given that it is not certainly below `bound` (see
+    /// [`PreparedLatency::beyond_probability`]): a lognormal's logarithm from the
+    /// normal's tail beyond the bound's, any other draw as [`Latency::sample_ns`]
+    /// gives it.
+    pub fn sample_ns_given_beyond(&self, rng: &mut ChaCha8Rng, bound: &DelayBound) -> Nanos {
+        if let PreparedLatency::Lognormal { log_normal, floor_us } = *self
+            && floor_us < bound.micros
+            && log_normal.std_dev() > 0.0
+        {
+            let (mean, std_dev) = (log_normal.mean(), log_normal.std_dev());
+            let log_micros = mean + std_dev * standard_normal_beyond(rng, (bound.log_micros - mean) / std_dev);
+            return micros_to_ns(log_micros.exp().max(floor_us));
+        }
+        self.sample_ns(rng)
     }
 }
 
-/// A delay bound prepared for [`PreparedLatency::sample_ns_beyond`]. It keeps a
-/// nanosecond of margin below the bound, far more than the rounding of the
-/// logarithm, the exponential and the conversion to whole nanoseconds, so a draw
-/// it lets pass as short is shorter than the bound however it is computed.
+/// Delays drawn one per message for callers that only ask whether a delay is long
+/// (the modelled reaction check, one question per market-data message): most
+/// answers are "certainly below the bound", and those need no draw at all. Each
+/// message's delay reaches the bound independently with the same chance `q`, so
+/// the messages before the next one that does are a geometric count: it is drawn
+/// once, counted down, and only the message it lands on draws its delay, from the
+/// distribution's part beyond the bound. The answers have exactly the
+/// distribution of drawing every delay, for one draw per `1/q` messages (none in
+/// a run whose bound is far in the tail). A new bound redraws the count (each
+/// message is independent of the ones before it, so nothing is lost).
+#[derive(Clone, Debug)]
+pub struct BoundedDraws {
+    latency: PreparedLatency,
+    bound: DelayBound,
+    /// ln(1 − q), for the geometric count (−∞ when every delay needs its value).
+    ln_below: f64,
+    /// Messages left before the next one whose delay is drawn.
+    skip: u64,
+}
+
+impl BoundedDraws {
+    /// Draws of `latency` against a bound of `bound_ns`.
+    pub fn new(latency: PreparedLatency, bound_ns: f64, rng: &mut ChaCha8Rng) -> Self {
+        let mut draws = BoundedDraws { latency, bound: DelayBound::new(0.0), ln_below: f64::NEG_INFINITY, skip: 0 };
+        draws.set_bound(bound_ns, rng);
+        draws
+    }
+
+    /// Moves the bound to `bound_ns` (and redraws the count to the next long delay).
+    pub fn set_bound(&mut self, bound_ns: f64, rng: &mut ChaCha8Rng) {
+        self.bound = DelayBound::new(bound_ns);
+        self.ln_below = (-self.latency.beyond_probability(&self.bound)).ln_1p();
+        self.skip = self.next_skip(rng);
+    }
+
+    /// The next message's delay, or `None` when it is certainly below the bound.
+    #[inline]
+    pub fn next(&mut self, rng: &mut ChaCha8Rng) -> Option<Nanos> {
+        if self.skip > 0 {
+            self.skip -= 1;
+            return None;
+        }
+        let delay_ns = self.latency.sample_ns_given_beyond(rng, &self.bound);
+        self.skip = self.next_skip(rng);
+        Some(delay_ns)
+    }
+
+    /// Failures before the next success of chance `q`: ⌊ln U / ln(1 − q)⌋ (no draw
+    /// when every delay needs its value; the largest count when none does).
+    fn next_skip(&self, rng: &mut ChaCha8Rng) -> u64 {
+        if self.ln_below == f64::NEG_INFINITY {
+            return 0;
+        }
+        if self.ln_below == 0.0 {
+            return u64::MAX;
+        }
+        let uniform = 1.0 - rng.random::<f64>();
+        // `as` saturates: a count beyond u64 (a bound far in the tail) is the largest.
+        (uniform.ln() / self.ln_below).floor() as u64
+    }
+}
+
+/// A standard normal draw given that it is at least `threshold`: by rejection from
+/// the whole normal at or below 0 (accepted at least half the time), beyond it
+/// from an exponential proposal at the optimal rate (Robert, 1995; accepted at
+/// least ~76 % of the time however far the tail).
+fn standard_normal_beyond(rng: &mut ChaCha8Rng, threshold: f64) -> f64 {
+    if threshold <= 0.0 {
+        loop {
+            let normal: f64 = StandardNormal.sample(rng);
+            if normal >= threshold {
+                return normal;
+            }
+        }
+    }
+    let rate = (threshold + (threshold * threshold + 4.0).sqrt()) / 2.0;
+    loop {
+        let exponential: f64 = Exp1.sample(rng);
+        let candidate = threshold + exponential / rate;
+        let accept: f64 = rng.random();
+        if accept <= (-(candidate - rate).powi(2) / 2.0).exp() {
+            return candidate;
+        }
+    }
+}
+
+/// A delay bound prepared for [`BoundedDraws`]. It keeps a nanosecond of margin
+/// below the bound, far more than the rounding of the logarithm, the exponential
+/// and the conversion to whole nanoseconds, so a draw it lets pass as short is
+/// shorter than the bound however it is computed.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct DelayBound {
     micros: f64,
@@ -225,25 +330,79 @@ mod tests {
         assert!((0..1_000).map(|_| uniform.sample_ns(&mut rng)).all(|ns| (10_000..=20_000).contains(&ns)));
     }
 
-    proptest::proptest! {
-        #[test]
-        fn a_bounded_draw_is_skipped_only_when_under_the_bound_and_is_otherwise_the_plain_draw(
-            seed in 0u64..1_000,
-            median_us in 1.0f64..5_000.0,
-            sigma in 0.0f64..3.0,
-            floor_us in 0.0f64..2_000.0,
-            bound_ns in 0.0f64..20_000_000.0,
-        ) {
-            let model = LatencyModel::Lognormal { median_us, sigma, floor_us }.prepare();
-            let bound = DelayBound::new(bound_ns);
-            let (mut plain_rng, mut bounded_rng) = (ChaCha8Rng::seed_from_u64(seed), ChaCha8Rng::seed_from_u64(seed));
-            for _ in 0..64 {
-                let plain = model.sample_ns(&mut plain_rng);
-                match model.sample_ns_beyond(&mut bounded_rng, &bound) {
-                    None => proptest::prop_assert!((plain as f64) < bound_ns, "{plain} ns skipped under a {bound_ns} ns bound"),
-                    Some(bounded) => proptest::prop_assert_eq!(bounded, plain),
+    /// P(delay ≥ `threshold_ns`) of a lognormal with its floor below the threshold.
+    fn lognormal_tail(median_us: f64, sigma: f64, threshold_ns: f64) -> f64 {
+        0.5 * erfc(((threshold_ns / 1_000.0).ln() - median_us.ln()) / (sigma * std::f64::consts::SQRT_2))
+    }
+
+    #[test]
+    fn bounded_draws_count_long_delays_as_often_as_drawing_every_one() {
+        // Bounds where a tenth, a hundredth and a thousandth of the delays reach them;
+        // the long delays counted at the bound and beyond it, against the exact chance
+        // and against drawing every delay (both within five standard deviations).
+        let (median_us, sigma, floor_us) = (500.0, 0.8, 100.0);
+        let model = LatencyModel::Lognormal { median_us, sigma, floor_us }.prepare();
+        let messages = 400_000u64;
+        for (seed, quantile_z) in [(1u64, 1.2816), (2, 2.3263), (3, 3.0902)] {
+            let bound_ns = median_us * 1_000.0 * (sigma * quantile_z).exp();
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut draws = BoundedDraws::new(model, bound_ns, &mut rng);
+            let mut bounded = Vec::new();
+            for _ in 0..messages {
+                if let Some(delay_ns) = draws.next(&mut rng) {
+                    bounded.push(delay_ns);
                 }
             }
+            let every: Vec<Nanos> = (0..messages).map(|_| model.sample_ns(&mut rng)).collect();
+            for threshold_ns in [bound_ns, bound_ns * 1.5] {
+                let chance = lognormal_tail(median_us, sigma, threshold_ns);
+                let (expected, spread) = (messages as f64 * chance, 5.0 * (messages as f64 * chance * (1.0 - chance)).sqrt());
+                for (how, delays) in [("bounded", &bounded), ("every", &every)] {
+                    let count = delays.iter().filter(|&&delay_ns| delay_ns as f64 >= threshold_ns).count() as f64;
+                    assert!((count - expected).abs() < spread, "{how}: {count} delays ≥ {threshold_ns} ns, expected {expected} ± {spread}");
+                }
+            }
+            assert!(bounded.iter().all(|&delay_ns| delay_ns as f64 >= bound_ns - 2.0), "a drawn delay lies beyond the bound");
+            let share = bounded.len() as f64 / messages as f64;
+            let chance = model.beyond_probability(&DelayBound::new(bound_ns));
+            assert!((share - chance).abs() < 5.0 * (chance / messages as f64).sqrt(), "{share} drawn, chance {chance}");
+        }
+    }
+
+    #[test]
+    fn bounded_draws_draw_every_delay_without_a_bound_and_none_far_in_the_tail() {
+        let model = LatencyModel::Lognormal { median_us: 500.0, sigma: 0.5, floor_us: 0.0 }.prepare();
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let mut draws = BoundedDraws::new(model, 0.0, &mut rng);
+        assert!((0..1_000).all(|_| draws.next(&mut rng).is_some()));
+        draws.set_bound(1e12, &mut rng);
+        assert!((0..100_000).all(|_| draws.next(&mut rng).is_none()));
+        draws.set_bound(0.0, &mut rng);
+        assert!(draws.next(&mut rng).is_some(), "a new bound takes effect at once");
+        // A floor at the bound: every delay needs its value, and is the plain draw.
+        let floored = LatencyModel::Lognormal { median_us: 500.0, sigma: 0.5, floor_us: 30_000.0 }.prepare();
+        let (mut bounded_rng, mut plain_rng) = (ChaCha8Rng::seed_from_u64(5), ChaCha8Rng::seed_from_u64(5));
+        let mut draws = BoundedDraws::new(floored, 20_000_000.0, &mut bounded_rng);
+        assert!((0..1_000).all(|_| draws.next(&mut bounded_rng) == Some(floored.sample_ns(&mut plain_rng))));
+        // No spread: the bound is reached always or never.
+        let fixed = LatencyModel::Lognormal { median_us: 500.0, sigma: 0.0, floor_us: 0.0 }.prepare();
+        let mut draws = BoundedDraws::new(fixed, 400_000.0, &mut rng);
+        assert!((0..100).all(|_| draws.next(&mut rng) == Some(500_000)));
+        draws.set_bound(600_000.0, &mut rng);
+        assert!((0..100).all(|_| draws.next(&mut rng).is_none()));
+    }
+
+    #[test]
+    fn normal_tail_draws_lie_beyond_the_threshold_with_the_truncated_mean() {
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        for threshold in [-1.5, 0.0, 0.7, 3.0, 9.0] {
+            let draws: Vec<f64> = (0..100_000).map(|_| standard_normal_beyond(&mut rng, threshold)).collect();
+            assert!(draws.iter().all(|&draw| draw >= threshold), "{threshold}");
+            let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+            // E[Z | Z ≥ t] = φ(t) / Q(t).
+            let density = (-threshold * threshold / 2.0f64).exp() / (2.0 * std::f64::consts::PI).sqrt();
+            let expected = density / (0.5 * erfc(threshold / std::f64::consts::SQRT_2));
+            assert!((mean - expected).abs() < 0.01, "threshold {threshold}: mean {mean}, expected {expected}");
         }
     }
 

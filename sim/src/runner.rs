@@ -31,7 +31,7 @@ use crate::error::SimError;
 use crate::exchange::{BpsFees, ExchangeOutput, MockExchange};
 use crate::feed::{FeedFrame, FrameFeed, conflate};
 use crate::fingerprint::Fingerprinter;
-use crate::latency::{Channel, DelayBound, Latency, PreparedLatency};
+use crate::latency::{BoundedDraws, Channel, Latency, PreparedLatency};
 use crate::market::MarketGenerator;
 use crate::market::random_walk::RandomWalkMarket;
 use crate::perf::{PerfReport, Stage, StageTimer};
@@ -228,10 +228,10 @@ struct Links {
     ack_rng: ChaCha8Rng,
     /// Draws for modelled reaction times only (never shifts the links' streams).
     reaction_rng: ChaCha8Rng,
-    /// An order-entry delay under this bound cannot make a message no older than
-    /// [`Links::reaction_age_cap_ns`] miss the reaction budget (kept in step with
-    /// the multiplier).
-    reaction_bound: DelayBound,
+    /// Order-entry delays of messages no older than [`Links::reaction_age_cap_ns`],
+    /// against the bound under which such a message cannot miss the reaction budget
+    /// (kept in step with the multiplier): only the delays that may reach it are drawn.
+    reaction_draws: BoundedDraws,
     reaction_age_cap_ns: Nanos,
     latency_multiplier: f64,
 }
@@ -239,12 +239,12 @@ struct Links {
 impl Links {
     /// Half of what the budget leaves after compute goes to the message's age, half
     /// to the order-entry delay: messages that young with delays that short are
-    /// decided without computing the delay exactly.
+    /// decided without drawing the delay.
     fn set_reaction_bound(&mut self, reaction: &ReactionConfig) {
         let spare_ns = reaction.budget_ms * NANOS_PER_MS as f64 - reaction.compute_us * 1_000.0;
         self.reaction_age_cap_ns = (spare_ns / 2.0).floor().max(0.0) as Nanos;
         let delay_spare_ns = spare_ns - self.reaction_age_cap_ns as f64;
-        self.reaction_bound = DelayBound::new((delay_spare_ns - 1.0) / self.latency_multiplier);
+        self.reaction_draws.set_bound((delay_spare_ns - 1.0) / self.latency_multiplier, &mut self.reaction_rng);
     }
 }
 
@@ -304,6 +304,8 @@ impl Simulation {
         exchange.set_queue_model(config.exchange.queue.build());
         let replay = replay_driver(config)?;
         let latency = &config.exchange.latency;
+        let mut reaction_rng = root.stream("metrics.reaction");
+        let reaction_draws = BoundedDraws::new(latency.order_entry.prepare(), 0.0, &mut reaction_rng);
         let mut links = Links {
             market_data_latency: latency.market_data.prepare(),
             order_entry_latency: latency.order_entry.prepare(),
@@ -316,8 +318,8 @@ impl Simulation {
             trades_rng: root.stream("latency.trades"),
             order_entry_rng: root.stream("latency.order_entry"),
             ack_rng: root.stream("latency.ack"),
-            reaction_rng: root.stream("metrics.reaction"),
-            reaction_bound: DelayBound::new(0.0),
+            reaction_rng,
+            reaction_draws,
             reaction_age_cap_ns: 0,
             latency_multiplier: 1.0,
         };
@@ -678,13 +680,13 @@ impl Simulation {
     }
 
     /// Modelled reaction time of a market-data message of `age_ns` against the budget.
-    /// For a young enough message, a draw under the prepared bound is a certain
-    /// hit, decided without the delay's exact value (the same count, less work).
+    /// For a young enough message, a delay under the prepared bound is a certain hit,
+    /// decided without drawing it (the same distribution of counts, less work).
     fn check_deadline(&mut self, age_ns: Nanos) {
         self.metrics.deadline_checks += 1;
         let links = &mut self.links;
         let order_entry = if age_ns <= links.reaction_age_cap_ns {
-            match links.order_entry_latency.sample_ns_beyond(&mut links.reaction_rng, &links.reaction_bound) {
+            match links.reaction_draws.next(&mut links.reaction_rng) {
                 Some(delay) => delay,
                 None => return,
             }
