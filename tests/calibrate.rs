@@ -241,6 +241,12 @@ fn the_btcusdt_recording_calibrates_to_its_steered_statistics() {
     assert!(written.contains("# one-sided book (% of samples)"), "{written}");
     // Binance's trade stream is not framed: market orders come a millisecond apart.
     assert!(written.contains("trades_in_frames = false  # market orders came"), "{written}");
+    // The flow clusters on two timescales: a second exponential is fitted, and the
+    // simulated clustering over a second rises from ~4 (one exponential, three seeds)
+    // towards the recorded 13.
+    assert!(written.contains("hawkes_slow_alpha_per_s = ") && written.contains("with two exponentials"), "{written}");
+    let (_, clustering) = table_row(&written, "count dispersion (1 s)");
+    assert!(clustering > 4.5, "clustering over a second {clustering}\n{written}");
     let page = std::fs::read_to_string(dir.path().join("page").join("calibration.html")).unwrap();
     assert!(page.contains("with trades sent as they print"), "the page says how trades are sent");
     Scenario::load(&out, &LoadOptions::default()).unwrap();

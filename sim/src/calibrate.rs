@@ -16,7 +16,8 @@
 //!   nets changes within its interval, so both are lower bounds.
 //!
 //! What is fitted ([`fit`]): flow parameters by maximum likelihood or by their
-//! moments (Hawkes μ, α, β on the market-order times; the buy share; sizes by a
+//! moments (Hawkes μ, α, β on the market-order times, and a second, slower
+//! exponential in the kernel where it pays for its parameters; the buy share; sizes by a
 //! Pareto tail — Hill's estimator above the median, its minimum placed so the
 //! median matches — or a lognormal by maximum likelihood on their logs, whichever
 //! lies closer at the recorded median, 90th and 99th percentiles); the price's
@@ -47,6 +48,7 @@ use serde::Serialize;
 
 use crate::config::{ExchangeConfig, MarketConfig, MarketSizeModel, ReactionConfig, SimConfig};
 use crate::error::SimError;
+use crate::market::hawkes::HawkesKernels;
 use crate::replay::tape::{ReplayTape, TapeEvent};
 use crate::runner::{RunObserver, RunOptions, Simulation};
 
@@ -499,13 +501,15 @@ pub fn fit(stats: &MarketStats, template: &MarketConfig) -> Calibration {
 }
 
 /// The generator's range for each fitted key (as `MarketConfig` validates it).
-const DOMAIN: [(&str, f64, f64); 21] = [
+const DOMAIN: [(&str, f64, f64); 23] = [
     ("initial_price", 1e-6, 1e12),
     ("volatility_annual", 0.0, 20.0),
     ("buy_flow_share", 0.01, 0.99),
     ("market_rate_per_s", 0.0, 1e6),
     ("hawkes_alpha_per_s", 0.0, 1e6),
     ("hawkes_beta_per_s", 1e-3, 1e6),
+    ("hawkes_slow_alpha_per_s", 0.0, 1e6),
+    ("hawkes_slow_beta_per_s", 1e-3, 1e6),
     ("market_size_pareto_alpha", 0.5, 10.0),
     ("market_size_median_lots", 1.0, 1e12),
     ("market_size_sigma", 0.0, 10.0),
@@ -559,6 +563,8 @@ fn field<'a>(market: &'a mut MarketConfig, key: &str) -> Field<'a> {
         "market_rate_per_s" => Field::Real(&mut market.market_rate_per_s),
         "hawkes_alpha_per_s" => Field::Real(&mut market.hawkes_alpha_per_s),
         "hawkes_beta_per_s" => Field::Real(&mut market.hawkes_beta_per_s),
+        "hawkes_slow_alpha_per_s" => Field::Real(&mut market.hawkes_slow_alpha_per_s),
+        "hawkes_slow_beta_per_s" => Field::Real(&mut market.hawkes_slow_beta_per_s),
         "market_size_pareto_alpha" => Field::Real(&mut market.market_size_pareto_alpha),
         "market_size_median_lots" => Field::Real(&mut market.market_size_median_lots),
         "market_size_sigma" => Field::Real(&mut market.market_size_sigma),
@@ -642,6 +648,10 @@ fn fit_flow(stats: &MarketStats, calibration: &mut Calibration) {
     calibration.set("buy_flow_share", share, format!("share of the {orders} market orders that bought"));
     if orders >= HAWKES_ORDERS_MIN && stats.span_s > 0.0 {
         let hawkes = fit_hawkes(&stats.market_order_times_s, stats.span_s);
+        if let Some(two) = fit_hawkes_slow(&stats.market_order_times_s, stats.span_s, &hawkes) {
+            set_two_kernels(&two, &hawkes, stats, calibration);
+            return;
+        }
         let market = &mut calibration.market;
         (market.market_rate_per_s, market.hawkes_alpha_per_s, market.hawkes_beta_per_s) =
             (hawkes.mu_per_s, hawkes.alpha_per_s, hawkes.beta_per_s);
@@ -663,6 +673,34 @@ fn fit_flow(stats: &MarketStats, calibration: &mut Calibration) {
         calibration.set("market_rate_per_s", stats.market_orders_per_s, format!("mean rate of {orders} market orders"));
         calibration.set("hawkes_alpha_per_s", 0.0, format!("too few market orders for a Hawkes fit (under {HAWKES_ORDERS_MIN}): Poisson"));
         calibration.warnings.push(format!("{orders} market orders are too few to fit their clustering; the flow is Poisson"));
+    }
+}
+
+/// The flow of a two-exponential Hawkes fit, its basis the gain over one.
+fn set_two_kernels(two: &HawkesTwoFit, single: &HawkesFit, stats: &MarketStats, calibration: &mut Calibration) {
+    let kernels = two.kernels;
+    let market = &mut calibration.market;
+    market.market_rate_per_s = two.mu_per_s;
+    (market.hawkes_alpha_per_s, market.hawkes_beta_per_s) = (kernels.alpha_per_s, kernels.beta_per_s);
+    (market.hawkes_slow_alpha_per_s, market.hawkes_slow_beta_per_s) = (kernels.slow_alpha_per_s, kernels.slow_beta_per_s);
+    let basis = format!(
+        "Hawkes maximum likelihood with two exponentials on {} market orders (branching ratios {:.2} + {:.2}, timescales {} and {} ms, mean rate {:.3}/s; log-likelihood {:.1} over one exponential's)",
+        stats.market_order_times_s.len(),
+        kernels.alpha_per_s / kernels.beta_per_s,
+        kernels.slow_alpha_per_s / kernels.slow_beta_per_s,
+        significant(1_000.0 / kernels.beta_per_s),
+        significant(1_000.0 / kernels.slow_beta_per_s),
+        stats.market_orders_per_s,
+        two.log_likelihood - single.log_likelihood,
+    );
+    for (key, value) in [
+        ("market_rate_per_s", two.mu_per_s),
+        ("hawkes_alpha_per_s", kernels.alpha_per_s),
+        ("hawkes_beta_per_s", kernels.beta_per_s),
+        ("hawkes_slow_alpha_per_s", kernels.slow_alpha_per_s),
+        ("hawkes_slow_beta_per_s", kernels.slow_beta_per_s),
+    ] {
+        calibration.set(key, value, basis.clone());
     }
 }
 
@@ -1187,6 +1225,114 @@ pub fn fit_hawkes(times_s: &[f64], span_s: f64) -> HawkesFit {
     if best.log_likelihood - poisson.log_likelihood >= HAWKES_LIKELIHOOD_GAIN_MIN { best } else { poisson }
 }
 
+/// A Hawkes process with a kernel of two exponentials fitted by maximum likelihood.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct HawkesTwoFit {
+    /// Baseline intensity μ, per second.
+    pub mu_per_s: f64,
+    /// Both exponentials' jumps and decay rates.
+    pub kernels: HawkesKernels,
+    /// The log-likelihood at the fit.
+    pub log_likelihood: f64,
+}
+
+/// Most branching (both kernels together) a two-exponential fit may have: nearer 1
+/// the simulated flow's bursts would outgrow what minutes of data can vouch for.
+pub const HAWKES_BRANCHING_MAX: f64 = 0.95;
+
+/// Fits a second, slower exponential beside the one of `single` (the one-exponential
+/// fit to the same times): for each pair of decay rates on a grid (the first within
+/// a factor 2.5 of the single fit's; the second from 0.01 per second, log-spaced,
+/// up to a tenth of the first), μ and both jumps by expectation-maximization (each
+/// arrival's intensity split among the baseline and the two kernels, in proportion,
+/// and each part re-estimated from its share: the likelihood never falls, and with
+/// the decay rates fixed it is concave, so this finds its maximum), the best pair
+/// kept. Returns it when it gains [`HAWKES_LIKELIHOOD_GAIN_MIN`] over the single
+/// fit (two more parameters: the same test) and its branching ratios add up to at
+/// most [`HAWKES_BRANCHING_MAX`]; none otherwise, or when `single` found no
+/// clustering.
+pub fn fit_hawkes_slow(times_s: &[f64], span_s: f64, single: &HawkesFit) -> Option<HawkesTwoFit> {
+    if single.alpha_per_s <= 0.0 || times_s.is_empty() {
+        return None;
+    }
+    let slow_betas: Vec<f64> = (0..).map(|step| 0.01 * 10f64.powf(step as f64 * 0.2)).take_while(|beta| *beta <= 1e3).collect();
+    let slow_kernels: Vec<ExcitationKernel> = slow_betas.iter().map(|&beta| ExcitationKernel::new(times_s, span_s, beta)).collect();
+    let mut best: Option<HawkesTwoFit> = None;
+    for step in -4..=4 {
+        let fast = ExcitationKernel::new(times_s, span_s, single.beta_per_s * 10f64.powf(step as f64 * 0.1));
+        for slow in slow_kernels.iter().filter(|slow| slow.beta_per_s * 10.0 <= fast.beta_per_s) {
+            let fit = two_kernel_em(span_s, &fast, slow, single);
+            if best.is_none_or(|best| fit.log_likelihood > best.log_likelihood) {
+                best = Some(fit);
+            }
+        }
+    }
+    best.filter(|fit| {
+        fit.log_likelihood - single.log_likelihood >= HAWKES_LIKELIHOOD_GAIN_MIN && fit.kernels.branching_ratio() <= HAWKES_BRANCHING_MAX
+    })
+}
+
+/// One exponential's excitations at each arrival and its compensator's sum.
+struct ExcitationKernel {
+    beta_per_s: f64,
+    /// `Aᵢ = Σ_{j<i} e^{−β(tᵢ − tⱼ)}`.
+    excitations: Vec<f64>,
+    /// `Σᵢ (1 − e^{−β(T − tᵢ)}) / β`: the integral of the kernel's intensity per unit jump.
+    compensator_s: f64,
+}
+
+impl ExcitationKernel {
+    fn new(times_s: &[f64], span_s: f64, beta_per_s: f64) -> Self {
+        let compensator_s = times_s.iter().map(|time| (1.0 - (-beta_per_s * (span_s - time)).exp()) / beta_per_s).sum();
+        ExcitationKernel { beta_per_s, excitations: excitations(times_s, beta_per_s), compensator_s }
+    }
+}
+
+/// Iterations of [`two_kernel_em`] at most, and the relative change that ends it.
+const EM_ITERATIONS_MAX: usize = 300;
+const EM_TOLERANCE: f64 = 1e-6;
+
+/// μ and both jumps for fixed decay rates by expectation-maximization, started from
+/// the single fit's baseline and branching with a tenth of a branching on the slow one.
+fn two_kernel_em(span_s: f64, fast: &ExcitationKernel, slow: &ExcitationKernel, single: &HawkesFit) -> HawkesTwoFit {
+    let single_ratio = single.alpha_per_s / single.beta_per_s;
+    let (mut mu, mut fast_alpha, mut slow_alpha) = (single.mu_per_s, single_ratio * 0.9 * fast.beta_per_s, 0.1 * slow.beta_per_s);
+    for _ in 0..EM_ITERATIONS_MAX {
+        let (mut baseline_share, mut fast_share, mut slow_share) = (0.0, 0.0, 0.0);
+        for (fast_excitation, slow_excitation) in fast.excitations.iter().zip(&slow.excitations) {
+            let intensity = mu + fast_alpha * fast_excitation + slow_alpha * slow_excitation;
+            baseline_share += mu / intensity;
+            fast_share += fast_alpha * fast_excitation / intensity;
+            slow_share += slow_alpha * slow_excitation / intensity;
+        }
+        let next = (baseline_share / span_s, fast_share / fast.compensator_s, slow_share / slow.compensator_s);
+        let change = [(next.0, mu), (next.1, fast_alpha), (next.2, slow_alpha)]
+            .iter()
+            .map(|(new, old)| (new - old).abs() / old.max(1e-12))
+            .fold(0.0, f64::max);
+        (mu, fast_alpha, slow_alpha) = next;
+        if change < EM_TOLERANCE {
+            break;
+        }
+    }
+    let log_likelihood = fast
+        .excitations
+        .iter()
+        .zip(&slow.excitations)
+        .map(|(fast_excitation, slow_excitation)| (mu + fast_alpha * fast_excitation + slow_alpha * slow_excitation).ln())
+        .sum::<f64>()
+        - mu * span_s
+        - fast_alpha * fast.compensator_s
+        - slow_alpha * slow.compensator_s;
+    let kernels = HawkesKernels {
+        alpha_per_s: fast_alpha,
+        beta_per_s: fast.beta_per_s,
+        slow_alpha_per_s: slow_alpha,
+        slow_beta_per_s: slow.beta_per_s,
+    };
+    HawkesTwoFit { mu_per_s: mu, kernels, log_likelihood }
+}
+
 fn best_on_grid(times_s: &[f64], span_s: f64, betas: &[f64], ratios: &[f64]) -> HawkesFit {
     let mut best =
         HawkesFit { mu_per_s: times_s.len() as f64 / span_s, alpha_per_s: 0.0, beta_per_s: 1.0, log_likelihood: f64::NEG_INFINITY };
@@ -1346,18 +1492,62 @@ mod tests {
     use crate::rng::SeedRoot;
 
     fn hawkes_times(mu: f64, alpha: f64, beta: f64, span_s: f64, seed: u64) -> Vec<f64> {
+        hawkes_kernel_times(mu, &HawkesKernels::single(alpha, beta), span_s, seed)
+    }
+
+    fn hawkes_kernel_times(mu: f64, kernels: &HawkesKernels, span_s: f64, seed: u64) -> Vec<f64> {
         let mut rng = SeedRoot::new(seed).stream("test");
         let mut hawkes = Hawkes::default();
         let (mut now, mut times) = (0, Vec::new());
-        while let Some(next) = hawkes.next_arrival(now, mu, beta, &mut rng) {
+        while let Some(next) = hawkes.next_arrival(now, mu, kernels, &mut rng) {
             if next as f64 > span_s * 1e9 {
                 break;
             }
-            hawkes.on_arrival(next, alpha, beta);
+            hawkes.on_arrival(next, kernels);
             times.push(next as f64 / 1e9);
             now = next;
         }
         times
+    }
+
+    #[test]
+    fn a_second_exponential_is_fitted_where_the_flow_has_two_timescales_and_only_there() {
+        // Replies within 10 ms (n = 0.3) and bursts over half a second (n = 0.3).
+        let two = HawkesKernels { alpha_per_s: 30.0, beta_per_s: 100.0, slow_alpha_per_s: 0.6, slow_beta_per_s: 2.0 };
+        let times = hawkes_kernel_times(2.0, &two, 3_000.0, 5);
+        let single = fit_hawkes(&times, 3_000.0);
+        let fit = fit_hawkes_slow(&times, 3_000.0, &single).expect("two timescales fitted");
+        let kernels = fit.kernels;
+        assert!(fit.log_likelihood - single.log_likelihood > 20.0, "{fit:?} against {single:?}");
+        assert!((kernels.alpha_per_s / kernels.beta_per_s - 0.3).abs() < 0.08, "{fit:?}");
+        assert!((kernels.slow_alpha_per_s / kernels.slow_beta_per_s - 0.3).abs() < 0.08, "{fit:?}");
+        assert!((kernels.beta_per_s / 100.0).ln().abs() < 0.5 && (kernels.slow_beta_per_s / 2.0).ln().abs() < 0.5, "{fit:?}");
+        assert!((fit.mu_per_s - 2.0).abs() < 0.3, "{fit:?}");
+        // One timescale: the second exponential does not pay for its parameters.
+        let times = hawkes_times(2.0, 1.2, 2.0, 3_000.0, 6);
+        let single = fit_hawkes(&times, 3_000.0);
+        assert_eq!(fit_hawkes_slow(&times, 3_000.0, &single), None, "{single:?}");
+        // No clustering at all: nothing to add to.
+        let poisson_times = hawkes_times(3.0, 0.0, 1.0, 1_000.0, 7);
+        assert_eq!(fit_hawkes_slow(&poisson_times, 1_000.0, &fit_hawkes(&poisson_times, 1_000.0)), None);
+    }
+
+    #[test]
+    fn a_two_exponential_fit_reaches_the_scenario_with_its_basis() {
+        let two = HawkesKernels { alpha_per_s: 30.0, beta_per_s: 100.0, slow_alpha_per_s: 0.6, slow_beta_per_s: 2.0 };
+        let times = hawkes_kernel_times(2.0, &two, 600.0, 8);
+        let stats = MarketStats {
+            span_s: 600.0,
+            market_orders_per_s: times.len() as f64 / 600.0,
+            market_order_times_s: times,
+            ..MarketStats::default()
+        };
+        let calibration = fit(&stats, &MarketConfig::default());
+        let market = &calibration.market;
+        assert!(market.hawkes_slow_alpha_per_s > 0.0 && market.hawkes_slow_beta_per_s < market.hawkes_beta_per_s, "{market:?}");
+        let basis = &calibration.fitted.iter().find(|param| param.key == "hawkes_slow_alpha_per_s").expect("fitted").basis;
+        assert!(basis.contains("two exponentials") && basis.contains("over one exponential's"), "{basis}");
+        assert!(market.hawkes_kernels().branching_ratio() <= HAWKES_BRANCHING_MAX);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ConfigError;
 use crate::exchange::queue::{CancelsFromBack, ProbabilisticQueue, ProbabilityFunction, ProportionalCancels, QueueModel};
 use crate::latency::LatencyModel;
+use crate::market::hawkes::HawkesKernels;
 use crate::replay::book::GapPolicy;
 use crate::replay::inspect::Format;
 use crate::replay::tape::ReplayClock;
@@ -161,6 +162,18 @@ pub struct MarketConfig {
     pub hawkes_alpha_per_s: f64,
     /// Hawkes decay rate, per second (α/β < 1 keeps the process stable).
     pub hawkes_beta_per_s: f64,
+    /// A second exponential in the Hawkes kernel: intensity added per market order,
+    /// per second, decaying at `hawkes_slow_beta_per_s`, for flow that clusters on
+    /// a second, longer timescale (bursts over fractions of a second beside replies
+    /// within milliseconds). 0 (the default): one exponential. The two branching
+    /// ratios together must stay below 1. Left out of the serialized configuration
+    /// when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hawkes_slow_alpha_per_s: f64,
+    /// Decay rate of the second exponential, per second. Left out of the serialized
+    /// configuration at its default (1).
+    #[serde(skip_serializing_if = "is_one")]
+    pub hawkes_slow_beta_per_s: f64,
     /// How market-order sizes are distributed: Pareto (the default) or lognormal,
     /// either cut to [`market_size_min_lots`, `market_size_max_lots`].
     #[serde(skip_serializing_if = "MarketSizeModel::is_pareto")]
@@ -297,6 +310,8 @@ impl Default for MarketConfig {
             market_rate_per_s: 2.5,
             hawkes_alpha_per_s: 1.5,
             hawkes_beta_per_s: 3.0,
+            hawkes_slow_alpha_per_s: 0.0,
+            hawkes_slow_beta_per_s: 1.0,
             market_size_model: MarketSizeModel::Pareto,
             market_size_pareto_alpha: 1.6,
             market_size_median_lots: DEFAULT_SIZE_MEDIAN_LOTS,
@@ -895,9 +910,19 @@ impl SimConfig {
 }
 
 impl MarketConfig {
+    /// The Hawkes kernel of the market-order flow.
+    pub fn hawkes_kernels(&self) -> HawkesKernels {
+        HawkesKernels {
+            alpha_per_s: self.hawkes_alpha_per_s,
+            beta_per_s: self.hawkes_beta_per_s,
+            slow_alpha_per_s: self.hawkes_slow_alpha_per_s,
+            slow_beta_per_s: self.hawkes_slow_beta_per_s,
+        }
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         let instrument = &self.instrument;
-        let checks: [(&str, f64, f64, f64); 28] = [
+        let checks: [(&str, f64, f64, f64); 30] = [
             ("market.instrument.tick_size", instrument.tick_size, 1e-9, 1e6),
             ("market.instrument.lot_size", instrument.lot_size, 1e-9, 1e6),
             ("market.instrument.min_notional", instrument.min_notional, 0.0, 1e9),
@@ -919,6 +944,8 @@ impl MarketConfig {
             ("market.market_rate_per_s", self.market_rate_per_s, 0.0, 1e6),
             ("market.hawkes_alpha_per_s", self.hawkes_alpha_per_s, 0.0, 1e6),
             ("market.hawkes_beta_per_s", self.hawkes_beta_per_s, 1e-3, 1e6),
+            ("market.hawkes_slow_alpha_per_s", self.hawkes_slow_alpha_per_s, 0.0, 1e6),
+            ("market.hawkes_slow_beta_per_s", self.hawkes_slow_beta_per_s, 1e-3, 1e6),
             ("market.market_size_pareto_alpha", self.market_size_pareto_alpha, 0.5, 10.0),
             ("market.market_size_median_lots", self.market_size_median_lots, 1.0, 1e12),
             ("market.market_size_sigma", self.market_size_sigma, 0.0, 10.0),
@@ -953,6 +980,15 @@ impl MarketConfig {
             return Err(ConfigError::invalid(
                 "market.hawkes_alpha_per_s",
                 &format!("{} must be below hawkes_beta_per_s = {} or the flow explodes", self.hawkes_alpha_per_s, self.hawkes_beta_per_s),
+            ));
+        }
+        let branching = self.hawkes_kernels().branching_ratio();
+        if self.hawkes_slow_alpha_per_s > 0.0 && branching >= 1.0 {
+            return Err(ConfigError::invalid(
+                "market.hawkes_slow_alpha_per_s",
+                &format!(
+                    "the branching ratios hawkes_alpha_per_s / hawkes_beta_per_s + hawkes_slow_alpha_per_s / hawkes_slow_beta_per_s add up to {branching:.4}: they must stay below 1 or the flow explodes; lower hawkes_slow_alpha_per_s"
+                ),
             ));
         }
         self.validate_price_in_ticks()
@@ -1077,6 +1113,23 @@ mod tests {
         near.market.quotes_follow_fundamental = true;
         near.validate().unwrap();
         assert!(!serde_json::to_string(&config(Vec::new()).market).unwrap().contains("follow_depth_ticks"), "left out at 0");
+    }
+
+    #[test]
+    fn a_second_hawkes_kernel_must_keep_the_branching_below_one() {
+        // The default flow branches 0.5; a slow kernel adding 0.5 more explodes.
+        let mut explosive = config(Vec::new());
+        (explosive.market.hawkes_slow_alpha_per_s, explosive.market.hawkes_slow_beta_per_s) = (0.25, 0.5);
+        let error = explosive.validate().unwrap_err();
+        assert_eq!(error.field, "market.hawkes_slow_alpha_per_s");
+        assert!(error.message.contains("add up to 1.0000") && error.message.contains("lower hawkes_slow_alpha_per_s"), "{error}");
+        explosive.market.hawkes_slow_alpha_per_s = 0.2;
+        explosive.validate().unwrap();
+        let mut no_decay = config(Vec::new());
+        no_decay.market.hawkes_slow_beta_per_s = 0.0;
+        assert_eq!(no_decay.validate().unwrap_err().field, "market.hawkes_slow_beta_per_s");
+        let serialized = serde_json::to_string(&config(Vec::new()).market).unwrap();
+        assert!(!serialized.contains("hawkes_slow"), "left out when off: {serialized}");
     }
 
     #[test]

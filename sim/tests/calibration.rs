@@ -26,7 +26,7 @@ fn a_generated_market_is_fitted_back_to_its_parameters() {
     within("limit_size_lots (direct)", direct.market.limit_size_lots, truth.limit_size_lots, 0.1);
     within("initial_price", direct.market.initial_price, truth.initial_price, 0.001);
     assert!(direct.warnings.is_empty(), "{:?}", direct.warnings);
-    let hawkes_ratio = direct.market.hawkes_alpha_per_s / direct.market.hawkes_beta_per_s;
+    let hawkes_ratio = direct.market.hawkes_kernels().branching_ratio();
     assert!((0.3..0.7).contains(&hawkes_ratio), "clustered flow is fitted as such: branching ratio {hawkes_ratio}");
 
     let (refined, simulated) = refine(&recorded, direct, &exchange, 11, 900.0, 8).unwrap();
@@ -37,7 +37,7 @@ fn a_generated_market_is_fitted_back_to_its_parameters() {
     within("cancel_rate_per_s", market.cancel_rate_per_s, truth.cancel_rate_per_s, 0.15);
     within("depth_decay_ticks", market.depth_decay_ticks, truth.depth_decay_ticks, 0.2);
     within("market_size_pareto_alpha", market.market_size_pareto_alpha, truth.market_size_pareto_alpha, 0.3);
-    let stationary = |market: &MarketConfig| market.market_rate_per_s / (1.0 - market.hawkes_alpha_per_s / market.hawkes_beta_per_s);
+    let stationary = |market: &MarketConfig| market.market_rate_per_s / (1.0 - market.hawkes_kernels().branching_ratio());
     within("market-order rate", stationary(market), stationary(&truth), 0.15);
     // What was not steered comes out close too.
     within("spread", simulated.spread_mean_ticks, recorded.spread_mean_ticks, 0.15);
@@ -53,7 +53,7 @@ fn a_calm_poisson_flow_is_fitted_without_clustering() {
     let calibration = fit(&recorded, &MarketConfig::default());
     // The generator's own marketable limit orders trade too, so the aggressive flow
     // is not exactly Poisson; its clustering must stay slight.
-    let ratio = calibration.market.hawkes_alpha_per_s / calibration.market.hawkes_beta_per_s;
+    let ratio = calibration.market.hawkes_kernels().branching_ratio();
     assert!(ratio < 0.2, "branching ratio {ratio}");
 }
 

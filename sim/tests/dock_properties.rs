@@ -196,15 +196,26 @@ fn random_walk() -> impl Strategy<Value = Option<(RandomWalkConfig, f64, f64)>> 
     ]
 }
 
+/// The generated market's drawn settings.
+struct MarketDraws {
+    quotes_follow_fundamental: bool,
+    follow_depth_ticks: f64,
+    market_size_model: MarketSizeModel,
+    limit_new_level_share: f64,
+    /// A second Hawkes exponential: its branching ratio and decay rate.
+    slow_kernel: Option<(f64, f64)>,
+}
+
 fn dock_config(
     seed: u64,
     latencies: [LatencyModel; 3],
     venue: &Venue,
     walk: Option<(RandomWalkConfig, f64, f64)>,
     flow_scale: f64,
-    (quotes_follow_fundamental, follow_depth_ticks, market_size_model, limit_new_level_share): (bool, f64, MarketSizeModel, f64),
+    draws: MarketDraws,
     events: Vec<InjectedEvent>,
 ) -> SimConfig {
+    let MarketDraws { quotes_follow_fundamental, follow_depth_ticks, market_size_model, limit_new_level_share, slow_kernel } = draws;
     // A follow depth is for quotes that follow (validation refuses it otherwise).
     let follow_depth_ticks = if quotes_follow_fundamental { follow_depth_ticks } else { 0.0 };
     let mut market =
@@ -212,6 +223,9 @@ fn dock_config(
     market.market_rate_per_s *= flow_scale;
     market.limit_rate_per_s *= flow_scale;
     market.cancel_rate_per_s *= flow_scale;
+    if let Some((branching, beta_per_s)) = slow_kernel {
+        (market.hawkes_slow_alpha_per_s, market.hawkes_slow_beta_per_s) = (branching * beta_per_s, beta_per_s);
+    }
     let mut exchange = ExchangeConfig::default();
     let [market_data, order_entry, ack] = latencies;
     exchange.latency.market_data = market_data;
@@ -249,10 +263,11 @@ proptest! {
         follow_depth_ticks in prop_oneof![Just(0.0), 0.5..30.0f64],
         market_size_model in prop_oneof![Just(MarketSizeModel::Pareto), Just(MarketSizeModel::Lognormal)],
         limit_new_level_share in prop_oneof![Just(1.0), 0.01..1.0f64],
+        slow_kernel in prop_oneof![Just(None), (0.05..0.45f64, 0.3..10.0f64).prop_map(Some)],
         events in prop::collection::vec(event(), 0..5),
         limits in limits(),
     ) {
-        let config = dock_config(seed, latencies, &venue, walk, flow_scale, (quotes_follow_fundamental, follow_depth_ticks, market_size_model, limit_new_level_share), events);
+        let config = dock_config(seed, latencies, &venue, walk, flow_scale, MarketDraws { quotes_follow_fundamental, follow_depth_ticks, market_size_model, limit_new_level_share, slow_kernel }, events);
         prop_assume!(config.validate().is_ok());
         let params = engine_params(&limits);
         prop_assume!(params.validate().is_ok());

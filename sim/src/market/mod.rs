@@ -247,7 +247,7 @@ impl MarketGenerator {
 
     /// Sends one market order (the Hawkes arrival at `now_ns`).
     pub fn market_arrival(&mut self, now_ns: Nanos, exchange: &mut MockExchange, out: &mut ExchangeOutput) {
-        self.hawkes.on_arrival(now_ns, self.config.hawkes_alpha_per_s, self.config.hawkes_beta_per_s);
+        self.hawkes.on_arrival(now_ns, &self.config.hawkes_kernels());
         let mid = exchange.book().mid_ticks().unwrap_or_else(|| self.fundamental_ticks(now_ns));
         let gap_ticks = self.fundamental_ticks(now_ns) - mid;
         let share = self.config.buy_flow_share;
@@ -279,7 +279,7 @@ impl MarketGenerator {
     /// The next market-order arrival after `now_ns`, by thinning.
     pub fn next_market_arrival(&mut self, now_ns: Nanos) -> Option<Nanos> {
         let baseline = self.config.market_rate_per_s * self.injections.flow_multiplier(now_ns);
-        self.hawkes.next_arrival(now_ns, baseline, self.config.hawkes_beta_per_s, &mut self.flow_rng)
+        self.hawkes.next_arrival(now_ns, baseline, &self.config.hawkes_kernels(), &mut self.flow_rng)
     }
 
     /// One-shot action at an injected event's start: a crash withdraws depth from
