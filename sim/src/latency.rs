@@ -170,8 +170,13 @@ impl PreparedLatency {
             && log_normal.std_dev() > 0.0
         {
             let (mean, std_dev) = (log_normal.mean(), log_normal.std_dev());
-            let log_micros = mean + std_dev * standard_normal_beyond(rng, (bound.log_micros - mean) / std_dev);
-            return micros_to_ns(log_micros.exp().max(floor_us));
+            let threshold = (bound.log_micros - mean) / std_dev;
+            // A threshold at infinity (a bound no delay reaches, so never asked) or
+            // not a number could never be passed: the plain draw instead.
+            if threshold < f64::INFINITY {
+                let log_micros = mean + std_dev * standard_normal_beyond(rng, threshold);
+                return micros_to_ns(log_micros.exp().max(floor_us));
+            }
         }
         self.sample_ns(rng)
     }
@@ -390,6 +395,10 @@ mod tests {
         assert!((0..100).all(|_| draws.next(&mut rng) == Some(500_000)));
         draws.set_bound(600_000.0, &mut rng);
         assert!((0..100).all(|_| draws.next(&mut rng).is_none()));
+        // Beyond an infinite bound nothing can be drawn: asked anyway, the plain draw.
+        let (mut beyond_rng, mut plain_rng) = (ChaCha8Rng::seed_from_u64(7), ChaCha8Rng::seed_from_u64(7));
+        assert_eq!(model.sample_ns_given_beyond(&mut beyond_rng, &DelayBound::new(f64::INFINITY)), model.sample_ns(&mut plain_rng));
+        assert_eq!(model.beyond_probability(&DelayBound::new(f64::INFINITY)), 0.0);
     }
 
     #[test]
