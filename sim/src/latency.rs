@@ -148,15 +148,9 @@ impl PreparedLatency {
     /// floor lies under the bound, that its logarithm reaches the bound's; 1 for
     /// every other distribution (each of their draws needs its value).
     pub fn beyond_probability(&self, bound: &DelayBound) -> f64 {
-        match *self {
-            PreparedLatency::Lognormal { log_normal, floor_us } if floor_us < bound.micros => {
-                let (mean, std_dev) = (log_normal.mean(), log_normal.std_dev());
-                if std_dev == 0.0 {
-                    return if mean < bound.log_micros { 0.0 } else { 1.0 };
-                }
-                0.5 * erfc((bound.log_micros - mean) / (std_dev * std::f64::consts::SQRT_2))
-            }
-            _ => 1.0,
+        match self.log_tail(bound) {
+            Some(tail) => 0.5 * erfc(tail.threshold / std::f64::consts::SQRT_2),
+            None => 1.0,
         }
     }
 
@@ -165,21 +159,41 @@ impl PreparedLatency {
     /// normal's tail beyond the bound's, any other draw as [`Latency::sample_ns`]
     /// gives it.
     pub fn sample_ns_given_beyond(&self, rng: &mut ChaCha8Rng, bound: &DelayBound) -> Nanos {
-        if let PreparedLatency::Lognormal { log_normal, floor_us } = *self
-            && floor_us < bound.micros
-            && log_normal.std_dev() > 0.0
-        {
-            let (mean, std_dev) = (log_normal.mean(), log_normal.std_dev());
-            let threshold = (bound.log_micros - mean) / std_dev;
+        match self.log_tail(bound) {
             // A threshold at infinity (a bound no delay reaches, so never asked) or
             // not a number could never be passed: the plain draw instead.
-            if threshold < f64::INFINITY {
-                let log_micros = mean + std_dev * standard_normal_beyond(rng, threshold);
-                return micros_to_ns(log_micros.exp().max(floor_us));
+            Some(tail) if tail.threshold < f64::INFINITY => {
+                let log_micros = tail.mean + tail.std_dev * standard_normal_beyond(rng, tail.threshold);
+                micros_to_ns(log_micros.exp().max(tail.floor_us))
             }
+            _ => self.sample_ns(rng),
         }
-        self.sample_ns(rng)
     }
+
+    /// For a lognormal whose floor lies under `bound`, where the bound falls on its
+    /// logarithm's normal, in standard deviations (±∞ without a spread: reached
+    /// never or always); none for any other distribution.
+    fn log_tail(&self, bound: &DelayBound) -> Option<LogTail> {
+        let PreparedLatency::Lognormal { log_normal, floor_us } = *self else { return None };
+        if floor_us >= bound.micros {
+            return None;
+        }
+        let (mean, std_dev) = (log_normal.mean(), log_normal.std_dev());
+        let threshold = match std_dev {
+            0.0 if mean < bound.log_micros => f64::INFINITY,
+            0.0 => f64::NEG_INFINITY,
+            _ => (bound.log_micros - mean) / std_dev,
+        };
+        Some(LogTail { mean, std_dev, floor_us, threshold })
+    }
+}
+
+/// A lognormal's logarithm against a bound (see [`PreparedLatency::log_tail`]).
+struct LogTail {
+    mean: f64,
+    std_dev: f64,
+    floor_us: f64,
+    threshold: f64,
 }
 
 /// Delays drawn one per message for callers that only ask whether a delay is long

@@ -304,11 +304,12 @@ impl Simulation {
         exchange.set_queue_model(config.exchange.queue.build());
         let replay = replay_driver(config)?;
         let latency = &config.exchange.latency;
+        let order_entry_latency = latency.order_entry.prepare();
         let mut reaction_rng = root.stream("metrics.reaction");
-        let reaction_draws = BoundedDraws::new(latency.order_entry.prepare(), 0.0, &mut reaction_rng);
+        let reaction_draws = BoundedDraws::new(order_entry_latency, 0.0, &mut reaction_rng);
         let mut links = Links {
             market_data_latency: latency.market_data.prepare(),
-            order_entry_latency: latency.order_entry.prepare(),
+            order_entry_latency,
             ack_latency: latency.ack.prepare(),
             market_data: Channel::default(),
             trades: Channel::default(),
