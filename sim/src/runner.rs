@@ -618,27 +618,28 @@ impl Simulation {
     /// The oldest frame reaches the engine: its trades, its snapshot, then one
     /// delta with the last size of each changed level, each a message of its own.
     fn deliver_frame(&mut self, now_ns: Nanos, observer: &mut dyn RunObserver) {
-        let mut frame = std::mem::take(&mut self.frame_scratch);
+        // The frame is taken into the scratch frame and used field by field in place:
+        // moving a whole frame in and out costs more than the small frames it carries.
         let feed = self.feed.as_mut().expect("frames are scheduled only by a frame feed");
-        let taken = feed.take_oldest(&mut frame);
+        let taken = feed.take_oldest(&mut self.frame_scratch);
         debug_assert!(taken, "every scheduled frame is queued");
-        let sent_ns = frame.publish_ns;
-        if !frame.trades.is_empty() {
-            for trade in frame.trades.drain(..) {
+        let sent_ns = self.frame_scratch.publish_ns;
+        if !self.frame_scratch.trades.is_empty() {
+            let mut trades = std::mem::take(&mut self.frame_scratch.trades);
+            for trade in trades.drain(..) {
                 self.arrive_at_engine(now_ns, sent_ns, Event::Market(trade), observer);
             }
+            self.frame_scratch.trades = trades;
         }
-        if let Some(snapshot) = frame.snapshot.take() {
+        if let Some(snapshot) = self.frame_scratch.snapshot.take() {
             self.arrive_at_engine(now_ns, sent_ns, Event::Market(snapshot), observer);
         }
-        if !frame.updates.is_empty() {
+        if !self.frame_scratch.updates.is_empty() {
             // The frame's buffer goes to the engine; an emptied one from the pool replaces it.
-            let mut updates = std::mem::replace(&mut frame.updates, self.update_pool.pop().unwrap_or_default());
+            let mut updates = std::mem::replace(&mut self.frame_scratch.updates, self.update_pool.pop().unwrap_or_default());
             conflate(&mut updates);
             self.arrive_at_engine(now_ns, sent_ns, Event::Market(MarketData::Delta { updates }), observer);
         }
-        frame.clear();
-        self.frame_scratch = frame;
     }
 
     /// When a market-data message sent at `sent_ns` reaches the engine (one latency
