@@ -338,9 +338,11 @@ impl OrderTracker {
 }
 
 /// The live orders, kept in a vector sorted by id: there are a handful at a time
-/// (a few quote levels a side, an unwind), and every event walks them, which a
-/// contiguous vector does several times faster than a tree. Ids are allocated in
-/// increasing order, so a new order goes at the end.
+/// (a few quote levels a side, an unwind), and every event walks them: a
+/// contiguous vector does it without a tree's pointer chasing (−2.8 % of a calm
+/// run's instructions). Ids are allocated in increasing order, so a new order
+/// usually goes at the end; an order the venue reports that we did not know (an
+/// orphan) is put in its place by id, so the walk's order is the tree's was.
 #[derive(Clone, Debug, Default)]
 struct LiveOrders {
     orders: Vec<OrderRecord>,
