@@ -342,7 +342,7 @@ impl OrderTracker {
 /// contiguous vector does it without a tree's pointer chasing (−2.8 % of a calm
 /// run's instructions). Ids are allocated in increasing order, so a new order
 /// usually goes at the end; an order the venue reports that we did not know (an
-/// orphan) is put in its place by id, so the walk's order is the tree's was.
+/// orphan) is put in its place by id, so the walk keeps the tree's order.
 #[derive(Clone, Debug, Default)]
 struct LiveOrders {
     orders: Vec<OrderRecord>,
