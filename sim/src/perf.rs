@@ -39,11 +39,19 @@ impl Stage {
     }
 }
 
-/// Percentiles of one stage, nanoseconds.
+/// Percentiles of one stage, nanoseconds, and its estimated share of the run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StageTimings {
+    /// Calls of the stage, timed or not.
+    pub calls: u64,
     /// Calls timed.
     pub sampled: u64,
+    /// Mean of the timed calls, ns.
+    pub mean_ns: f64,
+    /// The stage's estimated wall time over the whole run, ms: mean × calls. Each
+    /// timed call also pays for two clock readings (tens of ns), so short stages
+    /// are overstated.
+    pub total_ms_estimated: f64,
     /// Median, ns.
     pub p50_ns: u64,
     /// 95th percentile, ns.
@@ -92,8 +100,13 @@ impl StageTimer {
             .into_iter()
             .map(|stage| {
                 let histogram = &self.histograms[stage as usize];
+                let calls = self.calls[stage as usize];
+                let mean_ns = if histogram.is_empty() { 0.0 } else { histogram.mean() };
                 let timings = StageTimings {
+                    calls,
                     sampled: histogram.len(),
+                    mean_ns,
+                    total_ms_estimated: mean_ns * calls as f64 / 1e6,
                     p50_ns: histogram.value_at_quantile(0.50),
                     p95_ns: histogram.value_at_quantile(0.95),
                     p99_ns: histogram.value_at_quantile(0.99),
@@ -127,7 +140,11 @@ mod tests {
         }
         let report = timer.report();
         assert_eq!(report["engine"].sampled, 10);
+        assert_eq!(report["engine"].calls, 160);
         assert_eq!(report["engine"].p50_ns, 100);
+        assert_eq!(report["engine"].mean_ns, 100.0);
+        assert_eq!(report["engine"].total_ms_estimated, 0.016, "100 ns for each of 160 calls");
         assert_eq!(report["market"].sampled, 0);
+        assert_eq!(report["market"].mean_ns, 0.0, "a stage never timed has no mean, not NaN");
     }
 }

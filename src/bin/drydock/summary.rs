@@ -33,7 +33,10 @@ pub(crate) fn print_summary(out: &mut String, result: &RunResult) {
     if let Some(perf) = &result.perf {
         let stages: Vec<String> = perf
             .iter()
-            .map(|(stage, timing)| format!("{stage} p50 {} / p95 {} / p99 {} ns", timing.p50_ns, timing.p95_ns, timing.p99_ns))
+            .map(|(stage, timing)| {
+                let (total_ms, p50, p95, p99) = (timing.total_ms_estimated, timing.p50_ns, timing.p95_ns, timing.p99_ns);
+                format!("{stage} ~{total_ms:.0} ms in all (p50 {p50} / p95 {p95} / p99 {p99} ns)")
+            })
             .collect();
         say!(out, "  perf (wall clock, sampled; perf.json): {}", stages.join("; "));
     }
