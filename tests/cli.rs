@@ -360,3 +360,27 @@ fn diff_compares_a_run_report_with_its_golden_snapshot() {
     assert_eq!(builds.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("made by different code: code version 0000000000000000 (a)") && stdout.contains("match"), "{stdout}");
 }
+
+#[test]
+fn perf_times_each_stage_and_a_run_without_it_removes_the_old_timings() {
+    let out = tempfile::tempdir().unwrap();
+    let timed = drydock(&["run", &scenario("reject_storm.toml"), "--perf", "--out", "run"], out.path());
+    let stdout = String::from_utf8_lossy(&timed.stdout);
+    assert_eq!(timed.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("perf (wall clock, sampled; perf.json): engine ~"), "{stdout}");
+    let perf: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("run/perf.json")).unwrap()).unwrap();
+    for stage in ["engine", "exchange", "market"] {
+        let timings = &perf[stage];
+        let calls = timings["calls"].as_u64().unwrap();
+        let sampled = timings["sampled"].as_u64().unwrap();
+        assert!(calls > 0 && sampled == calls / 16, "{stage}: one call in 16 is timed: {timings}");
+        let mean_ns = timings["mean_ns"].as_f64().unwrap();
+        assert!(mean_ns > 0.0, "{stage}: {timings}");
+        let total_ms = timings["total_ms_estimated"].as_f64().unwrap();
+        assert!((total_ms - mean_ns * calls as f64 / 1e6).abs() < 1e-9, "{stage}: the estimate is mean × calls: {timings}");
+    }
+    let untimed = drydock(&["run", &scenario("reject_storm.toml"), "--out", "run"], out.path());
+    assert_eq!(untimed.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&untimed.stdout).contains("perf ("));
+    assert!(!out.path().join("run/perf.json").exists(), "a run without --perf leaves no timings of an earlier run");
+}
