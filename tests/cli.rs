@@ -368,6 +368,7 @@ fn perf_times_each_stage_and_a_run_without_it_removes_the_old_timings() {
     let stdout = String::from_utf8_lossy(&timed.stdout);
     assert_eq!(timed.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("perf (wall clock, sampled; perf.json): engine ~"), "{stdout}");
+    assert!(stdout.contains("; the rest ~"), "{stdout}");
     let perf: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("run/perf.json")).unwrap()).unwrap();
     for stage in ["engine", "exchange", "market"] {
         let timings = &perf[stage];
