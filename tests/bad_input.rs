@@ -3,7 +3,8 @@
 //! and simulate their first seconds; bundled sweep files so mutated either load with
 //! a located error or load and lay out their plan; bundled profiles so mutated, the
 //! same under a scenario; bundled gate files so mutated either load with a located
-//! error or load with what each check needs. Assertions are for our bugs, not for
+//! error or load with what each check needs; settings at the edges of their ranges
+//! that once broke a run run whole scenarios. Assertions are for our bugs, not for
 //! input.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -207,5 +208,31 @@ proptest! {
             }
         });
         prop_assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+    }
+}
+
+/// Settings at the edges of what they allow, each of which once broke a whole run
+/// (found by running every bundled scenario with each setting at such values): the
+/// scenario runs to its end. A market-order rate of 1e-12 a second, multiplied in a
+/// flash crash, put the next arrival past the last representable nanosecond.
+#[test]
+fn settings_at_the_edges_of_their_range_run_a_whole_scenario() {
+    let cases = [("flash_crash.toml", "market.market_rate_per_s=1e-12")];
+    for (file, setting) in cases {
+        let options =
+            LoadOptions { overrides: vec![setting.to_string()], profiles_dir: Some(root().join("profiles")), ..LoadOptions::default() };
+        let scenario = Scenario::load(&root().join("scenarios").join(file), &options).unwrap();
+        let end_ns = (scenario.sim.duration_s * NANOS_PER_S as f64) as i64;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let mut simulation = Simulation::new(
+                &scenario.sim,
+                scenario.params.clone(),
+                &scenario.profile,
+                RunOptions::for_duration(scenario.sim.duration_s),
+            )
+            .expect("a scenario that loads builds its simulation");
+            simulation.run_until(end_ns, &mut Discard);
+        }));
+        assert!(outcome.is_ok(), "{file} with {setting} panicked");
     }
 }

@@ -57,25 +57,27 @@ pub enum LatencyModel {
     },
 }
 
+/// Largest delay parameter a scenario may give, µs: an hour. Longer is a typo, not a
+/// link; draws beyond it (a lognormal's tail) still arrive, or never do within a run.
+pub const LATENCY_US_MAX: f64 = 3_600_000_000.0;
+
 impl LatencyModel {
     /// Checks the parameters; `field` names the setting in messages.
     pub fn validate(&self, field: &str) -> Result<(), ConfigError> {
         let bad = |what: &str| Err(ConfigError::invalid(field, what));
-        let non_negative = |value: f64| value.is_finite() && value >= 0.0;
+        let allowed = |value: f64| value.is_finite() && (0.0..=LATENCY_US_MAX).contains(&value);
         match *self {
-            LatencyModel::Constant { us } if !non_negative(us) => bad("`us` must be a finite number >= 0"),
-            LatencyModel::Uniform { min_us, max_us } if !(non_negative(min_us) && non_negative(max_us) && min_us <= max_us) => {
-                bad("needs 0 <= min_us <= max_us")
+            LatencyModel::Constant { us } if !allowed(us) => bad("`us` must be a number from 0 to 3600000000 (an hour)"),
+            LatencyModel::Uniform { min_us, max_us } if !(allowed(min_us) && allowed(max_us) && min_us <= max_us) => {
+                bad("needs 0 <= min_us <= max_us <= 3600000000 (an hour)")
             }
-            LatencyModel::Normal { mean_us, std_us, floor_us }
-                if !(non_negative(mean_us) && non_negative(std_us) && non_negative(floor_us)) =>
-            {
-                bad("mean_us, std_us and floor_us must be finite numbers >= 0")
+            LatencyModel::Normal { mean_us, std_us, floor_us } if !(allowed(mean_us) && allowed(std_us) && allowed(floor_us)) => {
+                bad("mean_us, std_us and floor_us must be numbers from 0 to 3600000000 (an hour)")
             }
             LatencyModel::Lognormal { median_us, sigma, floor_us }
-                if !(median_us.is_finite() && median_us > 0.0 && non_negative(sigma) && sigma <= 5.0 && non_negative(floor_us)) =>
+                if !(allowed(median_us) && median_us > 0.0 && (0.0..=5.0).contains(&sigma) && allowed(floor_us)) =>
             {
-                bad("needs median_us > 0, 0 <= sigma <= 5 and floor_us >= 0")
+                bad("needs 0 < median_us <= 3600000000 (an hour), 0 <= sigma <= 5 and 0 <= floor_us <= 3600000000")
             }
             _ => Ok(()),
         }
@@ -323,9 +325,10 @@ pub struct Channel {
 
 impl Channel {
     /// Arrival time of a message sent at `now_ns` with delay `delay_ns`: never before
-    /// the previous message's arrival.
+    /// the previous message's arrival, and the last representable time (never, in a
+    /// run) for a delay that reaches past it.
     pub fn arrival_ns(&mut self, now_ns: Nanos, delay_ns: Nanos) -> Nanos {
-        self.last_arrival_ns = self.last_arrival_ns.max(now_ns + delay_ns);
+        self.last_arrival_ns = self.last_arrival_ns.max(now_ns.saturating_add(delay_ns));
         self.last_arrival_ns
     }
 }
@@ -334,6 +337,29 @@ impl Channel {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn a_delay_past_the_last_nanosecond_never_arrives_and_holds_back_what_follows() {
+        let mut link = Channel::default();
+        assert_eq!(link.arrival_ns(1_000, 500), 1_500);
+        assert_eq!(link.arrival_ns(2_000, Nanos::MAX), Nanos::MAX);
+        assert_eq!(link.arrival_ns(3_000, 10), Nanos::MAX, "the link keeps its order");
+    }
+
+    #[test]
+    fn delays_beyond_an_hour_are_refused_naming_the_limit() {
+        let too_long = [
+            LatencyModel::Constant { us: 1e300 },
+            LatencyModel::Uniform { min_us: 0.0, max_us: 4e9 },
+            LatencyModel::Normal { mean_us: 4e9, std_us: 1.0, floor_us: 0.0 },
+            LatencyModel::Lognormal { median_us: 500.0, sigma: 1.0, floor_us: 4e9 },
+        ];
+        for model in too_long {
+            let message = model.validate("exchange.latency.ack").unwrap_err().to_string();
+            assert!(message.contains("3600000000 (an hour)") && message.contains("exchange.latency.ack"), "{message}");
+        }
+        assert!(LatencyModel::Constant { us: LATENCY_US_MAX }.validate("exchange.latency.ack").is_ok());
+    }
 
     #[test]
     fn distributions_respect_floor_and_shape() {

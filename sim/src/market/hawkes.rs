@@ -70,7 +70,8 @@ impl Hawkes {
         self.updated_ns = now_ns;
     }
 
-    /// The next arrival after `now_ns` by thinning, or `None` if the intensity is zero.
+    /// The next arrival after `now_ns` by thinning, or `None` if the intensity is zero
+    /// or so small that the arrival lies beyond the last representable time.
     pub fn next_arrival(&self, now_ns: Nanos, baseline_per_s: f64, kernels: &HawkesKernels, rng: &mut ChaCha8Rng) -> Option<Nanos> {
         let mut time_ns = now_ns;
         loop {
@@ -80,7 +81,8 @@ impl Hawkes {
             }
             let exponential: f64 = Exp1.sample(rng);
             let wait_s = exponential / bound;
-            time_ns += ((wait_s * NANOS_PER_S as f64).ceil() as Nanos).max(1);
+            // `as` saturates; an arrival beyond the last representable time never comes.
+            time_ns = time_ns.checked_add(((wait_s * NANOS_PER_S as f64).ceil() as Nanos).max(1))?;
             if rng.random::<f64>() * bound <= self.intensity(time_ns, baseline_per_s, kernels) {
                 return Some(time_ns);
             }
@@ -147,6 +149,24 @@ mod tests {
     fn a_second_kernel_switched_off_leaves_the_arrivals_as_they_were() {
         let off = HawkesKernels { slow_alpha_per_s: 0.0, slow_beta_per_s: 7.0, ..HawkesKernels::single(1.5, 3.0) };
         assert_eq!(simulate_kernels(2.0, &off, 2_000, 12), simulate(1.5, 2_000, 12));
+    }
+
+    #[test]
+    fn a_rate_so_small_its_arrival_lies_beyond_time_gives_none_or_a_later_time() {
+        // 1e-11 a second: most waits (1e20 ns on average) pass the last nanosecond.
+        let kernels = HawkesKernels::single(0.0, 3.0);
+        let (mut nones, mut later) = (0, 0);
+        for seed in 0..200 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            match Hawkes::default().next_arrival(5, 1e-11, &kernels, &mut rng) {
+                None => nones += 1,
+                Some(time_ns) => {
+                    assert!(time_ns > 5, "{time_ns}");
+                    later += 1;
+                }
+            }
+        }
+        assert!(nones > 150 && later > 0, "{nones} none, {later} later");
     }
 
     #[test]

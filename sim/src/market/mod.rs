@@ -223,7 +223,7 @@ impl MarketGenerator {
             self.stats.limit_orders += 1;
             exchange.others_limit(side, price_ticks, size_lots, out);
         }
-        now_ns + exponential_ns(&mut self.limit_rng, self.config.limit_rate_per_s)
+        now_ns.saturating_add(exponential_ns(&mut self.limit_rng, self.config.limit_rate_per_s))
     }
 
     /// Cancels part of one level; returns when the next cancel arrives.
@@ -242,7 +242,7 @@ impl MarketGenerator {
         if self.config.cancel_rate_per_s <= 0.0 {
             return Nanos::MAX;
         }
-        now_ns + exponential_ns(&mut self.cancel_rng, self.config.cancel_rate_per_s)
+        now_ns.saturating_add(exponential_ns(&mut self.cancel_rng, self.config.cancel_rate_per_s))
     }
 
     /// Sends one market order (the Hawkes arrival at `now_ns`).
