@@ -517,6 +517,11 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<String, S
     let mut index = 0;
     while index < sections.len() {
         let part = sections[index];
+        let indexed = sections.get(index + 1).is_some_and(|next| next.parse::<usize>().is_ok());
+        if indexed && !cursor.contains_key(part) {
+            let list = sections[..=index].join(".");
+            return Err(flag_error(format!("`{list}` has no entries in this scenario: add one to the file to set its fields")));
+        }
         let mut entry = cursor.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
         while let toml::Value::Array(items) = entry {
             let list = sections[..=index].join(".");
@@ -707,10 +712,16 @@ pub(crate) fn plain_types(message: &str) -> String {
     let Some((head, wanted)) = message.rsplit_once(", expected ") else {
         return message.to_string();
     };
-    match TYPES.iter().find(|(rust_type, _)| *rust_type == wanted.trim()) {
-        Some((_, words)) => format!("{head}, expected {words}"),
-        None => message.to_string(),
-    }
+    let wanted = wanted.trim();
+    let words = match TYPES.iter().find(|(rust_type, _)| *rust_type == wanted) {
+        Some((_, words)) => words,
+        // A section's settings, as its own table or an inline `{ key = value }`.
+        None if wanted.starts_with("struct ") => "a table of settings (a section of its own)",
+        None if wanted.starts_with("internally tagged enum ") => "a table of settings with its `kind`",
+        None if wanted == "string only" => "a name in quotes",
+        None => return message.to_string(),
+    };
+    format!("{head}, expected {words}")
 }
 
 /// Finds where dotted settings are written in a TOML source.
@@ -955,10 +966,17 @@ mod tests {
             ("[market]\nstep_ms = 0.5", "invalid type: floating point `0.5`, expected a whole number"),
             ("[engine]\nmax_orders_per_s = 2.5", "expected a whole number from 0 to 4294967295"),
             ("[market]\nvolatility_annual = \"x\"", "invalid type: string \"x\", expected a number"),
+            ("[market]\ninstrument = 3", "invalid type: integer `3`, expected a table of settings (a section of its own)"),
+            ("[exchange.latency]\nack = 3", "invalid type: integer `3`, expected a table of settings with its `kind`"),
         ] {
             let error = Scenario::parse(Path::new("t.toml"), &format!("{base}\n{setting}\n"), &LoadOptions::default()).unwrap_err();
             assert!(error.to_string().contains(expected), "{setting}: {error}");
         }
+        // `--set market.model=3` reaches the enum as a number.
+        assert_eq!(
+            plain_types("invalid type: unit variant, expected string only"),
+            "invalid type: unit variant, expected a name in quotes"
+        );
         let options = LoadOptions { overrides: vec!["exchange.max_orders_per_s=-5".to_string()], ..LoadOptions::default() };
         let error = Scenario::parse(Path::new("t.toml"), base, &options).unwrap_err();
         assert!(error.to_string().contains("expected a whole number from 0 to 4294967295"), "{error}");
@@ -1153,6 +1171,11 @@ reject_fraction = 0.5
         assert!(error.field == "events[3].start_s" && error.message.contains("has 2 entries: 3 is not an index"), "{error}");
         let error = set(&["events.start_s=1"]).unwrap_err();
         assert!(error.message.contains("e.g. events.0.start_s"), "{error}");
+        // A scenario without events has no entry to set.
+        let options = LoadOptions { overrides: vec!["events.0.start_s=1".into()], ..LoadOptions::default() };
+        let no_events = BASE.split("[[events]]").next().unwrap();
+        let error = parse(no_events, &options).unwrap_err();
+        assert!(error.field == "events[0].start_s" && error.message.contains("`events` has no entries in this scenario"), "{error}");
     }
 
     #[test]
