@@ -17,7 +17,7 @@ use drydock_engine::EngineParams;
 use std::sync::{Arc, Mutex};
 
 use drydock_sim::config::{
-    ExchangeConfig, InjectedEvent, InstrumentConfig, MarketConfig, MarketModel, ReactionConfig, ReplaySourceConfig, SimConfig,
+    ExchangeConfig, FillModel, InjectedEvent, InstrumentConfig, MarketConfig, MarketModel, ReactionConfig, ReplaySourceConfig, SimConfig,
 };
 use drydock_sim::replay::decimal::Grid;
 use drydock_sim::replay::tape::{ReplayTape, SharedTape, TapeOptions};
@@ -318,8 +318,10 @@ impl Scenario {
         if let Some(seed) = options.seed {
             document.scenario.seed = seed;
         }
-        if let Some((key, message)) = ignored_market_setting(&table, &document.market) {
-            let field = format!("market.{key}");
+        if let Some((field, message)) = ignored_market_setting(&table, &document.market)
+            .map(|(key, message)| (format!("market.{key}"), message))
+            .or_else(|| ignored_exchange_setting(&table, &document.exchange))
+        {
             return Err(ScenarioError { location: setting_location(&source, &options.overrides, &field), field, message });
         }
         let (profile, profile_table) = match &options.profile {
@@ -823,6 +825,9 @@ impl SourceMap {
         let mut array_counts: BTreeMap<String, usize> = BTreeMap::new();
         let mut current_index = 0usize;
         let mut header_position = None;
+        // A field that is a table of its own (`[exchange.intensity]`) is at its header.
+        let own_table = if key.is_empty() || index.is_some() { None } else { Some(join_field(&table, &key)) };
+        let mut own_table_position = None;
         for (number, raw) in self.lines.iter().enumerate() {
             let line = raw.trim_start();
             let indent = raw.len() - line.len();
@@ -843,11 +848,14 @@ impl SourceMap {
             } else {
                 continue;
             }
+            if own_table.as_deref() == Some(current.as_str()) && own_table_position.is_none() {
+                own_table_position = Some((number + 1, indent + 1));
+            }
             if current == table && index.is_none_or(|wanted| wanted == current_index) && header_position.is_none() {
                 header_position = Some((number + 1, indent + 1));
             }
         }
-        header_position.or_else(|| self.find_key_anywhere(&key)).unwrap_or((1, 1))
+        own_table_position.or(header_position).or_else(|| self.find_key_anywhere(&key)).unwrap_or((1, 1))
     }
 
     fn find_key_anywhere(&self, key: &str) -> Option<(usize, usize)> {
@@ -918,6 +926,19 @@ fn ignored_market_setting(document: &toml::Table, market: &MarketConfig) -> Opti
     };
     let key = written.keys().find(|key| !used.contains(&key.as_str()))?;
     Some((key.clone(), format!("has no effect: {market_name}; remove it")))
+}
+
+/// An `[exchange]` setting the fill model does not read: matching ignores the
+/// intensity model's λ(δ). Accepting it would run as if it were not there.
+fn ignored_exchange_setting(document: &toml::Table, exchange: &ExchangeConfig) -> Option<(String, String)> {
+    let written = document.get("exchange").and_then(toml::Value::as_table)?;
+    (written.contains_key("intensity") && exchange.fill_model != FillModel::Intensity).then(|| {
+        (
+            "exchange.intensity".to_string(),
+            "has no effect: the matching fill model ignores it; set fill_model = \"intensity\" (with market.model = \"random_walk\") or remove it"
+                .to_string(),
+        )
+    })
 }
 
 /// The field a serde message names: `x` in "missing field `x`" or "unknown field `x`, …".
@@ -1095,6 +1116,22 @@ reject_fraction = 0.5
         let error = parse(&walk, &LoadOptions::default()).unwrap_err();
         assert_eq!(error.field, "market.volatility_annual", "{error}");
         assert!(error.to_string().contains("s.toml:9:1") && error.message.contains("reads only initial_price"), "{error}");
+        // The intensity fill model's λ(δ) under matching.
+        let options = LoadOptions { overrides: vec!["exchange.intensity.k=-1".into()], ..LoadOptions::default() };
+        let error = parse(BASE, &options).unwrap_err();
+        assert_eq!((error.location.to_string().as_str(), error.field.as_str()), ("--set exchange.intensity.k=-1", "exchange.intensity"));
+        assert!(error.message.contains("the matching fill model ignores it"), "{error}");
+        let error = parse(
+            &format!(
+                "{BASE}
+[exchange.intensity]
+a_per_s = 5
+"
+            ),
+            &LoadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(error.to_string().starts_with("s.toml:2"), "{error}");
     }
 
     #[test]
