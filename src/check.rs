@@ -99,6 +99,17 @@ pub fn nearest_golden_dir(scenarios: &[PathBuf]) -> Option<PathBuf> {
     scenarios.first().and_then(|path| crate::scenario::nearest_folder(path, "golden"))
 }
 
+/// The command that blesses `scenario` into `golden_dir`: `--golden` only where that
+/// folder is not the one `bless` would find by itself.
+pub fn bless_command(scenario: &Path, golden_dir: &Path) -> String {
+    let found = nearest_golden_dir(&[scenario.to_path_buf()]).unwrap_or_else(|| PathBuf::from("golden"));
+    if found == golden_dir {
+        format!("drydock bless {}", scenario.display())
+    } else {
+        format!("drydock bless {} --golden {}", scenario.display(), golden_dir.display())
+    }
+}
+
 /// The scenario files in `dir`, sorted.
 pub fn catalogue(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?

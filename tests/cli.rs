@@ -273,6 +273,11 @@ fn check_finds_the_repository_goldens_from_any_folder() {
     let inside = drydock(&["check", "feed_outage.toml", "--jobs", "1"], &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"));
     let stdout = String::from_utf8_lossy(&inside.stdout);
     assert_eq!(inside.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&inside.stderr));
+    // Another golden folder: the command that blesses into it names it.
+    let other = drydock(&["check", &scenario("feed_outage.toml"), "--jobs", "1", "--golden", "elsewhere"], elsewhere.path());
+    let stdout = String::from_utf8_lossy(&other.stdout);
+    assert_eq!(other.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(&format!("(run `drydock bless {} --golden elsewhere`)", scenario("feed_outage.toml"))), "{stdout}");
 }
 
 #[test]
@@ -359,6 +364,13 @@ fn diff_compares_a_run_report_with_its_golden_snapshot() {
     let stdout = String::from_utf8_lossy(&builds.stdout);
     assert_eq!(builds.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("made by different code: code version 0000000000000000 (a)") && stdout.contains("match"), "{stdout}");
+    // Files that are not reports: what diff compares, at the file.
+    for (file, said) in [("missing.json", "cannot read missing.json"), ("run/fills.csv", "run/fills.csv is not JSON")] {
+        let wrong = drydock(&["diff", file, "run/report.json"], out.path());
+        let stderr = String::from_utf8_lossy(&wrong.stderr);
+        assert_eq!(wrong.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(said) && stderr.contains("diff compares two report.json files or golden .snap files"), "{stderr}");
+    }
 }
 
 #[test]

@@ -279,7 +279,11 @@ fn golden_detail(result: &CheckResult, golden_dir: &Path) -> Option<Detail> {
         GoldenStatus::Match if result.failed_expectations.is_empty() => return None,
         GoldenStatus::Match => format!("FAILING {name}: {}", result.failed_expectations.join("; ")),
         GoldenStatus::Missing => {
-            format!("MISSING {name}: no golden in {} (run `drydock bless {}`)", golden_dir.display(), result.path.display())
+            format!(
+                "MISSING {name}: no golden in {} (run `{}`)",
+                golden_dir.display(),
+                crate::check::bless_command(&result.path, golden_dir)
+            )
         }
         GoldenStatus::Regression(comparison) => {
             format!("CHANGED {name}: {}", crate::golden::describe(comparison, 3).into_iter().take(2).collect::<Vec<_>>().join("; "))

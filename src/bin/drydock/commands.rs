@@ -521,7 +521,12 @@ fn describe_check_result(out: &mut String, result: &drydock::check::CheckResult,
         }
         CheckStatus::Match => say!(out, "ok        {name}"),
         CheckStatus::Missing => {
-            say!(out, "MISSING   {name}: no golden in {} (run `drydock bless {}`)", golden.display(), result.path.display());
+            say!(
+                out,
+                "MISSING   {name}: no golden in {} (run `{}`)",
+                golden.display(),
+                drydock::check::bless_command(&result.path, golden)
+            );
         }
         CheckStatus::Regression(comparison) => {
             say!(out, "CHANGED   {name}");
@@ -616,14 +621,13 @@ fn read_json_or_golden(path: &Path) -> anyhow::Result<serde_json::Value> {
     if path.extension().is_some_and(|extension| extension == "snap") {
         return Ok(drydock::golden::read_golden(path)?);
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    const WHAT: &str = "diff compares two report.json files or golden .snap files";
+    let text = std::fs::read_to_string(path).map_err(|error| anyhow::anyhow!("cannot read {}: {error}; {WHAT}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|error| anyhow::anyhow!("{} is not JSON ({error}); {WHAT}", path.display()))?;
     // perf.json, a sweep's summary or an iteration summary would "differ" in every line.
     if value.get("fingerprint").and_then(serde_json::Value::as_str).is_none() || value.get("kpis").is_none() {
-        anyhow::bail!(
-            "{} is not a run's report.json (it has no fingerprint and kpis); diff compares two report.json files or golden .snap files",
-            path.display()
-        );
+        anyhow::bail!("{} is not a run's report.json (it has no fingerprint and kpis); {WHAT}", path.display());
     }
     Ok(value)
 }
