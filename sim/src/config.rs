@@ -777,6 +777,13 @@ pub fn check(field: &str, value: f64, min: f64, max: f64) -> Result<(), ConfigEr
     }
 }
 
+/// Seconds to the millisecond, without trailing zeros: a sum of settings
+/// (`798.0129999999999`) reads as the `798.013` its author wrote.
+fn seconds_text(seconds: f64) -> String {
+    let text = format!("{seconds:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// The longest instrument symbol accepted, characters.
 pub const SYMBOL_CHARS_MAX: usize = 64;
 
@@ -900,7 +907,12 @@ impl SimConfig {
                 if exclusive && start < other_end && other_start < end {
                     return Err(ConfigError::invalid(
                         &format!("events[{other_index}].start_s"),
-                        &format!("this {} overlaps events[{index}] ({start} s to {end} s); move one of them", other.kind()),
+                        &format!(
+                            "this {} overlaps events[{index}] ({} s to {} s); move one of them",
+                            other.kind(),
+                            seconds_text(start),
+                            seconds_text(end)
+                        ),
                     ));
                 }
             }
@@ -1153,7 +1165,14 @@ mod tests {
         };
         let error = config(vec![crash(100.0), crash(120.0)]).validate().unwrap_err();
         assert_eq!(error.field, "events[1].start_s");
+        assert!(error.message.contains("this flash_crash overlaps events[0] (100 s to 135 s)"), "{error}");
         config(vec![crash(100.0), crash(200.0)]).validate().unwrap();
+        // Times read as written, not as their floating-point sum (598.0129999999999).
+        let halt = |start_s, duration_s| InjectedEvent::ExchangeHalt { start_s, duration_s };
+        let mut halts = config(vec![halt(537.492, 60.521), halt(550.0, 10.0)]);
+        halts.duration_s = 900.0;
+        let error = halts.validate().unwrap_err();
+        assert!(error.message.contains("(537.492 s to 598.013 s)"), "{error}");
     }
 
     #[test]
