@@ -756,8 +756,8 @@ impl InjectedEvent {
             return Err(ConfigError::invalid(
                 &format!("{path}.start_s"),
                 &format!(
-                    "the event runs until {:.3} s, past the scenario's end at {run_s} s; start it earlier or shorten it",
-                    start_s + self.active_s()
+                    "the event runs until {} s, past the scenario's end at {run_s} s; start it earlier or shorten it",
+                    seconds_text(start_s + self.active_s())
                 ),
             ));
         }
@@ -1148,7 +1148,7 @@ mod tests {
     fn events_past_the_end_are_refused_with_their_path() {
         let error = config(vec![InjectedEvent::FeedOutage { start_s: 590.0, duration_s: 30.0 }]).validate().unwrap_err();
         assert_eq!(error.field, "events[0].start_s");
-        assert!(error.message.contains("past the scenario's end"), "{error}");
+        assert!(error.message.contains("the event runs until 620 s, past the scenario's end at 600 s"), "{error}");
     }
 
     #[test]
