@@ -227,7 +227,10 @@ fn resolve_data_file(file: &str, base: &Path) -> Result<PathBuf, String> {
     if path.is_absolute() {
         return if path.exists() { Ok(path.to_path_buf()) } else { Err(format!("recording {file} does not exist")) };
     }
-    let shared = base.ancestors().map(|dir| dir.join("shared/data")).find(|dir| dir.is_dir());
+    // Absolute, so a scenario named relative to the working directory (`replay/x.toml`
+    // run inside scenarios/) still sees the folders above it.
+    let absolute_base = std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf());
+    let shared = absolute_base.ancestors().map(|dir| dir.join("shared/data")).find(|dir| dir.is_dir());
     let candidates = [Some(data_dir().join(path)), Some(base.join(path)), shared.map(|dir| dir.join(path))];
     candidates.iter().flatten().find(|candidate| candidate.exists()).cloned().ok_or_else(|| {
         let looked: Vec<String> = candidates.iter().flatten().map(|candidate| candidate.display().to_string()).collect();

@@ -292,6 +292,12 @@ fn replays_find_the_shared_recordings_from_any_folder() {
     let replay = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/replay/btcusdt_20240808.toml");
     let output = drydock(&["run", &replay.display().to_string(), "--out", "replay"], elsewhere.path());
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    // Named relative to the working directory, from a folder where ../shared/data is
+    // not the recordings' folder: found above the scenario all the same.
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let out = elsewhere.path().join("inside").display().to_string();
+    let output = drydock(&["run", "replay/btcusdt_20240808.toml", "--out", &out], &scenarios);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
 #[test]
