@@ -229,7 +229,9 @@ fn resolve_data_file(file: &str, base: &Path) -> Result<PathBuf, String> {
     }
     // Absolute, so a scenario named relative to the working directory (`replay/x.toml`
     // run inside scenarios/) still sees the folders above it.
-    let absolute_base = std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf());
+    // A bare file name's folder is the empty path, which has no absolute form: `.`.
+    let folder = if base.as_os_str().is_empty() { Path::new(".") } else { base };
+    let absolute_base = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
     let shared = absolute_base.ancestors().map(|dir| dir.join("shared/data")).find(|dir| dir.is_dir());
     let candidates = [Some(data_dir().join(path)), Some(base.join(path)), shared.map(|dir| dir.join(path))];
     candidates.iter().flatten().find(|candidate| candidate.exists()).cloned().ok_or_else(|| {

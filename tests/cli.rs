@@ -298,6 +298,8 @@ fn replays_find_the_shared_recordings_from_any_folder() {
     let out = elsewhere.path().join("inside").display().to_string();
     let output = drydock(&["run", "replay/btcusdt_20240808.toml", "--out", &out], &scenarios);
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = drydock(&["run", "btcusdt_20240808.toml", "--out", &out], &scenarios.join("replay"));
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
 #[test]
