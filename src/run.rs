@@ -150,13 +150,16 @@ pub fn run_scenario_with(scenario: &Scenario, out_dir: &Path, flags: RunFlags) -
 
 /// Removes the optional artifacts (`name`, written) this run did not write, so a
 /// folder never mixes runs: a journal or stage timings an earlier run with other
-/// switches left there would otherwise pass for this run's.
+/// switches left there would otherwise pass for this run's. Their temporaries go
+/// too: an interrupted run leaves its half-written journal under that name.
 fn remove_stale(out_dir: &Path, optional: &[(&str, bool)]) -> Result<(), ArtifactError> {
     for (name, _) in optional.iter().filter(|(_, written)| !written) {
         let path = out_dir.join(name);
-        match std::fs::remove_file(&path) {
-            Err(source) if source.kind() != std::io::ErrorKind::NotFound => return Err(ArtifactError { path, source }),
-            _ => {}
+        for path in [crate::report::temporary_path(&path), path] {
+            match std::fs::remove_file(&path) {
+                Err(source) if source.kind() != std::io::ErrorKind::NotFound => return Err(ArtifactError { path, source }),
+                _ => {}
+            }
         }
     }
     Ok(())

@@ -286,9 +286,13 @@ fn the_journal_commands_exit_zero_one_or_two() {
     assert_eq!(plain.status.code(), Some(0));
     assert!(!dir.path().join("c").join(JOURNAL_FILE).exists());
     assert!(dir.path().join("b").join(JOURNAL_FILE).exists());
+    // An interrupted run's half-written journal goes with it.
+    let half_written = dir.path().join("b").join(format!("{JOURNAL_FILE}.tmp"));
+    std::fs::write(&half_written, b"cut off").unwrap();
     let over = drydock(&["run", &scenario, "--out", "b"], dir.path());
     assert_eq!(over.status.code(), Some(0));
     assert!(!dir.path().join("b").join(JOURNAL_FILE).exists(), "the seed-7 journal no longer sits beside this run's report");
+    assert!(!half_written.exists(), "nor an interrupted run's temporary");
 }
 
 proptest! {
