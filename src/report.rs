@@ -36,6 +36,7 @@ fn fix_for(source: &std::io::Error) -> &'static str {
     match source.kind() {
         std::io::ErrorKind::NotADirectory => "pass --out a folder, or a path that does not exist yet",
         std::io::ErrorKind::IsADirectory => "a folder has that name: give a file path, or move the folder",
+        std::io::ErrorKind::StorageFull => "free some space on that disk, or pass --out a folder on another",
         _ => "check the output folder is writable",
     }
 }
@@ -235,7 +236,7 @@ impl CsvArtifacts {
         };
         let (mut fills, fills_paths) = open("fills.csv")?;
         let (mut timeline, timeline_paths) = open("timeline.csv")?;
-        let header_error = |source: csv::Error| ArtifactError { path: dir.to_path_buf(), source: source.into() };
+        let header_error = |source: csv::Error| ArtifactError { path: dir.to_path_buf(), source: io_error_of(source) };
         // Headers are written once here; rows are serialized without them.
         fills
             .write_record([
@@ -290,7 +291,29 @@ impl CsvArtifacts {
 
     fn remember(&mut self, result: Result<(), csv::Error>, index: usize) {
         if let (Err(error), None) = (result, &self.error) {
-            self.error = Some(ArtifactError { path: self.paths[index].1.clone(), source: error.into() });
+            self.error = Some(ArtifactError { path: self.paths[index].1.clone(), source: io_error_of(error) });
+        }
+    }
+}
+
+/// The operating system's error inside a CSV writer's, so its kind (a full disk)
+/// picks the fix; csv's own conversion would file every error as `Other`.
+fn io_error_of(error: csv::Error) -> std::io::Error {
+    if !error.is_io_error() {
+        return std::io::Error::other(error);
+    }
+    match error.into_kind() {
+        csv::ErrorKind::Io(source) => source,
+        kind => std::io::Error::other(format!("{kind:?}")),
+    }
+}
+
+impl Drop for CsvArtifacts {
+    fn drop(&mut self) {
+        // Files never committed (the run failed, or the disk filled) leave nothing
+        // half-written behind; after a commit the temporaries are already renamed.
+        for (temporary, _) in &self.paths {
+            let _ = std::fs::remove_file(temporary);
         }
     }
 }
@@ -514,6 +537,30 @@ mod tests {
         std::fs::write(&file, "").unwrap();
         let error = create_output_folder(&file).unwrap_err();
         assert!(error.to_string().contains("it is a file, not a folder; pass --out a folder"), "{error}");
+    }
+
+    #[test]
+    fn artifacts_never_committed_leave_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let artifacts = CsvArtifacts::create(dir.path(), 0.1, 10).unwrap();
+        assert!(temporary_path(&dir.path().join("fills.csv")).exists());
+        drop(artifacts);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a failed run leaves no half-written CSV");
+        CsvArtifacts::create(dir.path(), 0.1, 10).unwrap().commit().unwrap();
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        assert_eq!(names, ["fills.csv", "timeline.csv"]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_full_disk_says_to_free_space() {
+        // /dev/full fails every write with "no space left on device".
+        let mut writer = csv::Writer::from_writer(File::create("/dev/full").unwrap());
+        let error = writer.write_record(["a"]).and_then(|()| writer.flush().map_err(csv::Error::from)).unwrap_err();
+        let error = ArtifactError { path: PathBuf::from("out/fills.csv"), source: io_error_of(error) };
+        assert!(error.to_string().ends_with("free some space on that disk, or pass --out a folder on another"), "{error}");
     }
 
     #[test]
