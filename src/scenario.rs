@@ -228,8 +228,8 @@ fn resolve_data_file(file: &str, base: &Path) -> Result<PathBuf, String> {
         return if path.exists() { Ok(path.to_path_buf()) } else { Err(format!("recording {file} does not exist")) };
     }
     // Absolute, so a scenario named relative to the working directory (`replay/x.toml`
-    // run inside scenarios/) still sees the folders above it.
-    // A bare file name's folder is the empty path, which has no absolute form: `.`.
+    // run inside scenarios/) still sees the folders above it; a bare file name's
+    // folder is the empty path, which has no absolute form: `.`.
     let folder = if base.as_os_str().is_empty() { Path::new(".") } else { base };
     let absolute_base = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
     let shared = absolute_base.ancestors().map(|dir| dir.join("shared/data")).find(|dir| dir.is_dir());
@@ -1126,17 +1126,8 @@ reject_fraction = 0.5
         let error = parse(BASE, &options).unwrap_err();
         assert_eq!((error.location.to_string().as_str(), error.field.as_str()), ("--set exchange.intensity.k=-1", "exchange.intensity"));
         assert!(error.message.contains("the matching fill model ignores it"), "{error}");
-        let error = parse(
-            &format!(
-                "{BASE}
-[exchange.intensity]
-a_per_s = 5
-"
-            ),
-            &LoadOptions::default(),
-        )
-        .unwrap_err();
-        assert!(error.to_string().starts_with("s.toml:2"), "{error}");
+        let error = parse(&format!("{BASE}\n[exchange.intensity]\na_per_s = 5\n"), &LoadOptions::default()).unwrap_err();
+        assert!(error.to_string().starts_with("s.toml:24:1:"), "at its header: {error}");
     }
 
     #[test]

@@ -122,7 +122,12 @@ fn rust_type_named(message: &str) -> Option<&'static str> {
 
 /// Builds the scenario's simulation and runs up to its first two seconds.
 fn start(scenario: &Scenario) {
-    let end_ns = ((scenario.sim.duration_s.min(2.0)) * NANOS_PER_S as f64) as i64;
+    simulate_for(scenario, scenario.sim.duration_s.min(2.0));
+}
+
+/// Builds the scenario's simulation and runs its first `seconds`.
+fn simulate_for(scenario: &Scenario, seconds: f64) {
+    let end_ns = (seconds * NANOS_PER_S as f64) as i64;
     let mut simulation =
         Simulation::new(&scenario.sim, scenario.params.clone(), &scenario.profile, RunOptions::for_duration(scenario.sim.duration_s))
             .expect("a scenario that loads builds its simulation");
@@ -222,17 +227,7 @@ fn settings_at_the_edges_of_their_range_run_a_whole_scenario() {
         let options =
             LoadOptions { overrides: vec![setting.to_string()], profiles_dir: Some(root().join("profiles")), ..LoadOptions::default() };
         let scenario = Scenario::load(&root().join("scenarios").join(file), &options).unwrap();
-        let end_ns = (scenario.sim.duration_s * NANOS_PER_S as f64) as i64;
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let mut simulation = Simulation::new(
-                &scenario.sim,
-                scenario.params.clone(),
-                &scenario.profile,
-                RunOptions::for_duration(scenario.sim.duration_s),
-            )
-            .expect("a scenario that loads builds its simulation");
-            simulation.run_until(end_ns, &mut Discard);
-        }));
+        let outcome = catch_unwind(AssertUnwindSafe(|| simulate_for(&scenario, scenario.sim.duration_s)));
         assert!(outcome.is_ok(), "{file} with {setting} panicked");
     }
 }
