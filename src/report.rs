@@ -392,7 +392,7 @@ impl Fixed {
     /// unit of a whole number of units (a price on its grid, the common case), whose
     /// rounding to `decimals` then cannot be a tie or go the other way. Formatting a
     /// float to a fixed count of decimals (`{:.2}`) costs ~1,000 instructions, this
-    /// ~100: the CSVs write a few hundred thousand prices a simulated day.
+    /// ~100: a run's timeline writes ~10,000 such prices.
     fn units(&self) -> Option<(i128, usize)> {
         match *self {
             Fixed::Units { units, decimals } => Some((units, decimals)),
@@ -560,6 +560,7 @@ impl RunObserver for CsvArtifacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Just;
 
     #[test]
     fn a_write_onto_a_folder_says_so_and_leaves_nothing_behind() {
@@ -636,8 +637,6 @@ mod tests {
             assert_eq!(text(Fixed::Float { value, decimals: 2 }), expected, "{value}");
         }
     }
-
-    use proptest::strategy::Just;
 
     proptest::proptest! {
         #[test]

@@ -261,8 +261,8 @@ fn profiles_are_found_beside_the_scenarios_from_any_folder() {
     assert!(stderr.contains("(there: default, steady_safe, ultra_safe)"), "the bundled profiles are listed: {stderr}");
 }
 
-/// Runs use the C library's `exp` and `ln`. glibc picks one of several builds of
-/// them by the CPU (FMA, AVX, SSE2); told to ignore FMA and AVX it uses its SSE2
+/// Runs use the C library's `exp`, `ln`, `pow` and `log1p`. glibc picks one of
+/// several builds of them by the CPU (FMA, AVX, SSE2); told to ignore FMA and AVX it uses its SSE2
 /// build, as on a CPU without them, and the whole catalogue must still match its
 /// goldens byte for byte. (Elsewhere than glibc the setting is ignored and this is
 /// the golden check again.)
