@@ -5,7 +5,13 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn drydock(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_drydock")).args(args).current_dir(dir).output().expect("the binary runs")
+    drydock_command(args, dir).output().expect("the binary runs")
+}
+
+fn drydock_command(args: &[&str], dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_drydock"));
+    command.args(args).current_dir(dir);
+    command
 }
 
 fn scenario(name: &str) -> String {
@@ -262,17 +268,16 @@ fn profiles_are_found_beside_the_scenarios_from_any_folder() {
 }
 
 /// Runs use the C library's `exp`, `ln`, `pow` and `log1p`. glibc picks one of
-/// several builds of them by the CPU (FMA, AVX, SSE2); told to ignore FMA and AVX it uses its SSE2
-/// build, as on a CPU without them, and the whole catalogue must still match its
-/// goldens byte for byte. (Elsewhere than glibc the setting is ignored and this is
-/// the golden check again.)
+/// several builds of them by the CPU (FMA, AVX, SSE2); told to ignore FMA and AVX
+/// it uses its SSE2 build, as on a CPU without them, and the whole catalogue must
+/// still match its goldens byte for byte. (Elsewhere than glibc the setting is
+/// ignored and this is the golden check again.)
 #[test]
 fn the_whole_catalogue_matches_its_goldens_with_the_c_librarys_math_for_older_cpus() {
     let out = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_drydock"))
-        .args(["check", "--out", &out.path().join("review").display().to_string()])
+    let review = out.path().join("review").display().to_string();
+    let output = drydock_command(&["check", "--out", &review], Path::new(env!("CARGO_MANIFEST_DIR")))
         .env("GLIBC_TUNABLES", "glibc.cpu.hwcaps=-FMA,-AVX2,-AVX")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("the binary runs");
     let stdout = String::from_utf8_lossy(&output.stdout);

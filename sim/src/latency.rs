@@ -64,20 +64,21 @@ pub const LATENCY_US_MAX: f64 = 3_600_000_000.0;
 impl LatencyModel {
     /// Checks the parameters; `field` names the setting in messages.
     pub fn validate(&self, field: &str) -> Result<(), ConfigError> {
-        let bad = |what: &str| Err(ConfigError::invalid(field, what));
+        let bad = |what: String| Err(ConfigError::invalid(field, &what));
         let allowed = |value: f64| value.is_finite() && (0.0..=LATENCY_US_MAX).contains(&value);
+        let max = format!("{LATENCY_US_MAX:.0} (an hour)");
         match *self {
-            LatencyModel::Constant { us } if !allowed(us) => bad("`us` must be a number from 0 to 3600000000 (an hour)"),
+            LatencyModel::Constant { us } if !allowed(us) => bad(format!("`us` must be a number from 0 to {max}")),
             LatencyModel::Uniform { min_us, max_us } if !(allowed(min_us) && allowed(max_us) && min_us <= max_us) => {
-                bad("needs 0 <= min_us <= max_us <= 3600000000 (an hour)")
+                bad(format!("needs 0 <= min_us <= max_us <= {max}"))
             }
             LatencyModel::Normal { mean_us, std_us, floor_us } if !(allowed(mean_us) && allowed(std_us) && allowed(floor_us)) => {
-                bad("mean_us, std_us and floor_us must be numbers from 0 to 3600000000 (an hour)")
+                bad(format!("mean_us, std_us and floor_us must be numbers from 0 to {max}"))
             }
             LatencyModel::Lognormal { median_us, sigma, floor_us }
                 if !(allowed(median_us) && median_us > 0.0 && (0.0..=5.0).contains(&sigma) && allowed(floor_us)) =>
             {
-                bad("needs 0 < median_us <= 3600000000 (an hour), 0 <= sigma <= 5 and 0 <= floor_us <= 3600000000")
+                bad(format!("needs 0 < median_us <= {max}, 0 <= sigma <= 5 and 0 <= floor_us <= {LATENCY_US_MAX:.0}"))
             }
             _ => Ok(()),
         }
